@@ -1,0 +1,13 @@
+//! trustmap-core: the model every other crate speaks.
+//!
+//! It owns the types of the JSON contract in `DESIGN.md` — [`Asset`], [`Occurrence`],
+//! [`Relation`], [`Finding`], [`Report`] — and the rules for identity (fingerprints and
+//! asset ids). It is pure: no I/O, no async runtime, no database, no printing.
+
+#![forbid(unsafe_code)]
+
+pub mod model;
+pub mod policy;
+pub mod redact;
+
+pub use model::*;

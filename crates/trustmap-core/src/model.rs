@@ -1,0 +1,463 @@
+//! The inventory model and the JSON contract (`trustmap scan --format json`).
+//!
+//! Field names here are public: other tools and tests rely on them, so they change only
+//! with [`CONTRACT_VERSION`].
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Version of the JSON contract; bumped when a field is renamed or removed.
+pub const CONTRACT_VERSION: &str = "1";
+
+/// What an asset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssetKind {
+    Certificate,
+    PrivateKey,
+    PublicKey,
+    Keystore,
+    Secret,
+    Endpoint,
+}
+
+impl AssetKind {
+    pub const ALL: [AssetKind; 6] = [
+        AssetKind::Certificate,
+        AssetKind::PrivateKey,
+        AssetKind::PublicKey,
+        AssetKind::Keystore,
+        AssetKind::Secret,
+        AssetKind::Endpoint,
+    ];
+
+    /// The kebab-case name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Certificate => "certificate",
+            AssetKind::PrivateKey => "private-key",
+            AssetKind::PublicKey => "public-key",
+            AssetKind::Keystore => "keystore",
+            AssetKind::Secret => "secret",
+            AssetKind::Endpoint => "endpoint",
+        }
+    }
+
+    /// Short prefix of asset ids of this kind.
+    pub fn id_prefix(self) -> &'static str {
+        match self {
+            AssetKind::Certificate => "crt",
+            AssetKind::PrivateKey => "key",
+            AssetKind::PublicKey => "pub",
+            AssetKind::Keystore => "kst",
+            AssetKind::Secret => "sec",
+            AssetKind::Endpoint => "ept",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AssetKind> {
+        AssetKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for AssetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `sha256:` + lowercase hex of the SHA-256 of `bytes`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(bytes))
+}
+
+/// Lowercase hex of the SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Stable asset id derived from kind and fingerprint: `crt_` + 16 hex digits.
+///
+/// The same material always gets the same id, in every scan and on every machine, so ids
+/// can be used in waivers, baselines and links.
+pub fn asset_id(kind: AssetKind, fingerprint: &str) -> String {
+    let hex = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
+    let short: String = hex.chars().take(16).collect();
+    format!("{}_{}", kind.id_prefix(), short)
+}
+
+/// One place an asset was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Occurrence {
+    /// Path relative to the scanned root, forward slashes (or `host:port` for endpoints).
+    pub path: String,
+    /// 1-based line of the start of the material in the file, when it is text.
+    #[serde(default)]
+    pub line: Option<u64>,
+    /// Byte offset of the start of the material in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Route inside the file: "data.tls.crt, base64", "keystore entry 'ledger'", "PEM block 2".
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+/// Key facts, shared by private keys, public keys and a certificate's public key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// RSA, EC, DSA, Ed25519, Ed448, X25519, ML-DSA-44, ..., or the OID when unknown.
+    pub algorithm: String,
+    /// RSA modulus, DSA p, EC field size; 256 for Ed25519, 448 for Ed448.
+    pub bits: Option<u32>,
+    /// Named curve: P-256, P-384, P-521, secp256k1, ...
+    pub curve: Option<String>,
+    /// pkcs8, pkcs8-encrypted, pkcs1, sec1, dsa, openssh, putty, pkcs12, jks, jwk, spki, ssh, x509.
+    pub format: Option<String>,
+    /// Whether the private key is protected by a passphrase; `None` for public keys.
+    pub encrypted: Option<bool>,
+    /// How it is encrypted when it is: "PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)", "aes256-ctr, bcrypt".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<String>,
+    /// Lowercase hex SHA-256 of the SubjectPublicKeyInfo DER, when the public half is known.
+    pub spki_sha256: Option<String>,
+    /// RSA public exponent, when RSA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa_exponent: Option<u64>,
+    /// Comment carried by SSH and PuTTY keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Certificate facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// Serial number, lowercase hex, colon-free.
+    pub serial: String,
+    /// RFC 3339 UTC.
+    pub not_before: String,
+    /// RFC 3339 UTC.
+    pub not_after: String,
+    /// Subject alternative names: `DNS:`, `IP:`, `email:`, `URI:` prefixed.
+    pub sans: Vec<String>,
+    pub is_ca: bool,
+    pub self_signed: bool,
+    /// sha256WithRSAEncryption, ecdsa-with-SHA384, ed25519, ... or the OID when unknown.
+    pub signature_algorithm: String,
+    pub signature_algorithm_oid: String,
+    /// MD5, SHA-1, SHA-256, ...; null for Ed25519/Ed448 and unknown algorithms.
+    pub signature_hash: Option<String>,
+    pub public_key: KeyInfo,
+    /// X.509 version (1, 2 or 3).
+    pub version: u32,
+    /// Common name of the subject, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_cn: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_usage: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_key_usage: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_len: Option<u32>,
+    /// Subject key identifier, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ski: Option<String>,
+    /// Authority key identifier, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aki: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ocsp_urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuer_urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crl_urls: Vec<String>,
+    /// Ids of the X.509 lints the certificate violates (`trustmap_discover::lint::LINTS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lints: Vec<String>,
+}
+
+/// A detected secret: never the plaintext.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretInfo {
+    /// Id of the detection rule, e.g. `github-pat-classic`.
+    pub rule: String,
+    /// Provider or family, e.g. GitHub.
+    #[serde(default)]
+    pub provider: String,
+    /// A redacted preview: a few leading characters and the length.
+    pub redacted: String,
+}
+
+/// A PKCS#12 or Java keystore container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeystoreInfo {
+    /// pkcs12, jks, jceks.
+    pub format: String,
+    /// Which well-known password opened it: "" (empty), "changeit", ...; None when none did.
+    pub opened_with: Option<String>,
+    /// True when no default password opened it; entries that need the password are not listed.
+    pub locked: bool,
+    /// Number of entries found, or that the container declares.
+    pub entries: u32,
+    /// Aliases (JKS) or friendly names (PKCS#12) of the entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// How the container's contents are protected: "PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)", ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<String>,
+}
+
+/// Who owns an asset, and where we learnt it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Owner {
+    /// Team or person: `@org/payments`, `team-ledger`.
+    pub name: String,
+    /// "owner" or "backup".
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// "CODEOWNERS:12", "kubernetes label team", "explicit".
+    pub source: String,
+}
+
+fn default_role() -> String {
+    "owner".to_string()
+}
+
+/// One real thing, deduplicated by identity, with every place it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: String,
+    pub kind: AssetKind,
+    pub fingerprint: String,
+    pub occurrences: Vec<Occurrence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keystore: Option<KeystoreInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+}
+
+impl Asset {
+    /// A short human label: CN or subject for certificates, algorithm for keys, rule for secrets.
+    pub fn label(&self) -> String {
+        if let Some(c) = &self.certificate {
+            return c.subject_cn.clone().unwrap_or_else(|| c.subject.clone());
+        }
+        if let Some(k) = &self.key {
+            if matches!(
+                k.algorithm.as_str(),
+                "Ed25519" | "Ed448" | "X25519" | "X448"
+            ) {
+                return k.algorithm.clone();
+            }
+            let size = k
+                .curve
+                .clone()
+                .or(k.bits.map(|b| b.to_string()))
+                .unwrap_or_default();
+            return format!("{} {}", k.algorithm, size).trim().to_string();
+        }
+        if let Some(s) = &self.secret {
+            return format!("{} {}", s.rule, s.redacted);
+        }
+        if let Some(k) = &self.keystore {
+            return k.format.clone();
+        }
+        self.id.clone()
+    }
+}
+
+/// Type of a relation between two assets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelationType {
+    /// certificate -> issuing certificate, signature verified.
+    IssuedBy,
+    /// private key -> certificate (same SPKI).
+    KeyOf,
+    /// keystore or bundle -> entry.
+    Contains,
+    /// endpoint -> certificate it serves.
+    Serves,
+    /// workload or config -> asset it uses.
+    Uses,
+}
+
+impl RelationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationType::IssuedBy => "issued-by",
+            RelationType::KeyOf => "key-of",
+            RelationType::Contains => "contains",
+            RelationType::Serves => "serves",
+            RelationType::Uses => "uses",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Relation {
+    pub from: String,
+    pub to: String,
+    #[serde(rename = "type")]
+    pub kind: RelationType,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// A policy verdict on an asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub asset: String,
+    pub path: Option<String>,
+    pub line: Option<u64>,
+    pub message: String,
+    #[serde(default)]
+    pub frameworks: Vec<String>,
+    /// Facts behind the verdict (`not_after`, `validity_days`, `disallowed_after`, ...).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub evidence: std::collections::BTreeMap<String, String>,
+    /// An active waiver from the inventory (`trustmap waive`): the finding is reported as
+    /// waived and `--fail-on` ignores it. Absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+    /// Present in the `--baseline` file: known before, so `--fail-on` does not count it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub baselined: bool,
+}
+
+/// An exception recorded with `trustmap waive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    pub by: String,
+    pub reason: String,
+    /// RFC 3339 UTC: the waiver applies until this instant.
+    pub until: String,
+}
+
+/// A file or object that could not be read or parsed; the scan went on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScanError {
+    pub path: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanInfo {
+    pub id: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub roots: Vec<String>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub duration_ms: u64,
+}
+
+/// The whole output of one scan: the JSON contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub tool: ToolInfo,
+    pub scan: ScanInfo,
+    pub assets: Vec<Asset>,
+    pub relations: Vec<Relation>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+}
+
+impl Report {
+    pub fn asset(&self, id: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.id == id)
+    }
+}
+
+/// Formats a `time::OffsetDateTime` as RFC 3339 in UTC, second precision.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&fmt)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_prefixed_lowercase_sha256() {
+        assert_eq!(
+            fingerprint(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn asset_id_uses_kind_prefix_and_16_hex() {
+        let fp = fingerprint(b"abc");
+        assert_eq!(
+            asset_id(AssetKind::Certificate, &fp),
+            "crt_ba7816bf8f01cfea"
+        );
+        assert_eq!(asset_id(AssetKind::Secret, &fp), "sec_ba7816bf8f01cfea");
+    }
+
+    #[test]
+    fn kinds_round_trip_through_json() {
+        for k in AssetKind::ALL {
+            let s = serde_json::to_string(&k).unwrap();
+            assert_eq!(s, format!("\"{}\"", k.as_str()));
+            assert_eq!(AssetKind::parse(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn rfc3339_is_utc_seconds() {
+        let t = time::macros::datetime!(2026-03-15 10:00:00 +02:00);
+        assert_eq!(rfc3339(t), "2026-03-15T08:00:00Z");
+    }
+}

@@ -1,0 +1,734 @@
+//! The rule catalogue as data: id, default severity, description, rationale with its
+//! source, framework references and examples that `tests/policy_catalogue.rs` runs.
+//!
+//! Ids are public (SARIF ruleId, CI gates, waivers) and never reused. The order of
+//! [`RULES`] is the order findings of one severity are listed in.
+//!
+//! Framework references are `FRAMEWORK:ID`: `OWASP-NHI-2025:NHI2`, `NIST-CSF-2.0:PR.AA-01`,
+//! `PCI-DSS-4.0:4.2.1.1`, `NIST-SP-800-131A-r2`, `NIST-IR-8547-ipd` (initial public draft),
+//! `NIST-SP-800-57-1-r5`, `CABF-BR:6.3.2`, `CABF-Ballot:SC-081v3`, `NIST-SP-800-207`.
+//!
+//! Examples are small scenarios in JSON: `assets` are patches over a healthy asset of their
+//! `kind` (see [`Example::scenario`]), evaluated at [`EXAMPLE_NOW`] with the default policy
+//! unless the scenario carries a `policy` (TOML text).
+
+use crate::{AssetKind, Severity};
+
+/// One rule of the catalogue. Serialises as JSON for `trustmap rules --format json`.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Rule {
+    /// Stable kebab-case id.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// Asset kinds the rule looks at.
+    pub kinds: &'static [AssetKind],
+    /// One line.
+    pub description: &'static str,
+    /// Why it matters, citing the source of its threshold.
+    pub rationale: &'static str,
+    pub frameworks: &'static [&'static str],
+    pub examples: &'static [Example],
+}
+
+/// A scenario the rule must fire on (`fires`) or must stay silent on.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Example {
+    pub fires: bool,
+    pub note: &'static str,
+    /// JSON: `{"assets": [patch...], "relations": [{"from","to","type"}], "first_seen":
+    /// {id: RFC 3339}, "trusted_roots": [fp], "public_roots": [fp], "lint_severities":
+    /// {id: severity}, "policy": "TOML"}`; every field optional. An asset patch needs
+    /// `kind`; its `id` defaults to `<prefix>_<index>`.
+    pub scenario: &'static str,
+}
+
+/// The time examples are evaluated at.
+pub const EXAMPLE_NOW: &str = "2026-11-23T00:00:00Z";
+
+use AssetKind::{
+    Certificate as C, Endpoint as E, Keystore as KS, PrivateKey as PK, PublicKey as PUB,
+    Secret as S,
+};
+
+const ALL_KINDS: &[AssetKind] = &[C, PK, PUB, KS, S, E];
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "cert-expired",
+        severity: Severity::High,
+        kinds: &[C],
+        description: "Certificate is past its notAfter date",
+        rationale: "An expired certificate fails path validation (RFC 5280 6.1.3) and breaks every \
+            connection that relies on it; PCI DSS 4.0 4.2.1 requires certificates protecting PAN \
+            in transit to be valid and not expired.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-CSF-2.0:ID.AM-08",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "notAfter three days ago",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2026-11-20T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "valid for another three months",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-expiring",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Certificate expires within the warning window ([expiry]: medium from 30 days, high from 14, critical from 7)",
+        rationale: "Expiry outages come from certificates nobody renewed in time; PCI DSS 4.0 \
+            4.2.1 requires valid, unexpired certificates, and NIST CSF 2.0 ID.AM-08 asks for \
+            life-cycle management of assets. The windows are policy ([expiry]).",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:ID.AM-08",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "expires in 17 days (medium)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2026-12-10T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "expires in 2 days (critical)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2026-11-25T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "a 90-day window set by the policy",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2027-01-31T00:00:00Z"}}],
+                    "policy":"[expiry]\nlow = 90\nmedium = 30\nhigh = 14\ncritical = 7\n"}"#,
+            },
+            Example {
+                fires: false,
+                note: "expires in three months",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "already expired: that is cert-expired",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2026-11-20T00:00:00Z"}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-not-yet-valid",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Certificate's notBefore is in the future",
+        rationale: "A certificate is valid only from notBefore (RFC 5280 4.1.2.5); one deployed \
+            early is rejected by clients, and a future date often means a clock or issuance error.",
+        frameworks: &["PCI-DSS-4.0:4.2.1", "NIST-CSF-2.0:PR.AA-01"],
+        examples: &[
+            Example {
+                fires: true,
+                note: "valid from next week",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-12-01T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "valid since October",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-weak-signature",
+        severity: Severity::High,
+        kinds: &[C],
+        description: "Certificate is signed with a hash the policy does not allow (MD5, SHA-1 by default)",
+        rationale: "NIST SP 800-131A Rev 2 disallows SHA-1 for signature generation, and collisions \
+            in MD5 and SHA-1 have been used to forge certificates. The self-signature of a trust \
+            anchor (self-signed CA) is not checked by validators and is not reported. Allowed \
+            hashes are policy ([signatures]).",
+        frameworks: &[
+            "NIST-SP-800-131A-r2",
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:ID.RA-01",
+            "NIST-CSF-2.0:PR.DS-02",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "sha1WithRSAEncryption",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"signature_algorithm":"sha1WithRSAEncryption","signature_hash":"SHA-1"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "ecdsa-with-SHA256",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "Ed25519 has no separate hash",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"signature_algorithm":"ed25519","signature_hash":null}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "SHA-1 self-signature of a root",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"is_ca":true,"self_signed":true,"signature_hash":"SHA-1"}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-validity-too-long",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Leaf certificate's validity period exceeds the CA/B schedule (public) or the private-PKI limit",
+        rationale: "CA/Browser Forum Baseline Requirements 6.3.2 as amended by ballot SC-081v3: a \
+            publicly-trusted TLS certificate issued before 2026-03-15 may be valid 398 days, 200 \
+            until 2027-03-14, 100 until 2029-03-14 and 47 after; a day is 86,400 s and any \
+            remainder counts as another day; the period runs from notBefore to notAfter inclusive. \
+            Long-lived credentials are OWASP NHI7. A certificate is taken as publicly trusted when \
+            it chains to a root of the public trust list passed in, or, without that list, when \
+            it is a leaf that is not self-signed and whose issuer is not in the inventory. Other \
+            leaf certificates get the private limit ([validity].private_max_days, 398 days by \
+            default) or a per-issuer / per-path override.",
+        frameworks: &[
+            "CABF-BR:6.3.2",
+            "CABF-Ballot:SC-081v3",
+            "OWASP-NHI-2025:NHI7",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "public, issued 2026-04-01 for 250 days (limit 200)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-04-01T00:00:00Z","not_after":"2026-12-07T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "public, issued 2025-06-01, 398 days and one second",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2025-06-01T00:00:00Z","not_after":"2026-07-04T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "public, issued 2025-06-01, exactly 398 days inclusive",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2025-06-01T00:00:00Z","not_after":"2026-07-03T23:59:59Z"}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "private: a self-signed leaf valid ten years",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"self_signed":true,"issuer":"CN=svc.example.com","not_before":"2026-01-01T00:00:00Z","not_after":"2036-01-01T00:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "private: issued by a CA in the inventory for 365 days",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate","certificate":{"not_before":"2026-06-01T00:00:00Z","not_after":"2027-06-01T00:00:00Z"}},
+                    {"id":"crt_ca","kind":"certificate","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[],"not_before":"2020-01-01T00:00:00Z","not_after":"2040-01-01T00:00:00Z"}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "private, with a 90-day limit for this issuer in the policy",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate","certificate":{"not_before":"2026-06-01T00:00:00Z","not_after":"2026-10-01T00:00:00Z"}},
+                    {"id":"crt_ca","kind":"certificate","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}],
+                  "policy":"[[validity.override]]\nissuer = \"*Example Issuing*\"\nmax_days = 90\n"}"#,
+            },
+            Example {
+                fires: false,
+                note: "a CA certificate valid twenty years",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"is_ca":true,"self_signed":true,"not_before":"2020-01-01T00:00:00Z","not_after":"2040-01-01T00:00:00Z"}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-self-signed-leaf",
+        severity: Severity::Low,
+        kinds: &[C],
+        description: "Self-signed certificate that is not a CA",
+        rationale: "A self-signed leaf has no issuer that can vouch for or revoke it (RFC 5280 6.1 \
+            path validation ends at a trust anchor); clients either pin it or skip verification, \
+            the insecure authentication of OWASP NHI4.",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI4",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-SP-800-207",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "self-signed, not a CA",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"self_signed":true,"issuer":"CN=svc.example.com"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a self-signed root CA",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"self_signed":true,"is_ca":true}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-wildcard",
+        severity: Severity::Low,
+        kinds: &[C],
+        description: "Certificate covers a wildcard name (*.example.com)",
+        rationale: "One wildcard key serves every host of a domain: compromise of any server \
+            exposes all of them (NSA, \"Avoid Dangers of Wildcard TLS Certificates\", 2021); an \
+            overprivileged and reused identity in OWASP NHI5 and NHI9 terms.",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI5",
+            "OWASP-NHI-2025:NHI9",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "DNS:*.example.com",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"sans":["DNS:*.example.com"]}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "one host name",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-missing-san",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Leaf certificate has no subjectAltName",
+        rationale: "Clients match host names against subjectAltName only (RFC 9525, which \
+            obsoletes RFC 6125; browsers ignore the CN), and the CA/B Forum Baseline Requirements \
+            7.1.2 require the extension in subscriber certificates.",
+        frameworks: &["NIST-CSF-2.0:PR.AA-03", "PCI-DSS-4.0:4.2.1"],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a leaf with a CN and no SAN",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"sans":[]}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a leaf with a DNS SAN",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a CA without SAN",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"is_ca":true,"sans":[]}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-chain-incomplete",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Leaf certificate's chain stops at an issuer that is neither in the inventory nor trusted",
+        rationale: "Path validation needs every certificate up to a trust anchor (RFC 5280 6.1) and \
+            a TLS server must send its intermediates (RFC 8446 4.4.2); a missing intermediate fails \
+            on clients that do not fetch AIA. Chains are built from the inventory's issued-by \
+            relations (signatures verified by the scanner) and end at a trusted root (system store \
+            or policy [trust]). PCI DSS 4.0 4.2.1.1 asks for an inventory of trusted keys and certificates.",
+        frameworks: &[
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-CSF-2.0:ID.AM-08",
+            "PCI-DSS-4.0:4.2.1.1",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a leaf whose issuer is nowhere",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a leaf issued by a root in the inventory",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate"},
+                    {"id":"crt_ca","kind":"certificate","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a leaf issued by an intermediate that is itself a trusted anchor",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate"},
+                    {"id":"crt_int","kind":"certificate","fingerprint":"sha256:1111111111111111111111111111111111111111111111111111111111111111","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Root","is_ca":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_int","type":"issued-by"}],
+                  "trusted_roots":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "cert-untrusted-root",
+        severity: Severity::Medium,
+        kinds: &[C],
+        description: "Certificate chains to a self-signed root that is not a trusted root (reported on the leaf and on the root)",
+        rationale: "A root outside the system store and the policy's trusted roots is an unmanaged \
+            trust anchor: clients must be configured to trust it, or skip verification. PCI DSS \
+            4.0 4.2.1.1 requires an inventory of trusted keys and certificates; zero trust (NIST \
+            SP 800-207) needs every anchor known. Evaluated only when trusted roots are known \
+            (system store, [trust] roots or bundles): without them there is nothing to judge against.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1.1",
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-SP-800-207",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a leaf chaining to a root that is not trusted",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate"},
+                    {"id":"crt_ca","kind":"certificate","fingerprint":"sha256:2222222222222222222222222222222222222222222222222222222222222222","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}],
+                  "trusted_roots":["sha256:3333333333333333333333333333333333333333333333333333333333333333"]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the same root, trusted by the policy",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate"},
+                    {"id":"crt_ca","kind":"certificate","fingerprint":"sha256:2222222222222222222222222222222222222222222222222222222222222222","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}],
+                  "policy":"[trust]\nroots = [\"sha256:2222222222222222222222222222222222222222222222222222222222222222\"]\n"}"#,
+            },
+            Example {
+                fires: false,
+                note: "no trusted roots known at all: not evaluated",
+                scenario: r#"{"assets":[
+                    {"id":"crt_leaf","kind":"certificate"},
+                    {"id":"crt_ca","kind":"certificate","certificate":{"subject":"CN=Example Issuing CA","issuer":"CN=Example Issuing CA","is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"crt_leaf","to":"crt_ca","type":"issued-by"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-weak",
+        severity: Severity::High,
+        kinds: &[C, PK, PUB],
+        description: "Key below the policy's minimum size (112-bit strength: RSA/DSA < 2048 bits, EC < 224 bits), certificate public keys included",
+        rationale: "NIST SP 800-131A Rev 2 disallows keys under 112 bits of security strength for \
+            signature generation and key establishment: RSA and DSA under 2048 bits, EC under 224 \
+            bits. A certificate's public key is judged too: its private half exists somewhere. \
+            Minimum sizes per algorithm are policy ([keys.min_bits]).",
+        frameworks: &[
+            "NIST-SP-800-131A-r2",
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:ID.RA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "an RSA 1024 private key",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"algorithm":"RSA","bits":1024,"curve":null}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "a certificate with an RSA 1024 public key",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"public_key":{"algorithm":"RSA","bits":1024,"curve":null}}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "RSA 2048 under a policy minimum of 3072 (BSI TR-02102-1)",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"algorithm":"RSA","bits":2048,"curve":null}}],
+                  "policy":"[keys.min_bits]\nRSA = 3072\n"}"#,
+            },
+            Example {
+                fires: false,
+                note: "RSA 2048",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"algorithm":"RSA","bits":2048,"curve":null}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "EC P-256",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-quantum-vulnerable",
+        severity: Severity::Low,
+        kinds: &[C, PK, PUB],
+        description: "Key uses a quantum-vulnerable algorithm (RSA, ECDSA, EdDSA, DSA, DH/ECDH): plan its migration",
+        rationale: "NIST IR 8547 (initial public draft, November 2024) deprecates quantum-vulnerable \
+            RSA, ECDSA, EdDSA, DH and ECDH at 112-bit strength after 2030 and disallows all of them \
+            after 2035. The finding carries both years so migrations can be planned now.",
+        frameworks: &[
+            "NIST-IR-8547-ipd",
+            "NIST-CSF-2.0:ID.RA-01",
+            "PCI-DSS-4.0:12.3.3",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "an EC P-256 private key",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "a certificate with an RSA 2048 public key",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"public_key":{"algorithm":"RSA","bits":2048,"curve":null}}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "an ML-DSA-65 key",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"algorithm":"ML-DSA-65","bits":null,"curve":null}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-unprotected",
+        severity: Severity::High,
+        kinds: &[PK],
+        description: "Private key stored without a passphrase",
+        rationale: "A private key readable by whoever reads the file is a leaked credential \
+            (OWASP NHI2); keys at rest need protection (NIST CSF 2.0 PR.DS-01).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI2",
+            "NIST-CSF-2.0:PR.DS-01",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "PKCS#8 in the clear",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"encrypted":false}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "encrypted PKCS#8",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-ca-exposed",
+        severity: Severity::Critical,
+        kinds: &[PK],
+        description: "Private key of a CA certificate found in the inventory",
+        rationale: "Whoever holds a CA key can issue certificates every relying party trusts; CA \
+            keys belong in hardware (CA/B Forum Baseline Requirements 6.2.7) and never in files or \
+            repositories (OWASP NHI2).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI2",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-CSF-2.0:PR.DS-01",
+            "PCI-DSS-4.0:4.2.1.1",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a key whose certificate is a CA",
+                scenario: r#"{"assets":[
+                    {"id":"key_ca","kind":"private-key"},
+                    {"id":"crt_ca","kind":"certificate","certificate":{"is_ca":true,"self_signed":true,"sans":[]}}],
+                  "relations":[{"from":"key_ca","to":"crt_ca","type":"key-of"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a key whose certificate is a leaf",
+                scenario: r#"{"assets":[
+                    {"id":"key_leaf","kind":"private-key"},
+                    {"id":"crt_leaf","kind":"certificate"}],
+                  "relations":[{"from":"key_leaf","to":"crt_leaf","type":"key-of"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-duplicated",
+        severity: Severity::Medium,
+        kinds: &[PK],
+        description: "The same private key sits in more than one place",
+        rationale: "Every copy of a key is another place it can leak from and one more to miss at \
+            rotation; one key shared across services or environments is NHI reuse and broken \
+            environment isolation (OWASP NHI9, NHI8).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI9",
+            "OWASP-NHI-2025:NHI8",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "in two files",
+                scenario: r#"{"assets":[{"kind":"private-key","occurrences":[{"path":"a/tls.key","line":1,"container":null},{"path":"b/tls.key","line":1,"container":null}]}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "in one file",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "key-rotation-overdue",
+        severity: Severity::Medium,
+        kinds: &[PK, S],
+        description: "Key or secret is older than the cryptoperiod for its kind",
+        rationale: "NIST SP 800-57 Part 1 Rev 5 (5.3.6, table 1) recommends cryptoperiods: private \
+            signature keys 1-3 years, private authentication and key-agreement keys 1-2 years, \
+            symmetric authentication keys up to 2 years. Age comes from the inventory history \
+            (first seen) when known, else from the notBefore of the key's certificate. Kinds: \
+            key-agreement for X25519/X448/ML-KEM or keyAgreement-only certificates; signature for \
+            CA and code-signing keys; authentication for TLS and SSH keys; symmetric for secrets; \
+            signature otherwise. Long-lived credentials are OWASP NHI7. Periods are policy ([rotation]).",
+        frameworks: &[
+            "NIST-SP-800-57-1-r5",
+            "OWASP-NHI-2025:NHI7",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-CSF-2.0:ID.AM-08",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "first seen almost four years ago (signature, 1095 days)",
+                scenario: r#"{"assets":[{"id":"key_old","kind":"private-key"}],"first_seen":{"key_old":"2023-01-01T00:00:00Z"}}"#,
+            },
+            Example {
+                fires: false,
+                note: "first seen this year",
+                scenario: r#"{"assets":[{"id":"key_new","kind":"private-key"}],"first_seen":{"key_new":"2026-01-01T00:00:00Z"}}"#,
+            },
+            Example {
+                fires: true,
+                note: "no history: the TLS certificate's notBefore, 2024-01-01 (authentication, 730 days)",
+                scenario: r#"{"assets":[
+                    {"id":"key_tls","kind":"private-key"},
+                    {"id":"crt_tls","kind":"certificate","certificate":{"not_before":"2024-01-01T00:00:00Z","extended_key_usage":["serverAuth"]}}],
+                  "relations":[{"from":"key_tls","to":"crt_tls","type":"key-of"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "no history and no certificate: age unknown",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "a secret first seen in 2024 (symmetric, 730 days)",
+                scenario: r#"{"assets":[{"id":"sec_old","kind":"secret"}],"first_seen":{"sec_old":"2024-01-01T00:00:00Z"}}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "keystore-default-password",
+        severity: Severity::High,
+        kinds: &[KS],
+        description: "Keystore opens with a well-known default password (\"changeit\", \"\", ...)",
+        rationale: "A default keystore password protects nothing: the keys inside are as exposed as \
+            unencrypted files (OWASP NHI4 insecure authentication, NHI2 secret leakage).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI4",
+            "OWASP-NHI-2025:NHI2",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-CSF-2.0:PR.DS-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a JKS opened with changeit",
+                scenario: r#"{"assets":[{"kind":"keystore","keystore":{"format":"jks","opened_with":"changeit","locked":false}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a PKCS#12 no default password opens",
+                scenario: r#"{"assets":[{"kind":"keystore"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "secret-plaintext",
+        severity: Severity::High,
+        kinds: &[S],
+        description: "Plaintext secret (token, password, API key) in a file",
+        rationale: "Secrets in files, repositories and images leak with them (OWASP NHI2 secret \
+            leakage); credentials at rest must be protected (NIST CSF 2.0 PR.DS-01).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI2",
+            "NIST-CSF-2.0:PR.DS-01",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a GitHub token",
+                scenario: r#"{"assets":[{"kind":"secret"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a private key is not a secret finding",
+                scenario: r#"{"assets":[{"kind":"private-key"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: "asset-unowned",
+        severity: Severity::Low,
+        kinds: ALL_KINDS,
+        description: "No owner is known for the asset",
+        rationale: "An identity nobody owns is never renewed, rotated or offboarded (OWASP NHI1 \
+            improper offboarding); NIST CSF 2.0 GV.RR-02 asks for roles and responsibilities, and \
+            PCI DSS 4.0 4.2.1.1 for an inventory of trusted keys and certificates.",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI1",
+            "NIST-CSF-2.0:GV.RR-02",
+            "NIST-CSF-2.0:ID.AM-08",
+            "PCI-DSS-4.0:4.2.1.1",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "no owner",
+                scenario: r#"{"assets":[{"kind":"certificate","owners":[]}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "owned through CODEOWNERS",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+];
+
+impl Rule {
+    /// Plain text for `trustmap rules show ID`: what, why, where it maps, examples.
+    pub fn explain(&self) -> String {
+        let kinds: Vec<&str> = self.kinds.iter().map(|k| k.as_str()).collect();
+        let mut s = format!(
+            "{} ({})\n{}\n\napplies to: {}\n\n{}\n\nframeworks: {}\n",
+            self.id,
+            self.severity.as_str(),
+            self.description,
+            kinds.join(", "),
+            self.rationale,
+            self.frameworks.join(", ")
+        );
+        for (label, fires) in [("fires on", true), ("silent on", false)] {
+            let notes: Vec<&str> = self
+                .examples
+                .iter()
+                .filter(|e| e.fires == fires)
+                .map(|e| e.note)
+                .collect();
+            s.push_str(&format!("{label}: {}\n", notes.join("; ")));
+        }
+        s
+    }
+}
+
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Position of a rule in the catalogue (findings of one severity are listed in this order);
+/// ids outside the catalogue (X.509 lints) come after it.
+pub fn rank(id: &str) -> usize {
+    RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
+}

@@ -1,0 +1,915 @@
+//! Applying the catalogue to an inventory under a [`Policy`].
+
+use super::catalogue::{EXAMPLE_NOW, Example, rank, rule};
+use super::config::{Policy, RuleSetting, Selector, normalise_fingerprint};
+use crate::{
+    Asset, AssetKind, CertificateInfo, Finding, KeyInfo, Relation, RelationType, Severity,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// What the caller knows beyond the inventory itself.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// When each asset was first seen (inventory history), by asset id.
+    pub first_seen: HashMap<String, OffsetDateTime>,
+    /// Trusted roots: SHA-256 of a certificate's DER or of its SPKI (`sha256:` prefix and
+    /// colons allowed). System trust store plus the policy's bundles, read by the caller.
+    /// The policy's own `[trust] roots` are added by [`evaluate_with`].
+    pub trusted_roots: HashSet<String>,
+    /// The public (WebPKI) trust list, same form: decides which certificates follow the CA/B
+    /// validity schedule. Empty: the heuristic of `cert-validity-too-long` applies.
+    pub public_roots: HashSet<String>,
+    /// Trust anchors known by name: subject DN or subject key identifier (lowercase hex) of
+    /// each trusted root -> whether it is public. A certificate whose issuer DN or authority
+    /// key identifier is here chains to that root even when the root is not in the inventory.
+    pub anchor_names: HashMap<String, bool>,
+    /// Default severity of each X.509 lint id (from `trustmap_discover::lint::LINTS`); a
+    /// lint id missing here is reported as low.
+    pub lint_severities: HashMap<String, Severity>,
+    /// One-line description of each X.509 lint id, for the finding's message (optional).
+    pub lint_descriptions: HashMap<String, String>,
+}
+
+/// A finding before the policy's re-grading and scopes.
+struct Hit {
+    rule: String,
+    severity: Option<Severity>,
+    message: String,
+    evidence: BTreeMap<String, String>,
+}
+
+fn hit(rule: &str, message: String) -> Hit {
+    Hit {
+        rule: rule.to_string(),
+        severity: None,
+        message,
+        evidence: BTreeMap::new(),
+    }
+}
+
+impl Hit {
+    fn ev(mut self, k: &str, v: impl ToString) -> Hit {
+        self.evidence.insert(k.to_string(), v.to_string());
+        self
+    }
+    fn sev(mut self, s: Severity) -> Hit {
+        self.severity = Some(s);
+        self
+    }
+}
+
+fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+/// Where a certificate's chain ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End<'a> {
+    /// At a trusted certificate (public: in the public list).
+    Anchor { public: bool },
+    /// At a self-signed certificate that is not trusted.
+    Root(&'a str),
+    /// At a certificate whose issuer is not in the inventory.
+    Broken(&'a str),
+}
+
+impl End<'_> {
+    fn rank(self) -> u8 {
+        match self {
+            End::Anchor { public: true } => 3,
+            End::Anchor { public: false } => 2,
+            End::Root(_) => 1,
+            End::Broken(_) => 0,
+        }
+    }
+}
+
+struct Ctx<'a> {
+    policy: &'a Policy,
+    inputs: &'a Inputs,
+    now: OffsetDateTime,
+    by_id: HashMap<&'a str, &'a Asset>,
+    issued_by: HashMap<&'a str, Vec<&'a str>>,
+    key_certs: HashMap<&'a str, Vec<&'a Asset>>,
+    trusted: HashSet<String>,
+    public: HashSet<String>,
+}
+
+impl<'a> Ctx<'a> {
+    fn in_set(set: &HashSet<String>, a: &Asset) -> bool {
+        let fp = a
+            .fingerprint
+            .strip_prefix("sha256:")
+            .unwrap_or(&a.fingerprint);
+        set.contains(&fp.to_ascii_lowercase())
+            || a.certificate
+                .as_ref()
+                .and_then(|c| c.public_key.spki_sha256.as_deref())
+                .is_some_and(|s| set.contains(&s.to_ascii_lowercase()))
+    }
+
+    fn chain_end(&self, id: &'a str, seen: &mut HashSet<&'a str>) -> End<'a> {
+        let Some(a) = self.by_id.get(id) else {
+            return End::Broken(id);
+        };
+        if Ctx::in_set(&self.public, a) {
+            return End::Anchor { public: true };
+        }
+        if Ctx::in_set(&self.trusted, a) {
+            return End::Anchor { public: false };
+        }
+        if a.certificate.as_ref().is_some_and(|c| c.self_signed) {
+            return End::Root(id);
+        }
+        if !seen.insert(id) {
+            return End::Broken(id);
+        }
+        let mut best = End::Broken(id);
+        if let Some(c) = &a.certificate {
+            let by_name = self.inputs.anchor_names.get(&c.issuer);
+            let by_aki = c.aki.as_ref().and_then(|k| self.inputs.anchor_names.get(k));
+            if let Some(public) = by_name.or(by_aki) {
+                best = End::Anchor { public: *public };
+            }
+        }
+        for p in self.issued_by.get(id).into_iter().flatten() {
+            if *p == id {
+                continue;
+            }
+            let e = self.chain_end(p, seen);
+            if e.rank() > best.rank() {
+                best = e;
+            }
+        }
+        best
+    }
+}
+
+/// Applies the catalogue to an inventory as of `now`, under `policy`, with what the caller
+/// knows beyond the inventory in `inputs`. Findings are sorted most severe first, then in
+/// catalogue order (X.509 lints after the catalogue, by id), then by path and line.
+pub fn evaluate_with(
+    assets: &[Asset],
+    relations: &[Relation],
+    policy: &Policy,
+    now: OffsetDateTime,
+    inputs: &Inputs,
+) -> Vec<Finding> {
+    let norm = |set: &HashSet<String>| -> HashSet<String> {
+        set.iter()
+            .filter_map(|s| normalise_fingerprint(s))
+            .collect()
+    };
+    let mut trusted = norm(&inputs.trusted_roots);
+    trusted.extend(policy.trusted_roots.iter().cloned());
+    let public = norm(&inputs.public_roots);
+    let by_id: HashMap<&str, &Asset> = assets.iter().map(|a| (a.id.as_str(), a)).collect();
+    let mut issued_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut key_certs: HashMap<&str, Vec<&Asset>> = HashMap::new();
+    for r in relations {
+        match r.kind {
+            RelationType::IssuedBy => issued_by.entry(&r.from).or_default().push(&r.to),
+            RelationType::KeyOf => {
+                if let Some(c) = by_id.get(r.to.as_str()).filter(|c| c.certificate.is_some()) {
+                    key_certs.entry(&r.from).or_default().push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    let ctx = Ctx {
+        policy,
+        inputs,
+        now,
+        by_id,
+        issued_by,
+        key_certs,
+        trusted,
+        public,
+    };
+    let mut out = Vec::new();
+    for a in assets {
+        let mut hits = Vec::new();
+        if let Some(c) = &a.certificate {
+            cert_rules(&ctx, a, c, &mut hits);
+            // CertificateInfo.lints: X.509 lint ids, each a finding under its own id.
+            for id in &c.lints {
+                let message = match ctx.inputs.lint_descriptions.get(id) {
+                    Some(d) => format!("{}: {d} ({id})", a.label()),
+                    None => format!("{} violates X.509 lint {id}", a.label()),
+                };
+                let severity = ctx
+                    .inputs
+                    .lint_severities
+                    .get(id)
+                    .copied()
+                    .unwrap_or(Severity::Low);
+                hits.push(hit(id, message).sev(severity).ev("lint", id));
+            }
+        }
+        key_rules(&ctx, a, &mut hits);
+        if let Some(s) = &a.secret {
+            hits.push(
+                hit(
+                    "secret-plaintext",
+                    format!("{} ({}) in plaintext: {}", s.rule, s.provider, s.redacted),
+                )
+                .ev("detector", &s.rule),
+            );
+        }
+        if let Some(k) = &a.keystore
+            && let Some(pw) = &k.opened_with
+        {
+            let shown = if pw.is_empty() {
+                "an empty password".to_string()
+            } else {
+                format!("the well-known password \"{pw}\"")
+            };
+            hits.push(
+                hit(
+                    "keystore-default-password",
+                    format!("{} keystore opens with {shown}", k.format),
+                )
+                .ev("format", &k.format),
+            );
+        }
+        if a.owners.is_empty() {
+            hits.push(hit(
+                "asset-unowned",
+                format!("no owner is known for {} {}", a.kind, a.label()),
+            ));
+        }
+        for h in hits {
+            if let Some(f) = finalise(policy, a, h) {
+                out.push(f);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(rank(&a.rule).cmp(&rank(&b.rule)))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
+            .then(a.asset.cmp(&b.asset))
+    });
+    out
+}
+
+/// The policy's `[rules]` and `[[scope]]` applied to one hit.
+fn finalise(policy: &Policy, a: &Asset, h: Hit) -> Option<Finding> {
+    let r = rule(&h.rule);
+    let mut severity = h
+        .severity
+        .or(r.map(|r| r.severity))
+        .unwrap_or(Severity::Medium);
+    match policy.rule_setting(&h.rule) {
+        RuleSetting::Off => return None,
+        RuleSetting::On => {}
+        RuleSetting::Severity(s) => severity = s,
+    }
+    let scope = policy.scopes.iter().find(|s| {
+        (s.rules.is_empty() || s.rules.contains(&h.rule))
+            && !a.occurrences.is_empty()
+            && a.occurrences.iter().all(|o| s.matcher.is_match(&o.path))
+    });
+    if let Some(s) = scope {
+        match s.setting {
+            RuleSetting::Off => return None,
+            RuleSetting::On => {}
+            RuleSetting::Severity(sev) => severity = sev,
+        }
+    }
+    let first = a.occurrences.first();
+    Some(Finding {
+        rule: h.rule,
+        severity,
+        asset: a.id.clone(),
+        path: first.map(|o| o.path.clone()),
+        line: first.and_then(|o| o.line),
+        message: h.message,
+        frameworks: r
+            .map(|r| r.frameworks.iter().map(|s| s.to_string()).collect())
+            // X.509 lints: certificate profile conformance (RFC 5280, CA/B BR).
+            .unwrap_or_else(|| {
+                vec![
+                    "NIST-CSF-2.0:PR.AA-01".to_string(),
+                    "PCI-DSS-4.0:4.2.1".to_string(),
+                ]
+            }),
+        evidence: h.evidence,
+        waiver: None,
+        baselined: false,
+    })
+}
+
+/// Validity period in days, notBefore to notAfter inclusive; a remainder is a whole day.
+fn validity_days(nb: OffsetDateTime, na: OffsetDateTime) -> i64 {
+    let secs = (na - nb).whole_seconds() + 1;
+    secs.div_euclid(86_400) + i64::from(secs.rem_euclid(86_400) != 0)
+}
+
+/// CA/B BR 6.3.2 (SC-081v3) maximum by issuance date (notBefore).
+pub fn public_max_days(issued: OffsetDateTime) -> u32 {
+    use time::macros::datetime;
+    if issued < datetime!(2026-03-15 00:00 UTC) {
+        398
+    } else if issued < datetime!(2027-03-15 00:00 UTC) {
+        200
+    } else if issued < datetime!(2029-03-15 00:00 UTC) {
+        100
+    } else {
+        47
+    }
+}
+
+fn selector_matches(sel: &Selector, a: &Asset, c: &CertificateInfo) -> bool {
+    match sel {
+        Selector::Issuer(_, m) => m.is_match(&c.issuer),
+        Selector::Path(_, m) => {
+            !a.occurrences.is_empty() && a.occurrences.iter().all(|o| m.is_match(&o.path))
+        }
+    }
+}
+
+fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
+    let name = a.label();
+    let now = ctx.now;
+    let nb = parse_time(&c.not_before);
+    let na = parse_time(&c.not_after);
+    if let Some(na) = na {
+        let secs = (na - now).whole_seconds();
+        if na < now {
+            hits.push(
+                hit(
+                    "cert-expired",
+                    format!(
+                        "{name} expired on {} ({} days ago)",
+                        c.not_after,
+                        (now - na).whole_days()
+                    ),
+                )
+                .ev("not_after", &c.not_after),
+            );
+        } else {
+            // Windows are most severe first; the first that contains the remaining time grades it.
+            let window = ctx
+                .policy
+                .expiry_windows
+                .iter()
+                .find(|(_, d)| secs < i64::from(*d) * 86_400);
+            if let Some((sev, d)) = window {
+                hits.push(
+                    hit(
+                        "cert-expiring",
+                        format!(
+                            "{name} expires on {} (in {} days)",
+                            c.not_after,
+                            (na - now).whole_days()
+                        ),
+                    )
+                    .sev(*sev)
+                    .ev("not_after", &c.not_after)
+                    .ev("window_days", d),
+                );
+            }
+        }
+    }
+    if let Some(nb) = nb
+        && nb > now
+    {
+        hits.push(
+            hit(
+                "cert-not-yet-valid",
+                format!("{name} is not valid before {}", c.not_before),
+            )
+            .ev("not_before", &c.not_before),
+        );
+    }
+    let anchor = c.self_signed && c.is_ca;
+    if !anchor
+        && let Some(h) = c.signature_hash.as_deref()
+        && !ctx.policy.allowed_hashes.iter().any(|x| x == h)
+    {
+        hits.push(
+            hit(
+                "cert-weak-signature",
+                format!("{name} is signed with {} ({h})", c.signature_algorithm),
+            )
+            .ev("signature_algorithm", &c.signature_algorithm)
+            .ev("signature_hash", h),
+        );
+    }
+    let mut seen = HashSet::new();
+    let end = ctx.chain_end(&a.id, &mut seen);
+    if !c.is_ca
+        && let (Some(nb), Some(na)) = (nb, na)
+    {
+        let days = validity_days(nb, na);
+        let ov = ctx
+            .policy
+            .validity_overrides
+            .iter()
+            .find(|o| selector_matches(&o.selector, a, c));
+        let has_issuer_in_inventory = ctx
+            .issued_by
+            .get(a.id.as_str())
+            .is_some_and(|v| v.iter().any(|p| *p != a.id && ctx.by_id.contains_key(p)));
+        let public = match ov {
+            Some(o) => o.max_days.is_none(),
+            None if !ctx.public.is_empty() || ctx.inputs.anchor_names.values().any(|p| *p) => {
+                end == End::Anchor { public: true }
+            }
+            None => !c.self_signed && !has_issuer_in_inventory && end == End::Broken(a.id.as_str()),
+        };
+        let (limit, basis) = if public {
+            (
+                public_max_days(nb),
+                "CA/B BR 6.3.2 (SC-081v3) for a certificate issued then",
+            )
+        } else {
+            match ov.and_then(|o| o.max_days) {
+                Some(d) => (d, "the policy's limit for this issuer or path"),
+                None => (ctx.policy.private_max_days, "the private-PKI limit"),
+            }
+        };
+        if days > i64::from(limit) {
+            hits.push(
+                hit(
+                    "cert-validity-too-long",
+                    format!(
+                        "{name} is valid {days} days (from {} to {}); {basis} allows {limit}",
+                        c.not_before, c.not_after
+                    ),
+                )
+                .ev("validity_days", days)
+                .ev("max_days", limit)
+                .ev("trust", if public { "public" } else { "private" }),
+            );
+        }
+    }
+    if c.self_signed && !c.is_ca {
+        hits.push(hit(
+            "cert-self-signed-leaf",
+            format!("{name} is a self-signed leaf certificate"),
+        ));
+    }
+    let wild: Vec<&str> = c
+        .sans
+        .iter()
+        .filter_map(|s| s.strip_prefix("DNS:"))
+        .chain(c.subject_cn.as_deref())
+        .filter(|n| n.starts_with("*."))
+        .collect();
+    if let Some(w) = wild.first() {
+        hits.push(
+            hit(
+                "cert-wildcard",
+                format!("{name} covers the wildcard name {w}"),
+            )
+            .ev("names", wild.join(", ")),
+        );
+    }
+    if !c.is_ca && c.sans.is_empty() {
+        hits.push(hit(
+            "cert-missing-san",
+            format!("{name} has no subjectAltName: clients will not match its host name"),
+        ));
+    }
+    if !c.is_ca
+        && let End::Broken(last) = end
+    {
+        let at = ctx.by_id.get(last).copied().unwrap_or(a);
+        let issuer = at
+            .certificate
+            .as_ref()
+            .map(|c| c.issuer.clone())
+            .unwrap_or_default();
+        hits.push(
+            hit(
+                "cert-chain-incomplete",
+                format!(
+                    "the chain of {name} stops at {}: its issuer \"{issuer}\" is neither in the inventory nor trusted",
+                    at.label()
+                ),
+            )
+            .ev("missing_issuer", issuer)
+            .ev("last_in_chain", last),
+        );
+    }
+    let trust_known =
+        !ctx.trusted.is_empty() || !ctx.public.is_empty() || !ctx.inputs.anchor_names.is_empty();
+    if trust_known
+        && let End::Root(root) = end
+        && (!c.is_ca || root == a.id)
+    {
+        let r = ctx.by_id.get(root).copied().unwrap_or(a);
+        hits.push(
+            hit(
+                "cert-untrusted-root",
+                if root == a.id {
+                    format!("{name} is a self-signed root that is not among the trusted roots")
+                } else {
+                    format!(
+                        "{name} chains to {}, a root that is not among the trusted roots",
+                        r.label()
+                    )
+                },
+            )
+            .ev("root", root)
+            .ev("root_fingerprint", &r.fingerprint),
+        );
+    }
+}
+
+/// Whether a public-key algorithm falls to a quantum computer (NIST IR 8547): RSA, EC,
+/// DSA, DH, EdDSA and X25519/X448; ML-DSA, ML-KEM and SLH-DSA do not.
+pub fn quantum_vulnerable(algorithm: &str) -> bool {
+    QUANTUM_VULNERABLE.contains(&algorithm)
+}
+
+/// Security strength in bits of a classical key (SP 800-57 Part 1 table 2), when known.
+pub fn strength(k: &KeyInfo) -> Option<u32> {
+    let bits = k.bits?;
+    Some(match k.algorithm.as_str() {
+        "RSA" | "RSASSA-PSS" | "DSA" | "DH" => match bits {
+            0..2048 => 80,
+            2048..3072 => 112,
+            3072..7680 => 128,
+            7680..15360 => 192,
+            _ => 256,
+        },
+        _ => (bits / 2).min(256),
+    })
+}
+
+const QUANTUM_VULNERABLE: &[&str] = &[
+    "RSA",
+    "RSASSA-PSS",
+    "EC",
+    "DSA",
+    "DH",
+    "Ed25519",
+    "Ed448",
+    "X25519",
+    "X448",
+];
+
+fn weak_key(policy: &Policy, k: &KeyInfo) -> Option<(String, u32)> {
+    let bits = k.bits?;
+    let min = policy.min_key_bits.get(&k.algorithm).or_else(|| {
+        (k.algorithm == "RSASSA-PSS")
+            .then(|| policy.min_key_bits.get("RSA"))
+            .flatten()
+    })?;
+    (bits < *min).then(|| (format!("{} {} bits", k.algorithm, bits), *min))
+}
+
+fn key_label(k: &KeyInfo) -> String {
+    match (&k.curve, k.bits) {
+        (Some(c), _) => format!("{} {c}", k.algorithm),
+        (None, Some(b)) if !k.algorithm.starts_with("Ed") => format!("{} {b}", k.algorithm),
+        _ => k.algorithm.clone(),
+    }
+}
+
+fn key_strength_rules(ctx: &Ctx, what: &str, k: &KeyInfo, hits: &mut Vec<Hit>) {
+    if let Some((msg, min)) = weak_key(ctx.policy, k) {
+        hits.push(
+            hit(
+                "key-weak",
+                format!("{what} is weak: {msg}, below the policy minimum of {min}"),
+            )
+            .ev("algorithm", &k.algorithm)
+            .ev("bits", k.bits.unwrap_or(0))
+            .ev("min_bits", min),
+        );
+    }
+    if QUANTUM_VULNERABLE.contains(&k.algorithm.as_str()) {
+        let s = strength(k);
+        let when = if s.is_some_and(|s| s <= 112) {
+            "deprecates it after 2030 and disallows it after 2035"
+        } else {
+            "disallows it after 2035 (112-bit strength is deprecated after 2030)"
+        };
+        let mut h = hit(
+            "key-quantum-vulnerable",
+            format!("{what} is quantum-vulnerable: NIST IR 8547 (initial public draft) {when}"),
+        )
+        .ev("algorithm", &k.algorithm)
+        .ev("disallowed_after", 2035);
+        if s.is_none_or(|s| s <= 112) {
+            h = h.ev("deprecated_after", 2030);
+        }
+        if let Some(s) = s {
+            h = h.ev("security_bits", s);
+        }
+        hits.push(h);
+    }
+}
+
+/// SP 800-57 key kind of a private key, from its algorithm and certificates.
+fn key_kind(k: &KeyInfo, certs: &[&Asset]) -> &'static str {
+    let norm = |s: &str| s.replace(' ', "").to_ascii_lowercase();
+    if matches!(k.algorithm.as_str(), "X25519" | "X448" | "DH") || k.algorithm.starts_with("ML-KEM")
+    {
+        return "key-agreement";
+    }
+    let infos: Vec<&CertificateInfo> = certs
+        .iter()
+        .filter_map(|c| c.certificate.as_ref())
+        .collect();
+    let ku = |c: &CertificateInfo, u: &str| c.key_usage.iter().any(|x| norm(x) == u);
+    let eku = |c: &CertificateInfo, u: &str| c.extended_key_usage.iter().any(|x| x == u);
+    if infos
+        .iter()
+        .any(|c| c.is_ca || ku(c, "keycertsign") || eku(c, "codeSigning"))
+    {
+        return "signature";
+    }
+    if infos
+        .iter()
+        .any(|c| eku(c, "serverAuth") || eku(c, "clientAuth"))
+    {
+        return "authentication";
+    }
+    if !infos.is_empty()
+        && infos.iter().all(|c| {
+            !c.key_usage.is_empty() && c.key_usage.iter().all(|x| norm(x) == "keyagreement")
+        })
+    {
+        return "key-agreement";
+    }
+    if matches!(k.format.as_deref(), Some("openssh" | "putty")) {
+        return "authentication";
+    }
+    "signature"
+}
+
+fn rotation(
+    ctx: &Ctx,
+    a: &Asset,
+    kind: &str,
+    age_from: Option<(OffsetDateTime, &str)>,
+    hits: &mut Vec<Hit>,
+) {
+    let (Some((since, source)), Some(period)) = (age_from, ctx.policy.rotation_days.get(kind))
+    else {
+        return;
+    };
+    let age = (ctx.now - since).whole_days();
+    if age > i64::from(*period) {
+        hits.push(
+            hit(
+                "key-rotation-overdue",
+                format!(
+                    "{} {} is {age} days old ({source}); the {kind} cryptoperiod is {period} days",
+                    a.kind,
+                    a.label()
+                ),
+            )
+            .ev("age_days", age)
+            .ev("key_kind", kind)
+            .ev("period_days", period)
+            .ev("since", crate::rfc3339(since))
+            .ev("age_source", source),
+        );
+    }
+}
+
+fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
+    if let Some(c) = &a.certificate {
+        key_strength_rules(
+            ctx,
+            &format!(
+                "the {} public key of {}",
+                key_label(&c.public_key),
+                a.label()
+            ),
+            &c.public_key,
+            hits,
+        );
+    }
+    match a.kind {
+        AssetKind::PublicKey => {
+            if let Some(k) = &a.key {
+                key_strength_rules(ctx, &format!("{} public key", key_label(k)), k, hits);
+            }
+        }
+        AssetKind::PrivateKey => {
+            let certs: &[&Asset] = ctx.key_certs.get(a.id.as_str()).map_or(&[], Vec::as_slice);
+            if let Some(k) = &a.key {
+                if k.encrypted == Some(false) {
+                    hits.push(hit(
+                        "key-unprotected",
+                        format!("{} private key stored without a passphrase", a.label()),
+                    ));
+                }
+                key_strength_rules(ctx, &format!("{} private key", key_label(k)), k, hits);
+                let first_seen = ctx.inputs.first_seen.get(&a.id).map(|t| (*t, "first seen"));
+                let not_before = certs
+                    .iter()
+                    .filter_map(|c| {
+                        c.certificate
+                            .as_ref()
+                            .and_then(|c| parse_time(&c.not_before))
+                    })
+                    .min()
+                    .map(|t| (t, "notBefore of its certificate"));
+                rotation(ctx, a, key_kind(k, certs), first_seen.or(not_before), hits);
+            }
+            if let Some(ca) = certs
+                .iter()
+                .find(|c| c.certificate.as_ref().is_some_and(|c| c.is_ca))
+            {
+                hits.push(
+                    hit(
+                        "key-ca-exposed",
+                        format!(
+                            "the private key of CA certificate {} is in the inventory ({})",
+                            ca.label(),
+                            a.label()
+                        ),
+                    )
+                    .ev("ca_certificate", &ca.id),
+                );
+            }
+            if a.occurrences.len() > 1 {
+                let places: Vec<String> = a
+                    .occurrences
+                    .iter()
+                    .map(|o| match o.line {
+                        Some(l) => format!("{}:{l}", o.path),
+                        None => o.path.clone(),
+                    })
+                    .collect();
+                hits.push(
+                    hit(
+                        "key-duplicated",
+                        format!(
+                            "{} private key sits in {} places",
+                            a.label(),
+                            a.occurrences.len()
+                        ),
+                    )
+                    .ev("places", places.join(", ")),
+                );
+            }
+        }
+        AssetKind::Secret => {
+            let first_seen = ctx.inputs.first_seen.get(&a.id).map(|t| (*t, "first seen"));
+            rotation(ctx, a, "symmetric", first_seen, hits);
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------- examples
+
+/// An example's scenario, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub assets: Vec<Asset>,
+    pub relations: Vec<Relation>,
+    pub policy: Policy,
+    pub inputs: Inputs,
+    pub now: OffsetDateTime,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    assets: Vec<serde_json::Value>,
+    #[serde(default)]
+    relations: Vec<Relation>,
+    #[serde(default)]
+    first_seen: HashMap<String, String>,
+    #[serde(default)]
+    trusted_roots: Vec<String>,
+    #[serde(default)]
+    public_roots: Vec<String>,
+    #[serde(default)]
+    lint_severities: HashMap<String, Severity>,
+    #[serde(default)]
+    lint_descriptions: HashMap<String, String>,
+    #[serde(default)]
+    anchor_names: HashMap<String, bool>,
+    #[serde(default)]
+    policy: Option<String>,
+}
+
+/// A healthy asset of each kind, the base example patches apply to.
+fn base(kind: &str) -> serde_json::Value {
+    let owners =
+        serde_json::json!([{"name": "@org/platform", "role": "owner", "source": "explicit"}]);
+    let mut v = serde_json::json!({
+        "kind": kind,
+        "fingerprint": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        "occurrences": [{"path": "deploy/svc.pem", "line": 1, "container": null}],
+        "owners": owners,
+    });
+    let ec = serde_json::json!({"algorithm": "EC", "bits": 256, "curve": "P-256",
+        "format": "pkcs8-encrypted", "encrypted": true,
+        "spki_sha256": "abababababababababababababababababababababababababababababababab"});
+    let extra = match kind {
+        "certificate" => serde_json::json!({"certificate": {
+            "subject": "CN=svc.example.com", "issuer": "CN=Example Issuing CA", "serial": "01",
+            "not_before": "2026-10-01T00:00:00Z", "not_after": "2027-03-01T00:00:00Z",
+            "sans": ["DNS:svc.example.com"], "is_ca": false, "self_signed": false,
+            "signature_algorithm": "ecdsa-with-SHA256", "signature_algorithm_oid": "1.2.840.10045.4.3.2",
+            "signature_hash": "SHA-256", "public_key": ec, "version": 3, "subject_cn": "svc.example.com"}}),
+        "private-key" => serde_json::json!({"key": ec}),
+        "public-key" => {
+            serde_json::json!({"key": {"algorithm": "Ed25519", "bits": 256, "curve": null,
+            "format": "ssh", "encrypted": null, "spki_sha256": null}})
+        }
+        "keystore" => serde_json::json!({"keystore": {"format": "pkcs12", "opened_with": null,
+            "locked": true, "entries": 1}}),
+        "secret" => {
+            serde_json::json!({"secret": {"rule": "github-pat-classic", "provider": "GitHub",
+            "redacted": "ghp_AB…(40 chars)"}})
+        }
+        _ => serde_json::json!({}),
+    };
+    merge(&mut v, extra);
+    v
+}
+
+fn merge(into: &mut serde_json::Value, patch: serde_json::Value) {
+    match (into, patch) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+impl Scenario {
+    /// Builds a scenario from an example's JSON (see [`Example::scenario`]).
+    pub fn from_json(json: &str) -> Result<Scenario, String> {
+        let raw: RawScenario = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let mut assets = Vec::new();
+        for (i, patch) in raw.assets.into_iter().enumerate() {
+            let kind_name = patch
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .ok_or("an example asset needs a kind")?
+                .to_string();
+            let kind = AssetKind::parse(&kind_name).ok_or("unknown kind")?;
+            let mut v = base(&kind_name);
+            v["id"] = serde_json::Value::String(format!("{}_{i}", kind.id_prefix()));
+            merge(&mut v, patch);
+            assets.push(serde_json::from_value::<Asset>(v).map_err(|e| e.to_string())?);
+        }
+        let policy = match raw.policy {
+            Some(t) => Policy::from_toml(&t, "example.toml").map_err(|e| e.to_string())?,
+            None => Policy::default(),
+        };
+        let mut first_seen = HashMap::new();
+        for (id, t) in raw.first_seen {
+            first_seen.insert(id, parse_time(&t).ok_or("bad first_seen time")?);
+        }
+        Ok(Scenario {
+            assets,
+            relations: raw.relations,
+            policy,
+            inputs: Inputs {
+                first_seen,
+                trusted_roots: raw.trusted_roots.into_iter().collect(),
+                public_roots: raw.public_roots.into_iter().collect(),
+                lint_severities: raw.lint_severities,
+                lint_descriptions: raw.lint_descriptions,
+                anchor_names: raw.anchor_names,
+            },
+            now: parse_time(EXAMPLE_NOW).ok_or("bad EXAMPLE_NOW")?,
+        })
+    }
+
+    pub fn evaluate(&self) -> Vec<Finding> {
+        evaluate_with(
+            &self.assets,
+            &self.relations,
+            &self.policy,
+            self.now,
+            &self.inputs,
+        )
+    }
+}
+
+impl Example {
+    /// Evaluates the example's scenario.
+    pub fn evaluate(&self) -> Result<Vec<Finding>, String> {
+        Ok(Scenario::from_json(self.scenario)?.evaluate())
+    }
+}

@@ -1,0 +1,299 @@
+//! The policy file: the commented default is the built-in policy, settings take effect,
+//! and every bad file fails with an error naming the file, line and field.
+
+use trustmap_core::Severity;
+use trustmap_core::policy::{Policy, PolicyError, RuleSetting, default_policy_toml};
+
+#[test]
+fn the_commented_default_parses_to_the_builtin_policy() {
+    let p = Policy::from_toml(default_policy_toml(), "trustmap.toml").unwrap();
+    assert_eq!(p, Policy::default());
+    // It documents every section and is mostly comments.
+    for section in [
+        "[expiry]",
+        "[validity]",
+        "[keys.min_bits]",
+        "[signatures]",
+        "[rotation]",
+        "[trust]",
+        "[rules]",
+        "[[scope]]",
+    ] {
+        assert!(default_policy_toml().contains(section), "{section}");
+    }
+}
+
+#[test]
+fn windows_not_named_keep_their_defaults() {
+    let p = Policy::from_toml("[expiry]\nmedium = 45\nlow = 90\n", "trustmap.toml").unwrap();
+    assert_eq!(
+        p.expiry_windows,
+        [
+            (Severity::Critical, 7),
+            (Severity::High, 14),
+            (Severity::Medium, 45),
+            (Severity::Low, 90)
+        ]
+    );
+}
+
+#[test]
+fn an_empty_file_is_the_builtin_policy() {
+    assert_eq!(
+        Policy::from_toml("", "trustmap.toml").unwrap(),
+        Policy::default()
+    );
+}
+
+#[test]
+fn settings_take_effect() {
+    let text = r#"
+[expiry]
+low = 60
+medium = 30
+high = 10
+critical = 3
+
+[validity]
+private_max_days = 90
+
+[[validity.override]]
+issuer = "*Corp Root*"
+max_days = 825
+
+[[validity.override]]
+path = "edge/**"
+public = true
+
+[keys.min_bits]
+RSA = 3072
+EC = 256
+
+[signatures]
+allowed_hashes = ["SHA-384", "SHA-512"]
+
+[rotation]
+authentication = 365
+
+[trust]
+roots = ["SHA256:AB:CD:abababababababababababababababababababababababababababababab"]
+bundles = ["certs/corp.pem"]
+
+[rules]
+cert-wildcard = "off"
+asset-unowned = "info"
+key-weak = "on"
+
+[[scope]]
+path = "tests/**"
+severity = "info"
+rules = ["secret-plaintext", "key-unprotected"]
+"#;
+    let p = Policy::from_toml(text, "trustmap.toml").unwrap();
+    assert_eq!(
+        p.expiry_windows,
+        [
+            (Severity::Critical, 3),
+            (Severity::High, 10),
+            (Severity::Medium, 30),
+            (Severity::Low, 60)
+        ]
+    );
+    assert_eq!(p.private_max_days, 90);
+    assert_eq!(p.validity_overrides.len(), 2);
+    assert_eq!(p.validity_overrides[0].max_days, Some(825));
+    assert_eq!(p.validity_overrides[1].max_days, None);
+    assert_eq!(p.min_key_bits["RSA"], 3072);
+    assert_eq!(
+        p.min_key_bits["DSA"], 2048,
+        "defaults stay for algorithms not named"
+    );
+    assert_eq!(p.allowed_hashes, ["SHA-384", "SHA-512"]);
+    assert_eq!(p.rotation_days["authentication"], 365);
+    assert_eq!(p.rotation_days["signature"], 1095);
+    assert!(
+        p.trusted_roots
+            .contains("abcdabababababababababababababababababababababababababababababab")
+    );
+    assert_eq!(p.trusted_bundles, ["certs/corp.pem"]);
+    assert_eq!(p.rule_setting("cert-wildcard"), RuleSetting::Off);
+    assert!(!p.enabled("cert-wildcard"));
+    assert_eq!(
+        p.rule_setting("asset-unowned"),
+        RuleSetting::Severity(Severity::Info)
+    );
+    assert_eq!(p.rule_setting("key-weak"), RuleSetting::On);
+    assert_eq!(p.scopes[0].rules, ["secret-plaintext", "key-unprotected"]);
+}
+
+fn err(text: &str) -> PolicyError {
+    Policy::from_toml(text, "conf/trustmap.toml").expect_err("should be rejected")
+}
+
+/// Each bad file: (text, line, field, words the message must contain).
+#[test]
+fn bad_files_name_file_line_and_field() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        // syntax
+        ("[expiry]\nmedium = 30\nhigh = \n", 3, "expiry.high", ""),
+        // unknown section / key
+        (
+            "[expiry]\nmedium = 30\n\n[expirey]\nhigh = 3\n",
+            4,
+            "expirey",
+            "unknown field",
+        ),
+        (
+            "[expiry]\nmedium = 30\nhihg = 14\n",
+            3,
+            "expiry.hihg",
+            "unknown field",
+        ),
+        // wrong type
+        (
+            "[expiry]\nmedium = \"thirty\"\n",
+            2,
+            "expiry.medium",
+            "invalid type",
+        ),
+        // semantic: negative and zero numbers
+        ("[expiry]\nhigh = -14\n", 2, "expiry.high", "positive"),
+        (
+            "\n[validity]\nprivate_max_days = 0\n",
+            3,
+            "validity.private_max_days",
+            "positive",
+        ),
+        (
+            "[keys.min_bits]\nRSA = 2048\nEC = -1\n",
+            3,
+            "keys.min_bits.EC",
+            "positive",
+        ),
+        // windows out of order
+        (
+            "[expiry]\ncritical = 20\nhigh = 14\n",
+            3,
+            "expiry.high",
+            "at least",
+        ),
+        ("[expiry]\nhigh = 40\n", 2, "expiry.high", "at least"),
+        // inline tables and dotted keys are located too
+        (
+            "keys = { min_bits = { RSA = 2048, EC = -5 } }\n",
+            1,
+            "keys.min_bits.EC",
+            "positive",
+        ),
+        (
+            "\nrotation.signing = 365\n",
+            2,
+            "rotation.signing",
+            "unknown key kind",
+        ),
+        // a duplicate key is a syntax error, still named
+        (
+            "[expiry]\nhigh = 14\nhigh = 15\n",
+            3,
+            "expiry.high",
+            "duplicate",
+        ),
+        // unknown rule id, bad setting
+        (
+            "[rules]\ncert-wildcard = \"off\"\ncert-expird = \"low\"\n",
+            3,
+            "rules.cert-expird",
+            "unknown rule id",
+        ),
+        (
+            "[rules]\ncert-wildcard = \"sometimes\"\n",
+            2,
+            "rules.cert-wildcard",
+            "not one of",
+        ),
+        // hashes, kinds, fingerprints
+        (
+            "[signatures]\nallowed_hashes = [\"SHA-256\",\n  \"SHA-257\"]\n",
+            3,
+            "signatures.allowed_hashes[1]",
+            "unknown hash",
+        ),
+        (
+            "[rotation]\nsigning = 365\n",
+            2,
+            "rotation.signing",
+            "unknown key kind",
+        ),
+        (
+            "[trust]\nroots = [\"abc\"]\n",
+            2,
+            "trust.roots[0]",
+            "fingerprint",
+        ),
+        // overrides and scopes
+        (
+            "[[validity.override]]\nissuer = \"x\"\npath = \"y\"\nmax_days = 3\n",
+            1,
+            "validity.override[0]",
+            "exactly one of `issuer`",
+        ),
+        (
+            "[[validity.override]]\nissuer = \"x\"\nmax_days = 3\npublic = true\n",
+            1,
+            "validity.override[0]",
+            "exactly one of `max_days",
+        ),
+        (
+            "[[validity.override]]\npath = \"a/[\"\nmax_days = 3\n",
+            2,
+            "validity.override[0].path",
+            "bad glob",
+        ),
+        (
+            "[[scope]]\npath = \"tests/**\"\nseverity = \"info\"\n\n[[scope]]\npath = \"x/**\"\nseverity = \"urgent\"\n",
+            7,
+            "scope[1].severity",
+            "not one of",
+        ),
+        (
+            "[[scope]]\npath = \"tests/**\"\nseverity = \"info\"\nrules = [\"nope\"]\n",
+            4,
+            "scope[0].rules[0]",
+            "unknown rule id",
+        ),
+        (
+            "[[scope]]\nseverity = \"info\"\n",
+            1,
+            "scope[0]",
+            "missing `path`",
+        ),
+    ];
+    for (text, line, field, words) in cases {
+        let e = err(text);
+        assert_eq!(e.file, "conf/trustmap.toml", "{text}");
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (*line, *field),
+            "{text}\n=> {e}"
+        );
+        assert!(e.message.contains(words), "{text}\n=> {e}");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("conf/trustmap.toml:{line}:")) && shown.contains(field),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn lint_ids_are_accepted_when_the_caller_names_them() {
+    let text = "[rules]\nx509-serial-zero = \"high\"\n";
+    assert_eq!(err(text).field, "rules.x509-serial-zero");
+    let p = Policy::from_toml_with(text, "trustmap.toml", &["x509-serial-zero"]).unwrap();
+    // Endpoint rule ids are reserved in DESIGN.md and accepted before their rules land.
+    Policy::from_toml("[rules]\nendpoint-weak-cipher = \"off\"\n", "trustmap.toml").unwrap();
+    assert_eq!(
+        p.rule_setting("x509-serial-zero"),
+        RuleSetting::Severity(Severity::High)
+    );
+}

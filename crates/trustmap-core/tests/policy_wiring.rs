@@ -1,0 +1,99 @@
+//! The flow the CLI follows: a report in the JSON contract's shape, a policy file, inputs
+//! from the store and the trust store, then `evaluate_with`.
+
+use std::collections::HashMap;
+use trustmap_core::policy::{Inputs, Policy, evaluate_with};
+use trustmap_core::{Report, Severity};
+
+const REPORT: &str = r#"{
+  "tool": {"name": "trustmap", "version": "0.1.0"},
+  "scan": {"id": "s1", "started_at": "2026-11-23T00:00:00Z", "roots": ["."], "files_scanned": 3, "bytes_scanned": 9000, "duration_ms": 5},
+  "assets": [
+    {"id": "crt_leaf", "kind": "certificate", "fingerprint": "sha256:aa00000000000000000000000000000000000000000000000000000000000000",
+     "occurrences": [{"path": "deploy/tls.crt", "line": 1, "container": null}],
+     "certificate": {"subject": "CN=api.example.com", "issuer": "CN=Corp Issuing CA", "serial": "0a1b2c3d4e5f60718293",
+       "not_before": "2026-01-10T00:00:00Z", "not_after": "2026-12-01T00:00:00Z", "sans": ["DNS:api.example.com"],
+       "is_ca": false, "self_signed": false, "signature_algorithm": "sha256WithRSAEncryption",
+       "signature_algorithm_oid": "1.2.840.113549.1.1.11", "signature_hash": "SHA-256",
+       "public_key": {"algorithm": "RSA", "bits": 2048, "curve": null, "format": "x509", "encrypted": null, "spki_sha256": "bb"},
+       "version": 3, "lints": ["x509-missing-ski"]},
+     "owners": [{"name": "@org/api", "role": "owner", "source": "CODEOWNERS:3"}]},
+    {"id": "crt_ca", "kind": "certificate", "fingerprint": "sha256:cc00000000000000000000000000000000000000000000000000000000000000",
+     "occurrences": [{"path": "deploy/ca.crt", "line": 1, "container": null}],
+     "certificate": {"subject": "CN=Corp Issuing CA", "issuer": "CN=Corp Issuing CA", "serial": "01",
+       "not_before": "2020-01-01T00:00:00Z", "not_after": "2035-01-01T00:00:00Z", "sans": [],
+       "is_ca": true, "self_signed": true, "signature_algorithm": "sha256WithRSAEncryption",
+       "signature_algorithm_oid": "1.2.840.113549.1.1.11", "signature_hash": "SHA-256",
+       "public_key": {"algorithm": "RSA", "bits": 4096, "curve": null, "format": "x509", "encrypted": null, "spki_sha256": "dd"},
+       "version": 3},
+     "owners": [{"name": "@org/pki", "role": "owner", "source": "explicit"}]},
+    {"id": "key_leaf", "kind": "private-key", "fingerprint": "sha256:bb",
+     "occurrences": [{"path": "tests/fixtures/tls.key", "line": 1, "container": null}],
+     "key": {"algorithm": "RSA", "bits": 2048, "curve": null, "format": "pkcs8", "encrypted": false, "spki_sha256": "bb"}}
+  ],
+  "relations": [{"from": "crt_leaf", "to": "crt_ca", "type": "issued-by"}, {"from": "key_leaf", "to": "crt_leaf", "type": "key-of"}],
+  "findings": [],
+  "errors": []
+}"#;
+
+const POLICY: &str = r#"
+[validity]
+private_max_days = 365
+
+[trust]
+roots = ["sha256:cc00000000000000000000000000000000000000000000000000000000000000"]
+
+[rules]
+key-quantum-vulnerable = "off"
+x509-missing-ski = "info"
+
+[[scope]]
+path = "tests/**"
+severity = "info"
+"#;
+
+#[test]
+fn a_report_judged_under_a_policy_file() {
+    let report: Report = serde_json::from_str(REPORT).unwrap();
+    let policy = Policy::from_toml_with(POLICY, "trustmap.toml", &["x509-missing-ski"]).unwrap();
+    let inputs = Inputs {
+        first_seen: HashMap::from([(
+            "key_leaf".to_string(),
+            time::macros::datetime!(2023-06-01 00:00 UTC),
+        )]),
+        lint_severities: HashMap::from([("x509-missing-ski".to_string(), Severity::Medium)]),
+        ..Inputs::default()
+    };
+    let now = time::macros::datetime!(2026-11-23 00:00 UTC);
+    let f = evaluate_with(&report.assets, &report.relations, &policy, now, &inputs);
+    let got: Vec<(&str, Severity, &str)> = f
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity, f.asset.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // 8 days left: high window.
+            ("cert-expiring", Severity::High, "crt_leaf"),
+            // 326 days is within the 365-day private limit: no cert-validity-too-long.
+            // The CA is trusted by the policy: no chain or root findings.
+            // The key sits only under tests/: every finding on it is info.
+            ("key-unprotected", Severity::Info, "key_leaf"),
+            ("key-rotation-overdue", Severity::Info, "key_leaf"),
+            ("asset-unowned", Severity::Info, "key_leaf"),
+            ("x509-missing-ski", Severity::Info, "crt_leaf"),
+        ],
+        "{f:#?}"
+    );
+    let rot = &f[2];
+    assert_eq!(rot.evidence["key_kind"], "signature");
+    assert_eq!(rot.evidence["age_source"], "first seen");
+    // The findings slot into the report and serialise in the contract's shape.
+    let mut report = report;
+    report.findings = f;
+    let j = serde_json::to_value(&report).unwrap();
+    assert_eq!(j["findings"][0]["rule"], "cert-expiring");
+    assert_eq!(j["findings"][0]["severity"], "high");
+    assert_eq!(j["findings"][0]["path"], "deploy/tls.crt");
+    assert_eq!(j["findings"][0]["evidence"]["window_days"], "14");
+}

@@ -1,0 +1,123 @@
+//! trustmap-discover: finds cryptographic material and parses it into the model.
+//!
+//! Data flows one way: a source ([`walk`]) hands bytes to the scanner ([`scan`]), which
+//! runs one prefilter over them and calls the parsers ([`pem`], [`x509`], [`keys`], [`ssh`],
+//! [`keystore`], [`secrets`], [`k8s`]) only around candidates. Parsers return [`Found`]
+//! values; [`inventory`] deduplicates them into assets and derives relations and owners.
+
+#![forbid(unsafe_code)]
+
+pub mod archive;
+pub mod der;
+pub mod inventory;
+pub mod k8s;
+pub mod keys;
+pub mod keystore;
+pub mod lint;
+pub mod owners;
+pub mod pem;
+pub mod scan;
+pub mod secrets;
+pub mod ssh;
+pub mod walk;
+pub mod x509;
+
+use trustmap_core::{
+    AssetKind, CertificateInfo, KeyInfo, KeystoreInfo, Occurrence, Owner, SecretInfo,
+};
+
+/// What a parser found, before deduplication into an [`trustmap_core::Asset`].
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub kind: AssetKind,
+    /// `sha256:` + hex of the identity bytes (see DESIGN.md, "The model").
+    pub fingerprint: String,
+    pub detail: Detail,
+    /// Where: parsers fill line, offset and container; the scanner fills the path.
+    pub occurrence: Occurrence,
+    /// Entries of a keystore or bundle: become assets with `contains` relations.
+    pub children: Vec<Found>,
+    /// Owners stated next to the material (Kubernetes labels); CODEOWNERS is applied later.
+    pub owners: Vec<Owner>,
+}
+
+impl Found {
+    /// A found item with no children and no owners yet.
+    pub fn new(
+        kind: AssetKind,
+        fingerprint: String,
+        detail: Detail,
+        occurrence: Occurrence,
+    ) -> Self {
+        Found {
+            kind,
+            fingerprint,
+            detail,
+            occurrence,
+            children: Vec::new(),
+            owners: Vec::new(),
+        }
+    }
+}
+
+/// The parsed facts of a [`Found`].
+#[derive(Debug, Clone)]
+pub enum Detail {
+    /// A certificate and its DER (kept to verify `issued-by` signatures).
+    Certificate(Box<CertificateInfo>, Vec<u8>),
+    /// A private or public key (the kind says which).
+    Key(KeyInfo),
+    Secret(SecretInfo),
+    Keystore(KeystoreInfo),
+}
+
+/// A parse failure of one piece of material; the scan reports it and goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        ParseError(msg.into())
+    }
+}
+
+/// A key parsed from any format: its facts and the bytes that identify it.
+///
+/// `Debug` leaves out `identity`: for a private key whose public half cannot be derived it
+/// is the key itself.
+#[derive(Clone)]
+pub struct ParsedKey {
+    pub info: KeyInfo,
+    /// SPKI DER of the public half when derivable; else the encoded key bytes.
+    pub identity: Vec<u8>,
+    /// True for private keys, false for public keys.
+    pub private: bool,
+}
+
+impl std::fmt::Debug for ParsedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedKey")
+            .field("info", &self.info)
+            .field("identity", &format_args!("<{} bytes>", self.identity.len()))
+            .field("private", &self.private)
+            .finish()
+    }
+}
+
+impl ParsedKey {
+    /// Turns the key into a [`Found`] at `occurrence`.
+    pub fn into_found(self, occurrence: Occurrence) -> Found {
+        let kind = if self.private {
+            AssetKind::PrivateKey
+        } else {
+            AssetKind::PublicKey
+        };
+        Found::new(
+            kind,
+            trustmap_core::fingerprint(&self.identity),
+            Detail::Key(self.info),
+            occurrence,
+        )
+    }
+}

@@ -1,0 +1,622 @@
+//! The per-file scanner: one multi-literal prefilter over the bytes, then the parsers only
+//! around candidates.
+//!
+//! Order of work for one file:
+//! 1. container magic at offset 0 (JKS/JCEKS, PKCS#12, DER certificate/PKCS#7/key) — whole-file
+//!    binary formats are recognised by content, never by name;
+//! 2. one Aho-Corasick pass for material armour (PEM, base64-of-PEM, SSH and PuTTY keys, JWK);
+//! 3. Kubernetes manifests: decoded `Secret` data is scanned recursively;
+//! 4. the secret rules (their own keyword prefilter), minus hits inside key material.
+
+use crate::secrets::RuleSet;
+use crate::{Detail, Found, ParseError, archive, keys, keystore, pem, ssh, x509};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine as _;
+use std::ops::Range;
+use trustmap_core::{AssetKind, KeystoreInfo, Occurrence, SecretInfo, fingerprint, redact::redact};
+
+/// Literal markers of material other than secrets.
+const MARKERS: &[&[u8]] = &[
+    b"-----BEGIN ",
+    // "-----BEGIN" base64-encoded at the three possible alignments.
+    b"LS0tLS1CRUdJTi",
+    b"0tLS0tQkVHSU4g",
+    b"tLS0tLUJFR0lO",
+    b"PuTTY-User-Key-File-",
+    b"ssh-rsa ",
+    b"ssh-dss ",
+    b"ssh-ed25519 ",
+    b"ssh-ed448 ",
+    b"ecdsa-sha2-nistp",
+    b"sk-ssh-ed25519",
+    b"sk-ecdsa-sha2-",
+    b"---- BEGIN SSH2 PUBLIC KEY",
+    b"\"kty\"",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Pem,
+    Base64Pem,
+    Putty,
+    SshPublic,
+    Jwk,
+}
+
+fn marker(i: usize) -> Marker {
+    match i {
+        0 => Marker::Pem,
+        1..=3 => Marker::Base64Pem,
+        4 => Marker::Putty,
+        13 => Marker::Jwk,
+        _ => Marker::SshPublic,
+    }
+}
+
+/// How deep decoded content (base64 inside a Secret inside ...) is followed.
+const MAX_DEPTH: u8 = 3;
+
+/// What one file yielded.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub found: Vec<Found>,
+    /// Errors in this file (truncated PEM, unreadable keystore...): the scan goes on.
+    pub errors: Vec<String>,
+}
+
+/// The scanner: built once, shared by every walker thread.
+pub struct Scanner {
+    markers: AhoCorasick,
+    secrets: RuleSet,
+}
+
+impl Scanner {
+    pub fn new(secrets: RuleSet) -> Scanner {
+        let markers = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(MARKERS)
+            .expect("static markers build");
+        Scanner { markers, secrets }
+    }
+
+    pub fn secrets(&self) -> &RuleSet {
+        &self.secrets
+    }
+
+    /// Scans one file's bytes. `path` is root-relative with forward slashes.
+    pub fn scan_file(&self, path: &str, data: &[u8]) -> FileResult {
+        let mut out = FileResult::default();
+        let mut ctx = Ctx {
+            path,
+            lines: LineIndex::new(data),
+            out: &mut out,
+            member: None,
+        };
+        self.scan(&mut ctx, data, 0, None, 0, true);
+        out
+    }
+
+    /// Scans `data`, which sits at `base` in the file (or is decoded from the file at `base`
+    /// when `route` is given).
+    fn scan(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        data: &[u8],
+        base: usize,
+        route: Option<&str>,
+        depth: u8,
+        in_file: bool,
+    ) {
+        if depth < MAX_DEPTH
+            && let Some(kind) = archive::kind(data)
+        {
+            self.archive(ctx, data, base, route, depth, kind);
+            return;
+        }
+        if self.whole_file(ctx, data, base, route) {
+            return;
+        }
+        // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
+        // precise route, so the generic base64 detection skips them.
+        let objects = if in_file && depth == 0 && crate::k8s::looks_like_manifest(data) {
+            crate::k8s::objects(data)
+        } else {
+            Vec::new()
+        };
+        let decoded_ranges: Vec<Range<usize>> = objects
+            .iter()
+            .flat_map(|o| {
+                o.entries
+                    .iter()
+                    .filter(|e| e.decoded.is_some())
+                    .map(|e| e.range.clone())
+            })
+            .collect();
+        // Byte ranges holding key material, excluded from secret matches.
+        let mut material: Vec<Range<usize>> = decoded_ranges.clone();
+        let mut ssh_done = false;
+        let mut jwk_done = false;
+        let mut pos = 0;
+        while let Some(m) = self.markers.find(&data[pos..]) {
+            let at = pos + m.start();
+            pos += m.end();
+            match marker(m.pattern().as_usize()) {
+                Marker::Pem => match pem::decode_at(data, at) {
+                    Ok(block) => {
+                        let n = block.end;
+                        self.pem_block(ctx, &block, base, route);
+                        material.push(at..n);
+                        pos = n;
+                    }
+                    Err(e) => {
+                        if !e.label.is_empty() && interesting_label(&e.label) {
+                            ctx.error(base + at, &e.message);
+                        }
+                        pos = pos.max(e.resume.min(data.len()));
+                    }
+                },
+                Marker::Base64Pem
+                    if depth < MAX_DEPTH && !decoded_ranges.iter().any(|r| r.contains(&at)) =>
+                {
+                    // Where the marker sits in its 4-character group: "-----BEGIN" encoded
+                    // from a group's first, second or third byte.
+                    let phase = [0, 0, 2, 3][m.pattern().as_usize()];
+                    let (start, end) = base64_token(data, at, phase);
+                    if let Some(decoded) = decode_b64(&data[start..end]) {
+                        let r = join_route(route, "base64");
+                        let before = ctx.out.found.len();
+                        self.scan(ctx, &decoded, base + start, Some(&r), depth + 1, false);
+                        if ctx.out.found.len() > before {
+                            material.push(start..end);
+                        }
+                    }
+                    pos = pos.max(end);
+                }
+                Marker::Putty if at == 0 || data[at - 1] == b'\n' => {
+                    let end = memchr::memmem::find(&data[at..], b"Private-MAC:")
+                        .and_then(|i| memchr::memchr(b'\n', &data[at + i..]).map(|j| at + i + j))
+                        .unwrap_or(data.len());
+                    match ssh::parse_putty(&data[at..end]) {
+                        Ok(k) => {
+                            let o = ctx.occ(base + at, true, route);
+                            ctx.push(k.into_found(o))
+                        }
+                        Err(e) => ctx.error(base + at, &format!("PuTTY key: {e}")),
+                    }
+                    material.push(at..end);
+                    pos = pos.max(end);
+                }
+                Marker::SshPublic if !ssh_done => {
+                    ssh_done = true;
+                    for (off, r) in ssh::find_public_keys(data) {
+                        match r {
+                            Ok(k) => {
+                                let o = ctx.occ(base + off, true, route);
+                                ctx.push(k.into_found(o))
+                            }
+                            Err(e) => ctx.error(base + off, &format!("SSH public key: {e}")),
+                        }
+                    }
+                }
+                Marker::Jwk if !jwk_done => {
+                    jwk_done = true;
+                    self.jwks(ctx, data, base, route);
+                }
+                _ => {}
+            }
+        }
+        if !objects.is_empty() {
+            self.kubernetes(ctx, &objects, depth);
+        }
+        let scope = ctx.member.clone().unwrap_or_else(|| ctx.path.to_string());
+        for m in self.secrets.scan(data, &scope) {
+            if material
+                .iter()
+                .any(|r| r.start <= m.start && m.end <= r.end)
+            {
+                continue;
+            }
+            let value = m.value;
+            let info = SecretInfo {
+                rule: m.rule,
+                provider: m.provider,
+                redacted: redact(&value),
+            };
+            let occ = ctx.occ(base + m.start, true, route);
+            ctx.push(Found::new(
+                AssetKind::Secret,
+                fingerprint(value.as_bytes()),
+                Detail::Secret(info),
+                occ,
+            ));
+        }
+    }
+
+    /// Archive members, each scanned as a file of its own.
+    fn archive(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        data: &[u8],
+        base: usize,
+        route: Option<&str>,
+        depth: u8,
+        kind: archive::Kind,
+    ) {
+        let outer = ctx.member.take();
+        let result = archive::for_each_member(kind, data, |format, name, bytes| {
+            let r = join_route(route, &format!("{format} entry '{name}'"));
+            ctx.member = Some(name.to_string());
+            self.scan(ctx, bytes, base, Some(&r), depth + 1, false);
+        });
+        ctx.member = outer;
+        match result {
+            Ok(errors) => {
+                for e in errors {
+                    ctx.error(base, &e);
+                }
+            }
+            Err(e) => ctx.error(base, &e),
+        }
+    }
+
+    /// Whole-file binary formats recognised by magic. True when the bytes were one of them.
+    fn whole_file(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        data: &[u8],
+        base: usize,
+        route: Option<&str>,
+    ) -> bool {
+        // Binary containers have no lines, unless decoded from a line of a text file.
+        let has_line = route.is_some();
+        if data.len() >= 4
+            && (data[..4] == [0xfe, 0xed, 0xfe, 0xed] || data[..4] == [0xce, 0xce, 0xce, 0xce])
+        {
+            let r = keystore::parse_jks(data);
+            self.keystore(ctx, data, base, route, r, "Java keystore");
+            return true;
+        }
+        if data.first() != Some(&0x30) || !crate::der::is_single_sequence(data) {
+            return false;
+        }
+        if keystore::looks_like_pkcs12(data) {
+            let r = keystore::parse_pkcs12(data);
+            self.keystore(ctx, data, base, route, r, "PKCS#12");
+            return true;
+        }
+        if let Some(certs) = x509::pkcs7_certificates(data) {
+            for (i, der) in certs.into_iter().enumerate() {
+                let r = join_route(route, &format!("PKCS#7 certificate {}", i + 1));
+                match x509::found(der, ctx.occ(base, has_line, Some(&r))) {
+                    Ok(f) => ctx.push(f),
+                    Err(e) => ctx.error(base, &format!("{r}: {e}")),
+                }
+            }
+            return true;
+        }
+        if let Ok(f) = x509::found(data, ctx.occ(base, has_line, route.or(Some("DER")))) {
+            ctx.push(f);
+            return true;
+        }
+        if let Some(k) = keys::parse_der_key(data) {
+            let o = ctx.occ(base, has_line, route.or(Some("DER")));
+            ctx.push(k.into_found(o));
+            return true;
+        }
+        false
+    }
+
+    fn keystore(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        data: &[u8],
+        base: usize,
+        route: Option<&str>,
+        parsed: Result<keystore::ParsedKeystore, ParseError>,
+        what: &str,
+    ) {
+        // Binary containers have no lines, unless decoded from a line of a text file.
+        let has_line = route.is_some();
+        let ks = match parsed {
+            Ok(ks) => ks,
+            Err(e) => {
+                ctx.error(base, &format!("{what}: {e}"));
+                return;
+            }
+        };
+        let mut container = Found::new(
+            AssetKind::Keystore,
+            fingerprint(data),
+            Detail::Keystore(KeystoreInfo { ..ks.info }),
+            ctx.occ(base, has_line, route),
+        );
+        for entry in ks.entries {
+            let r = join_route(route, &format!("keystore entry '{}'", entry.alias));
+            for (i, der) in entry.certificates.iter().enumerate() {
+                let rr = if i == 0 {
+                    r.clone()
+                } else {
+                    format!("{r}, chain {}", i + 1)
+                };
+                match x509::found(der, ctx.occ(base, has_line, Some(&rr))) {
+                    Ok(f) => container.children.push(f),
+                    Err(e) => ctx.error(base, &format!("{rr}: {e}")),
+                }
+            }
+            // A key sealed in a keystore no default opens is listed among the container's
+            // aliases, not as an asset: its only identity would be ciphertext.
+            if let Some(k) = entry
+                .key
+                .filter(|k| k.info.spki_sha256.is_some() || !k.info.encrypted.unwrap_or(false))
+            {
+                container
+                    .children
+                    .push(k.into_found(ctx.occ(base, has_line, Some(&r))));
+            }
+        }
+        ctx.push(container);
+    }
+
+    fn pem_block(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        block: &pem::PemBlock,
+        base: usize,
+        route: Option<&str>,
+    ) {
+        let at = base + block.start;
+        match block.label.as_str() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                // TRUSTED CERTIFICATE appends OpenSSL trust settings after the certificate.
+                let der = crate::der::read(&block.der).map_or(&block.der[..], |(t, _)| t.raw);
+                match x509::found(der, ctx.occ(at, true, route)) {
+                    Ok(f) => ctx.push(f),
+                    Err(e) => ctx.error(at, &e.to_string()),
+                }
+            }
+            "PKCS7" | "CMS" => match x509::pkcs7_certificates(&block.der) {
+                Some(certs) => {
+                    for (i, der) in certs.into_iter().enumerate() {
+                        let r = join_route(route, &format!("PKCS#7 certificate {}", i + 1));
+                        match x509::found(der, ctx.occ(at, true, Some(&r))) {
+                            Ok(f) => ctx.push(f),
+                            Err(e) => ctx.error(at, &format!("{r}: {e}")),
+                        }
+                    }
+                }
+                None => ctx.error(at, "PKCS7 block is not a SignedData with certificates"),
+            },
+            label => match keys::parse_pem_key(label, &block.der, &block.headers) {
+                Some(Ok(k)) => {
+                    let o = ctx.occ(at, true, route);
+                    ctx.push(k.into_found(o))
+                }
+                Some(Err(e)) => ctx.error(at, &format!("{label}: {e}")),
+                None => {}
+            },
+        }
+    }
+
+    fn jwks(&self, ctx: &mut Ctx<'_, '_>, data: &[u8], base: usize, route: Option<&str>) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+            return;
+        };
+        let mut stack = vec![(&v, String::new())];
+        while let Some((v, r)) = stack.pop() {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if map.contains_key("kty") {
+                        if let Some(k) = keys::parse_jwk(v) {
+                            let route = join_route(route, if r.is_empty() { "JWK" } else { &r });
+                            let off = map
+                                .get("kid")
+                                .and_then(|k| k.as_str())
+                                .and_then(|kid| memchr::memmem::find(data, kid.as_bytes()))
+                                .unwrap_or(0);
+                            let o = ctx.occ(base + off, true, Some(&route));
+                            ctx.push(k.into_found(o));
+                        }
+                    } else {
+                        for (k, child) in map {
+                            let p = if r.is_empty() {
+                                format!("JSON field {k}")
+                            } else {
+                                format!("{r}.{k}")
+                            };
+                            stack.push((child, p));
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        stack.push((child, format!("{r}[{i}]")));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn kubernetes(&self, ctx: &mut Ctx<'_, '_>, objects: &[crate::k8s::Object], depth: u8) {
+        // Material found in place inside an object: label its route and owners.
+        for f in ctx.out.found.iter_mut() {
+            let Some(off) = f.occurrence.offset.map(|o| o as usize) else {
+                continue;
+            };
+            let Some(obj) = objects.iter().find(|o| o.range.contains(&off)) else {
+                continue;
+            };
+            for o in &obj.owners {
+                if !f.owners.contains(o) {
+                    f.owners.push(o.clone());
+                }
+            }
+            if f.occurrence.container.is_none()
+                && let Some(e) = obj.entries.iter().find(|e| e.range.contains(&off))
+            {
+                f.occurrence.container = Some(e.route.clone());
+            }
+        }
+        for obj in objects {
+            for e in &obj.entries {
+                let Some(decoded) = &e.decoded else { continue };
+                let before = ctx.out.found.len();
+                let r = format!("{}, base64", e.route);
+                self.scan(ctx, decoded, e.range.start, Some(&r), depth + 1, false);
+                if ctx.out.found.len() == before
+                    && obj.kind == "Secret"
+                    && let Some(f) = secret_data_value(&e.route, decoded)
+                {
+                    let occ = ctx.occ(e.range.start, true, Some(&r));
+                    ctx.push(Found::new(AssetKind::Secret, f.0, Detail::Secret(f.1), occ));
+                }
+                for f in &mut ctx.out.found[before..] {
+                    f.occurrence.line = e.line.or(f.occurrence.line);
+                    for o in &obj.owners {
+                        if !f.owners.contains(o) {
+                            f.owners.push(o.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A Kubernetes Secret's data value is a credential when its key says so (`password`,
+/// `token`, `api-key`...) and it is not a placeholder: base64 in a manifest is not
+/// protection. Returns its fingerprint and redacted facts.
+fn secret_data_value(route: &str, value: &[u8]) -> Option<(String, SecretInfo)> {
+    const CREDENTIAL_WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api-key",
+        "api_key",
+        "credential",
+        "auth",
+        "private",
+        "access-key",
+        "access_key",
+        "accesskey",
+        "pass",
+    ];
+    let key = route
+        .rsplit('.')
+        .next()
+        .unwrap_or(route)
+        .to_ascii_lowercase();
+    let text = std::str::from_utf8(value).ok()?.trim();
+    let credential = CREDENTIAL_WORDS.iter().any(|w| key.contains(w));
+    if !credential
+        || text.len() < 4
+        || text.contains('\n')
+        || crate::secrets::is_placeholder(text.as_bytes())
+    {
+        return None;
+    }
+    Some((
+        fingerprint(text.as_bytes()),
+        SecretInfo {
+            rule: "kubernetes-secret-data".into(),
+            provider: "Kubernetes".into(),
+            redacted: redact(text),
+        },
+    ))
+}
+
+/// Labels whose broken blocks are worth an error (not CSRs, CRLs, PGP armour...).
+fn interesting_label(label: &str) -> bool {
+    label.contains("CERTIFICATE") && !label.contains("REQUEST")
+        || label.contains("PRIVATE KEY")
+        || label == "PKCS7"
+}
+
+fn join_route(route: Option<&str>, more: &str) -> String {
+    match route {
+        Some(r) => format!("{r}, {more}"),
+        None => more.to_string(),
+    }
+}
+
+/// The extent of the base64 token around `at`, a marker `phase` characters into its group.
+fn base64_token(data: &[u8], at: usize, phase: usize) -> (usize, usize) {
+    let is = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    // Going back, `=` ends the token: it is padding, only ever at the end (`KEY=LS0t...`).
+    // The token starts on a group boundary; a name glued to the value (`CERTLS0t...`) only
+    // costs a few garbage bytes in front of the decoded PEM.
+    let s = data[..at]
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
+        .map_or(0, |i| i + 1);
+    let group = at - phase.min(at - s);
+    let start = s + (group - s) % 4;
+    let end = data[at..]
+        .iter()
+        .position(|&b| !is(b))
+        .map_or(data.len(), |i| at + i);
+    (start, end)
+}
+
+fn decode_b64(token: &[u8]) -> Option<Vec<u8>> {
+    let e = &base64::engine::general_purpose::STANDARD;
+    e.decode(token).ok().or_else(|| {
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(token.strip_suffix(b"=").unwrap_or(token))
+            .ok()
+    })
+}
+
+/// Line numbers of byte offsets, computed once per file on first use.
+struct LineIndex<'a> {
+    data: &'a [u8],
+    newlines: Option<Vec<usize>>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        LineIndex {
+            data,
+            newlines: None,
+        }
+    }
+    fn line(&mut self, offset: usize) -> u64 {
+        let data = self.data;
+        let nl = self
+            .newlines
+            .get_or_insert_with(|| memchr::memchr_iter(b'\n', data).collect());
+        nl.partition_point(|&p| p < offset) as u64 + 1
+    }
+}
+
+struct Ctx<'p, 'o> {
+    path: &'p str,
+    lines: LineIndex<'p>,
+    out: &'o mut FileResult,
+    /// Inside an archive: the member's name (path-scoped secret rules look at it), and no
+    /// line numbers, which would point into the member, not the file.
+    member: Option<String>,
+}
+
+impl Ctx<'_, '_> {
+    /// An occurrence at file offset `offset` (for decoded content, the offset of its source).
+    /// `has_line` is false for material in binary files, which have no lines.
+    fn occ(&mut self, offset: usize, has_line: bool, route: Option<&str>) -> Occurrence {
+        Occurrence {
+            path: self.path.to_string(),
+            line: (has_line && self.member.is_none()).then(|| self.lines.line(offset)),
+            offset: Some(offset as u64),
+            container: route.map(str::to_string),
+        }
+    }
+    fn push(&mut self, f: Found) {
+        self.out.found.push(f);
+    }
+    fn error(&mut self, offset: usize, msg: &str) {
+        let line = self.lines.line(offset);
+        self.out.errors.push(format!("line {line}: {msg}"));
+    }
+}

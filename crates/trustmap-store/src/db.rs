@@ -1,0 +1,397 @@
+//! The two backends behind one small SQL interface.
+//!
+//! Everything above this module is written once: SQL uses `?` placeholders (rewritten to
+//! `$1, $2, ...` for PostgreSQL), values are integers or text (timestamps are RFC 3339
+//! text, which sorts chronologically; structured facts are JSON text), and every write
+//! happens between [`Db::begin`] and [`Db::commit`]. Writers are serialised on both
+//! backends: `BEGIN IMMEDIATE` plus a busy timeout on SQLite, a transaction-scoped advisory
+//! lock on PostgreSQL. That keeps the audit chain and scan sequence numbers linear even when
+//! several scanners write at once.
+
+use crate::Error;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(i64),
+    Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(v.clone())
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::OptInt(v)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::OptText(v)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
+        Val::OptText(v.map(str::to_string))
+    }
+}
+
+/// One value read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// One row read back.
+#[derive(Debug, Clone)]
+pub(crate) struct Row(pub Vec<Cell>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> String {
+        match &self.0[i] {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Null => String::new(),
+        }
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match &self.0[i] {
+            Cell::Null => None,
+            _ => Some(self.text(i)),
+        }
+    }
+    pub fn int(&self, i: usize) -> i64 {
+        match &self.0[i] {
+            Cell::Int(n) => *n,
+            Cell::Text(s) => s.parse().unwrap_or(0),
+            Cell::Null => 0,
+        }
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match &self.0[i] {
+            Cell::Null => None,
+            _ => Some(self.int(i)),
+        }
+    }
+}
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) enum Db {
+    Sqlite(rusqlite::Connection),
+    Postgres {
+        client: Box<postgres::Client>,
+        statements: HashMap<String, postgres::Statement>,
+    },
+}
+
+/// Advisory lock key that serialises writers on PostgreSQL ("trustmap" in ASCII, truncated).
+const PG_WRITE_LOCK: i64 = 0x7472_7573_746d_6170;
+
+impl Db {
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Db, Error> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+                path: dir.display().to_string(),
+                source: e,
+            })?;
+        }
+        let conn = rusqlite::Connection::open(path)?;
+        // Wait rather than fail when another scan holds the write lock: recording a very
+        // large scan can take minutes, and the waiting scan has nothing better to do.
+        conn.busy_timeout(Duration::from_secs(600))?;
+        // WAL: readers never block the writer, and a crash mid-transaction leaves the last
+        // committed state intact.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            return Err(Error::Backend(format!(
+                "{}: could not switch to WAL journal mode (got {mode})",
+                path.display()
+            )));
+        }
+        // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss;
+        // a page cache of up to 128 MiB (allocated only as used) keeps a large scan's
+        // transaction from spilling pages to disk mid-write, and statement journals of the
+        // multi-row upserts stay in memory.
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+             PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;",
+        )?;
+        Ok(Db::Sqlite(conn))
+    }
+
+    pub fn open_postgres(url: &str) -> Result<Db, Error> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(Db::Postgres {
+            client: Box::new(client),
+            statements: HashMap::new(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Runs several statements without parameters.
+    pub fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        match self {
+            Db::Sqlite(c) => c.execute_batch(sql)?,
+            Db::Postgres { client, .. } => client.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction, waiting for any other writer to finish.
+    pub fn begin(&mut self) -> Result<(), Error> {
+        match self {
+            Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Db::Postgres { client, .. } => {
+                client.batch_execute("BEGIN")?;
+                client.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_WRITE_LOCK])?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<(), Error> {
+        self.batch("COMMIT")
+    }
+
+    pub fn rollback(&mut self) -> Result<(), Error> {
+        self.batch("ROLLBACK")
+    }
+
+    /// Runs `f` in a write transaction: committed when it returns Ok, rolled back otherwise.
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.begin()?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Executes one statement; returns the number of rows changed.
+    pub fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+                Ok(n as u64)
+            }
+            Db::Postgres { client, statements } => {
+                let st = pg_statement(client, statements, sql)?;
+                let boxed = params.iter().map(to_pg).collect::<Vec<_>>();
+                let refs = boxed
+                    .iter()
+                    .map(|b| b.as_ref() as &(dyn postgres::types::ToSql + Sync))
+                    .collect::<Vec<_>>();
+                Ok(client.execute(&st, &refs)?)
+            }
+        }
+    }
+
+    /// Runs one query and reads every row.
+    pub fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, Error> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.column_count();
+                let mut rows =
+                    st.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut cells = Vec::with_capacity(n);
+                    for i in 0..n {
+                        cells.push(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Cell::Null,
+                            rusqlite::types::ValueRef::Integer(v) => Cell::Int(v),
+                            rusqlite::types::ValueRef::Real(v) => Cell::Int(v as i64),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                Cell::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => Cell::Text(hex::encode(b)),
+                        });
+                    }
+                    out.push(Row(cells));
+                }
+                Ok(out)
+            }
+            Db::Postgres { client, statements } => {
+                let st = pg_statement(client, statements, sql)?;
+                let boxed = params.iter().map(to_pg).collect::<Vec<_>>();
+                let refs = boxed
+                    .iter()
+                    .map(|b| b.as_ref() as &(dyn postgres::types::ToSql + Sync))
+                    .collect::<Vec<_>>();
+                let rows = client.query(&st, &refs)?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    pub fn query_one(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, Error> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Multi-row statement: `head VALUES (?, ...), (?, ...) tail`, in chunks that stay
+    /// under both backends' parameter limits. Returns the rows of any RETURNING clause.
+    pub fn bulk(&mut self, head: &str, rows: &[Vec<Val>], tail: &str) -> Result<Vec<Row>, Error> {
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(Vec::new());
+        };
+        let per_chunk = (MAX_PARAMS / width.max(1)).max(1);
+        let tuple = format!("({})", vec!["?"; width].join(", "));
+        let mut out = Vec::new();
+        for chunk in rows.chunks(per_chunk) {
+            let sql = format!(
+                "{head} VALUES {} {tail}",
+                vec![tuple.as_str(); chunk.len()].join(", ")
+            );
+            let params: Vec<Val> = chunk.iter().flatten().cloned().collect();
+            out.extend(self.query(&sql, &params)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `sql` (which contains `{in}`) once per chunk of `ids`, `{in}` becoming `?, ?, ...`.
+    pub fn query_in(&mut self, sql: &str, ids: &[String]) -> Result<Vec<Row>, Error> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(MAX_PARAMS) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let params: Vec<Val> = chunk.iter().map(Val::from).collect();
+            out.extend(self.query(&sql.replace("{in}", &list), &params)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Parameters per statement in bulk writes: under SQLite's 32766 and PostgreSQL's 65535.
+const MAX_PARAMS: usize = 3000;
+
+fn to_sqlite(v: &Val) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match v {
+        Val::Int(n) => Value::Integer(*n),
+        Val::Text(s) => Value::Text(s.clone()),
+        Val::OptInt(Some(n)) => Value::Integer(*n),
+        Val::OptText(Some(s)) => Value::Text(s.clone()),
+        Val::OptInt(None) | Val::OptText(None) => Value::Null,
+    }
+}
+
+fn to_pg(v: &Val) -> Box<dyn postgres::types::ToSql + Sync> {
+    match v {
+        Val::Int(n) => Box::new(*n),
+        Val::Text(s) => Box::new(s.clone()),
+        Val::OptInt(n) => Box::new(*n),
+        Val::OptText(s) => Box::new(s.clone()),
+    }
+}
+
+/// `?` placeholders to `$1, $2, ...` (our SQL has no `?` inside string literals).
+fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn pg_statement(
+    client: &mut postgres::Client,
+    cache: &mut HashMap<String, postgres::Statement>,
+    sql: &str,
+) -> Result<postgres::Statement, Error> {
+    if let Some(st) = cache.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = client.prepare(&pg_sql(sql))?;
+    cache.insert(sql.to_string(), st.clone());
+    Ok(st)
+}
+
+fn pg_row(r: &postgres::Row) -> Result<Row, Error> {
+    use postgres::types::Type;
+    let mut cells = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        let t = col.type_();
+        let cell = if *t == Type::INT8 {
+            r.try_get::<_, Option<i64>>(i)?
+                .map_or(Cell::Null, Cell::Int)
+        } else if *t == Type::INT4 {
+            r.try_get::<_, Option<i32>>(i)?
+                .map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else if *t == Type::INT2 {
+            r.try_get::<_, Option<i16>>(i)?
+                .map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else if *t == Type::BOOL {
+            r.try_get::<_, Option<bool>>(i)?
+                .map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else {
+            r.try_get::<_, Option<String>>(i)?
+                .map_or(Cell::Null, Cell::Text)
+        };
+        cells.push(cell);
+    }
+    Ok(Row(cells))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            super::pg_sql("SELECT a FROM t WHERE x = ? AND y IN (?, ?)"),
+            "SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)"
+        );
+    }
+}

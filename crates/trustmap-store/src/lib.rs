@@ -1,0 +1,1460 @@
+//! trustmap-store: the inventory store. It owns the database: SQLite by default (one
+//! embedded file), PostgreSQL when a team shares one inventory (`postgres://` URLs).
+//!
+//! What it keeps: every scan (when, where, which host, counts); every asset ever seen with
+//! its facts, first and last seen; every place (occurrence) with first and last seen and the
+//! scans that saw it; relations; owners (inferred from each scan and set explicitly, explicit
+//! winning); and a hash-chained audit log. One [`Store`] type serves both backends through
+//! the same SQL (see `db.rs`); schema changes are versioned migrations (`schema.rs`).
+//!
+//! A scan is written in one transaction ([`Store::begin_scan`] then [`PendingScan::commit`]):
+//! a scan that fails or is killed before the commit leaves the previous state as it was.
+
+#![forbid(unsafe_code)]
+
+mod audit;
+mod db;
+mod schema;
+
+pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
+pub use db::Backend;
+
+use db::{Db, Row, Val};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use trustmap_core::{AssetKind, Owner, Report};
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("migration {version} failed: {message}")]
+    Migration { version: i64, message: String },
+    #[error("{0}")]
+    Backend(String),
+    #[error("no scan with id {0:?}")]
+    UnknownScan(String),
+    #[error("no asset with id {0:?}")]
+    UnknownAsset(String),
+    #[error("scan {0} is already recorded")]
+    DuplicateScan(String),
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    trustmap_core::rfc3339(time::OffsetDateTime::now_utc())
+}
+
+/// Classical public-key algorithms a large quantum computer breaks (Shor).
+pub const QUANTUM_VULNERABLE: &[&str] = &[
+    "RSA", "EC", "ECDSA", "ECDH", "DSA", "DH", "Ed25519", "Ed448", "X25519", "X448",
+];
+
+/// Facts that are columns (and indexed) as well as inside the `facts` JSON.
+pub(crate) struct QueryColumns {
+    pub not_after: Option<String>,
+    pub issuer: Option<String>,
+    pub algorithm: Option<String>,
+}
+
+impl QueryColumns {
+    pub fn from_facts(facts: &serde_json::Value) -> QueryColumns {
+        let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let cert = &facts["certificate"];
+        QueryColumns {
+            not_after: s(&cert["not_after"]),
+            issuer: s(&cert["issuer"]),
+            algorithm: s(&cert["public_key"]["algorithm"])
+                .or_else(|| s(&facts["key"]["algorithm"])),
+        }
+    }
+}
+
+/// Where a scan came from, beyond the report itself.
+#[derive(Debug, Clone)]
+pub struct ScanMeta {
+    /// Host name of the scanner.
+    pub host: String,
+    /// Canonical identity of the scanned roots (absolute, sorted): "the same roots" for diffs.
+    pub roots_key: String,
+    /// RFC 3339 UTC.
+    pub finished_at: String,
+}
+
+/// What recording a scan changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRecord {
+    pub id: String,
+    pub seq: i64,
+    /// The previous scan of the same roots, when there is one.
+    pub previous: Option<String>,
+    /// Assets never seen before in this inventory.
+    pub first_seen: Vec<String>,
+    /// Changes since the previous scan of the same roots.
+    pub diff: Option<Diff>,
+}
+
+/// One recorded scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRow {
+    pub id: String,
+    pub seq: i64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub roots: Vec<String>,
+    pub host: String,
+    pub counts: serde_json::Value,
+}
+
+/// Differences between two scans.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub from_scan: String,
+    pub to_scan: String,
+    /// Assets in `to` but not `from`, except those that replaced another in place (rotated).
+    pub new: Vec<String>,
+    /// Assets in `from` but not `to`, except those replaced in place (rotated).
+    pub gone: Vec<String>,
+    /// The same place now holds a different asset of the same kind.
+    pub rotated: Vec<Rotation>,
+    /// The same asset, seen in different places.
+    pub moved: Vec<Move>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rotation {
+    pub path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub container: String,
+    pub kind: String,
+    /// The asset that was there.
+    pub from: String,
+    /// The asset that replaced it.
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Move {
+    pub id: String,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+}
+
+/// Filters for [`Store::assets`]; all given filters must hold.
+#[derive(Debug, Clone, Default)]
+pub struct AssetQuery {
+    pub kind: Option<String>,
+    /// Certificates whose notAfter is after `now` and at or before this RFC 3339 time.
+    pub expiring_before: Option<String>,
+    /// Certificates whose notAfter is before `now`.
+    pub expired: bool,
+    /// RFC 3339 "now" for the two filters above.
+    pub now: String,
+    /// Effective owner (explicit, else inferred) is exactly this name.
+    pub owner: Option<String>,
+    /// No owner at all.
+    pub unowned: bool,
+    /// Issuer contains this text (case-insensitive).
+    pub issuer: Option<String>,
+    /// Key algorithm (case-insensitive): RSA, EC, Ed25519, ...
+    pub algorithm: Option<String>,
+    /// Some occurrence path matches this glob (`*` and `?`; `*` also crosses `/`).
+    pub path_glob: Option<String>,
+    /// Classical public-key algorithm ([`QUANTUM_VULNERABLE`]).
+    pub quantum_vulnerable: bool,
+    /// Also list assets that the latest scan of their roots no longer saw (gone, rotated away).
+    pub include_gone: bool,
+}
+
+/// SQL: the asset was seen by the latest scan of some set of roots.
+const PRESENT: &str = "EXISTS (SELECT 1 FROM asset_scans x WHERE x.asset_id = a.id
+     AND x.scan_seq IN (SELECT MAX(seq) FROM scans GROUP BY roots_key))";
+
+/// One owner record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerRow {
+    pub role: String,
+    pub name: String,
+    pub source: String,
+    pub explicit: bool,
+    /// Whether this record is the one in effect (explicit wins over inferred).
+    pub effective: bool,
+}
+
+/// One asset in a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetRow {
+    pub id: String,
+    pub kind: String,
+    pub label: String,
+    pub fingerprint: String,
+    pub not_after: Option<String>,
+    pub issuer: Option<String>,
+    pub algorithm: Option<String>,
+    pub owner: Option<String>,
+    pub owner_source: Option<String>,
+    pub backup: Option<String>,
+    pub backup_source: Option<String>,
+    pub paths: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Seen by the latest scan of its roots; false once gone or rotated away.
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OccurrenceRow {
+    pub path: String,
+    pub line: Option<i64>,
+    pub container: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RelationRow {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The other asset.
+    pub asset: String,
+    pub label: Option<String>,
+}
+
+/// Everything known about one asset.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetDetail {
+    #[serde(flatten)]
+    pub row: AssetRow,
+    pub facts: serde_json::Value,
+    pub occurrences: Vec<OccurrenceRow>,
+    /// Relations from this asset (it is issued by, is the key of, contains ...).
+    pub relations_out: Vec<RelationRow>,
+    /// Relations to this asset.
+    pub relations_in: Vec<RelationRow>,
+    pub owners: Vec<OwnerRow>,
+    /// Where key age counts from: first seen, or the certificate's notBefore when earlier.
+    pub age_since: String,
+    /// Scans that saw it: (scan id, started at), oldest first.
+    pub scans: Vec<(String, String)>,
+}
+
+/// What an explicit owner assignment applies to.
+#[derive(Debug, Clone)]
+pub enum OwnerTarget {
+    Asset(String),
+    PathGlob(String),
+}
+
+/// One owner change made by [`Store::set_owner`].
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerChange {
+    pub asset: String,
+    pub role: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// The inventory.
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Opens (creating when needed) the store at `target` and migrates it to the latest
+    /// schema. `postgres://` and `postgresql://` URLs select PostgreSQL; anything else is a
+    /// SQLite file path.
+    pub fn open(target: &str) -> Result<Store, Error> {
+        Self::open_at_version(target, schema::latest_version())
+    }
+
+    /// Opens the store migrating only up to `version`: for tests of migrations.
+    #[doc(hidden)]
+    pub fn open_at_version(target: &str, version: i64) -> Result<Store, Error> {
+        let mut db = if is_postgres_url(target) {
+            Db::open_postgres(target)?
+        } else {
+            Db::open_sqlite(std::path::Path::new(target))?
+        };
+        db.transaction(|db| {
+            db.batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+        })?;
+        schema::migrate(&mut db, version)?;
+        Ok(Store { db })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    pub fn schema_version(&mut self) -> Result<i64, Error> {
+        schema::current_version(&mut self.db)
+    }
+
+    /// The schema version this build migrates to.
+    pub fn latest_schema_version() -> i64 {
+        schema::latest_version()
+    }
+
+    /// Runs raw SQL: for tests (tampering with the audit log, building old databases).
+    #[doc(hidden)]
+    pub fn execute_raw(&mut self, sql: &str) -> Result<(), Error> {
+        self.db.batch(sql)
+    }
+
+    /// Records a scan in one transaction.
+    pub fn record_scan(&mut self, report: &Report, meta: &ScanMeta) -> Result<ScanRecord, Error> {
+        self.begin_scan(report, meta)?.commit()
+    }
+
+    /// Writes a scan inside an open transaction; nothing is visible to others, and nothing
+    /// is kept, until [`PendingScan::commit`]. Dropping the pending scan rolls it back.
+    pub fn begin_scan(
+        &mut self,
+        report: &Report,
+        meta: &ScanMeta,
+    ) -> Result<PendingScan<'_>, Error> {
+        self.db.begin()?;
+        match write_scan(&mut self.db, report, meta) {
+            Ok(record) => Ok(PendingScan {
+                store: self,
+                record: Some(record),
+            }),
+            Err(e) => {
+                let _ = self.db.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Every scan, oldest first.
+    pub fn scans(&mut self) -> Result<Vec<ScanRow>, Error> {
+        let rows = self.db.query(
+            "SELECT id, seq, started_at, finished_at, roots, host, counts FROM scans ORDER BY seq",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| ScanRow {
+                id: r.text(0),
+                seq: r.int(1),
+                started_at: r.text(2),
+                finished_at: r.text(3),
+                roots: serde_json::from_str(&r.text(4)).unwrap_or_default(),
+                host: r.text(5),
+                counts: serde_json::from_str(&r.text(6)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The latest scan and the one before it over the same roots.
+    pub fn last_two_scans(&mut self) -> Result<Option<(String, String)>, Error> {
+        let Some(last) = self.db.query_one(
+            "SELECT id, seq, roots_key FROM scans ORDER BY seq DESC LIMIT 1",
+            &[],
+        )?
+        else {
+            return Ok(None);
+        };
+        let prev = self.db.query_one(
+            "SELECT id FROM scans WHERE roots_key = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+            &[Val::Text(last.text(2)), Val::Int(last.int(1))],
+        )?;
+        Ok(prev.map(|p| (p.text(0), last.text(0))))
+    }
+
+    /// What changed between two scans.
+    pub fn diff(&mut self, from: &str, to: &str) -> Result<Diff, Error> {
+        let a = scan_seq(&mut self.db, from)?;
+        let b = scan_seq(&mut self.db, to)?;
+        diff(&mut self.db, (from, a), (to, b))
+    }
+
+    /// Assets matching every filter in `q`, ordered by kind then id.
+    pub fn assets(&mut self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
+        let (filter, params) = asset_filter(q, self.db.backend());
+        let rows = self.db.query(
+            &format!(
+                "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
+                        a.first_seen, a.last_seen, CASE WHEN {PRESENT} THEN 1 ELSE 0 END
+                 FROM assets a WHERE {filter} ORDER BY a.kind, a.id"
+            ),
+            &params,
+        )?;
+        let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in self.db.query(
+            &format!(
+                "SELECT o.asset_id, o.path FROM occurrences o
+                 WHERE o.asset_id IN (SELECT a.id FROM assets a WHERE {filter})
+                 ORDER BY o.asset_id, o.path"
+            ),
+            &params,
+        )? {
+            let v = paths.entry(r.text(0)).or_default();
+            if v.last() != Some(&r.text(1)) {
+                v.push(r.text(1));
+            }
+        }
+        let mut owners: BTreeMap<String, Vec<OwnerRow>> = BTreeMap::new();
+        for r in self.db.query(
+            &format!(
+                "SELECT w.asset_id, w.role, w.name, w.source, w.explicit FROM owners w
+                 WHERE w.asset_id IN (SELECT a.id FROM assets a WHERE {filter})
+                 ORDER BY w.asset_id, w.role, w.explicit DESC, w.name"
+            ),
+            &params,
+        )? {
+            owners.entry(r.text(0)).or_default().push(owner_row(&r, 1));
+        }
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let id = r.text(0);
+                let mut own = owners.remove(&id).unwrap_or_default();
+                mark_effective(&mut own);
+                asset_row(r, paths.remove(&id).unwrap_or_default(), &own)
+            })
+            .collect())
+    }
+
+    /// Everything known about one asset.
+    pub fn show(&mut self, id: &str) -> Result<AssetDetail, Error> {
+        let Some(r) = self.db.query_one(
+            &format!(
+                "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
+                        a.first_seen, a.last_seen, CASE WHEN {PRESENT} THEN 1 ELSE 0 END, a.facts
+                 FROM assets a WHERE a.id = ?"
+            ),
+            &[id.into()],
+        )?
+        else {
+            return Err(Error::UnknownAsset(id.to_string()));
+        };
+        let occurrences: Vec<OccurrenceRow> = self
+            .db
+            .query(
+                "SELECT path, line, container, first_seen, last_seen FROM occurrences
+                 WHERE asset_id = ? ORDER BY path, container",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|o| OccurrenceRow {
+                path: o.text(0),
+                line: o.opt_int(1),
+                container: o.opt_text(2).filter(|c| !c.is_empty()),
+                first_seen: o.text(3),
+                last_seen: o.text(4),
+            })
+            .collect();
+        let rel = |rows: Vec<Row>| {
+            rows.iter()
+                .map(|x| RelationRow {
+                    kind: x.text(0),
+                    asset: x.text(1),
+                    label: x.opt_text(2),
+                })
+                .collect::<Vec<_>>()
+        };
+        let relations_out = rel(self.db.query(
+            "SELECT r.type, r.to_id, a.label FROM relations r LEFT JOIN assets a ON a.id = r.to_id
+             WHERE r.from_id = ? ORDER BY r.type, r.to_id",
+            &[id.into()],
+        )?);
+        let relations_in = rel(self.db.query(
+            "SELECT r.type, r.from_id, a.label FROM relations r LEFT JOIN assets a ON a.id = r.from_id
+             WHERE r.to_id = ? ORDER BY r.type, r.from_id",
+            &[id.into()],
+        )?);
+        let mut owners = load_owners(&mut self.db, id)?;
+        mark_effective(&mut owners);
+        let scans = self
+            .db
+            .query(
+                "SELECT s.id, s.started_at FROM asset_scans x JOIN scans s ON s.seq = x.scan_seq
+                 WHERE x.asset_id = ? ORDER BY s.seq",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|s| (s.text(0), s.text(1)))
+            .collect();
+        let paths = occurrences.iter().map(|o| o.path.clone()).collect();
+        let facts: serde_json::Value = serde_json::from_str(&r.text(10)).unwrap_or_default();
+        let row = asset_row(&r, paths, &owners);
+        // RFC 3339 UTC text in one format compares chronologically.
+        let age_since = match facts["certificate"]["not_before"].as_str() {
+            Some(nb) if nb < row.first_seen.as_str() => nb.to_string(),
+            _ => row.first_seen.clone(),
+        };
+        Ok(AssetDetail {
+            row,
+            facts,
+            age_since,
+            occurrences,
+            relations_out,
+            relations_in,
+            owners,
+            scans,
+        })
+    }
+
+    /// Sets the explicit owner and/or backup owner of one asset, or of every asset with a
+    /// place matching a path glob. Returns the effective changes (each also an audit event).
+    pub fn set_owner(
+        &mut self,
+        target: &OwnerTarget,
+        owner: Option<&str>,
+        backup: Option<&str>,
+    ) -> Result<Vec<OwnerChange>, Error> {
+        self.db.transaction(|db| {
+            let ids: Vec<String> = match target {
+                OwnerTarget::Asset(id) => {
+                    if db
+                        .query_one("SELECT id FROM assets WHERE id = ?", &[id.into()])?
+                        .is_none()
+                    {
+                        return Err(Error::UnknownAsset(id.clone()));
+                    }
+                    vec![id.clone()]
+                }
+                OwnerTarget::PathGlob(g) => {
+                    let (cond, param) = path_matches("path", g, db.backend());
+                    db.query(
+                        &format!(
+                            "SELECT DISTINCT asset_id FROM occurrences WHERE {cond}
+                             ORDER BY asset_id"
+                        ),
+                        &[param],
+                    )?
+                    .iter()
+                    .map(|r| r.text(0))
+                    .collect()
+                }
+            };
+            let now = now_rfc3339();
+            let mut audit = audit::AuditWriter::load(db)?;
+            let mut changes = Vec::new();
+            for id in &ids {
+                for (role, name) in [("owner", owner), ("backup", backup)] {
+                    let Some(name) = name else { continue };
+                    let before = effective_name(db, id, role)?;
+                    db.exec(
+                        "DELETE FROM owners WHERE asset_id = ? AND role = ? AND explicit = 1",
+                        &[id.into(), role.into()],
+                    )?;
+                    db.exec(
+                        "INSERT INTO owners (asset_id, role, name, source, explicit, set_at)
+                         VALUES (?, ?, ?, 'explicit', 1, ?)",
+                        &[id.into(), role.into(), name.into(), now.as_str().into()],
+                    )?;
+                    if before.as_deref() != Some(name) {
+                        audit.append(
+                            &now,
+                            "owner-changed",
+                            id,
+                            serde_json::json!({"role": role, "from": before, "to": name, "source": "explicit"}),
+                        );
+                        changes.push(OwnerChange {
+                            asset: id.clone(),
+                            role: role.to_string(),
+                            from: before,
+                            to: name.to_string(),
+                        });
+                    }
+                }
+            }
+            audit.flush(db)?;
+            Ok(changes)
+        })
+    }
+
+    /// Records a waiver (and a `waiver-granted` audit event). The asset must be in the
+    /// inventory; the rule id and the date are the caller's to check.
+    pub fn grant_waiver(&mut self, w: &NewWaiver) -> Result<WaiverRow, Error> {
+        self.db.transaction(|db| {
+            if db
+                .query_one("SELECT id FROM assets WHERE id = ?", &[w.asset.as_str().into()])?
+                .is_none()
+            {
+                return Err(Error::UnknownAsset(w.asset.clone()));
+            }
+            let now = now_rfc3339();
+            let id = db
+                .query_one(
+                    "INSERT INTO waivers (rule, asset_id, reason, expires_at, granted_by, granted_at)
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    &[
+                        w.rule.as_str().into(),
+                        w.asset.as_str().into(),
+                        w.reason.as_str().into(),
+                        w.until.as_str().into(),
+                        w.by.as_str().into(),
+                        now.as_str().into(),
+                    ],
+                )?
+                .map(|r| r.int(0))
+                .ok_or_else(|| Error::Backend("inserting the waiver returned no id".into()))?;
+            let mut audit = audit::AuditWriter::load(db)?;
+            audit.append(
+                &now,
+                "waiver-granted",
+                &w.asset,
+                serde_json::json!({"waiver": id, "rule": w.rule, "by": w.by, "reason": w.reason, "until": w.until}),
+            );
+            audit.flush(db)?;
+            Ok(WaiverRow {
+                id,
+                rule: w.rule.clone(),
+                asset: w.asset.clone(),
+                reason: w.reason.clone(),
+                until: w.until.clone(),
+                by: w.by.clone(),
+                granted_at: now,
+                revoked_at: None,
+                revoked_by: None,
+            })
+        })
+    }
+
+    /// Revokes a waiver (and records a `waiver-revoked` audit event).
+    pub fn revoke_waiver(&mut self, id: i64, by: &str) -> Result<WaiverRow, Error> {
+        self.db.transaction(|db| {
+            let Some(mut w) = waiver_by_id(db, id)? else {
+                return Err(Error::Backend(format!("no waiver with id {id}")));
+            };
+            if w.revoked_at.is_some() {
+                return Err(Error::Backend(format!("waiver {id} is already revoked")));
+            }
+            let now = now_rfc3339();
+            db.exec(
+                "UPDATE waivers SET revoked_at = ?, revoked_by = ? WHERE id = ?",
+                &[now.as_str().into(), by.into(), Val::Int(id)],
+            )?;
+            let mut audit = audit::AuditWriter::load(db)?;
+            audit.append(
+                &now,
+                "waiver-revoked",
+                &w.asset,
+                serde_json::json!({"waiver": id, "rule": w.rule, "by": by}),
+            );
+            audit.flush(db)?;
+            w.revoked_at = Some(now);
+            w.revoked_by = Some(by.to_string());
+            Ok(w)
+        })
+    }
+
+    /// Every waiver ever granted (revoked and expired ones too), oldest first.
+    pub fn waivers(&mut self) -> Result<Vec<WaiverRow>, Error> {
+        Ok(self
+            .db
+            .query(&format!("{WAIVER_SELECT} ORDER BY id"), &[])?
+            .iter()
+            .map(waiver_row)
+            .collect())
+    }
+
+    /// Checks the audit log's hash chain.
+    pub fn verify_audit(&mut self) -> Result<AuditVerdict, Error> {
+        audit::verify(&mut self.db)
+    }
+
+    /// Audit events at or after `since` (RFC 3339), oldest first.
+    pub fn audit_events(&mut self, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {
+        audit::events_since(&mut self.db, since)
+    }
+}
+
+/// A waiver to record: `until` is RFC 3339 UTC.
+#[derive(Debug, Clone)]
+pub struct NewWaiver {
+    pub rule: String,
+    pub asset: String,
+    pub reason: String,
+    pub until: String,
+    pub by: String,
+}
+
+/// A stored waiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverRow {
+    pub id: i64,
+    pub rule: String,
+    pub asset: String,
+    pub reason: String,
+    /// RFC 3339 UTC: the waiver no longer applies from this instant.
+    pub until: String,
+    pub by: String,
+    pub granted_at: String,
+    pub revoked_at: Option<String>,
+    pub revoked_by: Option<String>,
+}
+
+const WAIVER_SELECT: &str = "SELECT id, rule, asset_id, reason, expires_at, granted_by, granted_at, revoked_at, revoked_by FROM waivers";
+
+fn waiver_row(r: &Row) -> WaiverRow {
+    WaiverRow {
+        id: r.int(0),
+        rule: r.text(1),
+        asset: r.text(2),
+        reason: r.text(3),
+        until: r.text(4),
+        by: r.text(5),
+        granted_at: r.text(6),
+        revoked_at: r.opt_text(7),
+        revoked_by: r.opt_text(8),
+    }
+}
+
+fn waiver_by_id(db: &mut Db, id: i64) -> Result<Option<WaiverRow>, Error> {
+    Ok(db
+        .query_one(&format!("{WAIVER_SELECT} WHERE id = ?"), &[Val::Int(id)])?
+        .as_ref()
+        .map(waiver_row))
+}
+
+/// A scan written but not yet committed. Dropping it rolls the transaction back.
+pub struct PendingScan<'a> {
+    store: &'a mut Store,
+    record: Option<ScanRecord>,
+}
+
+impl PendingScan<'_> {
+    pub fn commit(mut self) -> Result<ScanRecord, Error> {
+        let record = self.record.take().expect("commit once");
+        self.store.db.commit()?;
+        // Fresh planner statistics after a large scan, so the filtered queries keep using
+        // their indexes (best effort: the scan is already committed).
+        if record.first_seen.len() >= 10_000 {
+            let _ = match self.store.db.backend() {
+                Backend::Postgres => self.store.db.batch("ANALYZE"),
+                Backend::Sqlite => self.store.db.batch("PRAGMA optimize"),
+            };
+        }
+        Ok(record)
+    }
+}
+
+impl Drop for PendingScan<'_> {
+    fn drop(&mut self) {
+        if self.record.is_some() {
+            let _ = self.store.db.rollback();
+        }
+    }
+}
+
+pub fn is_postgres_url(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
+fn scan_seq(db: &mut Db, id: &str) -> Result<i64, Error> {
+    db.query_one("SELECT seq FROM scans WHERE id = ?", &[id.into()])?
+        .map(|r| r.int(0))
+        .ok_or_else(|| Error::UnknownScan(id.to_string()))
+}
+
+fn owner_row(r: &Row, at: usize) -> OwnerRow {
+    OwnerRow {
+        role: r.text(at),
+        name: r.text(at + 1),
+        source: r.text(at + 2),
+        explicit: r.int(at + 3) == 1,
+        effective: false,
+    }
+}
+
+fn load_owners(db: &mut Db, id: &str) -> Result<Vec<OwnerRow>, Error> {
+    Ok(db
+        .query(
+            "SELECT role, name, source, explicit FROM owners WHERE asset_id = ?
+             ORDER BY role, explicit DESC, name",
+            &[id.into()],
+        )?
+        .iter()
+        .map(|r| owner_row(r, 0))
+        .collect())
+}
+
+/// Explicit owners of a role win; without one, every inferred owner of that role counts.
+fn mark_effective(owners: &mut [OwnerRow]) {
+    let explicit_roles: BTreeSet<String> = owners
+        .iter()
+        .filter(|o| o.explicit)
+        .map(|o| o.role.clone())
+        .collect();
+    for o in owners.iter_mut() {
+        o.effective = o.explicit || !explicit_roles.contains(&o.role);
+    }
+}
+
+fn effective(owners: &[OwnerRow], role: &str) -> (Option<String>, Option<String>) {
+    let eff: Vec<&OwnerRow> = owners
+        .iter()
+        .filter(|o| o.role == role && o.effective)
+        .collect();
+    if eff.is_empty() {
+        return (None, None);
+    }
+    let names = eff.iter().map(|o| o.name.as_str()).collect::<Vec<_>>();
+    let sources = eff.iter().map(|o| o.source.as_str()).collect::<Vec<_>>();
+    (Some(names.join(", ")), Some(sources.join(", ")))
+}
+
+fn effective_name(db: &mut Db, id: &str, role: &str) -> Result<Option<String>, Error> {
+    let mut owners = load_owners(db, id)?;
+    mark_effective(&mut owners);
+    Ok(effective(&owners, role).0)
+}
+
+fn asset_row(r: &Row, paths: Vec<String>, owners: &[OwnerRow]) -> AssetRow {
+    let (owner, owner_source) = effective(owners, "owner");
+    let (backup, backup_source) = effective(owners, "backup");
+    AssetRow {
+        id: r.text(0),
+        kind: r.text(1),
+        label: r.text(2),
+        fingerprint: r.text(3),
+        not_after: r.opt_text(4),
+        issuer: r.opt_text(5),
+        algorithm: r.opt_text(6),
+        owner,
+        owner_source,
+        backup,
+        backup_source,
+        paths,
+        first_seen: r.text(7),
+        last_seen: r.text(8),
+        present: r.int(9) == 1,
+    }
+}
+
+/// `*` -> `%`, `?` -> `_`, with LIKE's own wildcards escaped.
+pub fn glob_to_like(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len());
+    for ch in glob.chars() {
+        match ch {
+            '*' => {
+                if !out.ends_with('%') {
+                    out.push('%')
+                }
+            }
+            '?' => out.push('_'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// SQL matching `column` against a glob (`*` also crosses `/`; case-sensitive), in a form
+/// that uses the path index for a literal prefix: SQLite's GLOB, PostgreSQL's LIKE (with the
+/// text_pattern_ops index of migration 3).
+fn path_matches(column: &str, glob: &str, backend: Backend) -> (String, Val) {
+    match backend {
+        Backend::Sqlite => (format!("{column} GLOB ?"), Val::from(glob)),
+        Backend::Postgres => (
+            format!("{column} LIKE ? ESCAPE '\\'"),
+            Val::Text(glob_to_like(glob)),
+        ),
+    }
+}
+
+fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut params = Vec::new();
+    if !q.include_gone {
+        clauses.push(PRESENT.to_string());
+    }
+    if let Some(k) = &q.kind {
+        clauses.push("a.kind = ?".into());
+        params.push(Val::from(k));
+    }
+    if let Some(before) = &q.expiring_before {
+        clauses.push("a.not_after IS NOT NULL AND a.not_after >= ? AND a.not_after <= ?".into());
+        params.push(Val::from(&q.now));
+        params.push(Val::from(before));
+    }
+    if q.expired {
+        clauses.push("a.not_after IS NOT NULL AND a.not_after < ?".into());
+        params.push(Val::from(&q.now));
+    }
+    if let Some(o) = &q.owner {
+        // Driven from the owners_name index, not a scan of every asset.
+        clauses.push(
+            "a.id IN (SELECT w.asset_id FROM owners w WHERE w.name = ? AND w.role = 'owner'
+               AND (w.explicit = 1 OR NOT EXISTS (SELECT 1 FROM owners x
+               WHERE x.asset_id = w.asset_id AND x.role = 'owner' AND x.explicit = 1)))"
+                .into(),
+        );
+        params.push(Val::from(o));
+    }
+    if q.unowned {
+        clauses.push(
+            "NOT EXISTS (SELECT 1 FROM owners w WHERE w.asset_id = a.id AND w.role = 'owner')"
+                .into(),
+        );
+    }
+    if let Some(i) = &q.issuer {
+        clauses.push("LOWER(a.issuer) LIKE ? ESCAPE '\\'".into());
+        let literal: String = i
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        params.push(Val::Text(format!("%{literal}%")));
+    }
+    if let Some(alg) = &q.algorithm {
+        clauses.push("LOWER(a.algorithm) = ?".into());
+        params.push(Val::Text(alg.to_lowercase()));
+    }
+    if let Some(g) = &q.path_glob {
+        let (cond, param) = path_matches("o.path", g, backend);
+        clauses.push(format!(
+            "a.id IN (SELECT o.asset_id FROM occurrences o WHERE {cond})"
+        ));
+        params.push(param);
+    }
+    if q.quantum_vulnerable {
+        let list = QUANTUM_VULNERABLE
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        clauses.push(format!("a.algorithm IN ({list})"));
+    }
+    (clauses.join(" AND "), params)
+}
+
+/// The facts kept for an asset: its kind-specific sections of the JSON contract.
+fn facts_of(a: &trustmap_core::Asset) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Result<serde_json::Value>| {
+        if let Ok(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    };
+    if let Some(c) = &a.certificate {
+        put("certificate", serde_json::to_value(c));
+    }
+    if let Some(k) = &a.key {
+        put("key", serde_json::to_value(k));
+    }
+    if let Some(s) = &a.secret {
+        put("secret", serde_json::to_value(s));
+    }
+    if let Some(k) = &a.keystore {
+        put("keystore", serde_json::to_value(k));
+    }
+    serde_json::Value::Object(m)
+}
+
+fn owners_key(owners: &[Owner]) -> BTreeSet<(String, String, String)> {
+    owners
+        .iter()
+        .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
+        .collect()
+}
+
+/// Assets written per round of multi-row statements.
+const INGEST_CHUNK: usize = 2000;
+
+fn write_scan(db: &mut Db, report: &Report, meta: &ScanMeta) -> Result<ScanRecord, Error> {
+    let scan = &report.scan;
+    if db
+        .query_one(
+            "SELECT seq FROM scans WHERE id = ?",
+            &[scan.id.as_str().into()],
+        )?
+        .is_some()
+    {
+        return Err(Error::DuplicateScan(scan.id.clone()));
+    }
+    let seq = db
+        .query_one("SELECT MAX(seq) FROM scans", &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0)
+        + 1;
+    let previous = db
+        .query_one(
+            "SELECT id, seq FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 1",
+            &[meta.roots_key.as_str().into()],
+        )?
+        .map(|r| (r.text(0), r.int(1)));
+    let mut counts = serde_json::Map::new();
+    counts.insert("assets".into(), report.assets.len().into());
+    for k in AssetKind::ALL {
+        let n = report.assets.iter().filter(|a| a.kind == k).count();
+        if n > 0 {
+            counts.insert(k.as_str().into(), n.into());
+        }
+    }
+    counts.insert("findings".into(), report.findings.len().into());
+    counts.insert("errors".into(), report.errors.len().into());
+    let counts = serde_json::Value::Object(counts);
+    let roots = serde_json::to_string(&scan.roots).unwrap_or_default();
+    db.exec(
+        "INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host, tool_version,
+                            files_scanned, bytes_scanned, counts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            scan.id.as_str().into(),
+            Val::Int(seq),
+            scan.started_at.as_str().into(),
+            meta.finished_at.as_str().into(),
+            Val::Text(roots),
+            meta.roots_key.as_str().into(),
+            meta.host.as_str().into(),
+            report.tool.version.as_str().into(),
+            Val::Int(scan.files_scanned as i64),
+            Val::Int(scan.bytes_scanned as i64),
+            Val::Text(counts.to_string()),
+        ],
+    )?;
+    let mut audit = audit::AuditWriter::load(db)?;
+    audit.append(
+        &scan.started_at,
+        "scan-started",
+        &scan.id,
+        serde_json::json!({"roots": scan.roots, "host": meta.host}),
+    );
+    let now = meta.finished_at.as_str();
+
+    // Each asset once (the scanner already deduplicates; a bulk upsert must not see a key twice).
+    let mut seen_ids = BTreeSet::new();
+    let assets: Vec<&trustmap_core::Asset> = report
+        .assets
+        .iter()
+        .filter(|a| seen_ids.insert(a.id.as_str()))
+        .collect();
+    // In chunks, so that the rows being written stay small however large the scan.
+    let mut first_seen = Vec::new();
+    for chunk in assets.chunks(INGEST_CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
+        let existed: BTreeSet<String> = db
+            .query_in("SELECT id FROM assets WHERE id IN ({in})", &ids)?
+            .iter()
+            .map(|r| r.text(0))
+            .collect();
+        let known: Vec<String> = existed.iter().cloned().collect();
+        let mut owners_before: BTreeMap<String, Vec<OwnerRow>> = BTreeMap::new();
+        for r in db.query_in(
+            "SELECT asset_id, role, name, source, explicit FROM owners WHERE asset_id IN ({in})
+             ORDER BY asset_id, role, explicit DESC, name",
+            &known,
+        )? {
+            owners_before
+                .entry(r.text(0))
+                .or_default()
+                .push(owner_row(&r, 1));
+        }
+
+        // Assets, and which scans saw them.
+        let rows: Vec<Vec<Val>> = chunk
+            .iter()
+            .map(|a| {
+                let facts = facts_of(a);
+                let q = QueryColumns::from_facts(&facts);
+                vec![
+                    a.id.as_str().into(),
+                    a.kind.as_str().into(),
+                    a.fingerprint.as_str().into(),
+                    Val::Text(a.label()),
+                    Val::Text(facts.to_string()),
+                    now.into(),
+                    now.into(),
+                    scan.id.as_str().into(),
+                    scan.id.as_str().into(),
+                    q.not_after.into(),
+                    q.issuer.into(),
+                    q.algorithm.into(),
+                ]
+            })
+            .collect();
+        db.bulk(
+            "INSERT INTO assets (id, kind, fingerprint, label, facts, first_seen, last_seen,
+                                 first_scan, last_scan, not_after, issuer, algorithm)",
+            &rows,
+            "ON CONFLICT (id) DO UPDATE SET label = excluded.label, facts = excluded.facts,
+                 last_seen = excluded.last_seen, last_scan = excluded.last_scan,
+                 not_after = excluded.not_after, issuer = excluded.issuer,
+                 algorithm = excluded.algorithm",
+        )?;
+        let rows: Vec<Vec<Val>> = ids
+            .iter()
+            .map(|id| vec![Val::Int(seq), id.into()])
+            .collect();
+        db.bulk(
+            "INSERT INTO asset_scans (scan_seq, asset_id)",
+            &rows,
+            "ON CONFLICT DO NOTHING",
+        )?;
+
+        // Places: upserted, then linked to this scan with the line seen now.
+        let mut seen_places = BTreeSet::new();
+        let rows: Vec<Vec<Val>> = chunk
+            .iter()
+            .flat_map(|a| a.occurrences.iter().map(move |o| (a, o)))
+            .filter(|(a, o)| {
+                seen_places.insert((
+                    a.id.as_str(),
+                    o.path.as_str(),
+                    o.container.as_deref().unwrap_or(""),
+                ))
+            })
+            .map(|(a, o)| {
+                vec![
+                    a.id.as_str().into(),
+                    o.path.as_str().into(),
+                    Val::Text(o.container.clone().unwrap_or_default()),
+                    o.line.map(|l| l as i64).into(),
+                    now.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        let placed = db.bulk(
+            "INSERT INTO occurrences (asset_id, path, container, line, first_seen, last_seen)",
+            &rows,
+            "ON CONFLICT (asset_id, path, container) DO UPDATE
+                 SET line = excluded.line, last_seen = excluded.last_seen
+             RETURNING id, line",
+        )?;
+        let rows: Vec<Vec<Val>> = placed
+            .iter()
+            .map(|r| vec![Val::Int(seq), Val::Int(r.int(0)), r.opt_int(1).into()])
+            .collect();
+        db.bulk(
+            "INSERT INTO occurrence_scans (scan_seq, occurrence_id, line)",
+            &rows,
+            "ON CONFLICT DO NOTHING",
+        )?;
+
+        // Inferred owners: replaced when this scan says something different.
+        let mut changed: Vec<String> = Vec::new();
+        let mut owner_rows: Vec<Vec<Val>> = Vec::new();
+        for a in chunk {
+            let before = owners_before.remove(&a.id).unwrap_or_default();
+            let old: BTreeSet<(String, String, String)> = before
+                .iter()
+                .filter(|o| !o.explicit)
+                .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
+                .collect();
+            let new = owners_key(&a.owners);
+            if old != new {
+                if existed.contains(&a.id) {
+                    changed.push(a.id.clone());
+                }
+                for (role, name, source) in &new {
+                    owner_rows.push(vec![
+                        a.id.as_str().into(),
+                        role.into(),
+                        name.into(),
+                        source.into(),
+                        now.into(),
+                    ]);
+                }
+                if existed.contains(&a.id) {
+                    let mut b = before.clone();
+                    mark_effective(&mut b);
+                    let mut after: Vec<OwnerRow> =
+                        before.iter().filter(|o| o.explicit).cloned().collect();
+                    after.extend(new.iter().map(|(role, name, source)| OwnerRow {
+                        role: role.clone(),
+                        name: name.clone(),
+                        source: source.clone(),
+                        explicit: false,
+                        effective: false,
+                    }));
+                    mark_effective(&mut after);
+                    for role in ["owner", "backup"] {
+                        let (from, to) = (effective(&b, role).0, effective(&after, role).0);
+                        if from != to {
+                            audit.append(
+                                now,
+                                "owner-changed",
+                                &a.id,
+                                serde_json::json!({"role": role, "from": from, "to": to,
+                                                   "source": "inferred", "scan": scan.id}),
+                            );
+                        }
+                    }
+                }
+            }
+            if !existed.contains(&a.id) {
+                first_seen.push(a.id.clone());
+                let paths: Vec<&str> = a.occurrences.iter().map(|o| o.path.as_str()).collect();
+                audit.append(
+                    now,
+                    "asset-first-seen",
+                    &a.id,
+                    serde_json::json!({
+                        "kind": a.kind.as_str(), "fingerprint": a.fingerprint, "label": a.label(),
+                        "paths": paths, "owners": a.owners, "scan": scan.id,
+                    }),
+                );
+            }
+        }
+        db.query_in(
+            "DELETE FROM owners WHERE explicit = 0 AND asset_id IN ({in})",
+            &changed,
+        )?;
+        db.bulk(
+            "INSERT INTO owners (asset_id, role, name, source, set_at, explicit)",
+            &owner_rows
+                .into_iter()
+                .map(|mut r| {
+                    r.push(Val::Int(0));
+                    r
+                })
+                .collect::<Vec<_>>(),
+            "ON CONFLICT DO NOTHING",
+        )?;
+    }
+
+    let mut seen_relations = BTreeSet::new();
+    let rows: Vec<Vec<Val>> = report
+        .relations
+        .iter()
+        .filter(|r| seen_relations.insert((r.from.as_str(), r.to.as_str(), r.kind.as_str())))
+        .map(|r| {
+            vec![
+                r.from.as_str().into(),
+                r.to.as_str().into(),
+                r.kind.as_str().into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    db.bulk(
+        "INSERT INTO relations (from_id, to_id, type, first_seen, last_seen)",
+        &rows,
+        "ON CONFLICT (from_id, to_id, type) DO UPDATE SET last_seen = excluded.last_seen",
+    )?;
+
+    let diff = match &previous {
+        Some((pid, pseq)) => {
+            let d = diff(db, (pid, *pseq), (&scan.id, seq))?;
+            for r in &d.rotated {
+                audit.append(
+                    now,
+                    "rotated",
+                    &r.to,
+                    serde_json::json!({"path": r.path, "container": r.container, "kind": r.kind,
+                                       "from": r.from, "to": r.to, "scan": scan.id}),
+                );
+            }
+            let rotated_away: BTreeSet<&str> = d.rotated.iter().map(|r| r.from.as_str()).collect();
+            for g in d.gone.iter().map(String::as_str).chain(rotated_away) {
+                if !seen_ids.contains(g) {
+                    audit.append(
+                        now,
+                        "asset-gone",
+                        g,
+                        serde_json::json!({"previous_scan": pid, "scan": scan.id, "roots": scan.roots}),
+                    );
+                }
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    audit.append(
+        now,
+        "scan-finished",
+        &scan.id,
+        serde_json::json!({
+            "counts": counts,
+            "first_seen": first_seen.len(),
+            "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
+            "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
+        }),
+    );
+    audit.flush(db)?;
+    Ok(ScanRecord {
+        id: scan.id.clone(),
+        seq,
+        previous: previous.map(|p| p.0),
+        first_seen,
+        diff,
+    })
+}
+
+/// The places a scan saw: (asset_id, kind, path, container), as a subquery on one `?`.
+const PLACES: &str = "(SELECT o.asset_id AS asset_id, a.kind AS kind, o.path AS path,
+        o.container AS container
+    FROM occurrence_scans s JOIN occurrences o ON o.id = s.occurrence_id
+    JOIN assets a ON a.id = o.asset_id WHERE s.scan_seq = ?)";
+
+/// SQL: the scan on `?` saw asset `{who}` at `{path}` (and `{container}` when given).
+fn seen_at(who: &str, path: &str, container: Option<&str>) -> String {
+    let c = container.map_or(String::new(), |c| format!(" AND o2.container = {c}"));
+    format!(
+        "EXISTS (SELECT 1 FROM occurrence_scans s2 JOIN occurrences o2 ON o2.id = s2.occurrence_id
+         WHERE s2.scan_seq = ? AND o2.asset_id = {who} AND o2.path = {path}{c})"
+    )
+}
+
+/// What changed between two scans, computed in the database (nothing proportional to the
+/// inventory is loaded; only the changes are).
+fn diff(db: &mut Db, from: (&str, i64), to: (&str, i64)) -> Result<Diff, Error> {
+    let (a, b) = (from.1, to.1);
+    let ids = |rows: Vec<Row>| rows.iter().map(|r| r.text(0)).collect::<Vec<_>>();
+    // NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join whatever its statistics say.
+    let only_in = "SELECT x.asset_id FROM asset_scans x WHERE x.scan_seq = ? AND NOT EXISTS
+         (SELECT 1 FROM asset_scans y WHERE y.scan_seq = ? AND y.asset_id = x.asset_id)
+         ORDER BY x.asset_id";
+    let new_all = ids(db.query(only_in, &[Val::Int(b), Val::Int(a)])?);
+    let gone_all = ids(db.query(only_in, &[Val::Int(a), Val::Int(b)])?);
+
+    // Rotations: same place (path, container, kind), different asset, and neither asset
+    // was at that place in the other scan.
+    let candidates = db.query(
+        &format!(
+            "SELECT x.path, x.container, x.kind, x.asset_id, y.asset_id
+             FROM {PLACES} x JOIN {PLACES} y
+               ON y.path = x.path AND y.container = x.container AND y.kind = x.kind
+             WHERE x.asset_id <> y.asset_id
+               AND NOT {} AND NOT {}
+             ORDER BY x.path, x.container, x.kind, x.asset_id, y.asset_id",
+            seen_at("x.asset_id", "x.path", Some("x.container")),
+            seen_at("y.asset_id", "y.path", Some("y.container")),
+        ),
+        &[Val::Int(a), Val::Int(b), Val::Int(b), Val::Int(a)],
+    )?;
+    type Loc = (String, String, String);
+    let mut at: BTreeMap<Loc, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for r in &candidates {
+        let e = at.entry((r.text(0), r.text(1), r.text(2))).or_default();
+        e.0.insert(r.text(3));
+        e.1.insert(r.text(4));
+    }
+    let mut rotated = Vec::new();
+    for ((path, container, kind), (removed, added)) in at {
+        for (f, t) in removed.iter().zip(added.iter()) {
+            rotated.push(Rotation {
+                path: path.clone(),
+                container: container.clone(),
+                kind: kind.clone(),
+                from: f.clone(),
+                to: t.clone(),
+            });
+        }
+    }
+    let rotated_to: BTreeSet<&str> = rotated.iter().map(|r| r.to.as_str()).collect();
+    let rotated_from: BTreeSet<&str> = rotated.iter().map(|r| r.from.as_str()).collect();
+    let new = new_all
+        .into_iter()
+        .filter(|id| !rotated_to.contains(id.as_str()))
+        .collect();
+    let gone = gone_all
+        .into_iter()
+        .filter(|id| !rotated_from.contains(id.as_str()))
+        .collect();
+
+    // Moves: seen by both scans, at a path in one that the other did not see it at.
+    let moved_side = format!(
+        "SELECT DISTINCT p.asset_id FROM {PLACES} p
+         WHERE p.asset_id IN (SELECT asset_id FROM asset_scans WHERE scan_seq = ?)
+           AND NOT {}",
+        seen_at("p.asset_id", "p.path", None)
+    );
+    let mut movers: BTreeSet<String> = BTreeSet::new();
+    for (x, y) in [(a, b), (b, a)] {
+        movers.extend(ids(
+            db.query(&moved_side, &[Val::Int(x), Val::Int(y), Val::Int(y)])?
+        ));
+    }
+    let paths_sql = "SELECT DISTINCT o.path FROM occurrence_scans s
+         JOIN occurrences o ON o.id = s.occurrence_id
+         WHERE s.scan_seq = ? AND o.asset_id = ? ORDER BY o.path";
+    let mut moved = Vec::new();
+    for id in movers {
+        let from = ids(db.query(paths_sql, &[Val::Int(a), id.as_str().into()])?);
+        let to = ids(db.query(paths_sql, &[Val::Int(b), id.as_str().into()])?);
+        moved.push(Move { id, from, to });
+    }
+    Ok(Diff {
+        from_scan: from.0.to_string(),
+        to_scan: to.0.to_string(),
+        new,
+        gone,
+        rotated,
+        moved,
+    })
+}
+
+/// For tests: a fresh, empty PostgreSQL schema on `url`, and a URL that uses it.
+#[doc(hidden)]
+pub fn fresh_pg_schema(url: &str, name: &str) -> Result<String, Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    client.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name};"
+    ))?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-csearch_path%3D{name}"))
+}
+
+/// For tests: drops a schema made by [`fresh_pg_schema`].
+#[doc(hidden)]
+pub fn drop_pg_schema(url: &str, name: &str) -> Result<(), Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_become_like_patterns() {
+        assert_eq!(glob_to_like("certs/*.pem"), "certs/%.pem");
+        assert_eq!(glob_to_like("**/tls_?.crt"), "%/tls\\__.crt");
+        assert_eq!(glob_to_like("100%"), "100\\%");
+    }
+
+    #[test]
+    fn issuer_filter_is_a_literal_substring() {
+        let q = AssetQuery {
+            issuer: Some("A_B 100%".into()),
+            include_gone: true,
+            ..Default::default()
+        };
+        let (_, params) = asset_filter(&q, Backend::Sqlite);
+        assert!(matches!(&params[0], Val::Text(t) if t == "%a\\_b 100\\%%"));
+    }
+
+    #[test]
+    fn explicit_owner_wins_per_role() {
+        let row = |role: &str, name: &str, explicit: bool| OwnerRow {
+            role: role.into(),
+            name: name.into(),
+            source: if explicit { "explicit" } else { "CODEOWNERS:1" }.into(),
+            explicit,
+            effective: false,
+        };
+        let mut o = vec![
+            row("owner", "team-a", false),
+            row("owner", "team-b", true),
+            row("backup", "team-c", false),
+        ];
+        mark_effective(&mut o);
+        assert_eq!(effective(&o, "owner").0.as_deref(), Some("team-b"));
+        assert_eq!(effective(&o, "backup").0.as_deref(), Some("team-c"));
+    }
+}

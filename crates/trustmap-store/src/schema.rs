@@ -1,0 +1,234 @@
+//! Versioned migrations, the same for both backends.
+//!
+//! Each migration runs once, in its own write transaction, and is recorded in
+//! `schema_migrations`. A database from an older trustmap is brought forward step by step;
+//! nothing is ever dropped. Add a migration at the end; never edit a released one.
+
+use crate::Error;
+use crate::db::{Backend, Db, Val};
+
+/// Data work after a migration's SQL, in the same transaction.
+type Backfill = fn(&mut Db) -> Result<(), Error>;
+
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    /// SQL; `{serial}` becomes the backend's auto-increment primary key type.
+    pub sql: &'static str,
+    /// PostgreSQL's own SQL, when it differs.
+    pub sql_pg: Option<&'static str>,
+    /// Data work after the SQL (backfills), in the same transaction.
+    pub after: Option<Backfill>,
+}
+
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "scans, assets, occurrences, relations",
+        sql: r#"
+CREATE TABLE scans (
+    id TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL UNIQUE,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    roots TEXT NOT NULL,
+    roots_key TEXT NOT NULL,
+    host TEXT NOT NULL,
+    tool_version TEXT NOT NULL,
+    files_scanned BIGINT NOT NULL,
+    bytes_scanned BIGINT NOT NULL,
+    counts TEXT NOT NULL
+);
+CREATE INDEX scans_roots_key ON scans (roots_key, seq);
+CREATE TABLE assets (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    label TEXT NOT NULL,
+    facts TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    first_scan TEXT NOT NULL,
+    last_scan TEXT NOT NULL
+);
+CREATE TABLE occurrences (
+    id {serial},
+    asset_id TEXT NOT NULL REFERENCES assets (id),
+    path TEXT NOT NULL,
+    container TEXT NOT NULL,
+    line BIGINT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    UNIQUE (asset_id, path, container)
+);
+CREATE TABLE asset_scans (
+    scan_seq BIGINT NOT NULL,
+    asset_id TEXT NOT NULL REFERENCES assets (id),
+    PRIMARY KEY (scan_seq, asset_id)
+);
+CREATE TABLE occurrence_scans (
+    scan_seq BIGINT NOT NULL,
+    occurrence_id BIGINT NOT NULL REFERENCES occurrences (id),
+    line BIGINT,
+    PRIMARY KEY (scan_seq, occurrence_id)
+);
+CREATE TABLE relations (
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (from_id, to_id, type)
+);
+"#,
+        sql_pg: None,
+        after: None,
+    },
+    Migration {
+        version: 2,
+        name: "owners, audit log, query columns and indexes",
+        sql: r#"
+CREATE TABLE owners (
+    asset_id TEXT NOT NULL REFERENCES assets (id),
+    role TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    explicit BIGINT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (asset_id, role, explicit, name)
+);
+CREATE INDEX owners_name ON owners (name, role);
+CREATE TABLE audit_events (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_at ON audit_events (at);
+ALTER TABLE assets ADD COLUMN not_after TEXT;
+ALTER TABLE assets ADD COLUMN issuer TEXT;
+ALTER TABLE assets ADD COLUMN algorithm TEXT;
+CREATE INDEX assets_kind ON assets (kind);
+CREATE INDEX assets_not_after ON assets (not_after);
+CREATE INDEX assets_algorithm ON assets (algorithm);
+CREATE INDEX occurrences_path ON occurrences (path);
+CREATE INDEX occurrences_asset ON occurrences (asset_id);
+CREATE INDEX asset_scans_asset ON asset_scans (asset_id);
+CREATE INDEX occurrence_scans_occurrence ON occurrence_scans (occurrence_id);
+"#,
+        sql_pg: None,
+        after: Some(backfill_query_columns),
+    },
+    Migration {
+        version: 3,
+        name: "path prefix index for PostgreSQL LIKE",
+        // SQLite's GLOB already uses occurrences_path.
+        sql: "",
+        sql_pg: Some(
+            "CREATE INDEX occurrences_path_pattern ON occurrences (path text_pattern_ops)",
+        ),
+        after: None,
+    },
+    Migration {
+        version: 4,
+        name: "waivers",
+        sql: r#"
+CREATE TABLE waivers (
+    id {serial},
+    rule TEXT NOT NULL,
+    asset_id TEXT NOT NULL REFERENCES assets (id),
+    reason TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+CREATE INDEX waivers_asset_rule ON waivers (asset_id, rule);
+"#,
+        sql_pg: None,
+        after: None,
+    },
+];
+
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the schema up to `target` (normally the latest version).
+pub(crate) fn migrate(db: &mut Db, target: i64) -> Result<i64, Error> {
+    let current = current_version(db)?;
+    if current > latest_version() {
+        return Err(Error::Backend(format!(
+            "the database has schema version {current}, newer than this trustmap knows ({}); upgrade trustmap",
+            latest_version()
+        )));
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        db.transaction(|db| {
+            // Re-check under the write lock: another process may have just migrated.
+            let done = db.query_one(
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                &[Val::Int(m.version)],
+            )?;
+            if done.is_some() {
+                return Ok(());
+            }
+            let serial = match db.backend() {
+                Backend::Sqlite => "INTEGER PRIMARY KEY",
+                Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+            };
+            let sql = match (db.backend(), m.sql_pg) {
+                (Backend::Postgres, Some(pg)) => pg,
+                _ => m.sql,
+            };
+            db.batch(&sql.replace("{serial}", serial))
+                .map_err(|e| Error::Migration {
+                    version: m.version,
+                    message: e.to_string(),
+                })?;
+            if let Some(after) = m.after {
+                after(db)?;
+            }
+            db.exec(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                &[
+                    Val::Int(m.version),
+                    Val::from(m.name),
+                    Val::Text(crate::now_rfc3339()),
+                ],
+            )?;
+            Ok(())
+        })?;
+    }
+    current_version(db)
+}
+
+pub(crate) fn current_version(db: &mut Db) -> Result<i64, Error> {
+    Ok(db
+        .query_one("SELECT MAX(version) FROM schema_migrations", &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0))
+}
+
+/// Version 2 added indexed columns that version 1 kept only inside `facts`.
+fn backfill_query_columns(db: &mut Db) -> Result<(), Error> {
+    let rows = db.query("SELECT id, facts FROM assets", &[])?;
+    for r in rows {
+        let facts: serde_json::Value = serde_json::from_str(&r.text(1)).unwrap_or_default();
+        let q = crate::QueryColumns::from_facts(&facts);
+        db.exec(
+            "UPDATE assets SET not_after = ?, issuer = ?, algorithm = ? WHERE id = ?",
+            &[
+                q.not_after.into(),
+                q.issuer.into(),
+                q.algorithm.into(),
+                Val::Text(r.text(0)),
+            ],
+        )?;
+    }
+    Ok(())
+}

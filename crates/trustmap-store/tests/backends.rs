@@ -1,0 +1,164 @@
+//! The store as a library, on SQLite always and on PostgreSQL when `TRUSTMAP_TEST_PG_URL`
+//! is set: transactions, migrations, the audit chain.
+
+use trustmap_core::{
+    Asset, AssetKind, Occurrence, Report, ScanInfo, ToolInfo, asset_id, fingerprint,
+};
+use trustmap_store::{ScanMeta, Store};
+
+struct Target {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg
+            && !std::thread::panicking()
+        {
+            let _ = trustmap_store::drop_pg_schema(url, schema);
+        }
+    }
+}
+
+fn targets(test: &str) -> Vec<Target> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vec![Target {
+        url: dir.path().join("t.db").to_string_lossy().into_owned(),
+        _dir: Some(dir),
+        pg: None,
+    }];
+    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
+        && !url.is_empty()
+    {
+        let schema = format!("lib_{test}_{}", std::process::id());
+        v.push(Target {
+            url: trustmap_store::fresh_pg_schema(&url, &schema).unwrap(),
+            _dir: None,
+            pg: Some((url, schema)),
+        });
+    }
+    v
+}
+
+fn cert(seed: &str, path: &str) -> Asset {
+    let fp = fingerprint(seed.as_bytes());
+    Asset {
+        id: asset_id(AssetKind::Certificate, &fp),
+        kind: AssetKind::Certificate,
+        fingerprint: fp,
+        occurrences: vec![Occurrence {
+            path: path.into(),
+            line: Some(1),
+            offset: None,
+            container: None,
+        }],
+        certificate: None,
+        key: None,
+        secret: None,
+        keystore: None,
+        owners: vec![],
+    }
+}
+
+fn report(id: &str, assets: Vec<Asset>) -> Report {
+    Report {
+        tool: ToolInfo {
+            name: "trustmap".into(),
+            version: "test".into(),
+        },
+        scan: ScanInfo {
+            id: id.into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            roots: vec!["/srv".into()],
+            files_scanned: 1,
+            bytes_scanned: 1,
+            duration_ms: 1,
+        },
+        assets,
+        relations: vec![],
+        findings: vec![],
+        errors: vec![],
+    }
+}
+
+fn meta() -> ScanMeta {
+    ScanMeta {
+        host: "test".into(),
+        roots_key: "[\"/srv\"]".into(),
+        finished_at: "2026-01-01T00:00:01Z".into(),
+    }
+}
+
+#[test]
+fn a_dropped_scan_transaction_leaves_nothing_behind() {
+    for t in targets("dropped") {
+        let mut s = Store::open(&t.url).unwrap();
+        s.record_scan(&report("scan_1", vec![cert("a", "a.crt")]), &meta())
+            .unwrap();
+        {
+            let pending = s
+                .begin_scan(&report("scan_2", vec![cert("b", "a.crt")]), &meta())
+                .unwrap();
+            drop(pending);
+        }
+        assert_eq!(s.scans().unwrap().len(), 1, "{}", t.url);
+        assert_eq!(s.assets(&Default::default()).unwrap().len(), 1);
+        let v = s.verify_audit().unwrap();
+        assert!(v.broken.is_none());
+        // The same scan id can be recorded now, and shows the rotation.
+        let rec = s
+            .record_scan(&report("scan_2", vec![cert("b", "a.crt")]), &meta())
+            .unwrap();
+        let d = rec.diff.unwrap();
+        assert_eq!(d.rotated.len(), 1);
+        assert_eq!(d.rotated[0].path, "a.crt");
+        // Recording a scan id twice is refused, and leaves the store as it was.
+        let again = s.record_scan(&report("scan_2", vec![cert("c", "c.crt")]), &meta());
+        assert!(matches!(
+            again,
+            Err(trustmap_store::Error::DuplicateScan(_))
+        ));
+        let all = trustmap_store::AssetQuery {
+            include_gone: true,
+            ..Default::default()
+        };
+        assert_eq!(s.assets(&all).unwrap().len(), 2);
+        // Only the replacement is there now.
+        let now = s.assets(&Default::default()).unwrap();
+        assert_eq!(now.len(), 1);
+        assert_eq!(now[0].id, d.rotated[0].to);
+    }
+}
+
+#[test]
+fn migrations_are_idempotent_and_recorded() {
+    for t in targets("idempotent") {
+        for _ in 0..3 {
+            let mut s = Store::open(&t.url).unwrap();
+            assert_eq!(s.schema_version().unwrap(), Store::latest_schema_version());
+        }
+        let mut s = Store::open(&t.url).unwrap();
+        s.record_scan(&report("scan_1", vec![cert("a", "a.crt")]), &meta())
+            .unwrap();
+        let s2 = Store::open(&t.url).unwrap();
+        drop(s2);
+        assert_eq!(s.scans().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused_not_damaged() {
+    for t in targets("newer") {
+        let mut s = Store::open(&t.url).unwrap();
+        s.execute_raw(
+            "INSERT INTO schema_migrations (version, name, applied_at)
+             VALUES (999, 'from the future', '2030-01-01T00:00:00Z')",
+        )
+        .unwrap();
+        drop(s);
+        let err = Store::open(&t.url).err().expect("refused");
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+}

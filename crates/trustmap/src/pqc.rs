@@ -1,0 +1,390 @@
+//! `trustmap pqc`: post-quantum readiness. Which certificates and keys use a public-key
+//! algorithm that a quantum computer breaks (RSA, EC, DSA, DH, EdDSA, X25519/X448), by kind
+//! and by owner, against the NIST IR 8547 (initial public draft) dates, and what to migrate
+//! first: CA keys and certificates, then the longest-lived.
+
+use crate::gate::ScanInput;
+use anyhow::Result;
+use clap::ValueEnum;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use trustmap_core::{Asset, AssetKind, KeyInfo, RelationType, Report, policy};
+use trustmap_store::AssetQuery;
+
+/// IR 8547 (ipd): 112-bit security strength deprecated after this year.
+pub const DEPRECATED_AFTER: u32 = 2030;
+/// IR 8547 (ipd): every quantum-vulnerable algorithm disallowed after this year.
+pub const DISALLOWED_AFTER: u32 = 2035;
+
+/// Rows of the migration list shown in the table before "... and N more".
+const SHOWN: usize = 25;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PqcFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct PqcArgs {
+    #[command(flatten)]
+    pub input: ScanInput,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = PqcFormat::Table)]
+    pub format: PqcFormat,
+}
+
+/// The public key an asset carries: a certificate's, or a key's own.
+fn key_of(a: &Asset) -> Option<&KeyInfo> {
+    match a.kind {
+        AssetKind::Certificate => a.certificate.as_ref().map(|c| &c.public_key),
+        AssetKind::PrivateKey | AssetKind::PublicKey => a.key.as_ref(),
+        _ => None,
+    }
+}
+
+fn owner(a: &Asset) -> String {
+    a.owners
+        .first()
+        .map_or_else(|| "unowned".to_string(), |o| o.name.clone())
+}
+
+/// Counts of vulnerable / all certificates and keys.
+#[derive(Default, Clone, Copy)]
+pub struct Share {
+    pub vulnerable: usize,
+    pub total: usize,
+}
+
+impl Share {
+    fn add(&mut self, vulnerable: bool) {
+        self.total += 1;
+        self.vulnerable += usize::from(vulnerable);
+    }
+    fn percent(self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            100.0 * self.vulnerable as f64 / self.total as f64
+        }
+    }
+}
+
+/// Whole-inventory share, the same split by kind and by owner, and how many vulnerable
+/// assets are at 112-bit strength or below (deprecated after 2030 already).
+#[derive(Default)]
+pub struct Tally {
+    pub all: Share,
+    pub by_kind: BTreeMap<AssetKind, Share>,
+    pub by_owner: BTreeMap<String, Share>,
+    pub deprecated_2030: usize,
+}
+
+/// Whether the key is quantum-vulnerable, and whether its strength is 112 bits or less
+/// (or unknown), which IR 8547 deprecates after 2030.
+fn verdict(k: &KeyInfo) -> Option<bool> {
+    policy::quantum_vulnerable(&k.algorithm).then(|| policy::strength(k).is_none_or(|s| s <= 112))
+}
+
+pub fn tally(r: &Report) -> Tally {
+    let mut t = Tally::default();
+    for a in &r.assets {
+        let Some(k) = key_of(a) else { continue };
+        let v = verdict(k);
+        t.all.add(v.is_some());
+        t.by_kind.entry(a.kind).or_default().add(v.is_some());
+        t.by_owner.entry(owner(a)).or_default().add(v.is_some());
+        t.deprecated_2030 += usize::from(v == Some(true));
+    }
+    t
+}
+
+/// The one-line summary for `trustmap scan`, when there are certificates or keys.
+pub fn summary_line(r: &Report) -> Option<String> {
+    let t = tally(r);
+    (t.all.total > 0).then(|| {
+        format!(
+            "{} of {} certificates and keys quantum-vulnerable; IR 8547 (draft): deprecated after {DEPRECATED_AFTER}, disallowed after {DISALLOWED_AFTER} — trustmap pqc for the plan",
+            t.all.vulnerable, t.all.total
+        )
+    })
+}
+
+/// One row of the migration plan.
+pub struct Item<'a> {
+    pub asset: &'a Asset,
+    /// 0: CA key or certificate; 1: dated (certificate, or key of one); 2: undated key.
+    pub tier: u8,
+    /// When it stops being used: notAfter of the certificate (latest of the key's).
+    pub until: Option<String>,
+    /// When the inventory first saw it (key age), when the scan was recorded.
+    pub since: Option<String>,
+    pub why: String,
+}
+
+/// Quantum-vulnerable certificates and keys in migration order: CA keys and certificates
+/// first (roots before intermediates), then the longest-lived by notAfter, then keys without
+/// a certificate, oldest first by `first_seen` (asset id -> first seen in the inventory);
+/// ties by id.
+pub fn plan<'a>(r: &'a Report, first_seen: &BTreeMap<String, String>) -> Vec<Item<'a>> {
+    let by_id: BTreeMap<&str, &Asset> = r.assets.iter().map(|a| (a.id.as_str(), a)).collect();
+    // private key -> certificates with the same public key
+    let mut certs_of: BTreeMap<&str, Vec<&Asset>> = BTreeMap::new();
+    for rel in &r.relations {
+        if rel.kind == RelationType::KeyOf
+            && let Some(c) = by_id.get(rel.to.as_str())
+            && c.certificate.is_some()
+        {
+            certs_of.entry(rel.from.as_str()).or_default().push(c);
+        }
+    }
+    let mut items: Vec<(u8, bool, Item<'_>)> = Vec::new();
+    for a in &r.assets {
+        let Some(k) = key_of(a) else { continue };
+        let Some(weak) = verdict(k) else { continue };
+        let certs: Vec<&Asset> = match &a.certificate {
+            Some(_) => vec![a],
+            None => certs_of.get(a.id.as_str()).cloned().unwrap_or_default(),
+        };
+        let infos: Vec<_> = certs
+            .iter()
+            .filter_map(|c| c.certificate.as_ref())
+            .collect();
+        let ca = infos.iter().find(|c| c.is_ca);
+        let until = infos.iter().map(|c| c.not_after.clone()).max();
+        let alg = match (&k.curve, k.bits) {
+            (Some(c), _) => format!("{} {c}", k.algorithm),
+            (None, Some(b)) if !k.algorithm.starts_with("Ed") && !k.algorithm.starts_with('X') => {
+                format!("{} {b}", k.algorithm)
+            }
+            _ => k.algorithm.clone(),
+        };
+        let mut why = Vec::new();
+        let (tier, root) = match ca {
+            Some(c) => {
+                let what = if c.self_signed {
+                    "root CA"
+                } else {
+                    "intermediate CA"
+                };
+                why.push(if a.kind == AssetKind::Certificate {
+                    format!("{what} certificate: what it issued moves with it")
+                } else {
+                    format!("private key of a {what}: what it signs moves with it")
+                });
+                (0, c.self_signed)
+            }
+            None if until.is_some() => (1, false),
+            None => (2, false),
+        };
+        match &until {
+            Some(u) => {
+                let year: u32 = u.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+                why.push(if year > DISALLOWED_AFTER {
+                    format!(
+                        "valid until {}, past the {DISALLOWED_AFTER} disallowance",
+                        &u[..10]
+                    )
+                } else if year > DEPRECATED_AFTER && weak {
+                    format!(
+                        "valid until {}, past the {DEPRECATED_AFTER} deprecation",
+                        &u[..10]
+                    )
+                } else {
+                    format!("valid until {}", u.get(..10).unwrap_or(u))
+                });
+            }
+            None => why.push(match first_seen.get(&a.id) {
+                Some(t) => format!(
+                    "no certificate; in the inventory since {}",
+                    t.get(..10).unwrap_or(t)
+                ),
+                None => "no certificate: lifetime unknown".to_string(),
+            }),
+        }
+        why.push(if weak {
+            format!(
+                "{alg}: deprecated after {DEPRECATED_AFTER}, disallowed after {DISALLOWED_AFTER}"
+            )
+        } else {
+            format!("{alg}: disallowed after {DISALLOWED_AFTER}")
+        });
+        items.push((
+            tier,
+            root,
+            Item {
+                asset: a,
+                tier,
+                until,
+                since: first_seen.get(&a.id).cloned(),
+                why: why.join("; "),
+            },
+        ));
+    }
+    items.sort_by(|(ta, ra, a), (tb, rb, b)| {
+        ta.cmp(tb)
+            .then(rb.cmp(ra))
+            .then(b.until.cmp(&a.until))
+            // oldest first; unknown age last
+            .then((a.since.is_none(), &a.since).cmp(&(b.since.is_none(), &b.since)))
+            // a CA's key before its certificate: the key is what must not leak or outlive it
+            .then(
+                (a.asset.kind != AssetKind::PrivateKey)
+                    .cmp(&(b.asset.kind != AssetKind::PrivateKey)),
+            )
+            .then(a.asset.id.cmp(&b.asset.id))
+    });
+    items.into_iter().map(|(_, _, i)| i).collect()
+}
+
+fn share_json(s: Share) -> Value {
+    json!({
+        "vulnerable": s.vulnerable,
+        "total": s.total,
+        "percent": (s.percent() * 10.0).round() / 10.0,
+    })
+}
+
+pub fn to_json(r: &Report, first_seen: &BTreeMap<String, String>) -> Value {
+    let t = tally(r);
+    let by_kind: serde_json::Map<String, Value> = t
+        .by_kind
+        .iter()
+        .map(|(k, s)| (k.as_str().to_string(), share_json(*s)))
+        .collect();
+    let by_owner: serde_json::Map<String, Value> = t
+        .by_owner
+        .iter()
+        .map(|(o, s)| (o.clone(), share_json(*s)))
+        .collect();
+    let plan: Vec<Value> = plan(r, first_seen)
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            json!({
+                "rank": i + 1,
+                "id": it.asset.id,
+                "kind": it.asset.kind,
+                "label": it.asset.label(),
+                "path": it.asset.occurrences.first().map(|o| o.path.clone()),
+                "owner": owner(it.asset),
+                "ca": it.tier == 0,
+                "not_after": it.until,
+                "first_seen": it.since,
+                "why": it.why,
+            })
+        })
+        .collect();
+    json!({
+        "standard": "NIST IR 8547 (initial public draft)",
+        "deprecated_after": DEPRECATED_AFTER,
+        "disallowed_after": DISALLOWED_AFTER,
+        "quantum_vulnerable": share_json(t.all),
+        "deprecated_after_2030": t.deprecated_2030,
+        "by_kind": by_kind,
+        "by_owner": by_owner,
+        "migrate_first": plan,
+    })
+}
+
+pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
+    let t = tally(r);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Post-quantum readiness: {} of {} certificates and keys quantum-vulnerable ({:.0}%)",
+        t.all.vulnerable,
+        t.all.total,
+        t.all.percent()
+    );
+    let _ = writeln!(
+        s,
+        "NIST IR 8547 (initial public draft): 112-bit strength deprecated after {DEPRECATED_AFTER} ({} here), all disallowed after {DISALLOWED_AFTER}",
+        t.deprecated_2030
+    );
+    if t.all.total == 0 {
+        return s;
+    }
+    let _ = writeln!(s, "\nBy kind");
+    for (k, sh) in &t.by_kind {
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>5} of {:<5} {:>4.0}%",
+            k.as_str(),
+            sh.vulnerable,
+            sh.total,
+            sh.percent()
+        );
+    }
+    let _ = writeln!(s, "\nBy owner");
+    let mut owners: Vec<_> = t.by_owner.iter().collect();
+    owners.sort_by(|a, b| b.1.vulnerable.cmp(&a.1.vulnerable).then(a.0.cmp(b.0)));
+    for (o, sh) in owners {
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>5} of {:<5} {:>4.0}%",
+            o,
+            sh.vulnerable,
+            sh.total,
+            sh.percent()
+        );
+    }
+    let plan = plan(r, first_seen);
+    if plan.is_empty() {
+        let _ = writeln!(s, "\nNothing to migrate.");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "\nMigrate first (CA keys and certificates, then the longest-lived)"
+    );
+    for (i, it) in plan.iter().take(SHOWN).enumerate() {
+        let a = it.asset;
+        let path = a.occurrences.first().map_or("", |o| o.path.as_str());
+        let _ = writeln!(
+            s,
+            "  {:>3}. {}  {}  {}  [{}]",
+            i + 1,
+            a.id,
+            a.label(),
+            path,
+            owner(a)
+        );
+        let _ = writeln!(s, "       {}", it.why);
+    }
+    if plan.len() > SHOWN {
+        let _ = writeln!(
+            s,
+            "  ... and {} more (--format json for all)",
+            plan.len() - SHOWN
+        );
+    }
+    s
+}
+
+/// `trustmap pqc`.
+pub fn pqc(args: PqcArgs) -> Result<i32> {
+    let (report, _) = args.input.scan()?;
+    let seen = first_seen(&args.input)?;
+    let text = match args.format {
+        PqcFormat::Json => serde_json::to_string_pretty(&to_json(&report, &seen))? + "\n",
+        PqcFormat::Table => render(&report, &seen),
+    };
+    print!("{text}");
+    Ok(0)
+}
+
+/// Key age from the inventory: when each quantum-vulnerable asset was first seen. Empty with
+/// `--no-store` (the scan was not recorded, there is no history to read).
+fn first_seen(input: &ScanInput) -> Result<BTreeMap<String, String>> {
+    if input.no_store {
+        return Ok(BTreeMap::new());
+    }
+    let mut store = input.db.open()?;
+    let rows = store.assets(&AssetQuery {
+        quantum_vulnerable: true,
+        ..Default::default()
+    })?;
+    Ok(rows.into_iter().map(|r| (r.id, r.first_seen)).collect())
+}

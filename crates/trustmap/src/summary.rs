@@ -1,0 +1,195 @@
+//! The readable summary printed by `trustmap scan` by default: counts by kind, then what
+//! needs attention first (findings by severity, with owner and path), then errors.
+
+use std::fmt::Write as _;
+use trustmap_core::{Asset, AssetKind, Report, Severity};
+
+/// Findings shown per severity before "... and N more".
+const SHOWN: usize = 12;
+
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn plural(kind: AssetKind) -> &'static str {
+    match kind {
+        AssetKind::Certificate => "certificates",
+        AssetKind::PrivateKey => "private keys",
+        AssetKind::PublicKey => "public keys",
+        AssetKind::Keystore => "keystores",
+        AssetKind::Secret => "secrets",
+        AssetKind::Endpoint => "endpoints",
+    }
+}
+
+fn owner(a: Option<&Asset>) -> String {
+    match a.and_then(|a| a.owners.first()) {
+        Some(o) => o.name.clone(),
+        None => "unowned".into(),
+    }
+}
+
+/// `baseline`: whether the findings were compared with a `--baseline` file.
+pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "trustmap {} scanned {} files ({}) in {:.2}s: {}",
+        r.tool.version,
+        r.scan.files_scanned,
+        human_bytes(r.scan.bytes_scanned),
+        r.scan.duration_ms as f64 / 1000.0,
+        r.scan.roots.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "\nInventory ({} assets, {} relations)",
+        r.assets.len(),
+        r.relations.len()
+    );
+    for kind in AssetKind::ALL {
+        let of_kind: Vec<&Asset> = r.assets.iter().filter(|a| a.kind == kind).collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        let places: usize = of_kind.iter().map(|a| a.occurrences.len()).sum();
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>6}   in {} places",
+            plural(kind),
+            of_kind.len(),
+            places
+        );
+    }
+    if r.findings.is_empty() {
+        let _ = writeln!(s, "\nNothing needs attention.");
+    } else {
+        let new = if baseline {
+            let n = r.findings.iter().filter(|f| !f.baselined).count();
+            format!(", {n} new since the baseline")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "\nNeeds attention ({} findings{new})", r.findings.len());
+        for sev in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let of: Vec<_> = r.findings.iter().filter(|f| f.severity == sev).collect();
+            if of.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "  {} ({})", sev.as_str().to_uppercase(), of.len());
+            if sev <= Severity::Low {
+                // Low and info findings are many and alike: counted by rule, not listed.
+                let mut by_rule: Vec<(&str, usize)> = Vec::new();
+                for f in &of {
+                    match by_rule.iter_mut().find(|(r, _)| *r == f.rule) {
+                        Some((_, n)) => *n += 1,
+                        None => by_rule.push((&f.rule, 1)),
+                    }
+                }
+                for (rule, n) in by_rule {
+                    let noun = if n == 1 { "asset" } else { "assets" };
+                    let _ = writeln!(s, "    {rule:<22} {n} {noun}");
+                }
+                continue;
+            }
+            for f in of.iter().take(SHOWN) {
+                let place = match (&f.path, f.line) {
+                    (Some(p), Some(l)) => format!("{p}:{l}"),
+                    (Some(p), None) => p.clone(),
+                    _ => String::new(),
+                };
+                let a = r.asset(&f.asset);
+                let more = a.map_or(0, |a| a.occurrences.len().saturating_sub(1));
+                let more = if more > 0 {
+                    format!(" (+{more} more places)")
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(s, "    {:<22} {}{}", f.rule, place, more);
+                let _ = writeln!(
+                    s,
+                    "    {:<22} {} [{}]{}",
+                    "",
+                    f.message,
+                    owner(a),
+                    waiver_note(f)
+                );
+            }
+            if of.len() > SHOWN {
+                let _ = writeln!(s, "    ... and {} more", of.len() - SHOWN);
+            }
+        }
+    }
+    if let Some(line) = crate::pqc::summary_line(r) {
+        let _ = writeln!(s, "\nPost-quantum readiness: {line}");
+    }
+    let waived = r.findings.iter().filter(|f| f.waiver.is_some()).count();
+    let expired = r
+        .findings
+        .iter()
+        .filter(|f| f.evidence.contains_key("waiver_expired"))
+        .count();
+    if waived > 0 || expired > 0 {
+        let _ = writeln!(
+            s,
+            "\nWaivers: {waived} waived (reported, not counted by --fail-on), {expired} raised again (waiver expired); see `trustmap waivers`"
+        );
+    }
+    if r.findings.iter().any(|f| f.rule == "cert-untrusted-root") {
+        let _ = writeln!(
+            s,
+            "\nA private root of yours? Trust it in trustmap.toml (`trustmap init` writes one):\n  [trust]\n  roots = [\"sha256:<fingerprint from `trustmap show ID`>\"]"
+        );
+    }
+    if !r.errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nErrors ({}): these files were read but not fully understood",
+            r.errors.len()
+        );
+        for e in r.errors.iter().take(SHOWN) {
+            let _ = writeln!(s, "  {}: {}", e.path, e.error);
+        }
+        if r.errors.len() > SHOWN {
+            let _ = writeln!(s, "  ... and {} more", r.errors.len() - SHOWN);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nFull inventory: trustmap scan {} --format json",
+        r.scan.roots.join(" ")
+    );
+    s
+}
+
+/// " (waived by X until D)", " (waiver by X expired D)", or nothing.
+fn waiver_note(f: &trustmap_core::Finding) -> String {
+    if let Some(w) = &f.waiver {
+        return format!(" (waived by {} until {})", w.by, w.until);
+    }
+    match (
+        f.evidence.get("waiver_expired"),
+        f.evidence.get("waiver_expired_by"),
+    ) {
+        (Some(until), Some(by)) => format!(" (waiver by {by} expired {until})"),
+        (Some(until), None) => format!(" (waiver expired {until})"),
+        _ => String::new(),
+    }
+}

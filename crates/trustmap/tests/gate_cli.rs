@@ -1,0 +1,351 @@
+//! CI gates and post-quantum readiness from the command line: `trustmap baseline`,
+//! `scan --baseline --fail-on`, `trustmap pqc`. Every scan runs with `--no-store`.
+
+mod common;
+
+use base64::Engine as _;
+use common::{ec_cert, openssl, trustmap};
+use serde_json::Value;
+use std::path::Path;
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let (code, out, err) = trustmap(args);
+    assert!(code == 0 || code == 1, "{args:?}: {code} {err}");
+    (code, serde_json::from_str(&out).expect("JSON on stdout"))
+}
+
+fn findings(r: &Value) -> &Vec<Value> {
+    r["findings"].as_array().unwrap()
+}
+
+#[test]
+fn baseline_fails_only_on_new_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("trustmap-baseline.json");
+    let (ds, bs) = (d.to_str().unwrap(), base.to_str().unwrap());
+    // A self-signed certificate and its unprotected key: high findings from day one.
+    ec_cert(d, "old", "365");
+
+    let (code, stdout, err) = trustmap(&["baseline", ds, "--no-store", "-q", "--output", bs]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("wrote") && stdout.contains(bs), "{stdout}");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert_eq!(file["trustmap_baseline"], 1);
+    let entries = file["findings"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    let keys: Vec<&str> = entries.iter().map(|e| e["key"].as_str().unwrap()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted, one per key");
+    for e in entries {
+        let k = e["key"].as_str().unwrap();
+        let (rule, asset, path) = (
+            e["rule"].as_str().unwrap(),
+            e["asset"].as_str().unwrap(),
+            e["path"].as_str().unwrap(),
+        );
+        assert_eq!(k, format!("{rule}:{asset}:{path}"));
+        assert!(e["severity"].is_string() && e.get("line").is_none());
+    }
+
+    // Without the baseline the old high findings fail the gate; with it they do not.
+    let (code, _, _) = trustmap(&["scan", ds, "--no-store", "-q", "--fail-on", "high"]);
+    assert_eq!(code, 1);
+    let scan = |extra: &[&str]| {
+        let mut a = vec![
+            "scan",
+            ds,
+            "--no-store",
+            "-q",
+            "--fail-on",
+            "high",
+            "--baseline",
+            bs,
+        ];
+        a.extend_from_slice(extra);
+        trustmap(&a)
+    };
+    // The key moves down its file (its line drifts): still the same finding.
+    let pem = std::fs::read_to_string(d.join("old.key")).unwrap();
+    std::fs::write(d.join("old.key"), format!("# rotated 2026\n\n{pem}")).unwrap();
+    let (code, _, err) = scan(&[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, r) = json(&[
+        "scan",
+        ds,
+        "--no-store",
+        "-q",
+        "-f",
+        "json",
+        "--baseline",
+        bs,
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        findings(&r)
+            .iter()
+            .all(|f| f["baselined"] == Value::Bool(true)),
+        "{r:#}"
+    );
+    let (_, text, _) = scan(&[]);
+    assert!(text.contains(", 0 new since the baseline)"), "{text}");
+
+    // A new unprotected key: the gate fails, and only the new findings are not baselined.
+    openssl(
+        d,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "new.key",
+        ],
+    );
+    let (code, text, _) = scan(&[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("new since the baseline)"), "{text}");
+    let (code, r) = json(&[
+        "scan",
+        ds,
+        "--no-store",
+        "-q",
+        "-f",
+        "json",
+        "--fail-on",
+        "high",
+        "--baseline",
+        bs,
+    ]);
+    assert_eq!(code, 1);
+    let new: Vec<&Value> = findings(&r)
+        .iter()
+        .filter(|f| f.get("baselined").is_none())
+        .collect();
+    assert!(!new.is_empty());
+    assert!(new.iter().all(|f| f["path"] == "new.key"), "{new:#?}");
+    assert!(
+        new.iter()
+            .any(|f| f["rule"] == "key-unprotected" && f["severity"] == "high")
+    );
+    let old = findings(&r).len() - new.len();
+    assert_eq!(old, entries.len(), "every old finding is baselined");
+    assert!(
+        text.contains(&format!(
+            "({} findings, {} new since the baseline)",
+            findings(&r).len(),
+            new.len()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_or_malformed_baseline_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ec_cert(d, "svc", "30");
+    let ds = d.to_str().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let cases = [
+        ("missing.json", None),
+        ("garbage.json", Some("{not json")),
+        ("wrong.json", Some(r#"{"findings": []}"#)),
+        (
+            "future.json",
+            Some(r#"{"trustmap_baseline": 9, "findings": []}"#),
+        ),
+    ];
+    for (name, text) in cases {
+        let path = other.path().join(name);
+        if let Some(t) = text {
+            std::fs::write(&path, t).unwrap();
+        }
+        let p = path.to_str().unwrap();
+        let (code, out, err) = trustmap(&["scan", ds, "--no-store", "-q", "--baseline", p]);
+        assert_eq!(code, 2, "{name}: {out}");
+        assert!(err.contains(p), "{name}: {err}");
+        assert!(out.is_empty(), "fails before scanning: {out}");
+    }
+}
+
+/// A SubjectPublicKeyInfo with the ML-DSA-44 OID and a (dummy) 1312-byte key, as PEM.
+fn ml_dsa_44_pem() -> String {
+    let oid = [
+        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x11,
+    ];
+    let mut alg = vec![0x30, oid.len() as u8];
+    alg.extend(oid);
+    let key_len = 1312 + 1; // unused-bits byte
+    let mut bits = vec![0x03, 0x82, (key_len >> 8) as u8, key_len as u8, 0x00];
+    bits.extend((0..1312u32).map(|i| (i * 7 + 3) as u8));
+    let body_len = alg.len() + bits.len();
+    let mut spki = vec![0x30, 0x82, (body_len >> 8) as u8, body_len as u8];
+    spki.extend(alg);
+    spki.extend(bits);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A root CA (RSA 2048, ten years) and a leaf it signs (EC P-256, valid longer than the CA).
+fn pki(d: &Path) {
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=Test Root CA",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=leaf.example.test",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-days",
+            "5000", "-out", "leaf.crt",
+        ],
+    );
+    std::fs::remove_file(d.join("leaf.csr")).unwrap();
+}
+
+#[test]
+fn pqc_counts_vulnerable_assets_and_ranks_ca_keys_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    pki(d);
+    std::fs::write(d.join("ml-dsa.pub"), ml_dsa_44_pem()).unwrap();
+    let ds = d.to_str().unwrap();
+
+    let (code, r) = json(&["pqc", ds, "--no-store", "-q", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["deprecated_after"], 2030);
+    assert_eq!(r["disallowed_after"], 2035);
+    // ca.crt, ca.key, leaf.crt, leaf.key are vulnerable; the ML-DSA key is not.
+    assert_eq!(r["quantum_vulnerable"]["vulnerable"], 4, "{r:#}");
+    assert_eq!(r["quantum_vulnerable"]["total"], 5, "{r:#}");
+    assert_eq!(r["quantum_vulnerable"]["percent"], 80.0);
+    assert_eq!(r["by_kind"]["public-key"]["vulnerable"], 0, "{r:#}");
+    assert_eq!(r["by_kind"]["public-key"]["total"], 1);
+    assert_eq!(r["by_kind"]["certificate"]["vulnerable"], 2);
+    assert_eq!(r["by_owner"]["unowned"]["total"], 5);
+    // RSA 2048 is 112-bit: deprecated after 2030 already (the CA's certificate and key).
+    assert_eq!(r["deprecated_after_2030"], 2);
+
+    let plan = r["migrate_first"].as_array().unwrap();
+    let paths: Vec<&str> = plan.iter().map(|p| p["path"].as_str().unwrap()).collect();
+    // The CA first although the leaf lives longer; the CA's key before its certificate.
+    assert_eq!(paths, ["ca.key", "ca.crt", "leaf.key", "leaf.crt"], "{r:#}");
+    assert_eq!(plan[0]["ca"], true);
+    assert_eq!(plan[2]["ca"], false);
+    assert!(plan[0]["why"].as_str().unwrap().contains("root CA"));
+    for p in plan {
+        for field in ["rank", "id", "label", "owner", "why"] {
+            assert!(!p[field].is_null(), "{field}: {p:#}");
+        }
+    }
+
+    let (code, text, _) = trustmap(&["pqc", ds, "--no-store", "-q"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("4 of 5 certificates and keys quantum-vulnerable (80%)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Migrate first") && text.contains("ca.key"),
+        "{text}"
+    );
+    assert!(!text.contains("ml-dsa.pub"), "{text}");
+
+    // The scan summary carries a one-line readiness note.
+    let (_, text, _) = trustmap(&["scan", ds, "--no-store", "-q"]);
+    assert!(
+        text.contains("Post-quantum readiness: 4 of 5 certificates and keys quantum-vulnerable; IR 8547 (draft): deprecated after 2030, disallowed after 2035"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pqc_ranks_keys_without_certificates_by_age_from_the_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = tempfile::tempdir().unwrap();
+    let db = db.path().join("inventory.db");
+    let (ds, dbs) = (d.to_str().unwrap(), db.to_str().unwrap());
+    let genkey = |name: &str| {
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                name,
+            ],
+        )
+    };
+    genkey("old.key");
+    let (code, _, err) = trustmap(&["scan", ds, "-q", "--db", dbs]);
+    assert_eq!(code, 0, "{err}");
+    // first_seen has second precision
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    genkey("new.key");
+    let (code, r) = json(&["pqc", ds, "-q", "--db", dbs, "--format", "json"]);
+    assert_eq!(code, 0);
+    let plan = r["migrate_first"].as_array().unwrap();
+    let paths: Vec<&str> = plan.iter().map(|p| p["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["old.key", "new.key"], "{r:#}");
+    let seen: Vec<&str> = plan
+        .iter()
+        .map(|p| p["first_seen"].as_str().unwrap())
+        .collect();
+    assert!(seen[0] < seen[1], "{seen:?}");
+    assert!(
+        plan[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("in the inventory since")
+    );
+    // Without the store there is no history: lifetime unknown.
+    let (_, r) = json(&["pqc", ds, "-q", "--no-store", "--format", "json"]);
+    assert!(r["migrate_first"][0]["first_seen"].is_null());
+}

@@ -1,0 +1,340 @@
+//! Waivers end to end: the real binary granting, listing, applying, expiring and revoking
+//! waivers. Run on SQLite always and on PostgreSQL whenever `TRUSTMAP_TEST_PG_URL` is set
+//! (each test in its own fresh schema), like `store_cli.rs`. Expiry is tested through the
+//! test-only clock `TRUSTMAP_TEST_NOW` (RFC 3339 or YYYY-MM-DD), which replaces "now" when
+//! trustmap decides whether a waiver is still active.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+struct Db {
+    name: &'static str,
+    target: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg
+            && !std::thread::panicking()
+        {
+            let _ = trustmap_store::drop_pg_schema(url, schema);
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL when `TRUSTMAP_TEST_PG_URL` is set.
+fn backends(test: &str) -> Vec<Db> {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir
+        .path()
+        .join("inventory.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut v = vec![Db {
+        name: "sqlite",
+        target,
+        _dir: Some(dir),
+        pg: None,
+    }];
+    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
+        && !url.is_empty()
+    {
+        let schema = format!("w_{test}_{}", std::process::id());
+        let target = trustmap_store::fresh_pg_schema(&url, &schema)
+            .unwrap_or_else(|e| panic!("TRUSTMAP_TEST_PG_URL is set but unusable: {e}"));
+        v.push(Db {
+            name: "postgres",
+            target,
+            _dir: None,
+            pg: Some((url, schema)),
+        });
+    }
+    v
+}
+
+/// Runs with the store given through `TRUSTMAP_DB` (as a CI job would).
+fn run(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trustmap"));
+    c.args(args)
+        .env("TRUSTMAP_DB", &db.target)
+        .env_remove("TRUSTMAP_TEST_NOW");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run trustmap")
+}
+
+fn code(db: &Db, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = run(db, args, env);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(db: &Db, args: &[&str]) -> String {
+    let (c, out, err) = code(db, args, &[]);
+    assert_eq!(
+        c, 0,
+        "[{}] trustmap {args:?}\nstdout: {out}\nstderr: {err}",
+        db.name
+    );
+    out
+}
+
+fn json(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let (_, out, err) = code(db, args, env);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("[{}] {args:?}: {e}: {out} {err}", db.name))
+}
+
+/// An unencrypted P-256 private key: one high finding (`key-unprotected`), plus low ones.
+fn key_tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let st = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "app.key",
+        ])
+        .current_dir(t.path())
+        .output()
+        .expect("openssl");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    t
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {report}"))
+}
+
+fn scan_json(db: &Db, dir: &Path, env: &[(&str, &str)]) -> Value {
+    json(
+        db,
+        &["scan", dir.to_str().unwrap(), "--format", "json", "--quiet"],
+        env,
+    )
+}
+
+#[test]
+fn a_waived_finding_is_reported_not_failed_until_the_waiver_expires() {
+    for db in backends("expiry") {
+        let t = key_tree();
+        let dir = t.path().to_str().unwrap();
+        let report = scan_json(&db, t.path(), &[]);
+        let f = finding(&report, "key-unprotected");
+        assert_eq!(f["severity"], "high", "[{}]", db.name);
+        assert!(
+            f.get("waiver").is_none(),
+            "[{}] no waiver key when absent",
+            db.name
+        );
+        let key = f["asset"].as_str().unwrap().to_string();
+        assert_eq!(
+            code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &[]).0,
+            1
+        );
+
+        let out = ok(
+            &db,
+            &[
+                "waive",
+                "key-unprotected",
+                &key,
+                "--reason",
+                "vendor appliance cannot read encrypted keys; replacement ordered",
+                "--until",
+                "2099-12-31",
+                "--by",
+                "alice",
+            ],
+        );
+        assert!(out.contains("2099-12-31T23:59:59Z"), "[{}] {out}", db.name);
+
+        // Waived: still reported, marked, and not counted by --fail-on.
+        let (c, summary, err) = code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &[]);
+        assert_eq!(c, 0, "[{}] {summary} {err}", db.name);
+        assert!(
+            summary.contains("key-unprotected")
+                && summary.contains("(waived by alice until 2099-12-31T23:59:59Z)"),
+            "[{}] {summary}",
+            db.name
+        );
+        assert!(summary.contains("1 waived"), "[{}] {summary}", db.name);
+        let report = scan_json(&db, t.path(), &[]);
+        let w = &finding(&report, "key-unprotected")["waiver"];
+        assert_eq!(w["by"], "alice", "[{}] {report}", db.name);
+        assert_eq!(w["until"], "2099-12-31T23:59:59Z");
+        assert!(w["reason"].as_str().unwrap().contains("vendor appliance"));
+        assert!(finding(&report, "asset-unowned").get("waiver").is_none());
+        // --no-store does not read the store, so no waivers apply.
+        assert_eq!(
+            code(
+                &db,
+                &["scan", dir, "--quiet", "--no-store", "--fail-on", "high"],
+                &[]
+            )
+            .0,
+            1
+        );
+
+        let list = json(&db, &["waivers", "-f", "json"], &[]);
+        assert_eq!(list.as_array().unwrap().len(), 1, "[{}] {list}", db.name);
+        assert_eq!(list[0]["status"], "active");
+        assert_eq!(list[0]["asset"], key.as_str());
+
+        // The day after: the waiver has expired and the finding is raised again.
+        let later = [("TRUSTMAP_TEST_NOW", "2100-01-01T00:00:00Z")];
+        let (c, summary, _) = code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &later);
+        assert_eq!(c, 1, "[{}] {summary}", db.name);
+        assert!(
+            summary.contains("(waiver by alice expired 2099-12-31T23:59:59Z)")
+                && summary.contains("1 raised again (waiver expired)"),
+            "[{}] {summary}",
+            db.name
+        );
+        let report = scan_json(&db, t.path(), &later);
+        let f = finding(&report, "key-unprotected");
+        assert!(f.get("waiver").is_none(), "[{}] {f}", db.name);
+        assert_eq!(f["evidence"]["waiver_expired"], "2099-12-31T23:59:59Z");
+        let list = json(&db, &["waivers", "-f", "json"], &later);
+        assert_eq!(list[0]["status"], "expired", "[{}]", db.name);
+
+        // The grant is in the audit log, and the chain still verifies.
+        let events = ok(&db, &["audit", "export"]);
+        let granted: Vec<&str> = events
+            .lines()
+            .filter(|l| l.contains("\"waiver-granted\""))
+            .collect();
+        assert_eq!(granted.len(), 1, "[{}] {events}", db.name);
+        assert!(granted[0].contains("alice") && granted[0].contains(&key));
+        assert!(
+            ok(&db, &["audit", "verify"]).contains("intact"),
+            "[{}]",
+            db.name
+        );
+    }
+}
+
+#[test]
+fn a_revoked_waiver_no_longer_applies() {
+    for db in backends("revoke") {
+        let t = key_tree();
+        let dir = t.path().to_str().unwrap();
+        let report = scan_json(&db, t.path(), &[]);
+        let key = finding(&report, "key-unprotected")["asset"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ok(
+            &db,
+            &[
+                "waive",
+                "key-unprotected",
+                &key,
+                "--reason",
+                "migration window",
+                "--until",
+                "2099-06-30T12:00:00+02:00",
+                "--by",
+                "alice",
+            ],
+        );
+        let list = json(&db, &["waivers", "-f", "json"], &[]);
+        assert_eq!(
+            list[0]["until"], "2099-06-30T10:00:00Z",
+            "[{}] stored as UTC",
+            db.name
+        );
+        let id = list[0]["id"].to_string();
+        assert_eq!(
+            code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &[]).0,
+            0
+        );
+        ok(&db, &["waive", "--revoke", &id, "--by", "bob"]);
+        assert_eq!(
+            code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &[]).0,
+            1
+        );
+        let list = json(&db, &["waivers", "-f", "json"], &[]);
+        assert_eq!(list[0]["status"], "revoked", "[{}]", db.name);
+        assert_eq!(list[0]["revoked_by"], "bob");
+        let events = ok(&db, &["audit", "export"]);
+        assert!(events.contains("\"waiver-revoked\""), "[{}]", db.name);
+        assert!(ok(&db, &["audit", "verify"]).contains("intact"));
+        // Revoking twice, or an unknown waiver, is an error.
+        assert_eq!(
+            code(&db, &["waive", "--revoke", &id, "--by", "bob"], &[]).0,
+            2
+        );
+        assert_eq!(
+            code(&db, &["waive", "--revoke", "999", "--by", "bob"], &[]).0,
+            2
+        );
+    }
+}
+
+#[test]
+fn bad_waivers_are_refused_with_exit_2() {
+    for db in backends("refuse") {
+        let t = key_tree();
+        let report = scan_json(&db, t.path(), &[]);
+        let key = finding(&report, "key-unprotected")["asset"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let waive = |rule: &str, asset: &str, until: &str| {
+            code(
+                &db,
+                &[
+                    "waive", rule, asset, "--reason", "because", "--until", until, "--by", "alice",
+                ],
+                &[],
+            )
+        };
+        let (c, _, err) = waive("no-such-rule", &key, "2099-01-01");
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(
+            err.contains("unknown rule \"no-such-rule\""),
+            "[{}] {err}",
+            db.name
+        );
+        let (c, _, err) = waive("key-unprotected", &key, "2020-01-01");
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(err.contains("not in the future"), "[{}] {err}", db.name);
+        let (c, _, err) = waive("key-unprotected", &key, "next tuesday");
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(err.contains("bad date"), "[{}] {err}", db.name);
+        let (c, _, err) = waive("key-unprotected", "key_0000000000000000", "2099-01-01");
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(err.contains("no asset with id"), "[{}] {err}", db.name);
+        // X.509 lints are rules too.
+        assert_eq!(
+            waive("x509-serial-zero", &key, "2099-01-01").0,
+            0,
+            "[{}]",
+            db.name
+        );
+        // Nothing refused was recorded.
+        let list = json(&db, &["waivers", "-f", "json"], &[]);
+        assert_eq!(list.as_array().unwrap().len(), 1, "[{}] {list}", db.name);
+        assert!(ok(&db, &["audit", "verify"]).contains("intact"));
+    }
+}
