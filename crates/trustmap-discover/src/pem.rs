@@ -236,7 +236,12 @@ fn trim_noise(line: &[u8]) -> &[u8] {
         })
         .unwrap_or(line.len());
     let line = &line[lead..];
-    let line = line.strip_prefix(b"//").unwrap_or(line);
+    // `//` is a comment leader only when a space follows: base64 lines may start with `/`
+    // (`//q/tSFL...`), and a comment prefix without a space is carried by `line_prefix`.
+    let line = match line.strip_prefix(b"//") {
+        Some(rest) if rest.first().is_some_and(|b| b.is_ascii_whitespace()) => rest,
+        _ => line,
+    };
     let tail = line
         .iter()
         .rposition(|&b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b',' | b'\\' | b';' | b'`'))
@@ -251,6 +256,34 @@ fn is_b64(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_lines_starting_with_slashes_are_base64_not_comments() {
+        // openssl wraps at 64 columns, so a line can start with `//` (bytes 0xff 0xff...):
+        // one P-256 key in a few hundred does. That is data, not a comment leader.
+        let mut bytes = vec![0u8; 48];
+        bytes.extend_from_slice(&[0xff, 0xfa, 0xbf, 0x01, 0x02, 0x03]);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        assert!(b64[64..].starts_with("//q/"));
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n{}\n-----END PRIVATE KEY-----\n",
+            &b64[..64],
+            &b64[64..]
+        );
+        let block = blocks(pem.as_bytes()).next().unwrap().expect("decodes");
+        assert_eq!(block.der, bytes);
+        // A real `// ` comment leader is still stripped.
+        let commented = format!(
+            "// -----BEGIN PRIVATE KEY-----\n// {}\n// {}\n// -----END PRIVATE KEY-----\n",
+            &b64[..64],
+            &b64[64..]
+        );
+        let block = blocks(commented.as_bytes())
+            .next()
+            .unwrap()
+            .expect("decodes");
+        assert_eq!(block.der, bytes);
+    }
 
     const BODY: &str = "MIIBszCCAVmgAwIBAgIUQ29mZmVl\nQ29mZmVlQ29mZmVl";
 

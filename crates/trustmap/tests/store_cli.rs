@@ -479,11 +479,16 @@ fn concurrent_scans_into_one_store_all_succeed() {
         let scans = json(&db, &["scans", "-f", "json"]);
         assert_eq!(scans.as_array().unwrap().len(), 4, "[{}]", db.name);
         assert!(ok(&db, &["audit", "verify"]).contains("intact"));
-        let first_seen = ok(&db, &["audit", "export"])
+        let export = ok(&db, &["audit", "export"]);
+        let first_seen = export
             .lines()
             .filter(|l| l.contains("\"asset-first-seen\""))
             .count();
-        assert_eq!(first_seen, 12, "[{}] each asset first seen once", db.name);
+        assert_eq!(
+            first_seen, 12,
+            "[{}] each asset first seen once: {export}",
+            db.name
+        );
     }
 }
 
