@@ -14,15 +14,18 @@
 
 mod audit;
 mod db;
+mod ingest;
+mod migrate5;
 mod schema;
+mod sets;
 
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
 
 use db::{Db, Row, Val};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use trustmap_core::{AssetKind, Owner, Report};
+use std::collections::{BTreeSet, HashMap};
+use trustmap_core::Report;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -171,11 +174,12 @@ pub struct AssetQuery {
     pub quantum_vulnerable: bool,
     /// Also list assets that the latest scan of their roots no longer saw (gone, rotated away).
     pub include_gone: bool,
+    /// At most this many rows.
+    pub limit: Option<usize>,
 }
 
 /// SQL: the asset was seen by the latest scan of some set of roots.
-const PRESENT: &str = "EXISTS (SELECT 1 FROM asset_scans x WHERE x.asset_id = a.id
-     AND x.scan_seq IN (SELECT MAX(seq) FROM scans GROUP BY roots_key))";
+const PRESENT: &str = "a.live > 0";
 
 /// One owner record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -324,7 +328,7 @@ impl Store {
         meta: &ScanMeta,
     ) -> Result<PendingScan<'_>, Error> {
         self.db.begin()?;
-        match write_scan(&mut self.db, report, meta) {
+        match ingest::write_scan(&mut self.db, report, meta) {
             Ok(record) => Ok(PendingScan {
                 store: self,
                 record: Some(record),
@@ -376,83 +380,135 @@ impl Store {
     pub fn diff(&mut self, from: &str, to: &str) -> Result<Diff, Error> {
         let a = scan_seq(&mut self.db, from)?;
         let b = scan_seq(&mut self.db, to)?;
-        diff(&mut self.db, (from, a), (to, b))
+        let (a_assets, a_places) = (
+            sets::load(&mut self.db, a, sets::ASSETS)?,
+            sets::load(&mut self.db, a, sets::PLACES)?,
+        );
+        let (b_assets, b_places) = (
+            sets::load(&mut self.db, b, sets::ASSETS)?,
+            sets::load(&mut self.db, b, sets::PLACES)?,
+        );
+        ingest::diff_sets(
+            &mut self.db,
+            from,
+            to,
+            (&a_assets, &a_places),
+            (&b_assets, &b_places),
+        )
     }
 
-    /// Assets matching every filter in `q`, ordered by kind then id.
+    /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
+    /// `q.limit` of them.
     pub fn assets(&mut self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
         let (filter, params) = asset_filter(q, self.db.backend());
+        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let rows = self.db.query(
             &format!(
                 "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
-                        a.first_seen, a.last_seen, CASE WHEN {PRESENT} THEN 1 ELSE 0 END
-                 FROM assets a WHERE {filter} ORDER BY a.kind, a.id"
+                        a.first_seen, a.last_seen, a.live, a.rid
+                 FROM assets a WHERE {filter} ORDER BY a.kind, a.rid{limit}"
             ),
             &params,
         )?;
-        let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for r in self.db.query(
-            &format!(
-                "SELECT o.asset_id, o.path FROM occurrences o
-                 WHERE o.asset_id IN (SELECT a.id FROM assets a WHERE {filter})
-                 ORDER BY o.asset_id, o.path"
-            ),
-            &params,
+        let rids: Vec<i64> = rows.iter().map(|r| r.int(10)).collect();
+        let mut paths: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in self.db.query_in_ints(
+            "SELECT asset_rid, path FROM occurrences WHERE asset_rid IN ({in})
+             ORDER BY asset_rid, path",
+            &rids,
         )? {
-            let v = paths.entry(r.text(0)).or_default();
+            let v = paths.entry(r.int(0)).or_default();
             if v.last() != Some(&r.text(1)) {
                 v.push(r.text(1));
             }
         }
-        let mut owners: BTreeMap<String, Vec<OwnerRow>> = BTreeMap::new();
-        for r in self.db.query(
-            &format!(
-                "SELECT w.asset_id, w.role, w.name, w.source, w.explicit FROM owners w
-                 WHERE w.asset_id IN (SELECT a.id FROM assets a WHERE {filter})
-                 ORDER BY w.asset_id, w.role, w.explicit DESC, w.name"
-            ),
-            &params,
+        let mut owners: HashMap<i64, Vec<OwnerRow>> = HashMap::new();
+        for r in self.db.query_in_ints(
+            "SELECT asset_rid, role, name, source, explicit FROM owners WHERE asset_rid IN ({in})
+             ORDER BY asset_rid, role, explicit DESC, name",
+            &rids,
         )? {
-            owners.entry(r.text(0)).or_default().push(owner_row(&r, 1));
+            owners.entry(r.int(0)).or_default().push(owner_row(&r, 1));
         }
+        // A live asset was last seen by the latest of the current scans that saw it.
+        let current = sets::current(&mut self.db, sets::ASSETS)?;
         Ok(rows
             .iter()
             .map(|r| {
-                let id = r.text(0);
-                let mut own = owners.remove(&id).unwrap_or_default();
+                let rid = r.int(10);
+                let mut own = owners.remove(&rid).unwrap_or_default();
                 mark_effective(&mut own);
-                asset_row(r, paths.remove(&id).unwrap_or_default(), &own)
+                let mut row = asset_row(r, paths.remove(&rid).unwrap_or_default(), &own);
+                if row.present
+                    && let Some(at) = current
+                        .iter()
+                        .filter(|(_, set)| set.contains(rid as u32))
+                        .map(|(at, _)| at)
+                        .max()
+                {
+                    row.last_seen = at.clone();
+                }
+                row
             })
+            .collect())
+    }
+
+    /// How many assets match every filter in `q` (ignoring its limit).
+    pub fn count_assets(&mut self, q: &AssetQuery) -> Result<u64, Error> {
+        let (filter, params) = asset_filter(q, self.db.backend());
+        Ok(self
+            .db
+            .query_one(
+                &format!("SELECT COUNT(*) FROM assets a WHERE {filter}"),
+                &params,
+            )?
+            .map_or(0, |r| r.int(0) as u64))
+    }
+
+    /// When each of `ids` was first seen (RFC 3339); ids not in the inventory are absent.
+    pub fn first_seen(&mut self, ids: &[String]) -> Result<HashMap<String, String>, Error> {
+        Ok(self
+            .db
+            .query_in("SELECT id, first_seen FROM assets WHERE id IN ({in})", ids)?
+            .iter()
+            .map(|r| (r.text(0), r.text(1)))
             .collect())
     }
 
     /// Everything known about one asset.
     pub fn show(&mut self, id: &str) -> Result<AssetDetail, Error> {
         let Some(r) = self.db.query_one(
-            &format!(
-                "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
-                        a.first_seen, a.last_seen, CASE WHEN {PRESENT} THEN 1 ELSE 0 END, a.facts
-                 FROM assets a WHERE a.id = ?"
-            ),
+            "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
+                    a.first_seen, a.last_seen, a.live, a.rid, f.facts
+             FROM assets a JOIN asset_facts f ON f.rid = a.rid WHERE a.id = ?",
             &[id.into()],
         )?
         else {
             return Err(Error::UnknownAsset(id.to_string()));
         };
+        let rid = r.int(10);
+        let all_assets = sets::load_all(&mut self.db, sets::ASSETS)?;
+        let all_places = sets::load_all(&mut self.db, sets::PLACES)?;
+        let last_seen_of = |sets: &[(i64, String, String, roaring::RoaringBitmap)], k: i64| {
+            sets.iter()
+                .rev()
+                .find(|x| x.3.contains(k as u32))
+                .map(|x| x.2.clone())
+        };
         let occurrences: Vec<OccurrenceRow> = self
             .db
             .query(
-                "SELECT path, line, container, first_seen, last_seen FROM occurrences
-                 WHERE asset_id = ? ORDER BY path, container",
-                &[id.into()],
+                "SELECT rid, path, line, container, first_seen FROM occurrences
+                 WHERE asset_rid = ? ORDER BY path, container",
+                &[Val::Int(rid)],
             )?
             .iter()
             .map(|o| OccurrenceRow {
-                path: o.text(0),
-                line: o.opt_int(1),
-                container: o.opt_text(2).filter(|c| !c.is_empty()),
-                first_seen: o.text(3),
-                last_seen: o.text(4),
+                path: o.text(1),
+                line: o.opt_int(2),
+                container: o.opt_text(3).filter(|c| !c.is_empty()),
+                first_seen: o.text(4),
+                last_seen: last_seen_of(&all_places, o.int(0)).unwrap_or_else(|| o.text(4)),
             })
             .collect();
         let rel = |rows: Vec<Row>| {
@@ -465,30 +521,41 @@ impl Store {
                 .collect::<Vec<_>>()
         };
         let relations_out = rel(self.db.query(
-            "SELECT r.type, r.to_id, a.label FROM relations r LEFT JOIN assets a ON a.id = r.to_id
-             WHERE r.from_id = ? ORDER BY r.type, r.to_id",
-            &[id.into()],
+            "SELECT r.type, a.id, a.label FROM relations r JOIN assets a ON a.rid = r.to_rid
+             WHERE r.from_rid = ? ORDER BY r.type, a.id",
+            &[Val::Int(rid)],
         )?);
         let relations_in = rel(self.db.query(
-            "SELECT r.type, r.from_id, a.label FROM relations r LEFT JOIN assets a ON a.id = r.from_id
-             WHERE r.to_id = ? ORDER BY r.type, r.from_id",
-            &[id.into()],
+            "SELECT r.type, a.id, a.label FROM relations r JOIN assets a ON a.rid = r.from_rid
+             WHERE r.to_rid = ? ORDER BY r.type, a.id",
+            &[Val::Int(rid)],
         )?);
-        let mut owners = load_owners(&mut self.db, id)?;
+        let mut owners = load_owners(&mut self.db, rid)?;
         mark_effective(&mut owners);
-        let scans = self
+        let scans = all_assets
+            .iter()
+            .filter(|x| x.3.contains(rid as u32))
+            .map(|x| (x.1.clone(), x.2.clone()))
+            .collect::<Vec<_>>();
+        let started: HashMap<String, String> = self
             .db
-            .query(
-                "SELECT s.id, s.started_at FROM asset_scans x JOIN scans s ON s.seq = x.scan_seq
-                 WHERE x.asset_id = ? ORDER BY s.seq",
-                &[id.into()],
-            )?
+            .query("SELECT id, started_at FROM scans", &[])?
             .iter()
             .map(|s| (s.text(0), s.text(1)))
             .collect();
+        let scans = scans
+            .into_iter()
+            .map(|(id, _)| {
+                let at = started.get(&id).cloned().unwrap_or_default();
+                (id, at)
+            })
+            .collect();
         let paths = occurrences.iter().map(|o| o.path.clone()).collect();
-        let facts: serde_json::Value = serde_json::from_str(&r.text(10)).unwrap_or_default();
-        let row = asset_row(&r, paths, &owners);
+        let facts: serde_json::Value = serde_json::from_str(&r.text(11)).unwrap_or_default();
+        let mut row = asset_row(&r, paths, &owners);
+        if let Some(at) = last_seen_of(&all_assets, rid) {
+            row.last_seen = at;
+        }
         // RFC 3339 UTC text in one format compares chronologically.
         let age_since = match facts["certificate"]["not_before"].as_str() {
             Some(nb) if nb < row.first_seen.as_str() => nb.to_string(),
@@ -515,45 +582,44 @@ impl Store {
         backup: Option<&str>,
     ) -> Result<Vec<OwnerChange>, Error> {
         self.db.transaction(|db| {
-            let ids: Vec<String> = match target {
+            let ids: Vec<(String, i64)> = match target {
                 OwnerTarget::Asset(id) => {
-                    if db
-                        .query_one("SELECT id FROM assets WHERE id = ?", &[id.into()])?
-                        .is_none()
-                    {
+                    let Some(r) =
+                        db.query_one("SELECT rid FROM assets WHERE id = ?", &[id.into()])?
+                    else {
                         return Err(Error::UnknownAsset(id.clone()));
-                    }
-                    vec![id.clone()]
+                    };
+                    vec![(id.clone(), r.int(0))]
                 }
                 OwnerTarget::PathGlob(g) => {
-                    let (cond, param) = path_matches("path", g, db.backend());
+                    let (cond, param) = path_matches("o.path", g, db.backend());
                     db.query(
                         &format!(
-                            "SELECT DISTINCT asset_id FROM occurrences WHERE {cond}
-                             ORDER BY asset_id"
+                            "SELECT DISTINCT a.id, a.rid FROM occurrences o
+                             JOIN assets a ON a.rid = o.asset_rid WHERE {cond} ORDER BY a.id"
                         ),
                         &[param],
                     )?
                     .iter()
-                    .map(|r| r.text(0))
+                    .map(|r| (r.text(0), r.int(1)))
                     .collect()
                 }
             };
             let now = now_rfc3339();
             let mut audit = audit::AuditWriter::load(db)?;
             let mut changes = Vec::new();
-            for id in &ids {
+            for (id, rid) in &ids {
                 for (role, name) in [("owner", owner), ("backup", backup)] {
                     let Some(name) = name else { continue };
-                    let before = effective_name(db, id, role)?;
+                    let before = effective_name(db, *rid, role)?;
                     db.exec(
-                        "DELETE FROM owners WHERE asset_id = ? AND role = ? AND explicit = 1",
-                        &[id.into(), role.into()],
+                        "DELETE FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1",
+                        &[Val::Int(*rid), role.into()],
                     )?;
                     db.exec(
-                        "INSERT INTO owners (asset_id, role, name, source, explicit, set_at)
+                        "INSERT INTO owners (asset_rid, role, name, source, explicit, set_at)
                          VALUES (?, ?, ?, 'explicit', 1, ?)",
-                        &[id.into(), role.into(), name.into(), now.as_str().into()],
+                        &[Val::Int(*rid), role.into(), name.into(), now.as_str().into()],
                     )?;
                     if before.as_deref() != Some(name) {
                         audit.append(
@@ -771,12 +837,12 @@ fn owner_row(r: &Row, at: usize) -> OwnerRow {
     }
 }
 
-fn load_owners(db: &mut Db, id: &str) -> Result<Vec<OwnerRow>, Error> {
+fn load_owners(db: &mut Db, rid: i64) -> Result<Vec<OwnerRow>, Error> {
     Ok(db
         .query(
-            "SELECT role, name, source, explicit FROM owners WHERE asset_id = ?
+            "SELECT role, name, source, explicit FROM owners WHERE asset_rid = ?
              ORDER BY role, explicit DESC, name",
-            &[id.into()],
+            &[Val::Int(rid)],
         )?
         .iter()
         .map(|r| owner_row(r, 0))
@@ -808,8 +874,8 @@ fn effective(owners: &[OwnerRow], role: &str) -> (Option<String>, Option<String>
     (Some(names.join(", ")), Some(sources.join(", ")))
 }
 
-fn effective_name(db: &mut Db, id: &str, role: &str) -> Result<Option<String>, Error> {
-    let mut owners = load_owners(db, id)?;
+fn effective_name(db: &mut Db, rid: i64, role: &str) -> Result<Option<String>, Error> {
+    let mut owners = load_owners(db, rid)?;
     mark_effective(&mut owners);
     Ok(effective(&owners, role).0)
 }
@@ -832,7 +898,7 @@ fn asset_row(r: &Row, paths: Vec<String>, owners: &[OwnerRow]) -> AssetRow {
         paths,
         first_seen: r.text(7),
         last_seen: r.text(8),
-        present: r.int(9) == 1,
+        present: r.int(9) > 0,
     }
 }
 
@@ -892,21 +958,24 @@ fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
     if let Some(o) = &q.owner {
         // Driven from the owners_name index, not a scan of every asset.
         clauses.push(
-            "a.id IN (SELECT w.asset_id FROM owners w WHERE w.name = ? AND w.role = 'owner'
+            "a.rid IN (SELECT w.asset_rid FROM owners w WHERE w.name = ? AND w.role = 'owner'
                AND (w.explicit = 1 OR NOT EXISTS (SELECT 1 FROM owners x
-               WHERE x.asset_id = w.asset_id AND x.role = 'owner' AND x.explicit = 1)))"
+               WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)))"
                 .into(),
         );
         params.push(Val::from(o));
     }
     if q.unowned {
         clauses.push(
-            "NOT EXISTS (SELECT 1 FROM owners w WHERE w.asset_id = a.id AND w.role = 'owner')"
+            "NOT EXISTS (SELECT 1 FROM owners w WHERE w.asset_rid = a.rid AND w.role = 'owner')"
                 .into(),
         );
     }
     if let Some(i) = &q.issuer {
-        clauses.push("LOWER(a.issuer) LIKE ? ESCAPE '\\'".into());
+        // Matched against the distinct issuers, then found through the issuer index.
+        clauses.push(
+            "a.issuer IN (SELECT name FROM issuers WHERE LOWER(name) LIKE ? ESCAPE '\\')".into(),
+        );
         let literal: String = i
             .to_lowercase()
             .chars()
@@ -924,7 +993,7 @@ fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
     if let Some(g) = &q.path_glob {
         let (cond, param) = path_matches("o.path", g, backend);
         clauses.push(format!(
-            "a.id IN (SELECT o.asset_id FROM occurrences o WHERE {cond})"
+            "a.rid IN (SELECT o.asset_rid FROM occurrences o WHERE {cond})"
         ));
         params.push(param);
     }
@@ -960,442 +1029,6 @@ fn facts_of(a: &trustmap_core::Asset) -> serde_json::Value {
         put("keystore", serde_json::to_value(k));
     }
     serde_json::Value::Object(m)
-}
-
-fn owners_key(owners: &[Owner]) -> BTreeSet<(String, String, String)> {
-    owners
-        .iter()
-        .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
-        .collect()
-}
-
-/// Assets written per round of multi-row statements.
-const INGEST_CHUNK: usize = 2000;
-
-fn write_scan(db: &mut Db, report: &Report, meta: &ScanMeta) -> Result<ScanRecord, Error> {
-    let scan = &report.scan;
-    if db
-        .query_one(
-            "SELECT seq FROM scans WHERE id = ?",
-            &[scan.id.as_str().into()],
-        )?
-        .is_some()
-    {
-        return Err(Error::DuplicateScan(scan.id.clone()));
-    }
-    let seq = db
-        .query_one("SELECT MAX(seq) FROM scans", &[])?
-        .and_then(|r| r.opt_int(0))
-        .unwrap_or(0)
-        + 1;
-    let previous = db
-        .query_one(
-            "SELECT id, seq FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 1",
-            &[meta.roots_key.as_str().into()],
-        )?
-        .map(|r| (r.text(0), r.int(1)));
-    let mut counts = serde_json::Map::new();
-    counts.insert("assets".into(), report.assets.len().into());
-    for k in AssetKind::ALL {
-        let n = report.assets.iter().filter(|a| a.kind == k).count();
-        if n > 0 {
-            counts.insert(k.as_str().into(), n.into());
-        }
-    }
-    counts.insert("findings".into(), report.findings.len().into());
-    counts.insert("errors".into(), report.errors.len().into());
-    let counts = serde_json::Value::Object(counts);
-    let roots = serde_json::to_string(&scan.roots).unwrap_or_default();
-    db.exec(
-        "INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host, tool_version,
-                            files_scanned, bytes_scanned, counts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            scan.id.as_str().into(),
-            Val::Int(seq),
-            scan.started_at.as_str().into(),
-            meta.finished_at.as_str().into(),
-            Val::Text(roots),
-            meta.roots_key.as_str().into(),
-            meta.host.as_str().into(),
-            report.tool.version.as_str().into(),
-            Val::Int(scan.files_scanned as i64),
-            Val::Int(scan.bytes_scanned as i64),
-            Val::Text(counts.to_string()),
-        ],
-    )?;
-    let mut audit = audit::AuditWriter::load(db)?;
-    audit.append(
-        &scan.started_at,
-        "scan-started",
-        &scan.id,
-        serde_json::json!({"roots": scan.roots, "host": meta.host}),
-    );
-    let now = meta.finished_at.as_str();
-
-    // Each asset once (the scanner already deduplicates; a bulk upsert must not see a key twice).
-    let mut seen_ids = BTreeSet::new();
-    let assets: Vec<&trustmap_core::Asset> = report
-        .assets
-        .iter()
-        .filter(|a| seen_ids.insert(a.id.as_str()))
-        .collect();
-    // In chunks, so that the rows being written stay small however large the scan.
-    let mut first_seen = Vec::new();
-    for chunk in assets.chunks(INGEST_CHUNK) {
-        let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
-        let existed: BTreeSet<String> = db
-            .query_in("SELECT id FROM assets WHERE id IN ({in})", &ids)?
-            .iter()
-            .map(|r| r.text(0))
-            .collect();
-        let known: Vec<String> = existed.iter().cloned().collect();
-        let mut owners_before: BTreeMap<String, Vec<OwnerRow>> = BTreeMap::new();
-        for r in db.query_in(
-            "SELECT asset_id, role, name, source, explicit FROM owners WHERE asset_id IN ({in})
-             ORDER BY asset_id, role, explicit DESC, name",
-            &known,
-        )? {
-            owners_before
-                .entry(r.text(0))
-                .or_default()
-                .push(owner_row(&r, 1));
-        }
-
-        // Assets, and which scans saw them.
-        let rows: Vec<Vec<Val>> = chunk
-            .iter()
-            .map(|a| {
-                let facts = facts_of(a);
-                let q = QueryColumns::from_facts(&facts);
-                vec![
-                    a.id.as_str().into(),
-                    a.kind.as_str().into(),
-                    a.fingerprint.as_str().into(),
-                    Val::Text(a.label()),
-                    Val::Text(facts.to_string()),
-                    now.into(),
-                    now.into(),
-                    scan.id.as_str().into(),
-                    scan.id.as_str().into(),
-                    q.not_after.into(),
-                    q.issuer.into(),
-                    q.algorithm.into(),
-                ]
-            })
-            .collect();
-        db.bulk(
-            "INSERT INTO assets (id, kind, fingerprint, label, facts, first_seen, last_seen,
-                                 first_scan, last_scan, not_after, issuer, algorithm)",
-            &rows,
-            "ON CONFLICT (id) DO UPDATE SET label = excluded.label, facts = excluded.facts,
-                 last_seen = excluded.last_seen, last_scan = excluded.last_scan,
-                 not_after = excluded.not_after, issuer = excluded.issuer,
-                 algorithm = excluded.algorithm",
-        )?;
-        let rows: Vec<Vec<Val>> = ids
-            .iter()
-            .map(|id| vec![Val::Int(seq), id.into()])
-            .collect();
-        db.bulk(
-            "INSERT INTO asset_scans (scan_seq, asset_id)",
-            &rows,
-            "ON CONFLICT DO NOTHING",
-        )?;
-
-        // Places: upserted, then linked to this scan with the line seen now.
-        let mut seen_places = BTreeSet::new();
-        let rows: Vec<Vec<Val>> = chunk
-            .iter()
-            .flat_map(|a| a.occurrences.iter().map(move |o| (a, o)))
-            .filter(|(a, o)| {
-                seen_places.insert((
-                    a.id.as_str(),
-                    o.path.as_str(),
-                    o.container.as_deref().unwrap_or(""),
-                ))
-            })
-            .map(|(a, o)| {
-                vec![
-                    a.id.as_str().into(),
-                    o.path.as_str().into(),
-                    Val::Text(o.container.clone().unwrap_or_default()),
-                    o.line.map(|l| l as i64).into(),
-                    now.into(),
-                    now.into(),
-                ]
-            })
-            .collect();
-        let placed = db.bulk(
-            "INSERT INTO occurrences (asset_id, path, container, line, first_seen, last_seen)",
-            &rows,
-            "ON CONFLICT (asset_id, path, container) DO UPDATE
-                 SET line = excluded.line, last_seen = excluded.last_seen
-             RETURNING id, line",
-        )?;
-        let rows: Vec<Vec<Val>> = placed
-            .iter()
-            .map(|r| vec![Val::Int(seq), Val::Int(r.int(0)), r.opt_int(1).into()])
-            .collect();
-        db.bulk(
-            "INSERT INTO occurrence_scans (scan_seq, occurrence_id, line)",
-            &rows,
-            "ON CONFLICT DO NOTHING",
-        )?;
-
-        // Inferred owners: replaced when this scan says something different.
-        let mut changed: Vec<String> = Vec::new();
-        let mut owner_rows: Vec<Vec<Val>> = Vec::new();
-        for a in chunk {
-            let before = owners_before.remove(&a.id).unwrap_or_default();
-            let old: BTreeSet<(String, String, String)> = before
-                .iter()
-                .filter(|o| !o.explicit)
-                .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
-                .collect();
-            let new = owners_key(&a.owners);
-            if old != new {
-                if existed.contains(&a.id) {
-                    changed.push(a.id.clone());
-                }
-                for (role, name, source) in &new {
-                    owner_rows.push(vec![
-                        a.id.as_str().into(),
-                        role.into(),
-                        name.into(),
-                        source.into(),
-                        now.into(),
-                    ]);
-                }
-                if existed.contains(&a.id) {
-                    let mut b = before.clone();
-                    mark_effective(&mut b);
-                    let mut after: Vec<OwnerRow> =
-                        before.iter().filter(|o| o.explicit).cloned().collect();
-                    after.extend(new.iter().map(|(role, name, source)| OwnerRow {
-                        role: role.clone(),
-                        name: name.clone(),
-                        source: source.clone(),
-                        explicit: false,
-                        effective: false,
-                    }));
-                    mark_effective(&mut after);
-                    for role in ["owner", "backup"] {
-                        let (from, to) = (effective(&b, role).0, effective(&after, role).0);
-                        if from != to {
-                            audit.append(
-                                now,
-                                "owner-changed",
-                                &a.id,
-                                serde_json::json!({"role": role, "from": from, "to": to,
-                                                   "source": "inferred", "scan": scan.id}),
-                            );
-                        }
-                    }
-                }
-            }
-            if !existed.contains(&a.id) {
-                first_seen.push(a.id.clone());
-                let paths: Vec<&str> = a.occurrences.iter().map(|o| o.path.as_str()).collect();
-                audit.append(
-                    now,
-                    "asset-first-seen",
-                    &a.id,
-                    serde_json::json!({
-                        "kind": a.kind.as_str(), "fingerprint": a.fingerprint, "label": a.label(),
-                        "paths": paths, "owners": a.owners, "scan": scan.id,
-                    }),
-                );
-            }
-        }
-        db.query_in(
-            "DELETE FROM owners WHERE explicit = 0 AND asset_id IN ({in})",
-            &changed,
-        )?;
-        db.bulk(
-            "INSERT INTO owners (asset_id, role, name, source, set_at, explicit)",
-            &owner_rows
-                .into_iter()
-                .map(|mut r| {
-                    r.push(Val::Int(0));
-                    r
-                })
-                .collect::<Vec<_>>(),
-            "ON CONFLICT DO NOTHING",
-        )?;
-    }
-
-    let mut seen_relations = BTreeSet::new();
-    let rows: Vec<Vec<Val>> = report
-        .relations
-        .iter()
-        .filter(|r| seen_relations.insert((r.from.as_str(), r.to.as_str(), r.kind.as_str())))
-        .map(|r| {
-            vec![
-                r.from.as_str().into(),
-                r.to.as_str().into(),
-                r.kind.as_str().into(),
-                now.into(),
-                now.into(),
-            ]
-        })
-        .collect();
-    db.bulk(
-        "INSERT INTO relations (from_id, to_id, type, first_seen, last_seen)",
-        &rows,
-        "ON CONFLICT (from_id, to_id, type) DO UPDATE SET last_seen = excluded.last_seen",
-    )?;
-
-    let diff = match &previous {
-        Some((pid, pseq)) => {
-            let d = diff(db, (pid, *pseq), (&scan.id, seq))?;
-            for r in &d.rotated {
-                audit.append(
-                    now,
-                    "rotated",
-                    &r.to,
-                    serde_json::json!({"path": r.path, "container": r.container, "kind": r.kind,
-                                       "from": r.from, "to": r.to, "scan": scan.id}),
-                );
-            }
-            let rotated_away: BTreeSet<&str> = d.rotated.iter().map(|r| r.from.as_str()).collect();
-            for g in d.gone.iter().map(String::as_str).chain(rotated_away) {
-                if !seen_ids.contains(g) {
-                    audit.append(
-                        now,
-                        "asset-gone",
-                        g,
-                        serde_json::json!({"previous_scan": pid, "scan": scan.id, "roots": scan.roots}),
-                    );
-                }
-            }
-            Some(d)
-        }
-        None => None,
-    };
-    audit.append(
-        now,
-        "scan-finished",
-        &scan.id,
-        serde_json::json!({
-            "counts": counts,
-            "first_seen": first_seen.len(),
-            "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
-            "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
-        }),
-    );
-    audit.flush(db)?;
-    Ok(ScanRecord {
-        id: scan.id.clone(),
-        seq,
-        previous: previous.map(|p| p.0),
-        first_seen,
-        diff,
-    })
-}
-
-/// The places a scan saw: (asset_id, kind, path, container), as a subquery on one `?`.
-const PLACES: &str = "(SELECT o.asset_id AS asset_id, a.kind AS kind, o.path AS path,
-        o.container AS container
-    FROM occurrence_scans s JOIN occurrences o ON o.id = s.occurrence_id
-    JOIN assets a ON a.id = o.asset_id WHERE s.scan_seq = ?)";
-
-/// SQL: the scan on `?` saw asset `{who}` at `{path}` (and `{container}` when given).
-fn seen_at(who: &str, path: &str, container: Option<&str>) -> String {
-    let c = container.map_or(String::new(), |c| format!(" AND o2.container = {c}"));
-    format!(
-        "EXISTS (SELECT 1 FROM occurrence_scans s2 JOIN occurrences o2 ON o2.id = s2.occurrence_id
-         WHERE s2.scan_seq = ? AND o2.asset_id = {who} AND o2.path = {path}{c})"
-    )
-}
-
-/// What changed between two scans, computed in the database (nothing proportional to the
-/// inventory is loaded; only the changes are).
-fn diff(db: &mut Db, from: (&str, i64), to: (&str, i64)) -> Result<Diff, Error> {
-    let (a, b) = (from.1, to.1);
-    let ids = |rows: Vec<Row>| rows.iter().map(|r| r.text(0)).collect::<Vec<_>>();
-    // NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join whatever its statistics say.
-    let only_in = "SELECT x.asset_id FROM asset_scans x WHERE x.scan_seq = ? AND NOT EXISTS
-         (SELECT 1 FROM asset_scans y WHERE y.scan_seq = ? AND y.asset_id = x.asset_id)
-         ORDER BY x.asset_id";
-    let new_all = ids(db.query(only_in, &[Val::Int(b), Val::Int(a)])?);
-    let gone_all = ids(db.query(only_in, &[Val::Int(a), Val::Int(b)])?);
-
-    // Rotations: same place (path, container, kind), different asset, and neither asset
-    // was at that place in the other scan.
-    let candidates = db.query(
-        &format!(
-            "SELECT x.path, x.container, x.kind, x.asset_id, y.asset_id
-             FROM {PLACES} x JOIN {PLACES} y
-               ON y.path = x.path AND y.container = x.container AND y.kind = x.kind
-             WHERE x.asset_id <> y.asset_id
-               AND NOT {} AND NOT {}
-             ORDER BY x.path, x.container, x.kind, x.asset_id, y.asset_id",
-            seen_at("x.asset_id", "x.path", Some("x.container")),
-            seen_at("y.asset_id", "y.path", Some("y.container")),
-        ),
-        &[Val::Int(a), Val::Int(b), Val::Int(b), Val::Int(a)],
-    )?;
-    type Loc = (String, String, String);
-    let mut at: BTreeMap<Loc, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for r in &candidates {
-        let e = at.entry((r.text(0), r.text(1), r.text(2))).or_default();
-        e.0.insert(r.text(3));
-        e.1.insert(r.text(4));
-    }
-    let mut rotated = Vec::new();
-    for ((path, container, kind), (removed, added)) in at {
-        for (f, t) in removed.iter().zip(added.iter()) {
-            rotated.push(Rotation {
-                path: path.clone(),
-                container: container.clone(),
-                kind: kind.clone(),
-                from: f.clone(),
-                to: t.clone(),
-            });
-        }
-    }
-    let rotated_to: BTreeSet<&str> = rotated.iter().map(|r| r.to.as_str()).collect();
-    let rotated_from: BTreeSet<&str> = rotated.iter().map(|r| r.from.as_str()).collect();
-    let new = new_all
-        .into_iter()
-        .filter(|id| !rotated_to.contains(id.as_str()))
-        .collect();
-    let gone = gone_all
-        .into_iter()
-        .filter(|id| !rotated_from.contains(id.as_str()))
-        .collect();
-
-    // Moves: seen by both scans, at a path in one that the other did not see it at.
-    let moved_side = format!(
-        "SELECT DISTINCT p.asset_id FROM {PLACES} p
-         WHERE p.asset_id IN (SELECT asset_id FROM asset_scans WHERE scan_seq = ?)
-           AND NOT {}",
-        seen_at("p.asset_id", "p.path", None)
-    );
-    let mut movers: BTreeSet<String> = BTreeSet::new();
-    for (x, y) in [(a, b), (b, a)] {
-        movers.extend(ids(
-            db.query(&moved_side, &[Val::Int(x), Val::Int(y), Val::Int(y)])?
-        ));
-    }
-    let paths_sql = "SELECT DISTINCT o.path FROM occurrence_scans s
-         JOIN occurrences o ON o.id = s.occurrence_id
-         WHERE s.scan_seq = ? AND o.asset_id = ? ORDER BY o.path";
-    let mut moved = Vec::new();
-    for id in movers {
-        let from = ids(db.query(paths_sql, &[Val::Int(a), id.as_str().into()])?);
-        let to = ids(db.query(paths_sql, &[Val::Int(b), id.as_str().into()])?);
-        moved.push(Move { id, from, to });
-    }
-    Ok(Diff {
-        from_scan: from.0.to_string(),
-        to_scan: to.0.to_string(),
-        new,
-        gone,
-        rotated,
-        moved,
-    })
 }
 
 /// For tests: a fresh, empty PostgreSQL schema on `url`, and a URL that uses it.

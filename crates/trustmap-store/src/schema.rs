@@ -152,6 +152,105 @@ CREATE INDEX waivers_asset_rule ON waivers (asset_id, rule);
         sql_pg: None,
         after: None,
     },
+    Migration {
+        version: 5,
+        name: "integer keys, per-scan bitmaps, live counts (for a million assets)",
+        // The version 1-4 tables are renamed, the new ones created, the data carried over by
+        // `crate::migrate5::backfill`, then the old tables dropped.
+        sql: r#"
+DROP INDEX assets_kind;
+DROP INDEX assets_not_after;
+DROP INDEX assets_algorithm;
+DROP INDEX occurrences_path;
+DROP INDEX occurrences_asset;
+DROP INDEX asset_scans_asset;
+DROP INDEX occurrence_scans_occurrence;
+DROP INDEX owners_name;
+DROP INDEX waivers_asset_rule;
+DROP INDEX IF EXISTS occurrences_path_pattern;
+ALTER TABLE waivers RENAME TO v4_waivers;
+ALTER TABLE owners RENAME TO v4_owners;
+ALTER TABLE occurrence_scans RENAME TO v4_occurrence_scans;
+ALTER TABLE asset_scans RENAME TO v4_asset_scans;
+ALTER TABLE occurrences RENAME TO v4_occurrences;
+ALTER TABLE relations RENAME TO v4_relations;
+ALTER TABLE assets RENAME TO v4_assets;
+CREATE TABLE assets (
+    rid {intpk},
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    label TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    first_scan BIGINT NOT NULL,
+    last_seen TEXT NOT NULL,
+    live BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    not_after TEXT,
+    issuer TEXT,
+    algorithm TEXT
+);
+CREATE INDEX assets_kind ON assets (kind, live);
+CREATE INDEX assets_not_after ON assets (not_after) WHERE not_after IS NOT NULL;
+CREATE INDEX assets_issuer ON assets (issuer) WHERE issuer IS NOT NULL;
+CREATE INDEX assets_algorithm ON assets (algorithm, live);
+CREATE TABLE asset_facts (
+    rid {intpk},
+    facts TEXT NOT NULL
+);
+CREATE TABLE issuers (
+    name TEXT PRIMARY KEY
+);
+CREATE TABLE occurrences (
+    rid {intpk},
+    asset_rid BIGINT NOT NULL,
+    path TEXT NOT NULL,
+    container TEXT NOT NULL,
+    line BIGINT,
+    first_seen TEXT NOT NULL,
+    UNIQUE (asset_rid, path, container)
+);
+CREATE INDEX occurrences_path ON occurrences (path {pattern_ops});
+CREATE TABLE scan_sets (
+    scan_seq BIGINT NOT NULL,
+    what TEXT NOT NULL,
+    members TEXT NOT NULL,
+    PRIMARY KEY (scan_seq, what)
+);
+CREATE TABLE relations (
+    from_rid BIGINT NOT NULL,
+    to_rid BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (from_rid, to_rid, type)
+);
+CREATE INDEX relations_to ON relations (to_rid);
+CREATE TABLE owners (
+    asset_rid BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    explicit BIGINT NOT NULL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (asset_rid, role, explicit, name)
+);
+CREATE INDEX owners_name ON owners (name, role);
+CREATE TABLE waivers (
+    id {serial},
+    rule TEXT NOT NULL,
+    asset_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+CREATE INDEX waivers_asset_rule ON waivers (asset_id, rule);
+"#,
+        sql_pg: None,
+        after: Some(crate::migrate5::backfill),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {
@@ -177,19 +276,29 @@ pub(crate) fn migrate(db: &mut Db, target: i64) -> Result<i64, Error> {
             if done.is_some() {
                 return Ok(());
             }
-            let serial = match db.backend() {
-                Backend::Sqlite => "INTEGER PRIMARY KEY",
-                Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+            // {serial}: a key the database assigns; {intpk}: an integer key trustmap assigns
+            // (on SQLite both are the rowid itself); {pattern_ops}: PostgreSQL's operator
+            // class that lets LIKE 'prefix%' use the index (SQLite's GLOB needs none).
+            let (serial, intpk, pattern_ops) = match db.backend() {
+                Backend::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY", ""),
+                Backend::Postgres => (
+                    "BIGSERIAL PRIMARY KEY",
+                    "BIGINT PRIMARY KEY",
+                    "text_pattern_ops",
+                ),
             };
             let sql = match (db.backend(), m.sql_pg) {
                 (Backend::Postgres, Some(pg)) => pg,
                 _ => m.sql,
             };
-            db.batch(&sql.replace("{serial}", serial))
-                .map_err(|e| Error::Migration {
-                    version: m.version,
-                    message: e.to_string(),
-                })?;
+            let sql = sql
+                .replace("{serial}", serial)
+                .replace("{intpk}", intpk)
+                .replace("{pattern_ops}", pattern_ops);
+            db.batch(&sql).map_err(|e| Error::Migration {
+                version: m.version,
+                message: e.to_string(),
+            })?;
             if let Some(after) = m.after {
                 after(db)?;
             }

@@ -40,24 +40,22 @@ impl DbArg {
 /// When each asset already in the inventory was first seen: the key age behind
 /// `key-rotation-overdue`. Empty when there is no readable inventory yet (a first scan has no
 /// history; recording reports real database errors).
-pub fn first_seen(db: &DbArg) -> std::collections::HashMap<String, time::OffsetDateTime> {
+pub fn first_seen(
+    db: &DbArg,
+    ids: &[String],
+) -> std::collections::HashMap<String, time::OffsetDateTime> {
     let Ok(mut store) = db.open() else {
         return Default::default();
     };
-    let Ok(rows) = store.assets(&AssetQuery {
-        include_gone: true,
-        ..Default::default()
-    }) else {
+    let Ok(rows) = store.first_seen(ids) else {
         return Default::default();
     };
     rows.into_iter()
-        .filter_map(|r| {
-            let t = time::OffsetDateTime::parse(
-                &r.first_seen,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .ok()?;
-            Some((r.id, t))
+        .filter_map(|(id, at)| {
+            let t =
+                time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+                    .ok()?;
+            Some((id, t))
         })
         .collect()
 }
@@ -148,6 +146,12 @@ pub struct AssetsArgs {
     /// Also list assets the latest scan of their roots no longer saw (gone or rotated away).
     #[arg(long)]
     include_gone: bool,
+    /// At most N assets (by kind, oldest first): a first page of a large inventory.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Print only how many assets match.
+    #[arg(long, conflicts_with = "limit")]
+    count: bool,
     #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
 }
@@ -454,8 +458,17 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
         path_glob: a.path.clone(),
         quantum_vulnerable: a.quantum_vulnerable,
         include_gone: a.include_gone,
+        limit: a.limit,
     };
     let mut store = a.db.open()?;
+    if a.count {
+        let n = store.count_assets(&q)?;
+        match a.format {
+            ListFormat::Json => out(&format!("{{\"count\": {n}}}\n"))?,
+            _ => out(&format!("{n}\n"))?,
+        }
+        return Ok(0);
+    }
     let rows = store.assets(&q)?;
     match a.format {
         ListFormat::Json => out(&(serde_json::to_string_pretty(&rows)? + "\n"))?,

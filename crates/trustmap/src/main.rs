@@ -258,10 +258,6 @@ fn collect(args: &ScanArgs) -> Result<(Report, time::OffsetDateTime)> {
     // The policy is read before the walk, so a bad policy file fails fast.
     let (policy, policy_file) = policy_cmd::load(args.policy.as_deref(), &args.paths)?;
     let mut policy_inputs = policy_cmd::inputs(&policy, policy_file.as_deref())?;
-    if !args.no_store {
-        // Key age for key-rotation-overdue comes from the inventory's history.
-        policy_inputs.first_seen = inventory::first_seen(&args.db);
-    }
     // Custom Rego rules are parsed before the walk too.
     let mut custom = rego::CustomRules::load(&args.rego)?;
     let scanner = Scanner::new(rules);
@@ -289,6 +285,11 @@ fn collect(args: &ScanArgs) -> Result<(Report, time::OffsetDateTime)> {
         out
     });
     let duration_ms = clock.elapsed().as_millis() as u64;
+    if !args.no_store {
+        // Key age for key-rotation-overdue comes from the inventory's history.
+        let ids: Vec<String> = out.assets.iter().map(|a| a.id.clone()).collect();
+        policy_inputs.first_seen = inventory::first_seen(&args.db, &ids);
+    }
     let mut findings = policy::evaluate_with(
         &out.assets,
         &out.relations,

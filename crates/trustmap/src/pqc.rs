@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use trustmap_core::{Asset, AssetKind, KeyInfo, RelationType, Report, policy};
-use trustmap_store::AssetQuery;
 
 /// IR 8547 (ipd): 112-bit security strength deprecated after this year.
 pub const DEPRECATED_AFTER: u32 = 2030;
@@ -366,7 +365,7 @@ pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
 /// `trustmap pqc`.
 pub fn pqc(args: PqcArgs) -> Result<i32> {
     let (report, _) = args.input.scan()?;
-    let seen = first_seen(&args.input)?;
+    let seen = first_seen(&args.input, &report)?;
     let text = match args.format {
         PqcFormat::Json => serde_json::to_string_pretty(&to_json(&report, &seen))? + "\n",
         PqcFormat::Table => render(&report, &seen),
@@ -377,14 +376,11 @@ pub fn pqc(args: PqcArgs) -> Result<i32> {
 
 /// Key age from the inventory: when each quantum-vulnerable asset was first seen. Empty with
 /// `--no-store` (the scan was not recorded, there is no history to read).
-fn first_seen(input: &ScanInput) -> Result<BTreeMap<String, String>> {
+fn first_seen(input: &ScanInput, report: &Report) -> Result<BTreeMap<String, String>> {
     if input.no_store {
         return Ok(BTreeMap::new());
     }
     let mut store = input.db.open()?;
-    let rows = store.assets(&AssetQuery {
-        quantum_vulnerable: true,
-        ..Default::default()
-    })?;
-    Ok(rows.into_iter().map(|r| (r.id, r.first_seen)).collect())
+    let ids: Vec<String> = report.assets.iter().map(|a| a.id.clone()).collect();
+    Ok(store.first_seen(&ids)?.into_iter().collect())
 }

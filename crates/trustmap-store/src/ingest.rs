@@ -1,0 +1,650 @@
+//! Recording a scan, and diffs between scans.
+//!
+//! Built for a million assets: assets and places get integer keys assigned here (under the
+//! write lock, so no RETURNING round trips); what is new is inserted with the backend's
+//! fastest plain insert; what is known is only read back (key, state hash, places), and
+//! rewritten only when its facts or inferred owners changed; which scans saw what is one
+//! bitmap per scan ([`crate::sets`]); `assets.live` (how many roots' latest scan saw it) is
+//! adjusted only for the assets that came or went.
+
+use crate::db::{Db, Val};
+use crate::sets::{self, member};
+use crate::{
+    Diff, Error, Move, OwnerRow, QueryColumns, Rotation, ScanMeta, ScanRecord, audit, effective,
+    facts_of, mark_effective, owner_row,
+};
+use roaring::RoaringBitmap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use trustmap_core::{AssetKind, Owner, Report};
+
+/// Assets per round of lookups.
+const CHUNK: usize = 5000;
+
+/// Hash of what is rewritten when it changes: facts and inferred owners.
+fn state_hash(facts: &str, owners: &BTreeSet<(String, String, String)>) -> String {
+    let mut h = Sha256::new();
+    h.update(facts.as_bytes());
+    for (role, name, source) in owners {
+        h.update([0]);
+        h.update(role.as_bytes());
+        h.update([0]);
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(source.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+pub(crate) fn owners_key(owners: &[Owner]) -> BTreeSet<(String, String, String)> {
+    owners
+        .iter()
+        .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
+        .collect()
+}
+
+fn next_key(db: &mut Db, table: &str) -> Result<i64, Error> {
+    Ok(db
+        .query_one(&format!("SELECT MAX(rid) FROM {table}"), &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0)
+        + 1)
+}
+
+pub(crate) fn write_scan(
+    db: &mut Db,
+    report: &Report,
+    meta: &ScanMeta,
+) -> Result<ScanRecord, Error> {
+    let scan = &report.scan;
+    if db
+        .query_one(
+            "SELECT seq FROM scans WHERE id = ?",
+            &[scan.id.as_str().into()],
+        )?
+        .is_some()
+    {
+        return Err(Error::DuplicateScan(scan.id.clone()));
+    }
+    let seq = db
+        .query_one("SELECT MAX(seq) FROM scans", &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0)
+        + 1;
+    let previous = db
+        .query_one(
+            "SELECT id, seq, finished_at FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 1",
+            &[meta.roots_key.as_str().into()],
+        )?
+        .map(|r| (r.text(0), r.int(1), r.text(2)));
+    let mut counts = serde_json::Map::new();
+    counts.insert("assets".into(), report.assets.len().into());
+    for k in AssetKind::ALL {
+        let n = report.assets.iter().filter(|a| a.kind == k).count();
+        if n > 0 {
+            counts.insert(k.as_str().into(), n.into());
+        }
+    }
+    counts.insert("findings".into(), report.findings.len().into());
+    counts.insert("errors".into(), report.errors.len().into());
+    let counts = serde_json::Value::Object(counts);
+    let roots = serde_json::to_string(&scan.roots).unwrap_or_default();
+    db.exec(
+        "INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host, tool_version,
+                            files_scanned, bytes_scanned, counts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            scan.id.as_str().into(),
+            Val::Int(seq),
+            scan.started_at.as_str().into(),
+            meta.finished_at.as_str().into(),
+            Val::Text(roots),
+            meta.roots_key.as_str().into(),
+            meta.host.as_str().into(),
+            report.tool.version.as_str().into(),
+            Val::Int(scan.files_scanned as i64),
+            Val::Int(scan.bytes_scanned as i64),
+            Val::Text(counts.to_string()),
+        ],
+    )?;
+    let mut audit = audit::AuditWriter::load(db)?;
+    audit.append(
+        &scan.started_at,
+        "scan-started",
+        &scan.id,
+        serde_json::json!({"roots": scan.roots, "host": meta.host}),
+    );
+    let now = meta.finished_at.as_str();
+
+    // Each asset once (the scanner already deduplicates).
+    let mut seen_ids = BTreeSet::new();
+    let assets: Vec<&trustmap_core::Asset> = report
+        .assets
+        .iter()
+        .filter(|a| seen_ids.insert(a.id.as_str()))
+        .collect();
+
+    let mut next_asset = next_key(db, "assets")?;
+    let mut next_place = next_key(db, "occurrences")?;
+    let mut rid_of: HashMap<&str, i64> = HashMap::with_capacity(assets.len());
+    let mut saw_assets = RoaringBitmap::new();
+    let mut saw_places = RoaringBitmap::new();
+    let mut first_seen = Vec::new();
+    let mut new_rids = RoaringBitmap::new();
+    let mut issuers: BTreeSet<String> = BTreeSet::new();
+
+    for chunk in assets.chunks(CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
+        let known: HashMap<String, (i64, String)> = db
+            .query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?
+            .iter()
+            .map(|r| (r.text(0), (r.int(1), r.text(2))))
+            .collect();
+        let known_rids: Vec<i64> = known.values().map(|v| v.0).collect();
+        // Places already recorded for the known assets of this chunk.
+        let mut places: HashMap<(i64, String, String), (i64, Option<i64>)> = HashMap::new();
+        for r in db.query_in_ints(
+            "SELECT asset_rid, path, container, rid, line FROM occurrences
+             WHERE asset_rid IN ({in})",
+            &known_rids,
+        )? {
+            places.insert((r.int(0), r.text(1), r.text(2)), (r.int(3), r.opt_int(4)));
+        }
+
+        let mut asset_rows = Vec::new();
+        let mut fact_rows = Vec::new();
+        let mut place_rows = Vec::new();
+        let mut owner_rows = Vec::new();
+        let mut changed: Vec<(i64, &trustmap_core::Asset, serde_json::Value, String)> = Vec::new();
+        let mut line_updates: Vec<(i64, Option<i64>)> = Vec::new();
+        for a in chunk {
+            let facts = facts_of(a);
+            let facts_text = facts.to_string();
+            let inferred = owners_key(&a.owners);
+            let state = state_hash(&facts_text, &inferred);
+            let q = QueryColumns::from_facts(&facts);
+            let rid = match known.get(&a.id) {
+                None => {
+                    let rid = next_asset;
+                    next_asset += 1;
+                    new_rids.insert(member(rid)?);
+                    if let Some(i) = &q.issuer {
+                        issuers.insert(i.clone());
+                    }
+                    asset_rows.push(vec![
+                        Val::Int(rid),
+                        a.id.as_str().into(),
+                        a.kind.as_str().into(),
+                        a.fingerprint.as_str().into(),
+                        Val::Text(a.label()),
+                        now.into(),
+                        Val::Int(seq),
+                        now.into(),
+                        Val::Int(1),
+                        Val::Text(state),
+                        q.not_after.into(),
+                        q.issuer.into(),
+                        q.algorithm.into(),
+                    ]);
+                    fact_rows.push(vec![Val::Int(rid), Val::Text(facts_text)]);
+                    for (role, name, source) in &inferred {
+                        owner_rows.push(vec![
+                            Val::Int(rid),
+                            role.into(),
+                            name.into(),
+                            source.into(),
+                            Val::Int(0),
+                            now.into(),
+                        ]);
+                    }
+                    first_seen.push(a.id.clone());
+                    let paths: Vec<&str> = a.occurrences.iter().map(|o| o.path.as_str()).collect();
+                    audit.append(
+                        now,
+                        "asset-first-seen",
+                        &a.id,
+                        serde_json::json!({
+                            "kind": a.kind.as_str(), "fingerprint": a.fingerprint,
+                            "label": a.label(), "paths": paths, "owners": a.owners,
+                            "scan": scan.id,
+                        }),
+                    );
+                    rid
+                }
+                Some((rid, old_state)) => {
+                    if *old_state != state {
+                        if let Some(i) = &q.issuer {
+                            issuers.insert(i.clone());
+                        }
+                        changed.push((*rid, a, facts, state));
+                    }
+                    *rid
+                }
+            };
+            rid_of.insert(a.id.as_str(), rid);
+            saw_assets.insert(member(rid)?);
+            let mut this_asset = BTreeSet::new();
+            for o in &a.occurrences {
+                let container = o.container.clone().unwrap_or_default();
+                if !this_asset.insert((o.path.as_str(), container.clone())) {
+                    continue;
+                }
+                let line = o.line.map(|l| l as i64);
+                match places.get(&(rid, o.path.clone(), container.clone())) {
+                    Some((prid, old_line)) => {
+                        saw_places.insert(member(*prid)?);
+                        if *old_line != line {
+                            line_updates.push((*prid, line));
+                        }
+                    }
+                    None => {
+                        let prid = next_place;
+                        next_place += 1;
+                        saw_places.insert(member(prid)?);
+                        place_rows.push(vec![
+                            Val::Int(prid),
+                            Val::Int(rid),
+                            o.path.as_str().into(),
+                            Val::Text(container),
+                            line.into(),
+                            now.into(),
+                        ]);
+                    }
+                }
+            }
+        }
+        db.insert_rows(
+            "assets",
+            &[
+                "rid",
+                "id",
+                "kind",
+                "fingerprint",
+                "label",
+                "first_seen",
+                "first_scan",
+                "last_seen",
+                "live",
+                "state",
+                "not_after",
+                "issuer",
+                "algorithm",
+            ],
+            &asset_rows,
+        )?;
+        db.insert_rows("asset_facts", &["rid", "facts"], &fact_rows)?;
+        db.insert_rows(
+            "occurrences",
+            &[
+                "rid",
+                "asset_rid",
+                "path",
+                "container",
+                "line",
+                "first_seen",
+            ],
+            &place_rows,
+        )?;
+        for (prid, line) in line_updates {
+            db.exec(
+                "UPDATE occurrences SET line = ? WHERE rid = ?",
+                &[line.into(), Val::Int(prid)],
+            )?;
+        }
+        update_changed(db, &mut audit, &changed, now, &scan.id, &mut owner_rows)?;
+        db.insert_rows(
+            "owners",
+            &["asset_rid", "role", "name", "source", "explicit", "set_at"],
+            &owner_rows,
+        )?;
+    }
+    db.bulk(
+        "INSERT INTO issuers (name)",
+        &issuers
+            .into_iter()
+            .map(|i| vec![Val::Text(i)])
+            .collect::<Vec<_>>(),
+        "ON CONFLICT DO NOTHING",
+    )?;
+
+    // Relations between assets of this report.
+    let mut seen_relations = BTreeSet::new();
+    let rows: Vec<Vec<Val>> = report
+        .relations
+        .iter()
+        .filter_map(|r| {
+            let (f, t) = (rid_of.get(r.from.as_str())?, rid_of.get(r.to.as_str())?);
+            seen_relations.insert((*f, *t, r.kind.as_str())).then(|| {
+                vec![
+                    Val::Int(*f),
+                    Val::Int(*t),
+                    r.kind.as_str().into(),
+                    now.into(),
+                ]
+            })
+        })
+        .collect();
+    db.bulk(
+        "INSERT INTO relations (from_rid, to_rid, type, first_seen)",
+        &rows,
+        "ON CONFLICT DO NOTHING",
+    )?;
+
+    sets::save(db, seq, sets::ASSETS, &saw_assets)?;
+    sets::save(db, seq, sets::PLACES, &saw_places)?;
+
+    // Live counts: +1 for what this roots' previous scan did not see (new assets were
+    // inserted live), -1 for what it saw and this one did not.
+    let (before_assets, before_places) = match &previous {
+        Some((_, pseq, _)) => (
+            sets::load(db, *pseq, sets::ASSETS)?,
+            sets::load(db, *pseq, sets::PLACES)?,
+        ),
+        None => (RoaringBitmap::new(), RoaringBitmap::new()),
+    };
+    let came: Vec<Val> = (&(&saw_assets - &before_assets) - &new_rids)
+        .iter()
+        .map(|r| Val::Int(r.into()))
+        .collect();
+    db.query_in_vals(
+        "UPDATE assets SET live = live + 1 WHERE rid IN ({in})",
+        &[],
+        &came,
+    )?;
+    let went: Vec<Val> = (&before_assets - &saw_assets)
+        .iter()
+        .map(|r| Val::Int(r.into()))
+        .collect();
+    if let Some((_, _, pfinished)) = &previous {
+        db.query_in_vals(
+            "UPDATE assets SET live = live - 1,
+                 last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END
+             WHERE rid IN ({in})",
+            &[pfinished.as_str().into(), pfinished.as_str().into()],
+            &went,
+        )?;
+    }
+
+    let diff = match &previous {
+        Some((pid, _, _)) => {
+            let d = diff_sets(
+                db,
+                pid,
+                &scan.id,
+                (&before_assets, &before_places),
+                (&saw_assets, &saw_places),
+            )?;
+            for r in &d.rotated {
+                audit.append(
+                    now,
+                    "rotated",
+                    &r.to,
+                    serde_json::json!({"path": r.path, "container": r.container, "kind": r.kind,
+                                       "from": r.from, "to": r.to, "scan": scan.id}),
+                );
+            }
+            let rotated_away: BTreeSet<&str> = d.rotated.iter().map(|r| r.from.as_str()).collect();
+            for g in d.gone.iter().map(String::as_str).chain(rotated_away) {
+                if !seen_ids.contains(g) {
+                    audit.append(
+                        now,
+                        "asset-gone",
+                        g,
+                        serde_json::json!({"previous_scan": pid, "scan": scan.id, "roots": scan.roots}),
+                    );
+                }
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    audit.append(
+        now,
+        "scan-finished",
+        &scan.id,
+        serde_json::json!({
+            "counts": counts,
+            "first_seen": first_seen.len(),
+            "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
+            "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
+        }),
+    );
+    audit.flush(db)?;
+    Ok(ScanRecord {
+        id: scan.id.clone(),
+        seq,
+        previous: previous.map(|p| p.0),
+        first_seen,
+        diff,
+    })
+}
+
+/// Known assets whose facts or inferred owners changed: rewrite them, replace the inferred
+/// owners (queued into `owner_rows`), and audit effective owner changes.
+fn update_changed(
+    db: &mut Db,
+    audit: &mut audit::AuditWriter,
+    changed: &[(i64, &trustmap_core::Asset, serde_json::Value, String)],
+    now: &str,
+    scan_id: &str,
+    owner_rows: &mut Vec<Vec<Val>>,
+) -> Result<(), Error> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let rids: Vec<i64> = changed.iter().map(|c| c.0).collect();
+    let mut owners_before: BTreeMap<i64, Vec<OwnerRow>> = BTreeMap::new();
+    for r in db.query_in_ints(
+        "SELECT asset_rid, role, name, source, explicit FROM owners WHERE asset_rid IN ({in})
+         ORDER BY asset_rid, role, explicit DESC, name",
+        &rids,
+    )? {
+        owners_before
+            .entry(r.int(0))
+            .or_default()
+            .push(owner_row(&r, 1));
+    }
+    let mut replaced = Vec::new();
+    for (rid, a, facts, state) in changed {
+        let q = QueryColumns::from_facts(facts);
+        db.exec(
+            "UPDATE assets SET label = ?, state = ?, not_after = ?, issuer = ?, algorithm = ?
+             WHERE rid = ?",
+            &[
+                Val::Text(a.label()),
+                state.as_str().into(),
+                q.not_after.into(),
+                q.issuer.into(),
+                q.algorithm.into(),
+                Val::Int(*rid),
+            ],
+        )?;
+        db.exec(
+            "UPDATE asset_facts SET facts = ? WHERE rid = ?",
+            &[Val::Text(facts.to_string()), Val::Int(*rid)],
+        )?;
+        let before = owners_before.remove(rid).unwrap_or_default();
+        let old: BTreeSet<(String, String, String)> = before
+            .iter()
+            .filter(|o| !o.explicit)
+            .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
+            .collect();
+        let new = owners_key(&a.owners);
+        if old == new {
+            continue;
+        }
+        replaced.push(*rid);
+        for (role, name, source) in &new {
+            owner_rows.push(vec![
+                Val::Int(*rid),
+                role.into(),
+                name.into(),
+                source.into(),
+                Val::Int(0),
+                now.into(),
+            ]);
+        }
+        let mut b = before.clone();
+        mark_effective(&mut b);
+        let mut after: Vec<OwnerRow> = before.iter().filter(|o| o.explicit).cloned().collect();
+        after.extend(new.iter().map(|(role, name, source)| OwnerRow {
+            role: role.clone(),
+            name: name.clone(),
+            source: source.clone(),
+            explicit: false,
+            effective: false,
+        }));
+        mark_effective(&mut after);
+        for role in ["owner", "backup"] {
+            let (from, to) = (effective(&b, role).0, effective(&after, role).0);
+            if from != to {
+                audit.append(
+                    now,
+                    "owner-changed",
+                    &a.id,
+                    serde_json::json!({"role": role, "from": from, "to": to,
+                                       "source": "inferred", "scan": scan_id}),
+                );
+            }
+        }
+    }
+    db.query_in_ints(
+        "DELETE FROM owners WHERE explicit = 0 AND asset_rid IN ({in})",
+        &replaced,
+    )?;
+    Ok(())
+}
+
+/// One place a scan saw.
+struct Place {
+    asset_rid: i64,
+    asset: String,
+    kind: String,
+    path: String,
+    container: String,
+}
+
+fn load_places(db: &mut Db, rids: &RoaringBitmap) -> Result<Vec<Place>, Error> {
+    let list: Vec<i64> = rids.iter().map(i64::from).collect();
+    Ok(db
+        .query_in_ints(
+            "SELECT o.asset_rid, a.id, a.kind, o.path, o.container
+             FROM occurrences o JOIN assets a ON a.rid = o.asset_rid WHERE o.rid IN ({in})",
+            &list,
+        )?
+        .iter()
+        .map(|r| Place {
+            asset_rid: r.int(0),
+            asset: r.text(1),
+            kind: r.text(2),
+            path: r.text(3),
+            container: r.text(4),
+        })
+        .collect())
+}
+
+fn ids_of(db: &mut Db, rids: &RoaringBitmap) -> Result<Vec<String>, Error> {
+    let list: Vec<i64> = rids.iter().map(i64::from).collect();
+    let mut ids: Vec<String> = db
+        .query_in_ints("SELECT id FROM assets WHERE rid IN ({in})", &list)?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// What changed between two scans, from their sets: only the changes are read back.
+pub(crate) fn diff_sets(
+    db: &mut Db,
+    from: &str,
+    to: &str,
+    (a_assets, a_places): (&RoaringBitmap, &RoaringBitmap),
+    (b_assets, b_places): (&RoaringBitmap, &RoaringBitmap),
+) -> Result<Diff, Error> {
+    let new_all = ids_of(db, &(b_assets - a_assets))?;
+    let gone_all = ids_of(db, &(a_assets - b_assets))?;
+    // Places (asset at path) only one of the two scans saw.
+    let only_a = load_places(db, &(a_places - b_places))?;
+    let only_b = load_places(db, &(b_places - a_places))?;
+
+    // Rotations: the same (path, container, kind) lost one asset and gained another.
+    type Loc = (String, String, String);
+    let mut at: BTreeMap<Loc, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for p in &only_a {
+        at.entry((p.path.clone(), p.container.clone(), p.kind.clone()))
+            .or_default()
+            .0
+            .insert(p.asset.clone());
+    }
+    for p in &only_b {
+        if let Some(e) = at.get_mut(&(p.path.clone(), p.container.clone(), p.kind.clone())) {
+            e.1.insert(p.asset.clone());
+        }
+    }
+    let mut rotated = Vec::new();
+    for ((path, container, kind), (removed, added)) in at {
+        let removed: Vec<&String> = removed.difference(&added).collect();
+        let added: Vec<&String> = added.iter().filter(|x| !removed.contains(x)).collect();
+        for (f, t) in removed.iter().zip(added.iter()) {
+            rotated.push(Rotation {
+                path: path.clone(),
+                container: container.clone(),
+                kind: kind.clone(),
+                from: (*f).clone(),
+                to: (*t).clone(),
+            });
+        }
+    }
+    let rotated_to: BTreeSet<&str> = rotated.iter().map(|r| r.to.as_str()).collect();
+    let rotated_from: BTreeSet<&str> = rotated.iter().map(|r| r.from.as_str()).collect();
+    let new = new_all
+        .into_iter()
+        .filter(|id| !rotated_to.contains(id.as_str()))
+        .collect();
+    let gone = gone_all
+        .into_iter()
+        .filter(|id| !rotated_from.contains(id.as_str()))
+        .collect();
+
+    // Moves: seen by both scans, at a path in one that the other did not see it at.
+    let both = a_assets & b_assets;
+    let movers: BTreeMap<String, i64> = only_a
+        .iter()
+        .chain(&only_b)
+        .filter(|p| both.contains(p.asset_rid as u32))
+        .map(|p| (p.asset.clone(), p.asset_rid))
+        .collect();
+    let mut moved = Vec::new();
+    for (id, rid) in movers {
+        let mut from = BTreeSet::new();
+        let mut to = BTreeSet::new();
+        for r in db.query(
+            "SELECT rid, path FROM occurrences WHERE asset_rid = ?",
+            &[Val::Int(rid)],
+        )? {
+            let prid = r.int(0) as u32;
+            if a_places.contains(prid) {
+                from.insert(r.text(1));
+            }
+            if b_places.contains(prid) {
+                to.insert(r.text(1));
+            }
+        }
+        if from != to {
+            moved.push(Move {
+                id,
+                from: from.into_iter().collect(),
+                to: to.into_iter().collect(),
+            });
+        }
+    }
+    Ok(Diff {
+        from_scan: from.to_string(),
+        to_scan: to.to_string(),
+        new,
+        gone,
+        rotated,
+        moved,
+    })
+}
