@@ -12,8 +12,9 @@
 //!
 //! Terms used in the descriptions:
 //! - *CA*: basicConstraints present with cA asserted; every other certificate is a *leaf*.
-//! - *self-issued*: subject and issuer names are byte-identical (RFC 5280 3.3.1); the
-//!   signature is not checked, so a lint result never depends on a key.
+//! - *self-issued*: subject and issuer names are byte-identical (RFC 5280 6.1 defines it by
+//!   DN matching; byte equality is the stricter form); the signature is not checked, so a
+//!   lint result never depends on a key.
 //! - *publicly-trusted-looking*: a leaf that is not self-issued and asserts a CA/Browser Forum
 //!   reserved policy OID (2.23.140.1.*) in certificatePolicies. Only the BR revocation lint is
 //!   scoped to these; private PKI has no such policy OIDs.
@@ -23,6 +24,18 @@
 //! `x509-revocation-info-missing` asks for OCSP *or* a CRL distribution point instead. "UTCTime
 //! after 2049" cannot be expressed (a two-digit year of 50 or more means 19xx); the encoding
 //! rule is enforced the other way round by `x509-generalizedtime-before-2050`.
+//!
+//! Citations: "RFC 5280 x.y" is a section of RFC 5280; "BR x.y" is a section of the CA/Browser
+//! Forum TLS Baseline Requirements in the 2.x "certificate profiles" layout (ballot SC-062,
+//! BR 2.0.0). The BR section numbers were checked against the text of `docs/BR.md` in
+//! cabforum/servercert at version 2.0.4 (ballot SC-065, adopted 2024-03-15, effective
+//! 2024-05-15; the copy read also carries the then-pending SC-067 edit, labelled "2.0.X"),
+//! and 6.3.2 (rule cert-validity-too-long) against its SC-081v3 text (BR 2.1.5). The current version (2.2.7,
+//! 2026-05-19) could not be read in full, so renumbering after 2.0.4 is not excluded.
+//! Since BR 2.0.0 the serialNumber rule sits in each profile's table (7.1.2.1 to
+//! 7.1.2.8) rather than in 7.1, and the criticality of a CA's basicConstraints and keyUsage
+//! is stated in the CA extension tables (7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1,
+//! 7.1.2.5.1, 7.1.2.6.1), while 7.1.2.10.4 and 7.1.2.10.7 define their contents.
 //!
 //! Results reach the inventory as `CertificateInfo::lints` (set by [`crate::x509`]); the
 //! catalogue gives each id its severity, description and citation.
@@ -72,7 +85,7 @@ pub static LINTS: &[Lint] = &[
         "x509-serial-zero",
         Medium,
         "The serial number is zero; it must be a positive integer.",
-        "RFC 5280 4.1.2.2; BR 7.1",
+        "RFC 5280 4.1.2.2; BR 7.1.2.1-7.1.2.8 (serialNumber row of each profile)",
     ),
     l(
         "x509-serial-negative",
@@ -90,7 +103,7 @@ pub static LINTS: &[Lint] = &[
         "x509-serial-low-entropy",
         Low,
         "The serial number is shorter than 8 octets, so it cannot hold 64 bits of CSPRNG output.",
-        "BR 7.1",
+        "BR 7.1.2.1-7.1.2.8 (serialNumber row of each profile)",
     ),
     l(
         "x509-version-not-v3-with-extensions",
@@ -174,13 +187,13 @@ pub static LINTS: &[Lint] = &[
         "x509-basic-constraints-not-critical",
         Medium,
         "A CA certificate's basicConstraints extension is not marked critical.",
-        "RFC 5280 4.2.1.9; BR 7.1.2.10.4",
+        "RFC 5280 4.2.1.9; BR 7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1, 7.1.2.5.1, 7.1.2.6.1",
     ),
     l(
         "x509-ca-missing-key-usage",
         Medium,
         "A CA certificate has no keyUsage extension.",
-        "RFC 5280 4.2.1.3; BR 7.1.2.10.7",
+        "RFC 5280 4.2.1.3; BR 7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1, 7.1.2.5.1, 7.1.2.6.1",
     ),
     l(
         "x509-ca-without-keycertsign",
@@ -192,7 +205,7 @@ pub static LINTS: &[Lint] = &[
         "x509-keyusage-not-critical-on-ca",
         Low,
         "A CA certificate's keyUsage extension is not marked critical.",
-        "RFC 5280 4.2.1.3; BR 7.1.2.10.7",
+        "RFC 5280 4.2.1.3; BR 7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1, 7.1.2.5.1, 7.1.2.6.1",
     ),
     l(
         "x509-key-usage-empty",
@@ -252,7 +265,7 @@ pub static LINTS: &[Lint] = &[
         "x509-server-auth-missing",
         Low,
         "A leaf with DNS subjectAltNames has no extendedKeyUsage, or one without serverAuth (clientAuth-only certificates are exempt).",
-        "BR 7.1.2.7.10",
+        "BR 7.1.2.7.6, 7.1.2.7.10",
     ),
     l(
         "x509-san-empty",
@@ -276,7 +289,7 @@ pub static LINTS: &[Lint] = &[
         "x509-wildcard-not-leftmost",
         Medium,
         "A dNSName has a wildcard that is not the entire leftmost label.",
-        "BR 7.1.2.7.12",
+        "BR 1.6.1 (Wildcard Domain Name), 7.1.2.7.12",
     ),
     l(
         "x509-rsa-exponent-invalid",

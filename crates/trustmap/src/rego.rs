@@ -107,6 +107,47 @@ impl CustomRules {
     }
 }
 
+/// Whether `id` appears as a string literal (`"id"`) in one of the `.rego` files named by
+/// `args`, after checking that every file parses; and the ids the files spell out as
+/// `"id": "..."`, for a "did you mean". A rule that computes its id (e.g. with `sprintf`)
+/// is not seen: `trustmap waive` then accepts the id without `--rego`.
+pub fn mentions_id(args: &[PathBuf], id: &str) -> Result<(bool, Vec<String>)> {
+    CustomRules::load(args)?;
+    let quoted = format!("\"{id}\"");
+    let mut found = false;
+    let mut ids = Vec::new();
+    for file in files(args)? {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading Rego file {}", file.display()))?;
+        found |= text.contains(&quoted);
+        for literal in literal_ids(&text) {
+            if !ids.contains(&literal) {
+                ids.push(literal);
+            }
+        }
+    }
+    Ok((found, ids))
+}
+
+/// The values of `"id": "..."` pairs in Rego text.
+fn literal_ids(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("\"id\"") {
+        rest = &rest[i + 4..];
+        let Some(after) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let Some(value) = after.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        if let Some(end) = value.find('"') {
+            out.push(value[..end].to_string());
+        }
+    }
+    out
+}
+
 fn finding(file: &str, a: &Asset, item: &serde_json::Value) -> Result<Finding> {
     let field = |k: &str| item.get(k).and_then(|v| v.as_str());
     let id = field("id")
@@ -148,4 +189,18 @@ pub fn sort(findings: &mut [Finding]) {
             .then(a.line.cmp(&b.line))
             .then(a.asset.cmp(&b.asset))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_ids;
+
+    #[test]
+    fn literal_ids_are_read_from_id_pairs() {
+        let text = r#"f := {"id": "org-a", "severity": "high"}
+            g := {"id" :"org-b"}
+            h := {"id": sprintf("x-%d", [1])}
+            "ident": "no""#;
+        assert_eq!(literal_ids(text), ["org-a", "org-b"]);
+    }
 }

@@ -95,17 +95,37 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             }
             let _ = writeln!(s, "  {} ({})", sev.as_str().to_uppercase(), of.len());
             if sev <= Severity::Low {
-                // Low and info findings are many and alike: counted by rule, not listed.
-                let mut by_rule: Vec<(&str, usize)> = Vec::new();
+                // Low and info findings are many and alike: counted by rule, not listed; the
+                // count says how many of them are waived or raised again.
+                let mut by_rule: Vec<(&str, [usize; 3])> = Vec::new();
                 for f in &of {
-                    match by_rule.iter_mut().find(|(r, _)| *r == f.rule) {
-                        Some((_, n)) => *n += 1,
-                        None => by_rule.push((&f.rule, 1)),
-                    }
+                    let i = match by_rule.iter().position(|(r, _)| *r == f.rule) {
+                        Some(i) => i,
+                        None => {
+                            by_rule.push((&f.rule, [0; 3]));
+                            by_rule.len() - 1
+                        }
+                    };
+                    let n = &mut by_rule[i].1;
+                    n[0] += 1;
+                    n[1] += usize::from(f.waiver.is_some());
+                    n[2] += usize::from(f.evidence.contains_key("waiver_expired"));
                 }
-                for (rule, n) in by_rule {
+                for (rule, [n, waived, expired]) in by_rule {
                     let noun = if n == 1 { "asset" } else { "assets" };
-                    let _ = writeln!(s, "    {rule:<22} {n} {noun}");
+                    let mut notes = Vec::new();
+                    if waived > 0 {
+                        notes.push(format!("{waived} waived"));
+                    }
+                    if expired > 0 {
+                        notes.push(format!("{expired} waiver expired"));
+                    }
+                    let notes = if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", notes.join(", "))
+                    };
+                    let _ = writeln!(s, "    {rule:<22} {n} {noun}{notes}");
                 }
                 continue;
             }
@@ -133,7 +153,13 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                 );
             }
             if of.len() > SHOWN {
-                let _ = writeln!(s, "    ... and {} more", of.len() - SHOWN);
+                let hidden_waived = of[SHOWN..].iter().filter(|f| f.waiver.is_some()).count();
+                let waived = if hidden_waived > 0 {
+                    format!(" ({hidden_waived} of them waived)")
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(s, "    ... and {} more{waived}", of.len() - SHOWN);
             }
         }
     }

@@ -3,11 +3,18 @@
 //! active waiver covers as waived (still reported; `--fail-on` ignores them). An expired
 //! waiver no longer applies, and the finding says so in its evidence.
 //!
+//! The rule must be a built-in one (policy rule or X.509 lint, as `trustmap rules` lists
+//! them) or a custom Rego rule: for those, `waive --rego FILE|DIR` names the rule files (as
+//! given to `scan --rego`) and the id must appear in them as a string literal, so a typo
+//! cannot record a waiver that never applies. An unknown id is refused with the nearest
+//! known ids as suggestions.
+//!
 //! Test hook: `TRUSTMAP_TEST_NOW` (RFC 3339 or `YYYY-MM-DD`) replaces the clock used to
 //! decide whether a waiver is still active, so tests can see one expire.
 
 use crate::inventory::{DbArg, TableFormat, out, table};
 use anyhow::{Context, Result, bail};
+use std::path::PathBuf;
 use time::OffsetDateTime;
 use trustmap_core::{Finding, Report, Waiver, rfc3339};
 use trustmap_store::{NewWaiver, WaiverRow};
@@ -16,7 +23,8 @@ use trustmap_store::{NewWaiver, WaiverRow};
 pub struct WaiveArgs {
     #[command(flatten)]
     db: DbArg,
-    /// Rule id, as `trustmap rules` lists it (e.g. key-unprotected).
+    /// Rule id, as `trustmap rules` lists it (e.g. key-unprotected), or the id of a custom
+    /// Rego rule together with --rego.
     #[arg(required_unless_present = "revoke", requires_all = ["asset", "reason", "until", "by"])]
     rule: Option<String>,
     /// Asset id from the inventory, e.g. key_0123456789abcdef.
@@ -33,6 +41,10 @@ pub struct WaiveArgs {
     /// Revoke waiver ID instead (see `trustmap waivers`).
     #[arg(long, value_name = "ID", conflicts_with_all = ["rule", "asset", "reason", "until"])]
     revoke: Option<i64>,
+    /// Custom rules in Rego (a `.rego` file or a directory, as given to `scan --rego`;
+    /// repeatable): RULE may then be the id of one of their findings.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "revoke")]
+    rego: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -75,6 +87,75 @@ fn known_rule(id: &str) -> bool {
         || trustmap_discover::lint::LINTS.iter().any(|l| l.id == id)
 }
 
+/// The built-in rule ids: policy rules, then X.509 lints.
+fn builtin_ids() -> impl Iterator<Item = &'static str> {
+    trustmap_core::policy::RULES
+        .iter()
+        .map(|r| r.id)
+        .chain(trustmap_discover::lint::LINTS.iter().map(|l| l.id))
+}
+
+/// Levenshtein distance, on chars.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Candidates within two edits of `id`, nearest first.
+fn near<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<(usize, &str)> = candidates
+        .map(|c| (distance(id, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Checks that `rule` can be waived: built in, or found in the `--rego` files. Returns
+/// whether it is a custom rule.
+fn check_rule(rule: &str, rego: &[PathBuf]) -> Result<bool> {
+    if known_rule(rule) {
+        return Ok(false);
+    }
+    let builtin_near = near(rule, builtin_ids());
+    if rego.is_empty() {
+        let hint = match builtin_near.first() {
+            Some(n) => format!("did you mean {n}? "),
+            None => String::new(),
+        };
+        bail!(
+            "unknown rule {rule:?}: {hint}`trustmap rules` lists the built-in rule ids; for a \
+             custom Rego rule, also pass its rules with --rego FILE|DIR"
+        );
+    }
+    let (found, ids) = crate::rego::mentions_id(rego, rule)?;
+    if found {
+        return Ok(true);
+    }
+    let mut suggest = near(rule, ids.iter().map(String::as_str));
+    suggest.extend(builtin_near);
+    let hint = match (suggest.first(), ids.is_empty()) {
+        (Some(n), _) => format!("did you mean {n}?"),
+        (None, false) => format!("their ids: {}", ids.join(", ")),
+        (None, true) => "they spell out no \"id\": \"...\" literal".to_string(),
+    };
+    bail!("unknown rule {rule:?}: not a built-in rule and not in the --rego files ({hint})")
+}
+
 pub fn waive(a: WaiveArgs) -> Result<i32> {
     let by = a.by.clone().unwrap_or_default();
     if let Some(id) = a.revoke {
@@ -92,9 +173,7 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
     else {
         bail!("usage: trustmap waive RULE ASSET_ID --reason TEXT --until DATE --by NAME");
     };
-    if !known_rule(&rule) {
-        bail!("unknown rule {rule:?}: `trustmap rules` lists the rule ids");
-    }
+    let custom = check_rule(&rule, &a.rego)?;
     if reason.trim().is_empty() || by.trim().is_empty() {
         bail!("--reason and --by must not be empty");
     }
@@ -114,6 +193,13 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
         "waiver {}: {} on {} waived by {} until {}",
         w.id, w.rule, w.asset, w.by, w.until
     );
+    if custom {
+        eprintln!(
+            "note: {} is a custom Rego rule; the waiver applies to its findings in scans run \
+             with --rego",
+            w.rule
+        );
+    }
     Ok(0)
 }
 
@@ -227,5 +313,23 @@ mod tests {
         assert!(known_rule("key-unprotected"));
         assert!(known_rule("x509-serial-zero"));
         assert!(!known_rule("no-such-rule"));
+    }
+
+    #[test]
+    fn typos_of_builtin_ids_are_near() {
+        assert_eq!(distance("key-unprotected", "key-unprotected"), 0);
+        assert_eq!(distance("key-unprotcted", "key-unprotected"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(near("key-unprotcted", builtin_ids()), ["key-unprotected"]);
+        assert!(near("org-payments-rsa-3072", builtin_ids()).is_empty());
+        let err = check_rule("key-unprotcted", &[]).unwrap_err().to_string();
+        assert!(err.contains("did you mean key-unprotected?"), "{err}");
+        let err = check_rule("org-legacy-ca-2027", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--rego FILE|DIR") && !err.contains("did you mean"),
+            "{err}"
+        );
     }
 }

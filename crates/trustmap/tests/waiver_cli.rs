@@ -338,3 +338,159 @@ fn bad_waivers_are_refused_with_exit_2() {
         assert!(ok(&db, &["audit", "verify"]).contains("intact"));
     }
 }
+
+/// Two custom Rego rules on every private key: one high, one low.
+const CUSTOM_RULES: &str = r#"package trustmap.custom
+
+import rego.v1
+
+findings contains f if {
+	input.asset.kind == "private-key"
+	f := {"id": "org-no-keys-in-repo", "severity": "high", "message": "private key in the repository"}
+}
+
+findings contains f if {
+	input.asset.kind == "private-key"
+	f := {"id": "org-key-registered", "severity": "low", "message": "key not in the key register"}
+}
+"#;
+
+#[test]
+fn custom_rego_findings_can_be_waived() {
+    for db in backends("rego") {
+        let t = key_tree();
+        let dir = t.path().to_str().unwrap();
+        let rules = tempfile::tempdir().unwrap();
+        let rego_file = rules.path().join("org.rego");
+        std::fs::write(&rego_file, CUSTOM_RULES).unwrap();
+        let rego = rego_file.to_str().unwrap();
+        let scan = |args: &[&str], env: &[(&str, &str)]| {
+            let mut all = vec!["scan", dir, "--quiet", "--rego", rego];
+            all.extend_from_slice(args);
+            code(&db, &all, env)
+        };
+        let (_, out, err) = scan(&["--format", "json"], &[]);
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        let custom = finding(&report, "org-no-keys-in-repo");
+        assert_eq!(custom["severity"], "high", "[{}] {custom}", db.name);
+        let key = custom["asset"].as_str().unwrap().to_string();
+        assert_eq!(finding(&report, "key-unprotected")["asset"], key.as_str());
+        let grant = |rule: &str, rego: Option<&str>| {
+            let mut args = vec![
+                "waive",
+                rule,
+                &key,
+                "--reason",
+                "test fixture key, never deployed",
+                "--until",
+                "2099-12-31",
+                "--by",
+                "alice",
+            ];
+            if let Some(r) = rego {
+                args.extend_from_slice(&["--rego", r]);
+            }
+            code(&db, &args, &[])
+        };
+
+        // The built-in high finding waived, the custom one still fails the gate.
+        assert_eq!(grant("key-unprotected", None).0, 0, "[{}]", db.name);
+        let (c, summary, err) = scan(&["--fail-on", "high"], &[]);
+        assert_eq!(c, 1, "[{}] {summary} {err}", db.name);
+
+        // A custom id needs the rule files, and must be one of theirs.
+        let (c, _, err) = grant("org-no-keys-in-repo", None);
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(
+            err.contains("unknown rule \"org-no-keys-in-repo\"")
+                && err.contains("pass its rules with --rego FILE|DIR"),
+            "[{}] {err}",
+            db.name
+        );
+        let (c, _, err) = grant("org-no-key-in-repo", Some(rego));
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(
+            err.contains("not in the --rego files (did you mean org-no-keys-in-repo?)"),
+            "[{}] {err}",
+            db.name
+        );
+        // A typo of a built-in id is still caught, with a suggestion.
+        let (c, _, err) = grant("key-unprotcted", None);
+        assert_eq!(c, 2, "[{}] {err}", db.name);
+        assert!(
+            err.contains("did you mean key-unprotected?"),
+            "[{}] {err}",
+            db.name
+        );
+        assert_eq!(
+            json(&db, &["waivers", "-f", "json"], &[])
+                .as_array()
+                .unwrap()
+                .len(),
+            1,
+            "[{}] refused waivers are not recorded",
+            db.name
+        );
+
+        let (c, out, err) = grant("org-no-keys-in-repo", Some(rego));
+        assert_eq!(c, 0, "[{}] {err}", db.name);
+        assert!(
+            out.contains("org-no-keys-in-repo on ") && out.contains("until 2099-12-31T23:59:59Z"),
+            "[{}] {out}",
+            db.name
+        );
+        assert!(
+            err.contains("note: org-no-keys-in-repo is a custom Rego rule"),
+            "[{}] {err}",
+            db.name
+        );
+        // A directory works as with `scan --rego`.
+        let rules_dir = rules.path().to_str().unwrap();
+        assert_eq!(
+            grant("org-key-registered", Some(rules_dir)).0,
+            0,
+            "[{}]",
+            db.name
+        );
+
+        // Both custom findings are now reported as waived and no longer fail the gate.
+        let (c, summary, err) = scan(&["--fail-on", "high"], &[]);
+        assert_eq!(c, 0, "[{}] {summary} {err}", db.name);
+        assert!(
+            summary.contains("org-no-keys-in-repo")
+                && summary.contains(
+                    "private key in the repository [unowned] (waived by alice until 2099-12-31T23:59:59Z)"
+                ),
+            "[{}] {summary}",
+            db.name
+        );
+        // The low one is counted by rule, and the count says it is waived.
+        assert!(
+            summary.contains("org-key-registered     1 asset (1 waived)"),
+            "[{}] {summary}",
+            db.name
+        );
+        assert!(
+            summary.contains("Waivers: 3 waived"),
+            "[{}] {summary}",
+            db.name
+        );
+        let (_, out, _) = scan(&["--format", "json"], &[]);
+        let report: Value = serde_json::from_str(&out).unwrap();
+        for rule in ["org-no-keys-in-repo", "org-key-registered"] {
+            let w = &finding(&report, rule)["waiver"];
+            assert_eq!(w["by"], "alice", "[{}] {rule}: {report}", db.name);
+            assert_eq!(w["until"], "2099-12-31T23:59:59Z");
+        }
+
+        // Expired, the custom finding is raised again like a built-in one.
+        let later = [("TRUSTMAP_TEST_NOW", "2100-01-01T00:00:00Z")];
+        let (c, summary, _) = scan(&["--fail-on", "high"], &later);
+        assert_eq!(c, 1, "[{}] {summary}", db.name);
+        assert!(
+            summary.contains("org-key-registered     1 asset (1 waiver expired)"),
+            "[{}] {summary}",
+            db.name
+        );
+    }
+}
