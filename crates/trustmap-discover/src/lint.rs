@@ -30,12 +30,16 @@
 //! BR 2.0.0). The BR section numbers were checked against the text of `docs/BR.md` in
 //! cabforum/servercert at version 2.0.4 (ballot SC-065, adopted 2024-03-15, effective
 //! 2024-05-15; the copy read also carries the then-pending SC-067 edit, labelled "2.0.X"),
-//! and 6.3.2 (rule cert-validity-too-long) against its SC-081v3 text (BR 2.1.5). The current version (2.2.7,
-//! 2026-05-19) could not be read in full, so renumbering after 2.0.4 is not excluded.
-//! Since BR 2.0.0 the serialNumber rule sits in each profile's table (7.1.2.1 to
-//! 7.1.2.8) rather than in 7.1, and the criticality of a CA's basicConstraints and keyUsage
-//! is stated in the CA extension tables (7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1,
-//! 7.1.2.5.1, 7.1.2.6.1), while 7.1.2.10.4 and 7.1.2.10.7 define their contents.
+//! and 6.3.2 (policy rule cert-validity-too-long) against its SC-081v3 text (BR 2.1.5). The
+//! adopted text of later versions (latest seen in a revision table: 2.3.0, effective
+//! 2026-09-07) was not available; SC-092 (2.1.8) sunset Precertificate Signing CAs without
+//! removing 7.1.2.4 as of 2026-04. A draft seen in a copy labelled 2.3.0, with `$DATE`
+//! placeholders, regroups 7.1.2 into 7.1.2.1 CA, 7.1.2.2 subscriber and 7.1.2.3 OCSP
+//! responder profiles: if that is adopted, every 7.1.2.x citation here must be remapped.
+//! Since BR 2.0.0 the serialNumber rule sits in each profile's table (7.1.2.1 to 7.1.2.8)
+//! rather than in 7.1, and the criticality of a CA's basicConstraints and keyUsage is stated
+//! in the CA extension tables (7.1.2.1.2, 7.1.2.2.3, 7.1.2.3.1, 7.1.2.4.1, 7.1.2.5.1,
+//! 7.1.2.6.1), while 7.1.2.10.4 and 7.1.2.10.7 define their contents.
 //!
 //! Results reach the inventory as `CertificateInfo::lints` (set by [`crate::x509`]); the
 //! catalogue gives each id its severity, description and citation.
