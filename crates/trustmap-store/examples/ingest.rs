@@ -11,53 +11,82 @@ use trustmap_core::{
 };
 use trustmap_store::{AssetQuery, ScanMeta, Store};
 
-fn report(id: &str, n: usize) -> Report {
-    let assets = (0..n)
-        .map(|i| {
-            let fp = fingerprint(format!("cert {i}").as_bytes());
-            let day = 1 + i % 28;
-            let month = 1 + (i / 3) % 12;
-            Asset {
-                id: asset_id(AssetKind::Certificate, &fp),
-                kind: AssetKind::Certificate,
-                fingerprint: fp,
-                occurrences: (0..3)
-                    .map(|j| Occurrence {
-                        path: format!("svc{}/env{j}/tls/cert{i}.pem", i % 1000),
-                        line: Some(1),
-                        offset: Some(0),
-                        container: None,
-                    })
-                    .collect(),
-                certificate: Some(CertificateInfo {
-                    subject: format!("CN=host{i}.example.com"),
-                    issuer: format!("CN=Issuing CA {}", i % 20),
-                    serial: format!("{i:x}"),
-                    not_before: "2026-01-01T00:00:00Z".into(),
-                    not_after: format!("{}-{month:02}-{day:02}T00:00:00Z", 2026 + i % 3),
-                    sans: vec![format!("DNS:host{i}.example.com")],
-                    signature_algorithm: "sha256WithRSAEncryption".into(),
-                    signature_algorithm_oid: "1.2.840.113549.1.1.11".into(),
-                    signature_hash: Some("SHA-256".into()),
-                    public_key: KeyInfo {
-                        algorithm: if i % 4 == 0 { "ML-DSA-65" } else { "RSA" }.into(),
-                        bits: Some(2048),
-                        ..Default::default()
-                    },
-                    version: 3,
-                    ..Default::default()
-                }),
-                key: None,
-                secret: None,
-                keystore: None,
-                owners: vec![Owner {
-                    name: format!("team-{}", i % 50),
-                    role: "owner".into(),
-                    source: "CODEOWNERS:1".into(),
-                }],
-            }
-        })
-        .collect();
+/// Asset `i` of the generated estate: 70% certificates (a quarter of them ML-DSA), 30%
+/// private keys (RSA, P-256, Ed25519); each at 3 places; 50 owning teams; 20 issuing CAs.
+/// `generation` changes 1% of the assets (a rotation in place) from one scan to the next.
+fn asset(i: usize, generation: usize) -> Asset {
+    let rotated = generation > 0 && i % 100 == 7;
+    let tag = if rotated {
+        format!("{i} gen {generation}")
+    } else {
+        format!("{i}")
+    };
+    let is_cert = i % 10 < 7;
+    let kind = if is_cert {
+        AssetKind::Certificate
+    } else {
+        AssetKind::PrivateKey
+    };
+    let fp = fingerprint(format!("{} {tag}", kind.as_str()).as_bytes());
+    let day = 1 + i % 28;
+    let month = 1 + (i / 3) % 12;
+    let key_alg = ["RSA", "EC", "Ed25519"][i % 3];
+    Asset {
+        id: asset_id(kind, &fp),
+        kind,
+        fingerprint: fp,
+        occurrences: (0..3)
+            .map(|j| Occurrence {
+                path: format!("svc{}/env{j}/tls/asset{i}.pem", i % 1000),
+                line: Some(1),
+                offset: Some(0),
+                container: None,
+            })
+            .collect(),
+        certificate: is_cert.then(|| CertificateInfo {
+            subject: format!("CN=host{i}.example.com"),
+            issuer: format!("CN=Issuing CA {}", i % 20),
+            serial: format!("{i:x}"),
+            not_before: "2026-01-01T00:00:00Z".into(),
+            not_after: format!("{}-{month:02}-{day:02}T00:00:00Z", 2026 + i % 3),
+            sans: vec![format!("DNS:host{i}.example.com")],
+            signature_algorithm: "sha256WithRSAEncryption".into(),
+            signature_algorithm_oid: "1.2.840.113549.1.1.11".into(),
+            signature_hash: Some("SHA-256".into()),
+            public_key: KeyInfo {
+                algorithm: if i % 4 == 0 { "ML-DSA-65" } else { "RSA" }.into(),
+                bits: Some(2048),
+                ..Default::default()
+            },
+            version: 3,
+            ..Default::default()
+        }),
+        key: (!is_cert).then(|| KeyInfo {
+            algorithm: key_alg.into(),
+            bits: Some(if key_alg == "RSA" { 2048 } else { 256 }),
+            format: Some("pkcs8".into()),
+            encrypted: Some(false),
+            spki_sha256: Some(format!("{:064x}", i)),
+            ..Default::default()
+        }),
+        secret: None,
+        keystore: None,
+        owners: vec![Owner {
+            name: format!("team-{}", i % 50),
+            role: "owner".into(),
+            source: "CODEOWNERS:1".into(),
+        }],
+    }
+}
+
+fn report(id: &str, n: usize, generation: usize) -> Report {
+    // 1% of the assets are gone from the third scan on, and as many new ones appear.
+    let range = if generation >= 2 {
+        n / 100..n + n / 100
+    } else {
+        0..n
+    };
+    let assets = range.map(|i| asset(i, generation)).collect();
     Report {
         tool: ToolInfo {
             name: "trustmap".into(),
@@ -78,6 +107,10 @@ fn report(id: &str, n: usize) -> Report {
     }
 }
 
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
@@ -91,19 +124,32 @@ fn main() {
         roots_key: "[\"/srv\"]".into(),
         finished_at: "2026-11-01T00:01:00Z".into(),
     };
-    for (label, id) in [
-        ("first scan (all new)", "scan_b1"),
-        ("second scan (all known)", "scan_b2"),
+    for (label, id, generation) in [
+        ("scan 1 (all new)", "scan_b1", 0),
+        ("scan 2 (all known, unchanged)", "scan_b2", 0),
+        ("scan 3 (1% rotated, 1% gone, 1% new)", "scan_b3", 2),
     ] {
-        let r = report(id, n);
+        let r = report(id, n, generation);
+        let places: usize = r.assets.iter().map(|a| a.occurrences.len()).sum();
         let t = Instant::now();
-        store.record_scan(&r, &meta).expect("record");
+        let pending = store.begin_scan(&r, &meta).expect("record");
+        let written = t.elapsed().as_secs_f64();
+        pending.commit().expect("commit");
         let s = t.elapsed().as_secs_f64();
         println!(
-            "{label}: {n} assets, {} occurrences in {s:.2} s = {:.0} assets/s",
-            3 * n,
-            n as f64 / s
+            "  written in {written:.2} s, committed in {:.2} s",
+            s - written
         );
+        println!(
+            "{label}: {} assets, {places} occurrences in {s:.2} s = {:.0} assets/s",
+            r.assets.len(),
+            r.assets.len() as f64 / s
+        );
+    }
+    if !trustmap_store::is_postgres_url(&target)
+        && let Ok(m) = std::fs::metadata(&target)
+    {
+        println!("database size: {:.0} MB", m.len() as f64 / 1e6);
     }
     let now = "2026-11-01T00:00:00Z".to_string();
     let queries: Vec<(&str, AssetQuery)> = vec![
@@ -149,26 +195,47 @@ fn main() {
     ];
     for (label, q) in queries {
         let t = Instant::now();
-        let rows = store.assets(&q).expect("query");
+        let count = store.count_assets(&q).expect("count");
+        let count_ms = ms(t);
+        let t = Instant::now();
+        let page = store
+            .assets(&AssetQuery {
+                limit: Some(100),
+                ..q.clone()
+            })
+            .expect("query");
+        let page_ms = ms(t);
+        let t = Instant::now();
+        let all = store.assets(&q).expect("query");
+        let all_ms = ms(t);
+        assert_eq!(all.len() as u64, count);
+        assert_eq!(page.len(), all.len().min(100));
         println!(
-            "assets {label}: {} rows in {:.0} ms",
-            rows.len(),
-            t.elapsed().as_secs_f64() * 1e3
+            "assets {label}: count {count} in {count_ms:.0} ms; first 100 rows in {page_ms:.0} ms; all rows in {all_ms:.0} ms"
         );
     }
+    for (from, to) in [("scan_b1", "scan_b2"), ("scan_b2", "scan_b3")] {
+        let t = Instant::now();
+        let d = store.diff(from, to).expect("diff");
+        println!(
+            "diff {from} {to}: {} new, {} gone, {} rotated, {} moved in {:.0} ms",
+            d.new.len(),
+            d.gone.len(),
+            d.rotated.len(),
+            d.moved.len(),
+            ms(t)
+        );
+    }
+    let id = report("x", 1, 0).assets[0].id.clone();
     let t = Instant::now();
-    let d = store.diff("scan_b1", "scan_b2").expect("diff");
+    let shown = store.show(&id).expect("show");
     println!(
-        "diff: {} new, {} gone in {:.0} ms",
-        d.new.len(),
-        d.gone.len(),
-        t.elapsed().as_secs_f64() * 1e3
+        "show {id}: {} places, {} scans in {:.0} ms",
+        shown.occurrences.len(),
+        shown.scans.len(),
+        ms(t)
     );
     let t = Instant::now();
     let v = store.verify_audit().expect("verify");
-    println!(
-        "audit verify: {} events in {:.0} ms",
-        v.events,
-        t.elapsed().as_secs_f64() * 1e3
-    );
+    println!("audit verify: {} events in {:.0} ms", v.events, ms(t));
 }

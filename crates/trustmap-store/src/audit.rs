@@ -46,7 +46,9 @@ pub struct BrokenEvent {
 }
 
 fn event_hash(prev: &str, seq: i64, at: &str, kind: &str, subject: &str, data: &str) -> String {
-    let canonical = serde_json::json!([prev, seq, at, kind, subject, data]).to_string();
+    // The JSON array [prev, seq, at, kind, subject, data]: a tuple serializes to exactly that.
+    let canonical = serde_json::to_string(&(prev, seq, at, kind, subject, data))
+        .expect("strings and integers serialize");
     sha256_hex(canonical.as_bytes())
 }
 
@@ -76,8 +78,12 @@ impl AuditWriter {
     }
 
     pub fn append(&mut self, at: &str, kind: &str, subject: &str, data: serde_json::Value) {
+        self.append_text(at, kind, subject, data.to_string());
+    }
+
+    /// [`AuditWriter::append`] with the data already serialized.
+    pub fn append_text(&mut self, at: &str, kind: &str, subject: &str, data: String) {
         let seq = self.seq + 1;
-        let data = data.to_string();
         let hash = event_hash(&self.prev, seq, at, kind, subject, &data);
         self.pending.push(vec![
             Val::Int(seq),
@@ -94,10 +100,10 @@ impl AuditWriter {
     /// Writes the appended events.
     pub fn flush(&mut self, db: &mut Db) -> Result<(), Error> {
         let rows = std::mem::take(&mut self.pending);
-        db.bulk(
-            "INSERT INTO audit_events (seq, at, kind, subject, data, prev_hash, hash)",
+        db.insert_rows(
+            "audit_events",
+            &["seq", "at", "kind", "subject", "data", "prev_hash", "hash"],
             &rows,
-            "",
         )?;
         Ok(())
     }

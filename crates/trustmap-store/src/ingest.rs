@@ -11,12 +11,23 @@ use crate::db::{Db, Val};
 use crate::sets::{self, member};
 use crate::{
     Diff, Error, Move, OwnerRow, QueryColumns, Rotation, ScanMeta, ScanRecord, audit, effective,
-    facts_of, mark_effective, owner_row,
+    facts_text, mark_effective, owner_row,
 };
 use roaring::RoaringBitmap;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use trustmap_core::{AssetKind, Owner, Report};
+
+/// The data of an `asset-first-seen` event (keys in sorted order, as `json!` wrote them).
+#[derive(serde::Serialize)]
+struct FirstSeen<'a> {
+    fingerprint: &'a str,
+    kind: &'a str,
+    label: String,
+    owners: &'a [Owner],
+    paths: Vec<&'a str>,
+    scan: &'a str,
+}
 
 /// Assets per round of lookups.
 const CHUNK: usize = 5000;
@@ -49,6 +60,34 @@ fn next_key(db: &mut Db, table: &str) -> Result<i64, Error> {
         .and_then(|r| r.opt_int(0))
         .unwrap_or(0)
         + 1)
+}
+
+/// Facts text, inferred owners and state hash of each asset, computed in parallel.
+#[allow(clippy::type_complexity)]
+fn prepare(
+    chunk: &[&trustmap_core::Asset],
+) -> Vec<(String, BTreeSet<(String, String, String)>, String)> {
+    let one = |a: &trustmap_core::Asset| {
+        let facts = facts_text(a);
+        let inferred = owners_key(&a.owners);
+        let state = state_hash(&facts, &inferred);
+        (facts, inferred, state)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || chunk.len() < 256 {
+        return chunk.iter().map(|a| one(a)).collect();
+    }
+    let per = chunk.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = chunk
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(|a| one(a)).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("preparing assets does not panic"))
+            .collect()
+    })
 }
 
 pub(crate) fn write_scan(
@@ -133,13 +172,20 @@ pub(crate) fn write_scan(
     let mut new_rids = RoaringBitmap::new();
     let mut issuers: BTreeSet<String> = BTreeSet::new();
 
+    // An empty inventory (the first scan) has nothing to look up.
+    let empty = next_asset == 1;
     for chunk in assets.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
-        let known: HashMap<String, (i64, String)> = db
-            .query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?
-            .iter()
-            .map(|r| (r.text(0), (r.int(1), r.text(2))))
-            .collect();
+        let known: HashMap<String, (i64, String)> = if empty {
+            HashMap::new()
+        } else {
+            db.query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?
+                .iter()
+                .map(|r| (r.text(0), (r.int(1), r.text(2))))
+                .collect()
+        };
+        // The pure per-asset work (serializing facts, hashing) on every core.
+        let prepared = prepare(chunk);
         let known_rids: Vec<i64> = known.values().map(|v| v.0).collect();
         // Places already recorded for the known assets of this chunk.
         let mut places: HashMap<(i64, String, String), (i64, Option<i64>)> = HashMap::new();
@@ -155,14 +201,10 @@ pub(crate) fn write_scan(
         let mut fact_rows = Vec::new();
         let mut place_rows = Vec::new();
         let mut owner_rows = Vec::new();
-        let mut changed: Vec<(i64, &trustmap_core::Asset, serde_json::Value, String)> = Vec::new();
+        let mut changed: Vec<(i64, &trustmap_core::Asset, String, String)> = Vec::new();
         let mut line_updates: Vec<(i64, Option<i64>)> = Vec::new();
-        for a in chunk {
-            let facts = facts_of(a);
-            let facts_text = facts.to_string();
-            let inferred = owners_key(&a.owners);
-            let state = state_hash(&facts_text, &inferred);
-            let q = QueryColumns::from_facts(&facts);
+        for (a, (facts_text, inferred, state)) in chunk.iter().zip(prepared) {
+            let q = QueryColumns::of(a);
             let rid = match known.get(&a.id) {
                 None => {
                     let rid = next_asset;
@@ -198,16 +240,19 @@ pub(crate) fn write_scan(
                         ]);
                     }
                     first_seen.push(a.id.clone());
-                    let paths: Vec<&str> = a.occurrences.iter().map(|o| o.path.as_str()).collect();
-                    audit.append(
+                    let data = FirstSeen {
+                        fingerprint: &a.fingerprint,
+                        kind: a.kind.as_str(),
+                        label: a.label(),
+                        owners: &a.owners,
+                        paths: a.occurrences.iter().map(|o| o.path.as_str()).collect(),
+                        scan: &scan.id,
+                    };
+                    audit.append_text(
                         now,
                         "asset-first-seen",
                         &a.id,
-                        serde_json::json!({
-                            "kind": a.kind.as_str(), "fingerprint": a.fingerprint,
-                            "label": a.label(), "paths": paths, "owners": a.owners,
-                            "scan": scan.id,
-                        }),
+                        serde_json::to_string(&data).unwrap_or_default(),
                     );
                     rid
                 }
@@ -216,7 +261,7 @@ pub(crate) fn write_scan(
                         if let Some(i) = &q.issuer {
                             issuers.insert(i.clone());
                         }
-                        changed.push((*rid, a, facts, state));
+                        changed.push((*rid, a, facts_text, state));
                     }
                     *rid
                 }
@@ -424,7 +469,7 @@ pub(crate) fn write_scan(
 fn update_changed(
     db: &mut Db,
     audit: &mut audit::AuditWriter,
-    changed: &[(i64, &trustmap_core::Asset, serde_json::Value, String)],
+    changed: &[(i64, &trustmap_core::Asset, String, String)],
     now: &str,
     scan_id: &str,
     owner_rows: &mut Vec<Vec<Val>>,
@@ -446,7 +491,7 @@ fn update_changed(
     }
     let mut replaced = Vec::new();
     for (rid, a, facts, state) in changed {
-        let q = QueryColumns::from_facts(facts);
+        let q = QueryColumns::of(a);
         db.exec(
             "UPDATE assets SET label = ?, state = ?, not_after = ?, issuer = ?, algorithm = ?
              WHERE rid = ?",
@@ -461,7 +506,7 @@ fn update_changed(
         )?;
         db.exec(
             "UPDATE asset_facts SET facts = ? WHERE rid = ?",
-            &[Val::Text(facts.to_string()), Val::Int(*rid)],
+            &[Val::Text(facts.clone()), Val::Int(*rid)],
         )?;
         let before = owners_before.remove(rid).unwrap_or_default();
         let old: BTreeSet<(String, String, String)> = before

@@ -68,6 +68,17 @@ pub(crate) struct QueryColumns {
 }
 
 impl QueryColumns {
+    pub fn of(a: &trustmap_core::Asset) -> QueryColumns {
+        let cert = a.certificate.as_ref();
+        QueryColumns {
+            not_after: cert.map(|c| c.not_after.clone()),
+            issuer: cert.map(|c| c.issuer.clone()),
+            algorithm: cert
+                .map(|c| c.public_key.algorithm.clone())
+                .or_else(|| a.key.as_ref().map(|k| k.algorithm.clone())),
+        }
+    }
+
     pub fn from_facts(facts: &serde_json::Value) -> QueryColumns {
         let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
         let cert = &facts["certificate"];
@@ -802,7 +813,10 @@ impl PendingScan<'_> {
         if record.first_seen.len() >= 10_000 {
             let _ = match self.store.db.backend() {
                 Backend::Postgres => self.store.db.batch("ANALYZE"),
-                Backend::Sqlite => self.store.db.batch("PRAGMA optimize"),
+                Backend::Sqlite => self
+                    .store
+                    .db
+                    .batch("PRAGMA analysis_limit = 1000; PRAGMA optimize"),
             };
         }
         Ok(record)
@@ -1009,26 +1023,27 @@ fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
 }
 
 /// The facts kept for an asset: its kind-specific sections of the JSON contract.
-fn facts_of(a: &trustmap_core::Asset) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    let mut put = |k: &str, v: serde_json::Result<serde_json::Value>| {
-        if let Ok(v) = v {
-            m.insert(k.to_string(), v);
-        }
-    };
-    if let Some(c) = &a.certificate {
-        put("certificate", serde_json::to_value(c));
-    }
-    if let Some(k) = &a.key {
-        put("key", serde_json::to_value(k));
-    }
-    if let Some(s) = &a.secret {
-        put("secret", serde_json::to_value(s));
-    }
-    if let Some(k) = &a.keystore {
-        put("keystore", serde_json::to_value(k));
-    }
-    serde_json::Value::Object(m)
+#[derive(Serialize)]
+pub(crate) struct Facts<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<&'a trustmap_core::CertificateInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a trustmap_core::KeyInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keystore: Option<&'a trustmap_core::KeystoreInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<&'a trustmap_core::SecretInfo>,
+}
+
+/// The facts of `a` as stored JSON text (serialized once, straight from the model).
+pub(crate) fn facts_text(a: &trustmap_core::Asset) -> String {
+    serde_json::to_string(&Facts {
+        certificate: a.certificate.as_ref(),
+        key: a.key.as_ref(),
+        keystore: a.keystore.as_ref(),
+        secret: a.secret.as_ref(),
+    })
+    .unwrap_or_else(|_| "{}".into())
 }
 
 /// For tests: a fresh, empty PostgreSQL schema on `url`, and a URL that uses it.

@@ -207,9 +207,9 @@ CREATE TABLE occurrences (
     path TEXT NOT NULL,
     container TEXT NOT NULL,
     line BIGINT,
-    first_seen TEXT NOT NULL,
-    UNIQUE (asset_rid, path, container)
+    first_seen TEXT NOT NULL
 );
+CREATE INDEX occurrences_asset ON occurrences (asset_rid);
 CREATE INDEX occurrences_path ON occurrences (path {pattern_ops});
 CREATE TABLE scan_sets (
     scan_seq BIGINT NOT NULL,
@@ -233,8 +233,22 @@ CREATE TABLE owners (
     explicit BIGINT NOT NULL,
     set_at TEXT NOT NULL,
     PRIMARY KEY (asset_rid, role, explicit, name)
-);
+){without_rowid};
 CREATE INDEX owners_name ON owners (name, role);
+ALTER TABLE audit_events RENAME TO v4_audit_events;
+DROP INDEX audit_events_at;
+CREATE TABLE audit_events (
+    seq {intpk},
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_at ON audit_events (at);
+INSERT INTO audit_events SELECT seq, at, kind, subject, data, prev_hash, hash FROM v4_audit_events;
+DROP TABLE v4_audit_events;
 CREATE TABLE waivers (
     id {serial},
     rule TEXT NOT NULL,
@@ -279,12 +293,19 @@ pub(crate) fn migrate(db: &mut Db, target: i64) -> Result<i64, Error> {
             // {serial}: a key the database assigns; {intpk}: an integer key trustmap assigns
             // (on SQLite both are the rowid itself); {pattern_ops}: PostgreSQL's operator
             // class that lets LIKE 'prefix%' use the index (SQLite's GLOB needs none).
-            let (serial, intpk, pattern_ops) = match db.backend() {
-                Backend::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY", ""),
+            // {without_rowid}: SQLite keeps a table keyed by its primary key alone.
+            let (serial, intpk, pattern_ops, without_rowid) = match db.backend() {
+                Backend::Sqlite => (
+                    "INTEGER PRIMARY KEY",
+                    "INTEGER PRIMARY KEY",
+                    "",
+                    " WITHOUT ROWID",
+                ),
                 Backend::Postgres => (
                     "BIGSERIAL PRIMARY KEY",
                     "BIGINT PRIMARY KEY",
                     "text_pattern_ops",
+                    "",
                 ),
             };
             let sql = match (db.backend(), m.sql_pg) {
@@ -294,7 +315,8 @@ pub(crate) fn migrate(db: &mut Db, target: i64) -> Result<i64, Error> {
             let sql = sql
                 .replace("{serial}", serial)
                 .replace("{intpk}", intpk)
-                .replace("{pattern_ops}", pattern_ops);
+                .replace("{pattern_ops}", pattern_ops)
+                .replace("{without_rowid}", without_rowid);
             db.batch(&sql).map_err(|e| Error::Migration {
                 version: m.version,
                 message: e.to_string(),
