@@ -54,7 +54,12 @@ fn asset(i: usize, generation: usize) -> Asset {
             signature_algorithm_oid: "1.2.840.113549.1.1.11".into(),
             signature_hash: Some("SHA-256".into()),
             public_key: KeyInfo {
-                algorithm: if i % 4 == 0 { "ML-DSA-65" } else { "RSA" }.into(),
+                algorithm: if i.is_multiple_of(4) {
+                    "ML-DSA-65"
+                } else {
+                    "RSA"
+                }
+                .into(),
                 bits: Some(2048),
                 ..Default::default()
             },
