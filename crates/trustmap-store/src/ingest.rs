@@ -29,6 +29,10 @@ struct FirstSeen<'a> {
     scan: &'a str,
 }
 
+/// Scans with at least this many assets, into an inventory under a quarter of their size,
+/// are bulk loads.
+pub(crate) const BULK_LOAD: usize = 20_000;
+
 /// Assets per round of lookups.
 const CHUNK: usize = 5000;
 
@@ -94,6 +98,7 @@ pub(crate) fn write_scan(
     db: &mut Db,
     report: &Report,
     meta: &ScanMeta,
+    bulk_load: usize,
 ) -> Result<ScanRecord, Error> {
     let scan = &report.scan;
     if db
@@ -174,6 +179,12 @@ pub(crate) fn write_scan(
 
     // An empty inventory (the first scan) has nothing to look up.
     let empty = next_asset == 1;
+    // A bulk load: most of what this scan holds is new to a small inventory. The query
+    // indexes are rebuilt once at the end instead of grown row by row.
+    let bulk = assets.len() >= bulk_load && next_asset - 1 < assets.len() as i64 / 4;
+    if bulk {
+        crate::schema::secondary_indexes(db, false)?;
+    }
     for chunk in assets.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
         let known: HashMap<String, (i64, String)> = if empty {
@@ -342,6 +353,9 @@ pub(crate) fn write_scan(
             &["asset_rid", "role", "name", "source", "explicit", "set_at"],
             &owner_rows,
         )?;
+    }
+    if bulk {
+        crate::schema::secondary_indexes(db, true)?;
     }
     db.bulk(
         "INSERT INTO issuers (name)",

@@ -279,6 +279,9 @@ pub struct OwnerChange {
 /// The inventory.
 pub struct Store {
     db: Db,
+    /// Scans with at least this many assets into an inventory under a quarter of their size
+    /// are bulk loads (query indexes rebuilt once at the end).
+    bulk_load: usize,
 }
 
 impl Store {
@@ -304,7 +307,10 @@ impl Store {
             )
         })?;
         schema::migrate(&mut db, version)?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            bulk_load: ingest::BULK_LOAD,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -318,6 +324,26 @@ impl Store {
     /// The schema version this build migrates to.
     pub fn latest_schema_version() -> i64 {
         schema::latest_version()
+    }
+
+    /// Sets the bulk-load threshold: for tests of the bulk path on small scans.
+    #[doc(hidden)]
+    pub fn set_bulk_load_threshold(&mut self, assets: usize) {
+        self.bulk_load = assets;
+    }
+
+    /// Names of the indexes on the inventory's tables: for tests.
+    #[doc(hidden)]
+    pub fn index_names(&mut self) -> Result<Vec<String>, Error> {
+        let sql = match self.db.backend() {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
+            }
+        };
+        Ok(self.db.query(sql, &[])?.iter().map(|r| r.text(0)).collect())
     }
 
     /// Runs raw SQL: for tests (tampering with the audit log, building old databases).
@@ -339,7 +365,7 @@ impl Store {
         meta: &ScanMeta,
     ) -> Result<PendingScan<'_>, Error> {
         self.db.begin()?;
-        match ingest::write_scan(&mut self.db, report, meta) {
+        match ingest::write_scan(&mut self.db, report, meta, self.bulk_load) {
             Ok(record) => Ok(PendingScan {
                 store: self,
                 record: Some(record),

@@ -162,3 +162,55 @@ fn a_newer_schema_is_refused_not_damaged() {
         assert!(err.to_string().contains("newer"), "{err}");
     }
 }
+
+#[test]
+fn a_bulk_load_rebuilds_the_query_indexes() {
+    for t in targets("bulk") {
+        let mut s = Store::open(&t.url).unwrap();
+        let indexes = s.index_names().unwrap();
+        assert!(
+            indexes.contains(&"occurrences_path".to_string()),
+            "{indexes:?}"
+        );
+        s.set_bulk_load_threshold(10);
+        let certs = |range: std::ops::Range<usize>| -> Vec<Asset> {
+            range
+                .map(|i| cert(&format!("c{i}"), &format!("d{}/c{i}.crt", i % 5)))
+                .collect()
+        };
+        // 40 assets into an empty inventory: a bulk load.
+        let rec = s
+            .record_scan(&report("scan_1", certs(0..40)), &meta())
+            .unwrap();
+        assert_eq!(rec.first_seen.len(), 40);
+        assert_eq!(
+            s.index_names().unwrap(),
+            indexes,
+            "indexes rebuilt as they were"
+        );
+        let q = |glob: &str| trustmap_store::AssetQuery {
+            path_glob: Some(glob.into()),
+            kind: Some("certificate".into()),
+            ..Default::default()
+        };
+        assert_eq!(s.count_assets(&q("d3/*")).unwrap(), 8);
+        // 45 into an inventory of 40: row by row; the queries see both.
+        let mut meta2 = meta();
+        meta2.finished_at = "2026-11-02T00:00:00Z".into();
+        let rec = s
+            .record_scan(&report("scan_2", certs(0..45)), &meta2)
+            .unwrap();
+        assert_eq!(rec.first_seen.len(), 5);
+        assert_eq!(s.count_assets(&q("d3/*")).unwrap(), 9);
+        assert_eq!(s.count_assets(&q("*")).unwrap(), 45);
+        let page = s
+            .assets(&trustmap_store::AssetQuery {
+                limit: Some(2),
+                ..q("*")
+            })
+            .unwrap();
+        assert_eq!(page.len(), 2);
+        assert_eq!(page[0].first_seen, meta().finished_at);
+        assert_eq!(page[0].last_seen, "2026-11-02T00:00:00Z");
+    }
+}

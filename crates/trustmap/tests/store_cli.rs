@@ -298,6 +298,35 @@ fn rotation_gone_new_and_moved_between_scans() {
         assert_eq!(scans.as_array().unwrap().len(), 2);
         assert_eq!(scans[1]["id"], s2);
         assert_eq!(scans[0]["counts"]["certificate"], 3);
+        // First and last seen, for assets and for each of their places.
+        let (f1, f2) = (&scans[0]["finished_at"], &scans[1]["finished_at"]);
+        let gone_web = json(&db, &["show", &web1, "-f", "json"]);
+        assert_eq!(gone_web["last_seen"], *f1, "[{}] {gone_web:#}", db.name);
+        let w = json(&db, &["show", &wander, "-f", "json"]);
+        assert_eq!(
+            (&w["first_seen"], &w["last_seen"]),
+            (f1, f2),
+            "[{}] {w:#}",
+            db.name
+        );
+        let place = |p: &str| {
+            w["occurrences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["path"] == p)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(place("wander.crt")["last_seen"], *f1, "[{}]", db.name);
+        assert_eq!(
+            place("moved/wander.crt")["first_seen"],
+            *f2,
+            "[{}]",
+            db.name
+        );
+        let row = json(&db, &["assets", "--path", "moved/*", "-f", "json"]);
+        assert_eq!(row[0]["last_seen"], *f2, "[{}] {row:#}", db.name);
     }
 }
 
@@ -775,6 +804,17 @@ fn asset_queries_combine_filters() {
         assert_eq!(by_issuer, vec![soon.clone()], "[{}]", db.name);
         let none = ids(&["--kind", "secret", "--expired"]);
         assert!(none.is_empty());
+
+        // --count agrees with the listing; --limit keeps the first rows of the same order.
+        let count = ok(&db, &["assets", "--kind", "certificate", "--count"]);
+        assert_eq!(count.trim(), certs.len().to_string(), "[{}]", db.name);
+        let counted = json(
+            &db,
+            &["assets", "--quantum-vulnerable", "--count", "-f", "json"],
+        );
+        assert_eq!(counted["count"], qv.len() as u64, "[{}]", db.name);
+        let first3 = ids(&["--kind", "certificate", "--limit", "3"]);
+        assert_eq!(first3, certs[..3].to_vec(), "[{}]", db.name);
 
         let csv = ok(
             &db,
