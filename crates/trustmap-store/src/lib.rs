@@ -413,6 +413,36 @@ impl Store {
         Ok(prev.map(|p| (p.text(0), last.text(0))))
     }
 
+    /// The latest two scans of the roots with this canonical key (see [`ScanMeta::roots_key`]).
+    pub fn last_two_scans_of(
+        &mut self,
+        roots_key: &str,
+    ) -> Result<Option<(String, String)>, Error> {
+        let rows = self.db.query(
+            "SELECT id FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 2",
+            &[roots_key.into()],
+        )?;
+        Ok((rows.len() == 2).then(|| (rows[1].text(0), rows[0].text(0))))
+    }
+
+    /// The scan before `id` over the same roots.
+    pub fn previous_scan(&mut self, id: &str) -> Result<Option<String>, Error> {
+        let Some(r) = self.db.query_one(
+            "SELECT seq, roots_key FROM scans WHERE id = ?",
+            &[id.into()],
+        )?
+        else {
+            return Err(Error::UnknownScan(id.to_string()));
+        };
+        Ok(self
+            .db
+            .query_one(
+                "SELECT id FROM scans WHERE roots_key = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+                &[Val::Text(r.text(1)), Val::Int(r.int(0))],
+            )?
+            .map(|p| p.text(0)))
+    }
+
     /// What changed between two scans.
     pub fn diff(&mut self, from: &str, to: &str) -> Result<Diff, Error> {
         let a = scan_seq(&mut self.db, from)?;

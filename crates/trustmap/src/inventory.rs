@@ -60,6 +60,22 @@ pub fn first_seen(
         .collect()
 }
 
+/// "The same roots": the scanned paths made absolute, sorted, as JSON.
+fn roots_key(roots: &[PathBuf]) -> Result<String> {
+    let mut key: Vec<String> = roots
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    key.sort();
+    key.dedup();
+    Ok(serde_json::to_string(&key)?)
+}
+
 /// Hides a password in a database URL for messages.
 fn redact_url(target: &str) -> String {
     if !trustmap_store::is_postgres_url(target) {
@@ -108,6 +124,9 @@ pub struct DiffArgs {
     /// Newer scan id (default: the latest scan).
     #[arg(long, value_name = "SCAN")]
     to: Option<String>,
+    /// Compare the latest two scans of these roots (as given to `scan`).
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["from", "to"])]
+    roots: Vec<PathBuf>,
     #[arg(long, short, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
 }
@@ -220,20 +239,9 @@ pub struct AuditExportArgs {
 pub fn record(db: &DbArg, report: &Report, roots: &[PathBuf], quiet: bool) -> Result<()> {
     let target = db.target()?;
     let mut store = db.open()?;
-    let mut key: Vec<String> = roots
-        .iter()
-        .map(|p| {
-            std::fs::canonicalize(p)
-                .unwrap_or_else(|_| p.clone())
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
-        .collect();
-    key.sort();
-    key.dedup();
     let meta = ScanMeta {
         host: hostname(),
-        roots_key: serde_json::to_string(&key)?,
+        roots_key: roots_key(roots)?,
         finished_at: rfc3339(time::OffsetDateTime::now_utc()),
     };
     let pending = store
@@ -353,13 +361,24 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
     let mut store = a.db.open()?;
     let (from, to) = match (a.from, a.to) {
         (Some(f), Some(t)) => (f, t),
+        (None, Some(t)) => match store.previous_scan(&t)? {
+            Some(f) => (f, t),
+            None => bail!("scan {t} is the first scan of its roots; pass --from"),
+        },
+        (None, None) if !a.roots.is_empty() => {
+            let key = roots_key(&a.roots)?;
+            match store.last_two_scans_of(&key)? {
+                Some(pair) => pair,
+                None => bail!("fewer than two scans of {key} (see `trustmap scans`)"),
+            }
+        }
         (None, None) => match store.last_two_scans()? {
             Some(pair) => pair,
             None => bail!(
                 "need two scans of the same roots to compare (see `trustmap scans`), or pass --from and --to"
             ),
         },
-        _ => bail!("pass both --from and --to, or neither"),
+        (Some(_), None) => bail!("--from needs --to"),
     };
     let d = store.diff(&from, &to)?;
     match a.format {

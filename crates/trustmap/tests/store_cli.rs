@@ -898,3 +898,41 @@ fn default_store_is_under_the_data_directory_and_no_store_writes_nothing() {
     assert_eq!(out.status.code(), Some(0));
     assert!(other.is_file());
 }
+
+#[test]
+fn diff_picks_scans_by_roots_or_by_the_newer_scan() {
+    for db in backends("diffroots") {
+        let (_ta, a) = tree();
+        let (_tb, b) = tree();
+        ec_cert(&a, "a1", "30");
+        ec_cert(&b, "b1", "30");
+        let a1 = scan(&db, &a);
+        let b1 = scan(&db, &b);
+        ec_cert(&a, "a2", "30");
+        let a2 = scan(&db, &a);
+        ec_cert(&b, "b2", "30");
+        let b2 = scan(&db, &b);
+        let sid = |r: &Value| r["scan"]["id"].as_str().unwrap().to_string();
+        let new_ids = |d: &Value| strs(&d["new"]);
+
+        // Default: the latest scan (b2) against the previous scan of its roots (b1).
+        let d = json(&db, &["diff", "-f", "json"]);
+        assert_eq!(
+            (d["from_scan"].as_str(), d["to_scan"].as_str()),
+            (Some(&*sid(&b1)), Some(&*sid(&b2)))
+        );
+        // --roots: the latest two scans of those roots, whatever was scanned since.
+        let d = json(&db, &["diff", "--roots", a.to_str().unwrap(), "-f", "json"]);
+        assert_eq!(d["to_scan"], sid(&a2), "[{}] {d:#}", db.name);
+        assert_eq!(d["from_scan"], sid(&a1));
+        let a2_cert = id_at(&a2, "certificate", "a2.crt");
+        assert!(new_ids(&d).contains(&a2_cert), "[{}] {d:#}", db.name);
+        assert_eq!(new_ids(&d).len(), 2, "a2's certificate and key: {d:#}");
+        // --to alone: the scan before it over the same roots.
+        let d = json(&db, &["diff", "--to", &sid(&a2), "-f", "json"]);
+        assert_eq!(d["from_scan"], sid(&a1), "[{}]", db.name);
+        let first = run(&db, &["diff", "--to", &sid(&a1)], &[]);
+        assert_eq!(first.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&first.stderr).contains("first scan of its roots"));
+    }
+}
