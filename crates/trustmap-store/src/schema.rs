@@ -276,6 +276,11 @@ pub(crate) const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ("occurrences_asset", "occurrences (asset_rid)"),
     ("occurrences_path", "occurrences (path {pattern_ops})"),
     ("owners_name", "owners (name, role)"),
+    // "Has an explicit owner", asked per candidate by the --owner filter.
+    (
+        "owners_explicit",
+        "owners (asset_rid) WHERE explicit = 1 AND role = 'owner'",
+    ),
 ];
 
 /// Builds [`SECONDARY_INDEXES`] (`create`) or drops them.
