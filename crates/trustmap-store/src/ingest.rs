@@ -29,6 +29,33 @@ struct FirstSeen<'a> {
     scan: &'a str,
 }
 
+/// Columns of the rows inserted into `assets`, `occurrences` and `owners`, in order.
+pub(crate) const ASSET_COLUMNS: &[&str] = &[
+    "rid",
+    "id",
+    "kind",
+    "fingerprint",
+    "label",
+    "first_seen",
+    "first_scan",
+    "last_seen",
+    "live",
+    "state",
+    "not_after",
+    "issuer",
+    "algorithm",
+];
+pub(crate) const PLACE_COLUMNS: &[&str] = &[
+    "rid",
+    "asset_rid",
+    "path",
+    "container",
+    "line",
+    "first_seen",
+];
+pub(crate) const OWNER_COLUMNS: &[&str] =
+    &["asset_rid", "role", "name", "source", "explicit", "set_at"];
+
 /// Scans with at least this many assets, into an inventory under a quarter of their size,
 /// are bulk loads.
 pub(crate) const BULK_LOAD: usize = 20_000;
@@ -309,38 +336,9 @@ pub(crate) fn write_scan(
                 }
             }
         }
-        db.insert_rows(
-            "assets",
-            &[
-                "rid",
-                "id",
-                "kind",
-                "fingerprint",
-                "label",
-                "first_seen",
-                "first_scan",
-                "last_seen",
-                "live",
-                "state",
-                "not_after",
-                "issuer",
-                "algorithm",
-            ],
-            &asset_rows,
-        )?;
+        db.insert_rows("assets", ASSET_COLUMNS, &asset_rows)?;
         db.insert_rows("asset_facts", &["rid", "facts"], &fact_rows)?;
-        db.insert_rows(
-            "occurrences",
-            &[
-                "rid",
-                "asset_rid",
-                "path",
-                "container",
-                "line",
-                "first_seen",
-            ],
-            &place_rows,
-        )?;
+        db.insert_rows("occurrences", PLACE_COLUMNS, &place_rows)?;
         for (prid, line) in line_updates {
             db.exec(
                 "UPDATE occurrences SET line = ? WHERE rid = ?",
@@ -348,11 +346,7 @@ pub(crate) fn write_scan(
             )?;
         }
         update_changed(db, &mut audit, &changed, now, &scan.id, &mut owner_rows)?;
-        db.insert_rows(
-            "owners",
-            &["asset_rid", "role", "name", "source", "explicit", "set_at"],
-            &owner_rows,
-        )?;
+        db.insert_rows("owners", OWNER_COLUMNS, &owner_rows)?;
     }
     if bulk {
         crate::schema::secondary_indexes(db, true)?;

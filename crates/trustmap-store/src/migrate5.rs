@@ -4,6 +4,7 @@
 
 use crate::Error;
 use crate::db::{Db, Val};
+use crate::ingest::{ASSET_COLUMNS, OWNER_COLUMNS, PLACE_COLUMNS};
 use crate::sets::{self, member};
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
@@ -49,25 +50,7 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
         ]);
         fact_rows.push(vec![Val::Int(rid), Val::Text(r.text(4))]);
     }
-    db.insert_rows(
-        "assets",
-        &[
-            "rid",
-            "id",
-            "kind",
-            "fingerprint",
-            "label",
-            "first_seen",
-            "first_scan",
-            "last_seen",
-            "live",
-            "state",
-            "not_after",
-            "issuer",
-            "algorithm",
-        ],
-        &asset_rows,
-    )?;
+    db.insert_rows("assets", ASSET_COLUMNS, &asset_rows)?;
     db.insert_rows("asset_facts", &["rid", "facts"], &fact_rows)?;
     db.batch(
         "INSERT INTO issuers (name) SELECT DISTINCT issuer FROM assets WHERE issuer IS NOT NULL",
@@ -92,18 +75,7 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
             ]
         })
         .collect();
-    db.insert_rows(
-        "occurrences",
-        &[
-            "rid",
-            "asset_rid",
-            "path",
-            "container",
-            "line",
-            "first_seen",
-        ],
-        &rows,
-    )?;
+    db.insert_rows("occurrences", PLACE_COLUMNS, &rows)?;
 
     // Per-scan rows become per-scan bitmaps.
     let mut assets_by_scan: HashMap<i64, RoaringBitmap> = HashMap::new();
@@ -161,11 +133,7 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
             ]
         })
         .collect();
-    db.insert_rows(
-        "owners",
-        &["asset_rid", "role", "name", "source", "explicit", "set_at"],
-        &rows,
-    )?;
+    db.insert_rows("owners", OWNER_COLUMNS, &rows)?;
     let rows: Vec<Vec<Val>> = db
         .query(
             "SELECT from_id, to_id, type, first_seen FROM v4_relations",
