@@ -231,6 +231,8 @@ pub struct OccurrenceRow {
     pub container: Option<String>,
     pub first_seen: String,
     pub last_seen: String,
+    /// Scans that saw the asset at this place, oldest first.
+    pub scans: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -576,6 +578,11 @@ impl Store {
                 container: o.opt_text(3).filter(|c| !c.is_empty()),
                 first_seen: o.text(4),
                 last_seen: last_seen_of(&all_places, o.int(0)).unwrap_or_else(|| o.text(4)),
+                scans: all_places
+                    .iter()
+                    .filter(|x| x.3.contains(o.int(0) as u32))
+                    .map(|x| x.1.clone())
+                    .collect(),
             })
             .collect();
         let rel = |rows: Vec<Row>| {

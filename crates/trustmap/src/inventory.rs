@@ -615,8 +615,11 @@ pub fn show(a: ShowArgs) -> Result<i32> {
             place.push_str(&format!(" ({c})"));
         }
         s.push_str(&format!(
-            "  {place}  first seen {}, last seen {}\n",
-            o.first_seen, o.last_seen
+            "  {place}  first seen {}, last seen {} ({} scan{})\n",
+            o.first_seen,
+            o.last_seen,
+            o.scans.len(),
+            if o.scans.len() == 1 { "" } else { "s" }
         ));
     }
     s.push_str("\nrelations\n");

@@ -319,6 +319,8 @@ fn rotation_gone_new_and_moved_between_scans() {
                 .unwrap()
         };
         assert_eq!(place("wander.crt")["last_seen"], *f1, "[{}]", db.name);
+        assert_eq!(place("wander.crt")["scans"], serde_json::json!([s1]));
+        assert_eq!(place("moved/wander.crt")["scans"], serde_json::json!([s2]));
         assert_eq!(
             place("moved/wander.crt")["first_seen"],
             *f2,
