@@ -93,16 +93,40 @@ fn next_key(db: &mut Db, table: &str) -> Result<i64, Error> {
         + 1)
 }
 
-/// Facts text, inferred owners and state hash of each asset, computed in parallel.
-#[allow(clippy::type_complexity)]
+/// What is computed per asset before writing: facts text, inferred owners, state hash, and
+/// for assets new to the inventory the data of their `asset-first-seen` event.
+type Prepared = (
+    String,
+    BTreeSet<(String, String, String)>,
+    String,
+    Option<String>,
+);
+
+/// An asset's recorded places: (path, container) -> (place key, line).
+type Places = HashMap<(String, String), (i64, Option<i64>)>;
+
+/// [`Prepared`] for each asset of `chunk`, computed on every core.
 fn prepare(
     chunk: &[&trustmap_core::Asset],
-) -> Vec<(String, BTreeSet<(String, String, String)>, String)> {
+    known: &HashMap<String, (i64, String)>,
+    scan_id: &str,
+) -> Vec<Prepared> {
     let one = |a: &trustmap_core::Asset| {
         let facts = facts_text(a);
         let inferred = owners_key(&a.owners);
         let state = state_hash(&facts, &inferred);
-        (facts, inferred, state)
+        let first_seen = (!known.contains_key(&a.id)).then(|| {
+            serde_json::to_string(&FirstSeen {
+                fingerprint: &a.fingerprint,
+                kind: a.kind.as_str(),
+                label: a.label(),
+                owners: &a.owners,
+                paths: a.occurrences.iter().map(|o| o.path.as_str()).collect(),
+                scan: scan_id,
+            })
+            .unwrap_or_default()
+        });
+        (facts, inferred, state, first_seen)
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || chunk.len() < 256 {
@@ -223,16 +247,19 @@ pub(crate) fn write_scan(
                 .collect()
         };
         // The pure per-asset work (serializing facts, hashing) on every core.
-        let prepared = prepare(chunk);
+        let prepared = prepare(chunk, &known, &scan.id);
         let known_rids: Vec<i64> = known.values().map(|v| v.0).collect();
         // Places already recorded for the known assets of this chunk.
-        let mut places: HashMap<(i64, String, String), (i64, Option<i64>)> = HashMap::new();
+        let mut places: HashMap<i64, Places> = HashMap::new();
         for r in db.query_in_ints(
             "SELECT asset_rid, path, container, rid, line FROM occurrences
              WHERE asset_rid IN ({in})",
             &known_rids,
         )? {
-            places.insert((r.int(0), r.text(1), r.text(2)), (r.int(3), r.opt_int(4)));
+            places
+                .entry(r.int(0))
+                .or_default()
+                .insert((r.text(1), r.text(2)), (r.int(3), r.opt_int(4)));
         }
 
         let mut asset_rows = Vec::new();
@@ -241,7 +268,7 @@ pub(crate) fn write_scan(
         let mut owner_rows = Vec::new();
         let mut changed: Vec<(i64, &trustmap_core::Asset, String, String)> = Vec::new();
         let mut line_updates: Vec<(i64, Option<i64>)> = Vec::new();
-        for (a, (facts_text, inferred, state)) in chunk.iter().zip(prepared) {
+        for (a, (facts_text, inferred, state, first_seen_data)) in chunk.iter().zip(prepared) {
             let q = QueryColumns::of(a);
             let rid = match known.get(&a.id) {
                 None => {
@@ -278,19 +305,11 @@ pub(crate) fn write_scan(
                         ]);
                     }
                     first_seen.push(a.id.clone());
-                    let data = FirstSeen {
-                        fingerprint: &a.fingerprint,
-                        kind: a.kind.as_str(),
-                        label: a.label(),
-                        owners: &a.owners,
-                        paths: a.occurrences.iter().map(|o| o.path.as_str()).collect(),
-                        scan: &scan.id,
-                    };
                     audit.append_text(
                         now,
                         "asset-first-seen",
                         &a.id,
-                        serde_json::to_string(&data).unwrap_or_default(),
+                        first_seen_data.unwrap_or_default(),
                     );
                     rid
                 }
@@ -306,6 +325,7 @@ pub(crate) fn write_scan(
             };
             rid_of.insert(a.id.as_str(), rid);
             saw_assets.insert(member(rid)?);
+            let recorded = places.get(&rid);
             let mut this_asset = BTreeSet::new();
             for o in &a.occurrences {
                 let container = o.container.clone().unwrap_or_default();
@@ -313,7 +333,7 @@ pub(crate) fn write_scan(
                     continue;
                 }
                 let line = o.line.map(|l| l as i64);
-                match places.get(&(rid, o.path.clone(), container.clone())) {
+                match recorded.and_then(|p| p.get(&(o.path.clone(), container.clone()))) {
                     Some((prid, old_line)) => {
                         saw_places.insert(member(*prid)?);
                         if *old_line != line {
