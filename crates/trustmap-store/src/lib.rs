@@ -807,6 +807,18 @@ impl Store {
         audit::verify(&mut self.db)
     }
 
+    /// The position of the audit event with this hash, if the log holds one. With an intact
+    /// chain, finding an earlier head proves every event up to it is unchanged.
+    pub fn audit_event_with_hash(&mut self, hash: &str) -> Result<Option<i64>, Error> {
+        Ok(self
+            .db
+            .query_one(
+                "SELECT seq FROM audit_events WHERE hash = ?",
+                &[hash.to_ascii_lowercase().into()],
+            )?
+            .map(|r| r.int(0)))
+    }
+
     /// Audit events at or after `since` (RFC 3339), oldest first.
     pub fn audit_events(&mut self, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {
         audit::events_since(&mut self.db, since)

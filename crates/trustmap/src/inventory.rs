@@ -221,6 +221,10 @@ pub enum AuditCommand {
 pub struct AuditVerifyArgs {
     #[command(flatten)]
     db: DbArg,
+    /// A head hash printed by an earlier `audit verify` and kept elsewhere: fail unless that
+    /// event is still in the chain (catches events removed from the end of the log).
+    #[arg(long, value_name = "HASH")]
+    head: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -718,6 +722,22 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
         AuditCommand::Verify(a) => {
             let mut store = a.db.open()?;
             let v = store.verify_audit()?;
+            if v.broken.is_none()
+                && let Some(head) = &a.head
+            {
+                match store.audit_event_with_hash(head)? {
+                    Some(seq) => {
+                        println!("earlier head {head} is event {seq}: events 1-{seq} are unchanged")
+                    }
+                    None => {
+                        println!(
+                            "audit log BROKEN: no event has the earlier head hash {head}; events were removed from the end or the log was replaced ({} events now)",
+                            v.events
+                        );
+                        return Ok(1);
+                    }
+                }
+            }
             match &v.broken {
                 None => {
                     println!(

@@ -382,6 +382,46 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         assert!(text.contains("event 3 "), "[{}] {text}", db.name);
         assert!(text.contains("edited"), "[{}] {text}", db.name);
     }
+    // Truncation: removing the newest events leaves an intact chain; the head hash kept from
+    // an earlier verify is what catches it.
+    for db in backends("audit_truncate") {
+        let (_t, d) = tree();
+        ec_cert(&d, "a", "30");
+        scan(&db, &d);
+        let text = ok(&db, &["audit", "verify"]);
+        let head = text.trim().rsplit(' ').next().unwrap().to_string();
+        assert_eq!(head.len(), 64, "{text}");
+        ec_cert(&d, "b", "30");
+        scan(&db, &d);
+        let grown = ok(&db, &["audit", "verify", "--head", &head]);
+        assert!(grown.contains("are unchanged"), "[{}] {grown}", db.name);
+        let n = ok(&db, &["audit", "export"]).lines().count();
+        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        s.execute_raw(&format!("DELETE FROM audit_events WHERE seq >= {}", n - 3))
+            .unwrap();
+        drop(s);
+        assert!(ok(&db, &["audit", "verify"]).contains("intact"));
+        let out = run(&db, &["audit", "verify", "--head", &head], &[]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "[{}] still holds the older head: {text}",
+            db.name
+        );
+        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        s.execute_raw("DELETE FROM audit_events WHERE seq >= 3")
+            .unwrap();
+        drop(s);
+        let out = run(&db, &["audit", "verify", "--head", &head], &[]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "[{}] {text}", db.name);
+        assert!(
+            text.contains("removed from the end"),
+            "[{}] {text}",
+            db.name
+        );
+    }
     // Deletion and reordering, each on a store of its own.
     for db in backends("audit_delete") {
         let (_t, d) = tree();
