@@ -7,53 +7,12 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// One backend a test runs against.
-struct Db {
-    name: &'static str,
-    target: String,
-    _dir: Option<tempfile::TempDir>,
-    /// (server URL, schema) to drop afterwards, on PostgreSQL.
-    pg: Option<(String, String)>,
-}
+mod common;
 
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = &self.pg
-            && !std::thread::panicking()
-        {
-            let _ = trustmap_store::drop_pg_schema(url, schema);
-        }
-    }
-}
+use common::Db;
 
-/// SQLite always; PostgreSQL when `TRUSTMAP_TEST_PG_URL` is set.
 fn backends(test: &str) -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir
-        .path()
-        .join("inventory.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut v = vec![Db {
-        name: "sqlite",
-        target,
-        _dir: Some(dir),
-        pg: None,
-    }];
-    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
-        && !url.is_empty()
-    {
-        let schema = format!("t_{test}_{}", std::process::id());
-        let target = trustmap_store::fresh_pg_schema(&url, &schema)
-            .unwrap_or_else(|e| panic!("TRUSTMAP_TEST_PG_URL is set but unusable: {e}"));
-        v.push(Db {
-            name: "postgres",
-            target,
-            _dir: None,
-            pg: Some((url, schema)),
-        });
-    }
-    v
+    common::backends("t", test)
 }
 
 fn run(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -94,42 +53,7 @@ fn scan(db: &Db, dir: &Path) -> Value {
     )
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-}
-
-/// A self-signed P-256 certificate `name.crt` and its key `name.key`.
-fn ec_cert(dir: &Path, name: &str, days: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            days,
-            "-subj",
-            &format!("/CN={name}.example.test"),
-        ],
-    );
-}
+use common::ec_cert;
 
 /// Id of the asset of `kind` seen at `path` in a scan report.
 fn id_at(report: &Value, kind: &str, path: &str) -> String {

@@ -8,51 +8,12 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-struct Db {
-    name: &'static str,
-    target: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
+mod common;
 
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = &self.pg
-            && !std::thread::panicking()
-        {
-            let _ = trustmap_store::drop_pg_schema(url, schema);
-        }
-    }
-}
+use common::Db;
 
-/// SQLite always; PostgreSQL when `TRUSTMAP_TEST_PG_URL` is set.
 fn backends(test: &str) -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir
-        .path()
-        .join("inventory.db")
-        .to_string_lossy()
-        .into_owned();
-    let mut v = vec![Db {
-        name: "sqlite",
-        target,
-        _dir: Some(dir),
-        pg: None,
-    }];
-    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
-        && !url.is_empty()
-    {
-        let schema = format!("w_{test}_{}", std::process::id());
-        let target = trustmap_store::fresh_pg_schema(&url, &schema)
-            .unwrap_or_else(|e| panic!("TRUSTMAP_TEST_PG_URL is set but unusable: {e}"));
-        v.push(Db {
-            name: "postgres",
-            target,
-            _dir: None,
-            pg: Some((url, schema)),
-        });
-    }
-    v
+    common::backends("w", test)
 }
 
 /// Runs with the store given through `TRUSTMAP_DB` (as a CI job would).

@@ -74,3 +74,54 @@ pub fn generated_token(len: usize) -> String {
         })
         .collect()
 }
+
+/// One inventory backend a store test runs against.
+pub struct Db {
+    pub name: &'static str,
+    /// `--db` / `TRUSTMAP_DB` value: a SQLite path or a PostgreSQL URL.
+    pub target: String,
+    _dir: Option<tempfile::TempDir>,
+    /// (server URL, schema) to drop afterwards, on PostgreSQL.
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg
+            && !std::thread::panicking()
+        {
+            let _ = trustmap_store::drop_pg_schema(url, schema);
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL too when `TRUSTMAP_TEST_PG_URL` is set, in a fresh schema named
+/// `{prefix}_{test}_{pid}` (a prefix per test binary keeps parallel binaries apart).
+pub fn backends(prefix: &str, test: &str) -> Vec<Db> {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir
+        .path()
+        .join("inventory.db")
+        .to_string_lossy()
+        .into_owned();
+    let mut v = vec![Db {
+        name: "sqlite",
+        target,
+        _dir: Some(dir),
+        pg: None,
+    }];
+    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
+        && !url.is_empty()
+    {
+        let schema = format!("{prefix}_{test}_{}", std::process::id());
+        let target = trustmap_store::fresh_pg_schema(&url, &schema)
+            .unwrap_or_else(|e| panic!("TRUSTMAP_TEST_PG_URL is set but unusable: {e}"));
+        v.push(Db {
+            name: "postgres",
+            target,
+            _dir: None,
+            pg: Some((url, schema)),
+        });
+    }
+    v
+}
