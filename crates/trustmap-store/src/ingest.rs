@@ -56,8 +56,7 @@ pub(crate) const PLACE_COLUMNS: &[&str] = &[
 pub(crate) const OWNER_COLUMNS: &[&str] =
     &["asset_rid", "role", "name", "source", "explicit", "set_at"];
 
-/// Scans with at least this many assets, into an inventory under a quarter of their size,
-/// are bulk loads.
+/// First scans (into an empty inventory) with at least this many assets are bulk loads.
 pub(crate) const BULK_LOAD: usize = 20_000;
 
 /// Assets per round of lookups.
@@ -228,11 +227,11 @@ pub(crate) fn write_scan(
     let mut new_rids = RoaringBitmap::new();
     let mut issuers: BTreeSet<String> = BTreeSet::new();
 
-    // An empty inventory (the first scan) has nothing to look up.
+    // An empty inventory (the first scan) has nothing to look up. A large first scan is a
+    // bulk load: the query indexes are rebuilt once at the end instead of grown row by row
+    // (nothing is looked up meanwhile, so nothing misses them).
     let empty = next_asset == 1;
-    // A bulk load: most of what this scan holds is new to a small inventory. The query
-    // indexes are rebuilt once at the end instead of grown row by row.
-    let bulk = assets.len() >= bulk_load && next_asset - 1 < assets.len() as i64 / 4;
+    let bulk = empty && assets.len() >= bulk_load;
     if bulk {
         crate::schema::secondary_indexes(db, false)?;
     }

@@ -281,8 +281,8 @@ pub struct OwnerChange {
 /// The inventory.
 pub struct Store {
     db: Db,
-    /// Scans with at least this many assets into an inventory under a quarter of their size
-    /// are bulk loads (query indexes rebuilt once at the end).
+    /// First scans with at least this many assets are bulk loads (query indexes rebuilt once
+    /// at the end).
     bulk_load: usize,
 }
 
@@ -558,12 +558,6 @@ impl Store {
         let rid = r.int(10);
         let all_assets = sets::load_all(&mut self.db, sets::ASSETS)?;
         let all_places = sets::load_all(&mut self.db, sets::PLACES)?;
-        let last_seen_of = |sets: &[(i64, String, String, roaring::RoaringBitmap)], k: i64| {
-            sets.iter()
-                .rev()
-                .find(|x| x.3.contains(k as u32))
-                .map(|x| x.2.clone())
-        };
         let occurrences: Vec<OccurrenceRow> = self
             .db
             .query(
@@ -577,11 +571,12 @@ impl Store {
                 line: o.opt_int(2),
                 container: o.opt_text(3).filter(|c| !c.is_empty()),
                 first_seen: o.text(4),
-                last_seen: last_seen_of(&all_places, o.int(0)).unwrap_or_else(|| o.text(4)),
-                scans: all_places
-                    .iter()
-                    .filter(|x| x.3.contains(o.int(0) as u32))
-                    .map(|x| x.1.clone())
+                last_seen: sets::seen_by(&all_places, o.int(0))
+                    .last()
+                    .map(|x| x.finished_at.clone())
+                    .unwrap_or_else(|| o.text(4)),
+                scans: sets::seen_by(&all_places, o.int(0))
+                    .map(|x| x.id.clone())
                     .collect(),
             })
             .collect();
@@ -606,28 +601,16 @@ impl Store {
         )?);
         let mut owners = load_owners(&mut self.db, rid)?;
         mark_effective(&mut owners);
-        let scans = all_assets
-            .iter()
-            .filter(|x| x.3.contains(rid as u32))
-            .map(|x| (x.1.clone(), x.2.clone()))
-            .collect::<Vec<_>>();
-        let started: HashMap<String, String> = self
-            .db
-            .query("SELECT id, started_at FROM scans", &[])?
-            .iter()
-            .map(|s| (s.text(0), s.text(1)))
-            .collect();
-        let scans = scans
-            .into_iter()
-            .map(|(id, _)| {
-                let at = started.get(&id).cloned().unwrap_or_default();
-                (id, at)
-            })
+        let scans = sets::seen_by(&all_assets, rid)
+            .map(|x| (x.id.clone(), x.started_at.clone()))
             .collect();
         let paths = occurrences.iter().map(|o| o.path.clone()).collect();
         let facts: serde_json::Value = serde_json::from_str(&r.text(11)).unwrap_or_default();
         let mut row = asset_row(&r, paths, &owners);
-        if let Some(at) = last_seen_of(&all_assets, rid) {
+        if let Some(at) = sets::seen_by(&all_assets, rid)
+            .last()
+            .map(|x| x.finished_at.clone())
+        {
             row.last_seen = at;
         }
         // RFC 3339 UTC text in one format compares chronologically.

@@ -194,7 +194,7 @@ fn a_bulk_load_rebuilds_the_query_indexes() {
             ..Default::default()
         };
         assert_eq!(s.count_assets(&q("d3/*")).unwrap(), 8);
-        // 45 into an inventory of 40: row by row; the queries see both.
+        // 45 into an inventory of 40: row by row, through the rebuilt indexes.
         let mut meta2 = meta();
         meta2.finished_at = "2026-11-02T00:00:00Z".into();
         let rec = s
