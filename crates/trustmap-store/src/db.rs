@@ -217,7 +217,7 @@ impl Db {
         match self {
             Db::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql)?;
-                let n = st.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+                let n = st.execute(rusqlite::params_from_iter(params.iter()))?;
                 Ok(n as u64)
             }
             Db::Postgres { client, statements } => {
@@ -238,8 +238,7 @@ impl Db {
             Db::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql)?;
                 let n = st.column_count();
-                let mut rows =
-                    st.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+                let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     let mut cells = Vec::with_capacity(n);
@@ -417,17 +416,6 @@ impl rusqlite::ToSql for Val {
 
 /// Parameters per statement in bulk writes: under SQLite's 32766 and PostgreSQL's 65535.
 const MAX_PARAMS: usize = 3000;
-
-fn to_sqlite(v: &Val) -> rusqlite::types::Value {
-    use rusqlite::types::Value;
-    match v {
-        Val::Int(n) => Value::Integer(*n),
-        Val::Text(s) => Value::Text(s.clone()),
-        Val::OptInt(Some(n)) => Value::Integer(*n),
-        Val::OptText(Some(s)) => Value::Text(s.clone()),
-        Val::OptInt(None) | Val::OptText(None) => Value::Null,
-    }
-}
 
 fn to_pg(v: &Val) -> Box<dyn postgres::types::ToSql + Sync> {
     match v {
