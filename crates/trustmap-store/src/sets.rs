@@ -49,19 +49,36 @@ pub(crate) fn load(db: &mut Db, seq: i64, what: &str) -> Result<RoaringBitmap, E
     }
 }
 
-/// Every scan's set `what`, oldest first: (seq, scan id, finished at, set).
-pub(crate) fn load_all(
-    db: &mut Db,
-    what: &str,
-) -> Result<Vec<(i64, String, String, RoaringBitmap)>, Error> {
+/// One scan and what it saw.
+pub(crate) struct ScanSet {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub members: RoaringBitmap,
+}
+
+/// Every scan's set `what`, oldest first.
+pub(crate) fn load_all(db: &mut Db, what: &str) -> Result<Vec<ScanSet>, Error> {
     db.query(
-        "SELECT s.seq, s.id, s.finished_at, x.members FROM scans s
+        "SELECT s.id, s.started_at, s.finished_at, x.members FROM scans s
          JOIN scan_sets x ON x.scan_seq = s.seq AND x.what = ? ORDER BY s.seq",
         &[what.into()],
     )?
     .iter()
-    .map(|r| Ok((r.int(0), r.text(1), r.text(2), decode(&r.text(3))?)))
+    .map(|r| {
+        Ok(ScanSet {
+            id: r.text(0),
+            started_at: r.text(1),
+            finished_at: r.text(2),
+            members: decode(&r.text(3))?,
+        })
+    })
     .collect()
+}
+
+/// The scans among `sets` that saw key `k`, oldest first.
+pub(crate) fn seen_by(sets: &[ScanSet], k: i64) -> impl DoubleEndedIterator<Item = &ScanSet> {
+    sets.iter().filter(move |x| x.members.contains(k as u32))
 }
 
 /// The latest scan of each set of roots and what it saw: the "current" inventory.
