@@ -110,7 +110,7 @@ impl CustomRules {
 /// Whether `id` appears as a string literal (`"id"`) in one of the `.rego` files named by
 /// `args`, after checking that every file parses; and the ids the files spell out as
 /// `"id": "..."`, for a "did you mean". A rule that computes its id (e.g. with `sprintf`)
-/// is not seen: `trustmap waive` then accepts the id without `--rego`.
+/// is not seen, so it cannot be waived.
 pub fn mentions_id(args: &[PathBuf], id: &str) -> Result<(bool, Vec<String>)> {
     CustomRules::load(args)?;
     let quoted = format!("\"{id}\"");
