@@ -1,6 +1,7 @@
 //! Ingest and query timing on a generated inventory:
-//! `cargo run --release -p trustmap-store --example ingest -- N TARGET`
-//! (TARGET: a SQLite path or a postgres:// URL). Generates N certificates with 3 places
+//! `cargo run --release -p trustmap-store --example ingest -- N TARGET [SCANS]`
+//! (TARGET: a SQLite path or a postgres:// URL; SCANS: stop after that many of the three
+//! scans, skipping the queries, to time or profile one phase). Generates N certificates with 3 places
 //! each, records them as one scan, records a second scan of the same inventory (every asset
 //! already known), and times the filtered queries of `trustmap assets`.
 
@@ -123,6 +124,7 @@ fn main() {
         .get(2)
         .cloned()
         .unwrap_or_else(|| "/tmp/trustmap-ingest.db".into());
+    let scans: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
     let mut store = Store::open(&target).expect("open");
     let meta = ScanMeta {
         host: "bench".into(),
@@ -133,7 +135,10 @@ fn main() {
         ("scan 1 (all new)", "scan_b1", 0),
         ("scan 2 (all known, unchanged)", "scan_b2", 0),
         ("scan 3 (1% rotated, 1% gone, 1% new)", "scan_b3", 2),
-    ] {
+    ]
+    .into_iter()
+    .take(scans)
+    {
         let r = report(id, n, generation);
         let places: usize = r.assets.iter().map(|a| a.occurrences.len()).sum();
         let t = Instant::now();
@@ -155,6 +160,9 @@ fn main() {
         && let Ok(m) = std::fs::metadata(&target)
     {
         println!("database size: {:.0} MB", m.len() as f64 / 1e6);
+    }
+    if scans < 3 {
+        return;
     }
     let now = "2026-11-01T00:00:00Z".to_string();
     let queries: Vec<(&str, AssetQuery)> = vec![
