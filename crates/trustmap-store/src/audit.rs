@@ -97,16 +97,25 @@ impl AuditWriter {
         self.seq = seq;
     }
 
+    /// The events appended since the last take, as rows for [`write_events`].
+    pub fn take_pending(&mut self) -> Vec<Vec<Val>> {
+        std::mem::take(&mut self.pending)
+    }
+
     /// Writes the appended events.
     pub fn flush(&mut self, db: &mut Db) -> Result<(), Error> {
-        let rows = std::mem::take(&mut self.pending);
-        db.insert_rows(
-            "audit_events",
-            &["seq", "at", "kind", "subject", "data", "prev_hash", "hash"],
-            &rows,
-        )?;
-        Ok(())
+        let rows = self.take_pending();
+        write_events(db, &rows)
     }
+}
+
+/// Writes events taken from an [`AuditWriter`].
+pub(crate) fn write_events(db: &mut Db, rows: &[Vec<Val>]) -> Result<(), Error> {
+    db.insert_rows(
+        "audit_events",
+        &["seq", "at", "kind", "subject", "data", "prev_hash", "hash"],
+        rows,
+    )
 }
 
 const SELECT: &str = "SELECT seq, at, kind, subject, data, prev_hash, hash FROM audit_events";

@@ -65,11 +65,26 @@ pub(crate) enum Cell {
     Text(String),
 }
 
+impl Cell {
+    /// The value as text, without copying when it is text.
+    pub fn into_text(self) -> String {
+        match self {
+            Cell::Text(s) => s,
+            Cell::Int(n) => n.to_string(),
+            Cell::Null => String::new(),
+        }
+    }
+}
+
 /// One row read back.
 #[derive(Debug, Clone)]
 pub(crate) struct Row(pub Vec<Cell>);
 
 impl Row {
+    /// Column `i` as text, moved out of the row (which is left with a null there).
+    pub fn into_text(mut self, i: usize) -> String {
+        std::mem::replace(&mut self.0[i], Cell::Null).into_text()
+    }
     pub fn text(&self, i: usize) -> String {
         match &self.0[i] {
             Cell::Text(s) => s.clone(),
@@ -113,6 +128,10 @@ pub(crate) enum Db {
     },
 }
 
+/// How long a SQLite connection waits for another scan's write lock: recording a very
+/// large scan can take minutes, and the waiting scan has nothing better to do.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Advisory lock key that serialises writers on PostgreSQL ("trustmap" in ASCII, truncated).
 const PG_WRITE_LOCK: i64 = 0x7472_7573_746d_6170;
 
@@ -127,9 +146,7 @@ impl Db {
             })?;
         }
         let conn = rusqlite::Connection::open(path)?;
-        // Wait rather than fail when another scan holds the write lock: recording a very
-        // large scan can take minutes, and the waiting scan has nothing better to do.
-        conn.busy_timeout(Duration::from_secs(600))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         // WAL: readers never block the writer, and a crash mid-transaction leaves the last
         // committed state intact.
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -147,6 +164,9 @@ impl Db {
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
              PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;",
         )?;
+        // Large sorts (building the query indexes after a bulk load) on every core.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        conn.execute_batch(&format!("PRAGMA threads={}", threads.min(8)))?;
         Ok(Db::Sqlite(conn))
     }
 
@@ -184,6 +204,28 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// SQLite only, outside a transaction: switches to the rollback journal (`on`) or back
+    /// to WAL. A bulk load into an empty database is written once this way: a rollback
+    /// journal keeps only the pages that existed before the transaction (an empty
+    /// database has next to none), where WAL writes every page to the log and copies it
+    /// into the database again at the checkpoint. A crash mid-load still leaves the
+    /// previous state: the next opener rolls the hot journal back. Leaving WAL needs the
+    /// only connection to the database; when another is open this returns false and the
+    /// load goes through WAL as usual.
+    pub fn rollback_journal(&mut self, on: bool) -> Result<bool, Error> {
+        let Db::Sqlite(c) = self else {
+            return Ok(false);
+        };
+        let want = if on { "delete" } else { "wal" };
+        // Never wait for other connections here: they are why the switch is refused.
+        c.busy_timeout(Duration::ZERO)?;
+        let mode = c.query_row(&format!("PRAGMA journal_mode={want}"), [], |r| {
+            r.get::<_, String>(0)
+        });
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(mode.is_ok_and(|m| m.eq_ignore_ascii_case(want)))
     }
 
     pub fn commit(&mut self) -> Result<(), Error> {

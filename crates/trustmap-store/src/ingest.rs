@@ -7,7 +7,7 @@
 //! bitmap per scan ([`crate::sets`]); `assets.live` (how many roots' latest scan saw it) is
 //! adjusted only for the assets that came or went.
 
-use crate::db::{Db, Val};
+use crate::db::{Cell, Db, Row, Val};
 use crate::sets::{self, member};
 use crate::{
     Diff, Error, Move, OwnerRow, QueryColumns, Rotation, ScanMeta, ScanRecord, audit, effective,
@@ -144,6 +144,276 @@ fn prepare(
     })
 }
 
+/// What the database knows of one chunk's assets before the scan, as read: (id, key,
+/// state hash) of the known ones, and their recorded places (asset key, path, container,
+/// place key, line). The builder turns them into maps, off the database thread.
+struct Found {
+    known: Vec<Row>,
+    places: Vec<Row>,
+}
+
+fn lookup(db: &mut Db, chunk: &[&trustmap_core::Asset], empty: bool) -> Result<Found, Error> {
+    if empty {
+        return Ok(Found {
+            known: Vec::new(),
+            places: Vec::new(),
+        });
+    }
+    let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
+    let known = db.query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?;
+    let known_rids: Vec<i64> = known.iter().map(|r| r.int(1)).collect();
+    let places = db.query_in_ints(
+        "SELECT asset_rid, path, container, rid, line FROM occurrences
+         WHERE asset_rid IN ({in})",
+        &known_rids,
+    )?;
+    Ok(Found { known, places })
+}
+
+/// The running state of a scan's ingest, handed from chunk to chunk: the next keys, what
+/// the scan saw, and the audit chain.
+struct Builder<'r> {
+    scan_id: &'r str,
+    now: &'r str,
+    seq: i64,
+    next_asset: i64,
+    next_place: i64,
+    rid_of: HashMap<&'r str, i64>,
+    saw_assets: RoaringBitmap,
+    saw_places: RoaringBitmap,
+    new_rids: RoaringBitmap,
+    first_seen: Vec<String>,
+    issuers: BTreeSet<String>,
+    audit: audit::AuditWriter,
+}
+
+/// One chunk's writes.
+#[derive(Default)]
+struct Rows<'r> {
+    assets: Vec<Vec<Val>>,
+    facts: Vec<Vec<Val>>,
+    places: Vec<Vec<Val>>,
+    owners: Vec<Vec<Val>>,
+    events: Vec<Vec<Val>>,
+    /// Known assets whose facts or inferred owners changed: (key, asset, facts, state).
+    changed: Vec<(i64, &'r trustmap_core::Asset, String, String)>,
+    line_updates: Vec<(i64, Option<i64>)>,
+}
+
+impl<'r> Builder<'r> {
+    /// The rows of one chunk; no database access, so it runs beside the writes.
+    fn build(
+        &mut self,
+        chunk: &[&'r trustmap_core::Asset],
+        found: Found,
+    ) -> Result<Rows<'r>, Error> {
+        let known: HashMap<String, (i64, String)> = found
+            .known
+            .into_iter()
+            .map(|r| {
+                let (rid, state) = (r.int(1), r.text(2));
+                (r.into_text(0), (rid, state))
+            })
+            .collect();
+        let mut places: HashMap<i64, Places> = HashMap::new();
+        for r in found.places {
+            let (asset, prid, line) = (r.int(0), r.int(3), r.opt_int(4));
+            let mut cells = r.0.into_iter();
+            let path = cells.nth(1).map(Cell::into_text).unwrap_or_default();
+            let container = cells.next().map(Cell::into_text).unwrap_or_default();
+            places
+                .entry(asset)
+                .or_default()
+                .insert((path, container), (prid, line));
+        }
+        let now = self.now;
+        let prepared = prepare(chunk, &known, self.scan_id);
+        let mut rows = Rows::default();
+        for (a, (facts_text, inferred, state, first_seen_data)) in chunk.iter().zip(prepared) {
+            let q = QueryColumns::of(a);
+            let rid = match known.get(&a.id) {
+                None => {
+                    let rid = self.next_asset;
+                    self.next_asset += 1;
+                    self.new_rids.insert(member(rid)?);
+                    if let Some(i) = &q.issuer {
+                        self.issuers.insert(i.clone());
+                    }
+                    rows.assets.push(vec![
+                        Val::Int(rid),
+                        a.id.as_str().into(),
+                        a.kind.as_str().into(),
+                        a.fingerprint.as_str().into(),
+                        Val::Text(a.label()),
+                        now.into(),
+                        Val::Int(self.seq),
+                        now.into(),
+                        Val::Int(1),
+                        Val::Text(state),
+                        q.not_after.into(),
+                        q.issuer.into(),
+                        q.algorithm.into(),
+                    ]);
+                    rows.facts.push(vec![Val::Int(rid), Val::Text(facts_text)]);
+                    for (role, name, source) in &inferred {
+                        rows.owners.push(vec![
+                            Val::Int(rid),
+                            role.into(),
+                            name.into(),
+                            source.into(),
+                            Val::Int(0),
+                            now.into(),
+                        ]);
+                    }
+                    self.first_seen.push(a.id.clone());
+                    self.audit.append_text(
+                        now,
+                        "asset-first-seen",
+                        &a.id,
+                        first_seen_data.unwrap_or_default(),
+                    );
+                    rid
+                }
+                Some((rid, old_state)) => {
+                    if *old_state != state {
+                        if let Some(i) = &q.issuer {
+                            self.issuers.insert(i.clone());
+                        }
+                        rows.changed.push((*rid, *a, facts_text, state));
+                    }
+                    *rid
+                }
+            };
+            self.rid_of.insert(a.id.as_str(), rid);
+            self.saw_assets.insert(member(rid)?);
+            let recorded = places.get(&rid);
+            let mut this_asset = BTreeSet::new();
+            for o in &a.occurrences {
+                let container = o.container.as_deref().unwrap_or_default();
+                if !this_asset.insert((o.path.as_str(), container)) {
+                    continue;
+                }
+                let line = o.line.map(|l| l as i64);
+                match recorded.and_then(|p| p.get(&(o.path.clone(), container.to_string()))) {
+                    Some((prid, old_line)) => {
+                        self.saw_places.insert(member(*prid)?);
+                        if *old_line != line {
+                            rows.line_updates.push((*prid, line));
+                        }
+                    }
+                    None => {
+                        let prid = self.next_place;
+                        self.next_place += 1;
+                        self.saw_places.insert(member(prid)?);
+                        rows.places.push(vec![
+                            Val::Int(prid),
+                            Val::Int(rid),
+                            o.path.as_str().into(),
+                            container.into(),
+                            line.into(),
+                            now.into(),
+                        ]);
+                    }
+                }
+            }
+        }
+        rows.events = self.audit.take_pending();
+        Ok(rows)
+    }
+}
+
+/// Writes one chunk's rows; owner changes of known assets are queued in `owner_events`
+/// (audited after the last chunk, once the audit chain is back from the builder).
+fn write_rows(
+    db: &mut Db,
+    rows: &mut Rows<'_>,
+    now: &str,
+    scan_id: &str,
+    owner_events: &mut Vec<(String, serde_json::Value)>,
+    timer: &mut Timer,
+) -> Result<(), Error> {
+    db.insert_rows("assets", ASSET_COLUMNS, &rows.assets)?;
+    timer.lap("writing assets");
+    db.insert_rows("asset_facts", &["rid", "facts"], &rows.facts)?;
+    timer.lap("writing facts");
+    db.insert_rows("occurrences", PLACE_COLUMNS, &rows.places)?;
+    timer.lap("writing places");
+    for (prid, line) in rows.line_updates.drain(..) {
+        db.exec(
+            "UPDATE occurrences SET line = ? WHERE rid = ?",
+            &[line.into(), Val::Int(prid)],
+        )?;
+    }
+    update_changed(
+        db,
+        &rows.changed,
+        now,
+        scan_id,
+        &mut rows.owners,
+        owner_events,
+    )?;
+    timer.lap("updating changed assets");
+    db.insert_rows("owners", OWNER_COLUMNS, &rows.owners)?;
+    timer.lap("writing owners");
+    audit::write_events(db, &rows.events)?;
+    timer.lap("writing audit events");
+    Ok(())
+}
+
+/// Wall-clock time per phase of an ingest, printed to stderr at the end when
+/// `TRUSTMAP_STORE_TIMINGS` is set (how the phase numbers in BENCHMARKS.md are taken).
+pub(crate) struct Timer {
+    on: bool,
+    last: std::time::Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Timer {
+    pub(crate) fn new() -> Timer {
+        Timer {
+            on: std::env::var_os("TRUSTMAP_STORE_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Adds the time since the previous lap to `phase`.
+    pub(crate) fn lap(&mut self, phase: &'static str) {
+        if !self.on {
+            return;
+        }
+        let t = self.last.elapsed().as_secs_f64();
+        self.last = std::time::Instant::now();
+        match self.phases.iter_mut().find(|p| p.0 == phase) {
+            Some(p) => p.1 += t,
+            None => self.phases.push((phase, t)),
+        }
+    }
+
+    pub(crate) fn report(&mut self, phase: &'static str) {
+        self.lap(phase);
+        for (p, t) in &self.phases {
+            eprintln!("store: {p}: {t:.2} s");
+        }
+    }
+}
+
+/// Before a bulk load (a large first scan) into an empty SQLite inventory, switches to the
+/// rollback journal, so the load is written once ([`Db::rollback_journal`]). Returns
+/// whether it switched; the caller switches back to WAL when the transaction ends.
+pub(crate) fn bulk_journal(db: &mut Db, report: &Report, bulk_load: usize) -> Result<bool, Error> {
+    if db.backend() != crate::db::Backend::Sqlite || report.assets.len() < bulk_load {
+        return Ok(false);
+    }
+    if db
+        .query_one("SELECT rid FROM assets LIMIT 1", &[])?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    db.rollback_journal(true)
+}
+
 pub(crate) fn write_scan(
     db: &mut Db,
     report: &Report,
@@ -218,15 +488,8 @@ pub(crate) fn write_scan(
         .filter(|a| seen_ids.insert(a.id.as_str()))
         .collect();
 
-    let mut next_asset = next_key(db, "assets")?;
-    let mut next_place = next_key(db, "occurrences")?;
-    let mut rid_of: HashMap<&str, i64> = HashMap::with_capacity(assets.len());
-    let mut saw_assets = RoaringBitmap::new();
-    let mut saw_places = RoaringBitmap::new();
-    let mut first_seen = Vec::new();
-    let mut new_rids = RoaringBitmap::new();
-    let mut issuers: BTreeSet<String> = BTreeSet::new();
-
+    let next_asset = next_key(db, "assets")?;
+    let next_place = next_key(db, "occurrences")?;
     // An empty inventory (the first scan) has nothing to look up. A large first scan is a
     // bulk load: the query indexes are rebuilt once at the end instead of grown row by row
     // (nothing is looked up meanwhile, so nothing misses them).
@@ -235,140 +498,88 @@ pub(crate) fn write_scan(
     if bulk {
         crate::schema::secondary_indexes(db, false)?;
     }
-    for chunk in assets.chunks(CHUNK) {
-        let ids: Vec<String> = chunk.iter().map(|a| a.id.clone()).collect();
-        let known: HashMap<String, (i64, String)> = if empty {
-            HashMap::new()
-        } else {
-            db.query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?
-                .iter()
-                .map(|r| (r.text(0), (r.int(1), r.text(2))))
-                .collect()
-        };
-        // The pure per-asset work (serializing facts, hashing) on every core.
-        let prepared = prepare(chunk, &known, &scan.id);
-        let known_rids: Vec<i64> = known.values().map(|v| v.0).collect();
-        // Places already recorded for the known assets of this chunk.
-        let mut places: HashMap<i64, Places> = HashMap::new();
-        for r in db.query_in_ints(
-            "SELECT asset_rid, path, container, rid, line FROM occurrences
-             WHERE asset_rid IN ({in})",
-            &known_rids,
-        )? {
-            places
-                .entry(r.int(0))
-                .or_default()
-                .insert((r.text(1), r.text(2)), (r.int(3), r.opt_int(4)));
-        }
-
-        let mut asset_rows = Vec::new();
-        let mut fact_rows = Vec::new();
-        let mut place_rows = Vec::new();
-        let mut owner_rows = Vec::new();
-        let mut changed: Vec<(i64, &trustmap_core::Asset, String, String)> = Vec::new();
-        let mut line_updates: Vec<(i64, Option<i64>)> = Vec::new();
-        for (a, (facts_text, inferred, state, first_seen_data)) in chunk.iter().zip(prepared) {
-            let q = QueryColumns::of(a);
-            let rid = match known.get(&a.id) {
-                None => {
-                    let rid = next_asset;
-                    next_asset += 1;
-                    new_rids.insert(member(rid)?);
-                    if let Some(i) = &q.issuer {
-                        issuers.insert(i.clone());
-                    }
-                    asset_rows.push(vec![
-                        Val::Int(rid),
-                        a.id.as_str().into(),
-                        a.kind.as_str().into(),
-                        a.fingerprint.as_str().into(),
-                        Val::Text(a.label()),
-                        now.into(),
-                        Val::Int(seq),
-                        now.into(),
-                        Val::Int(1),
-                        Val::Text(state),
-                        q.not_after.into(),
-                        q.issuer.into(),
-                        q.algorithm.into(),
-                    ]);
-                    fact_rows.push(vec![Val::Int(rid), Val::Text(facts_text)]);
-                    for (role, name, source) in &inferred {
-                        owner_rows.push(vec![
-                            Val::Int(rid),
-                            role.into(),
-                            name.into(),
-                            source.into(),
-                            Val::Int(0),
-                            now.into(),
-                        ]);
-                    }
-                    first_seen.push(a.id.clone());
-                    audit.append_text(
-                        now,
-                        "asset-first-seen",
-                        &a.id,
-                        first_seen_data.unwrap_or_default(),
-                    );
-                    rid
-                }
-                Some((rid, old_state)) => {
-                    if *old_state != state {
-                        if let Some(i) = &q.issuer {
-                            issuers.insert(i.clone());
-                        }
-                        changed.push((*rid, a, facts_text, state));
-                    }
-                    *rid
-                }
+    let mut timer = Timer::new();
+    let mut builder = Some(Builder {
+        scan_id: &scan.id,
+        now,
+        seq,
+        next_asset,
+        next_place,
+        rid_of: HashMap::with_capacity(assets.len()),
+        saw_assets: RoaringBitmap::new(),
+        saw_places: RoaringBitmap::new(),
+        new_rids: RoaringBitmap::new(),
+        first_seen: Vec::new(),
+        issuers: BTreeSet::new(),
+        audit,
+    });
+    // A two-stage pipeline: this thread does the database work (looking up chunk k+1,
+    // writing chunk k-1) while another builds chunk k's rows (serializing, hashing,
+    // chaining audit events). Chunks are built in order, so keys and the audit chain are
+    // assigned in report order.
+    let mut owner_events = Vec::new();
+    std::thread::scope(|s| -> Result<(), Error> {
+        let mut building = None;
+        // Written rows are freed by the thread that allocated them: glibc's malloc makes
+        // frees from another thread several times slower.
+        let mut spent: Option<Rows> = None;
+        let mut chunks = assets.chunks(CHUNK);
+        loop {
+            let next = match chunks.next() {
+                Some(chunk) => Some((chunk, lookup(db, chunk, empty)?)),
+                None => None,
             };
-            rid_of.insert(a.id.as_str(), rid);
-            saw_assets.insert(member(rid)?);
-            let recorded = places.get(&rid);
-            let mut this_asset = BTreeSet::new();
-            for o in &a.occurrences {
-                let container = o.container.clone().unwrap_or_default();
-                if !this_asset.insert((o.path.as_str(), container.clone())) {
-                    continue;
+            timer.lap("lookups");
+            let built = match building.take() {
+                Some(h) => {
+                    let (b, rows): (Builder, Result<Rows, Error>) =
+                        std::thread::ScopedJoinHandle::join(h)
+                            .expect("building rows does not panic");
+                    builder = Some(b);
+                    Some(rows?)
                 }
-                let line = o.line.map(|l| l as i64);
-                match recorded.and_then(|p| p.get(&(o.path.clone(), container.clone()))) {
-                    Some((prid, old_line)) => {
-                        saw_places.insert(member(*prid)?);
-                        if *old_line != line {
-                            line_updates.push((*prid, line));
-                        }
-                    }
-                    None => {
-                        let prid = next_place;
-                        next_place += 1;
-                        saw_places.insert(member(prid)?);
-                        place_rows.push(vec![
-                            Val::Int(prid),
-                            Val::Int(rid),
-                            o.path.as_str().into(),
-                            Val::Text(container),
-                            line.into(),
-                            now.into(),
-                        ]);
-                    }
+                None => None,
+            };
+            timer.lap("waiting for rows");
+            if let Some((chunk, found)) = next {
+                let mut b = builder.take().expect("the builder is back");
+                let spent = spent.take();
+                building = Some(s.spawn(move || {
+                    drop(spent);
+                    let rows = b.build(chunk, found);
+                    (b, rows)
+                }));
+            }
+            match built {
+                Some(mut rows) => {
+                    write_rows(db, &mut rows, now, &scan.id, &mut owner_events, &mut timer)?;
+                    spent = Some(rows);
                 }
+                None if building.is_none() => break,
+                None => {}
             }
         }
-        db.insert_rows("assets", ASSET_COLUMNS, &asset_rows)?;
-        db.insert_rows("asset_facts", &["rid", "facts"], &fact_rows)?;
-        db.insert_rows("occurrences", PLACE_COLUMNS, &place_rows)?;
-        for (prid, line) in line_updates {
-            db.exec(
-                "UPDATE occurrences SET line = ? WHERE rid = ?",
-                &[line.into(), Val::Int(prid)],
-            )?;
-        }
-        update_changed(db, &mut audit, &changed, now, &scan.id, &mut owner_rows)?;
-        db.insert_rows("owners", OWNER_COLUMNS, &owner_rows)?;
+        Ok(())
+    })?;
+    let Some(Builder {
+        rid_of,
+        saw_assets,
+        saw_places,
+        new_rids,
+        first_seen,
+        issuers,
+        mut audit,
+        ..
+    }) = builder
+    else {
+        unreachable!("the builder is back after the last chunk")
+    };
+    for (subject, data) in owner_events {
+        audit.append(now, "owner-changed", &subject, data);
     }
     if bulk {
         crate::schema::secondary_indexes(db, true)?;
+        timer.lap("building indexes");
     }
     db.bulk(
         "INSERT INTO issuers (name)",
@@ -482,6 +693,7 @@ pub(crate) fn write_scan(
         }),
     );
     audit.flush(db)?;
+    timer.report("the rest (relations, sets, live counts, diff)");
     Ok(ScanRecord {
         id: scan.id.clone(),
         seq,
@@ -492,14 +704,14 @@ pub(crate) fn write_scan(
 }
 
 /// Known assets whose facts or inferred owners changed: rewrite them, replace the inferred
-/// owners (queued into `owner_rows`), and audit effective owner changes.
+/// owners (queued into `owner_rows`), and queue an event for each effective owner change.
 fn update_changed(
     db: &mut Db,
-    audit: &mut audit::AuditWriter,
     changed: &[(i64, &trustmap_core::Asset, String, String)],
     now: &str,
     scan_id: &str,
     owner_rows: &mut Vec<Vec<Val>>,
+    owner_events: &mut Vec<(String, serde_json::Value)>,
 ) -> Result<(), Error> {
     if changed.is_empty() {
         return Ok(());
@@ -570,13 +782,11 @@ fn update_changed(
         for role in ["owner", "backup"] {
             let (from, to) = (effective(&b, role).0, effective(&after, role).0);
             if from != to {
-                audit.append(
-                    now,
-                    "owner-changed",
-                    &a.id,
+                owner_events.push((
+                    a.id.clone(),
                     serde_json::json!({"role": role, "from": from, "to": to,
                                        "source": "inferred", "scan": scan_id}),
-                );
+                ));
             }
         }
     }

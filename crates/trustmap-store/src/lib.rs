@@ -366,14 +366,19 @@ impl Store {
         report: &Report,
         meta: &ScanMeta,
     ) -> Result<PendingScan<'_>, Error> {
-        self.db.begin()?;
-        match ingest::write_scan(&mut self.db, report, meta, self.bulk_load) {
+        let restore_wal = ingest::bulk_journal(&mut self.db, report, self.bulk_load)?;
+        let begun = self.db.begin();
+        match begun.and_then(|()| ingest::write_scan(&mut self.db, report, meta, self.bulk_load)) {
             Ok(record) => Ok(PendingScan {
                 store: self,
                 record: Some(record),
+                restore_wal,
             }),
             Err(e) => {
                 let _ = self.db.rollback();
+                if restore_wal {
+                    let _ = self.db.rollback_journal(false);
+                }
                 Err(e)
             }
         }
@@ -860,12 +865,18 @@ fn waiver_by_id(db: &mut Db, id: i64) -> Result<Option<WaiverRow>, Error> {
 pub struct PendingScan<'a> {
     store: &'a mut Store,
     record: Option<ScanRecord>,
+    /// Written through the rollback journal (a bulk load); back to WAL when done.
+    restore_wal: bool,
 }
 
 impl PendingScan<'_> {
     pub fn commit(mut self) -> Result<ScanRecord, Error> {
         let record = self.record.take().expect("commit once");
-        self.store.db.commit()?;
+        let committed = self.store.db.commit();
+        if std::mem::take(&mut self.restore_wal) {
+            self.store.db.rollback_journal(false)?;
+        }
+        committed?;
         // Fresh planner statistics after a large scan, so the filtered queries keep using
         // their indexes (best effort: the scan is already committed).
         if record.first_seen.len() >= 10_000 {
@@ -885,6 +896,9 @@ impl Drop for PendingScan<'_> {
     fn drop(&mut self) {
         if self.record.is_some() {
             let _ = self.store.db.rollback();
+        }
+        if self.restore_wal {
+            let _ = self.store.db.rollback_journal(false);
         }
     }
 }

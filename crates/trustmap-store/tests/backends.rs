@@ -214,3 +214,95 @@ fn a_bulk_load_rebuilds_the_query_indexes() {
         assert_eq!(page[0].last_seen, "2026-11-02T00:00:00Z");
     }
 }
+
+/// SQLite's journal mode, read from the file.
+fn journal_mode(path: &str) -> String {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn certs(n: usize) -> Vec<Asset> {
+    (0..n)
+        .map(|i| cert(&format!("j{i}"), &format!("d/j{i}.crt")))
+        .collect()
+}
+
+#[test]
+fn a_bulk_load_goes_through_the_rollback_journal_and_back_to_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db").to_string_lossy().into_owned();
+    let mut s = Store::open(&path).unwrap();
+    s.set_bulk_load_threshold(10);
+    let pending = s.begin_scan(&report("scan_1", certs(40)), &meta()).unwrap();
+    // Mid-load: a rollback journal, no write-ahead log growing beside it.
+    assert_eq!(journal_mode(&path), "delete");
+    assert!(std::path::Path::new(&format!("{path}-journal")).exists());
+    pending.commit().unwrap();
+    assert_eq!(journal_mode(&path), "wal");
+    assert_eq!(
+        s.count_assets(&trustmap_store::AssetQuery::default())
+            .unwrap(),
+        40
+    );
+
+    // With another connection open the switch is refused and the load goes through WAL.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db").to_string_lossy().into_owned();
+    let mut s = Store::open(&path).unwrap();
+    let mut other = Store::open(&path).unwrap();
+    s.set_bulk_load_threshold(10);
+    let pending = s.begin_scan(&report("scan_1", certs(40)), &meta()).unwrap();
+    assert!(!std::path::Path::new(&format!("{path}-journal")).exists());
+    pending.commit().unwrap();
+    assert_eq!(journal_mode(&path), "wal");
+    assert_eq!(
+        other
+            .count_assets(&trustmap_store::AssetQuery::default())
+            .unwrap(),
+        40
+    );
+}
+
+#[test]
+fn a_killed_bulk_load_leaves_an_empty_store() {
+    // The child: start a bulk load and die with the transaction open.
+    if let Ok(path) = std::env::var("TRUSTMAP_TEST_KILLED_BULK_LOAD") {
+        let mut s = Store::open(&path).unwrap();
+        s.set_bulk_load_threshold(10);
+        let _pending = s
+            .begin_scan(&report("scan_1", certs(400)), &meta())
+            .unwrap();
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("killed.db").to_string_lossy().into_owned();
+    drop(Store::open(&path).unwrap());
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_killed_bulk_load_leaves_an_empty_store",
+            "--nocapture",
+        ])
+        .env("TRUSTMAP_TEST_KILLED_BULK_LOAD", &path)
+        .output()
+        .unwrap();
+    assert!(!child.status.success(), "the child was killed");
+    // It died mid-load: its rollback journal is still there (a "hot" journal).
+    assert!(std::path::Path::new(&format!("{path}-journal")).exists());
+
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(journal_mode(&path), "wal");
+    assert!(s.scans().unwrap().is_empty());
+    assert_eq!(
+        s.count_assets(&trustmap_store::AssetQuery::default())
+            .unwrap(),
+        0
+    );
+    assert_eq!(s.verify_audit().unwrap().events, 0);
+    let rec = s
+        .record_scan(&report("scan_1", certs(400)), &meta())
+        .unwrap();
+    assert_eq!(rec.first_seen.len(), 400);
+}
