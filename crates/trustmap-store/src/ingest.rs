@@ -491,12 +491,13 @@ pub(crate) fn write_scan(
     let next_asset = next_key(db, "assets")?;
     let next_place = next_key(db, "occurrences")?;
     // An empty inventory (the first scan) has nothing to look up. A large first scan is a
-    // bulk load: the query indexes are rebuilt once at the end instead of grown row by row
-    // (nothing is looked up meanwhile, so nothing misses them).
+    // bulk load: the query indexes whose keys arrive in random order are rebuilt once at
+    // the end instead of grown entry by entry (nothing is looked up meanwhile, so nothing
+    // misses them).
     let empty = next_asset == 1;
     let bulk = empty && assets.len() >= bulk_load;
     if bulk {
-        crate::schema::secondary_indexes(db, false)?;
+        crate::schema::secondary_indexes(db, false, true)?;
     }
     let mut timer = Timer::new();
     let mut builder = Some(Builder {
@@ -578,7 +579,7 @@ pub(crate) fn write_scan(
         audit.append(now, "owner-changed", &subject, data);
     }
     if bulk {
-        crate::schema::secondary_indexes(db, true)?;
+        crate::schema::secondary_indexes(db, true, true)?;
         timer.lap("building indexes");
     }
     db.bulk(

@@ -261,37 +261,51 @@ CREATE INDEX waivers_asset_rule ON waivers (asset_id, rule);
     },
 ];
 
-/// Indexes that only serve queries (no uniqueness), as (name, definition): built after
-/// migration 5 has carried the data over, and dropped and rebuilt around a bulk load (a
-/// first scan of a large estate), where building an index by sorting is several times
-/// faster than growing it row by row. `{pattern_ops}` as in the migrations.
-pub(crate) const SECONDARY_INDEXES: &[(&str, &str)] = &[
-    ("assets_kind", "assets (kind, rid)"),
+/// Indexes that only serve queries (no uniqueness), as (name, definition, random): built
+/// after migration 5 has carried the data over. `{pattern_ops}` as in the migrations.
+///
+/// `random` marks the ones whose keys arrive in no particular order while a scan is
+/// written (paths, expiry dates): those are dropped for a bulk load (a first scan of a
+/// large estate) and rebuilt by sorting at the end, several times faster than growing
+/// them entry by entry at random places. The others lead with a column of a few values
+/// (kind, algorithm, issuer, owner) followed by the new key, so a load only appends to
+/// a handful of index pages, which is cheaper than sorting them afterwards (measured on
+/// 1M assets: 31 instead of 37 CPU-seconds).
+pub(crate) const SECONDARY_INDEXES: &[(&str, &str, bool)] = &[
+    ("assets_kind", "assets (kind, rid)", false),
     (
         "assets_not_after",
         "assets (not_after) WHERE not_after IS NOT NULL",
+        true,
     ),
-    ("assets_issuer", "assets (issuer) WHERE issuer IS NOT NULL"),
-    ("assets_algorithm", "assets (algorithm, kind, live)"),
-    ("occurrences_asset", "occurrences (asset_rid)"),
-    ("occurrences_path", "occurrences (path {pattern_ops})"),
-    ("owners_name", "owners (name, role)"),
+    (
+        "assets_issuer",
+        "assets (issuer) WHERE issuer IS NOT NULL",
+        false,
+    ),
+    ("assets_algorithm", "assets (algorithm, kind, live)", false),
+    ("occurrences_asset", "occurrences (asset_rid)", false),
+    ("occurrences_path", "occurrences (path {pattern_ops})", true),
+    ("owners_name", "owners (name, role)", false),
     // "Has an explicit owner", asked per candidate by the --owner filter.
     (
         "owners_explicit",
         "owners (asset_rid) WHERE explicit = 1 AND role = 'owner'",
+        false,
     ),
 ];
 
-/// Builds [`SECONDARY_INDEXES`] (`create`) or drops them.
-pub(crate) fn secondary_indexes(db: &mut Db, create: bool) -> Result<(), Error> {
+/// Builds [`SECONDARY_INDEXES`] (`create`) or drops them; `only_random`: just those whose
+/// keys arrive in random order (around a bulk load).
+pub(crate) fn secondary_indexes(db: &mut Db, create: bool, only_random: bool) -> Result<(), Error> {
     let pattern_ops = match db.backend() {
         Backend::Sqlite => "",
         Backend::Postgres => "text_pattern_ops",
     };
     let sql: Vec<String> = SECONDARY_INDEXES
         .iter()
-        .map(|(name, def)| {
+        .filter(|(_, _, random)| *random || !only_random)
+        .map(|(name, def, _)| {
             if create {
                 format!(
                     "CREATE INDEX {name} ON {};",
