@@ -1022,6 +1022,20 @@ fn path_matches(column: &str, glob: &str, backend: Backend) -> (String, Val) {
     }
 }
 
+/// SQL: the asset's key is among those `keys` (a subquery) selects, found by looking each
+/// of them up rather than by scanning the assets. PostgreSQL: `= ANY(ARRAY(...))`, which
+/// runs the subquery once, first, and probes the primary key with its sorted keys; given
+/// `IN (...)`, its planner (costing a random read at 4 sequential ones) instead hashes a
+/// scan of every asset, or for a first page walks the `(kind, rid)` index probing each
+/// asset in turn: 0.5-3 s at a million assets for the thousands an owner or a path
+/// prefix selects. SQLite already runs `IN (...)` that way.
+fn rid_in(keys: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => format!("a.rid IN ({keys})"),
+        Backend::Postgres => format!("a.rid = ANY(ARRAY({keys}))"),
+    }
+}
+
 fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut params = Vec::new();
@@ -1042,13 +1056,20 @@ fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
         params.push(Val::from(&q.now));
     }
     if let Some(o) = &q.owner {
-        // Driven from the owners_name index, not a scan of every asset.
-        clauses.push(
-            "a.rid IN (SELECT w.asset_rid FROM owners w WHERE w.name = ? AND w.role = 'owner'
-               AND (w.explicit = 1 OR NOT EXISTS (SELECT 1 FROM owners x
-               WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)))"
-                .into(),
-        );
+        // Effective owner: the assets `o` owns explicitly, then those it owns by inference
+        // that have no explicit owner (an anti-join with the few explicit owners). Both read
+        // from the owners_name index alone (name, role, explicit, asset_rid).
+        clauses.push(rid_in(
+            "SELECT w.asset_rid FROM owners w
+             WHERE w.name = ? AND w.role = 'owner' AND w.explicit = 1
+             UNION ALL
+             SELECT w.asset_rid FROM owners w
+             WHERE w.name = ? AND w.role = 'owner' AND w.explicit <> 1
+               AND NOT EXISTS (SELECT 1 FROM owners x
+                 WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)",
+            backend,
+        ));
+        params.push(Val::from(o));
         params.push(Val::from(o));
     }
     if q.unowned {
@@ -1078,9 +1099,16 @@ fn asset_filter(q: &AssetQuery, backend: Backend) -> (String, Vec<Val>) {
     }
     if let Some(g) = &q.path_glob {
         let (cond, param) = path_matches("o.path", g, backend);
-        clauses.push(format!(
-            "a.rid IN (SELECT o.asset_rid FROM occurrences o WHERE {cond})"
-        ));
+        let places = format!("SELECT o.asset_rid FROM occurrences o WHERE {cond}");
+        // A literal prefix is a range of the path index, usually a narrow one: look its
+        // assets up. A leading wildcard reads every place anyway, and matching them to the
+        // assets by hashing is then faster (PostgreSQL, `*.pem` matching all of 3M places:
+        // 1.7 s against 2.7 s).
+        clauses.push(if g.starts_with(['*', '?']) {
+            format!("a.rid IN ({places})")
+        } else {
+            rid_in(&places, backend)
+        });
         params.push(param);
     }
     if q.quantum_vulnerable {
@@ -1157,6 +1185,37 @@ mod tests {
         };
         let (_, params) = asset_filter(&q, Backend::Sqlite);
         assert!(matches!(&params[0], Val::Text(t) if t == "%a\\_b 100\\%%"));
+    }
+
+    #[test]
+    fn every_placeholder_has_its_parameter() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            for glob in ["certs/*.pem", "*.pem"] {
+                let q = AssetQuery {
+                    kind: Some("certificate".into()),
+                    expiring_before: Some("2026-12-01T00:00:00Z".into()),
+                    expired: true,
+                    now: "2026-11-01T00:00:00Z".into(),
+                    owner: Some("team-a".into()),
+                    unowned: true,
+                    issuer: Some("CA".into()),
+                    algorithm: Some("RSA".into()),
+                    path_glob: Some(glob.into()),
+                    quantum_vulnerable: true,
+                    ..Default::default()
+                };
+                let (sql, params) = asset_filter(&q, backend);
+                assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
+                // PostgreSQL looks up the assets an owner or a path prefix selects.
+                let lookups = sql.matches("= ANY(ARRAY(").count();
+                let expected = match (backend, glob) {
+                    (Backend::Sqlite, _) => 0,
+                    (Backend::Postgres, "*.pem") => 1,
+                    (Backend::Postgres, _) => 2,
+                };
+                assert_eq!(lookups, expected, "{sql}");
+            }
+        }
     }
 
     #[test]
