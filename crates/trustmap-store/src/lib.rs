@@ -878,10 +878,19 @@ impl PendingScan<'_> {
         }
         committed?;
         // Fresh planner statistics after a large scan, so the filtered queries keep using
-        // their indexes (best effort: the scan is already committed).
+        // their indexes (best effort: the scan is already committed). On PostgreSQL the
+        // tables the counts read are vacuumed too: an index-only scan reads only index
+        // pages once the visibility map says the table pages are all-visible, which after
+        // a large scan waits for autovacuum otherwise.
         if record.first_seen.len() >= 10_000 {
             let _ = match self.store.db.backend() {
-                Backend::Postgres => self.store.db.batch("ANALYZE"),
+                // (Two requests: VACUUM refuses to run in the implicit transaction of a
+                // multi-statement one.)
+                Backend::Postgres => self
+                    .store
+                    .db
+                    .batch("VACUUM (ANALYZE) assets, owners")
+                    .and_then(|()| self.store.db.batch("ANALYZE")),
                 Backend::Sqlite => self
                     .store
                     .db
