@@ -6,6 +6,10 @@
 //! already known), and times the filtered queries of `trustmap assets`.
 
 use std::time::Instant;
+
+/// The trustmap binary's allocator, so the numbers are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use trustmap_core::{
     Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, ToolInfo,
     asset_id, fingerprint,

@@ -23,6 +23,10 @@ use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::walk::{Progress, WalkOptions, walk};
 
+/// See the `mimalloc` entry in Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "trustmap",
