@@ -228,6 +228,14 @@ impl Db {
         Ok(mode.is_ok_and(|m| m.eq_ignore_ascii_case(want)))
     }
 
+    /// The database file, for SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Db::Sqlite(c) => c.path().filter(|p| !p.is_empty()).map(Into::into),
+            Db::Postgres { .. } => None,
+        }
+    }
+
     pub fn commit(&mut self) -> Result<(), Error> {
         self.batch("COMMIT")
     }

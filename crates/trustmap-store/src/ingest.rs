@@ -360,6 +360,22 @@ fn write_rows(
     Ok(())
 }
 
+/// While a bulk load writes a SQLite file, asks the kernel four times a second to write out what
+/// has been written so far, so the disk works beside the load instead of all at the
+/// commit's fsync (the file is a few GB and the kernel would otherwise hold it all in
+/// dirty pages). Only durability work moves; the commit still syncs.
+fn flush_behind(path: std::path::PathBuf, loading: &std::sync::atomic::AtomicBool) {
+    let Ok(file) = std::fs::File::open(&path) else {
+        return;
+    };
+    while loading.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+            let _ = file.sync_data();
+        }
+    }
+}
+
 /// Wall-clock time per phase of an ingest, printed to stderr at the end when
 /// `TRUSTMAP_STORE_TIMINGS` is set (how the phase numbers in BENCHMARKS.md are taken).
 pub(crate) struct Timer {
@@ -491,13 +507,12 @@ pub(crate) fn write_scan(
     let next_asset = next_key(db, "assets")?;
     let next_place = next_key(db, "occurrences")?;
     // An empty inventory (the first scan) has nothing to look up. A large first scan is a
-    // bulk load: the query indexes whose keys arrive in random order are rebuilt once at
-    // the end instead of grown entry by entry (nothing is looked up meanwhile, so nothing
-    // misses them).
+    // bulk load: the query indexes are rebuilt once at the end instead of grown entry by
+    // entry (nothing is looked up meanwhile, so nothing misses them).
     let empty = next_asset == 1;
     let bulk = empty && assets.len() >= bulk_load;
     if bulk {
-        crate::schema::secondary_indexes(db, false, true)?;
+        crate::schema::secondary_indexes(db, false)?;
     }
     let mut timer = Timer::new();
     let mut builder = Some(Builder {
@@ -519,7 +534,11 @@ pub(crate) fn write_scan(
     // chaining audit events). Chunks are built in order, so keys and the audit chain are
     // assigned in report order.
     let mut owner_events = Vec::new();
+    let loading = std::sync::atomic::AtomicBool::new(bulk);
     std::thread::scope(|s| -> Result<(), Error> {
+        if let Some(path) = db.sqlite_path().filter(|_| bulk) {
+            s.spawn(|| flush_behind(path, &loading));
+        }
         let mut building = None;
         // Written rows are freed by the thread that allocated them: glibc's malloc makes
         // frees from another thread several times slower.
@@ -560,6 +579,7 @@ pub(crate) fn write_scan(
                 None => {}
             }
         }
+        loading.store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     })?;
     let Some(Builder {
@@ -579,7 +599,7 @@ pub(crate) fn write_scan(
         audit.append(now, "owner-changed", &subject, data);
     }
     if bulk {
-        crate::schema::secondary_indexes(db, true, true)?;
+        crate::schema::secondary_indexes(db, true)?;
         timer.lap("building indexes");
     }
     db.bulk(

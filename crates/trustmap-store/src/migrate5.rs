@@ -168,7 +168,7 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
          DROP TABLE v4_occurrences;
          DROP TABLE v4_assets;",
     )?;
-    crate::schema::secondary_indexes(db, true, false)?;
+    crate::schema::secondary_indexes(db, true)?;
     if db.backend() == crate::Backend::Postgres {
         // Carried-over waiver ids: move the sequence past them.
         db.batch(
