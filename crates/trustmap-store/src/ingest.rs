@@ -360,9 +360,9 @@ fn write_rows(
     Ok(())
 }
 
-/// While a bulk load writes a SQLite file, asks the kernel four times a second to write out what
-/// has been written so far, so the disk works beside the load instead of all at the
-/// commit's fsync (the file is a few GB and the kernel would otherwise hold it all in
+/// While a bulk load writes a SQLite file, asks the kernel four times a second to write
+/// out what has been written so far, so the disk works beside the load instead of all at
+/// the commit's fsync (the file is a few GB and the kernel would otherwise hold it all in
 /// dirty pages). Only durability work moves; the commit still syncs.
 fn flush_behind(path: std::path::PathBuf, loading: &std::sync::atomic::AtomicBool) {
     let Ok(file) = std::fs::File::open(&path) else {
@@ -373,6 +373,15 @@ fn flush_behind(path: std::path::PathBuf, loading: &std::sync::atomic::AtomicBoo
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
             let _ = file.sync_data();
         }
+    }
+}
+
+/// Clears a flag when dropped.
+struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -536,6 +545,9 @@ pub(crate) fn write_scan(
     let mut owner_events = Vec::new();
     let loading = std::sync::atomic::AtomicBool::new(bulk);
     std::thread::scope(|s| -> Result<(), Error> {
+        // However this scope ends (done, an error, a panic), the flusher stops, so the
+        // scope's join of it returns.
+        let _stop = Stop(&loading);
         if let Some(path) = db.sqlite_path().filter(|_| bulk) {
             s.spawn(|| flush_behind(path, &loading));
         }
@@ -579,7 +591,6 @@ pub(crate) fn write_scan(
                 None => {}
             }
         }
-        loading.store(false, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     })?;
     let Some(Builder {
