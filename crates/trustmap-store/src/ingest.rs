@@ -445,6 +445,7 @@ pub(crate) fn write_scan(
     meta: &ScanMeta,
     bulk_load: usize,
 ) -> Result<ScanRecord, Error> {
+    let mut timer = Timer::new();
     let scan = &report.scan;
     if db
         .query_one(
@@ -506,7 +507,7 @@ pub(crate) fn write_scan(
     let now = meta.finished_at.as_str();
 
     // Each asset once (the scanner already deduplicates).
-    let mut seen_ids = BTreeSet::new();
+    let mut seen_ids = std::collections::HashSet::with_capacity(report.assets.len());
     let assets: Vec<&trustmap_core::Asset> = report
         .assets
         .iter()
@@ -521,9 +522,9 @@ pub(crate) fn write_scan(
     let empty = next_asset == 1;
     let bulk = empty && assets.len() >= bulk_load;
     if bulk {
-        crate::schema::secondary_indexes(db, false)?;
+        crate::schema::bulk_load_indexes(db, false)?;
     }
-    let mut timer = Timer::new();
+    timer.lap("starting (scan row, dropping indexes)");
     let mut builder = Some(Builder {
         scan_id: &scan.id,
         now,
@@ -610,7 +611,7 @@ pub(crate) fn write_scan(
         audit.append(now, "owner-changed", &subject, data);
     }
     if bulk {
-        crate::schema::secondary_indexes(db, true)?;
+        crate::schema::bulk_load_indexes(db, true)?;
         timer.lap("building indexes");
     }
     db.bulk(

@@ -188,6 +188,14 @@ fn a_bulk_load_rebuilds_the_query_indexes() {
             indexes,
             "indexes rebuilt as they were"
         );
+        // Including the unique one on asset ids.
+        let duplicate = s.execute_raw(
+            "INSERT INTO assets (rid, id, kind, fingerprint, label, first_seen, first_scan,
+                                 last_seen, live, state)
+             SELECT rid + 1000, id, kind, fingerprint, label, first_seen, first_scan,
+                    last_seen, live, state FROM assets WHERE rid = 1",
+        );
+        assert!(duplicate.is_err(), "asset ids stay unique");
         let q = |glob: &str| trustmap_store::AssetQuery {
             path_glob: Some(glob.into()),
             kind: Some("certificate".into()),
