@@ -370,9 +370,7 @@ fn flush_behind(path: std::path::PathBuf, loading: &std::sync::atomic::AtomicBoo
     };
     while loading.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(250));
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
-            let _ = file.sync_data();
-        }
+        let _ = file.sync_data();
     }
 }
 
