@@ -1,15 +1,14 @@
 //! Ingest and query timing on a generated inventory:
 //! `cargo run --release -p trustmap-store --example ingest -- N TARGET [SCANS]`
 //! (TARGET: a SQLite path or a postgres:// URL; SCANS: stop after that many of the three
-//! scans, skipping the queries, to time or profile one phase). Generates N certificates with 3 places
-//! each, records them as one scan, records a second scan of the same inventory (every asset
-//! already known), and times the filtered queries of `trustmap assets`.
+//! scans, skipping the queries, to time or profile one phase). Generates N assets with 3
+//! places each and records three scans of them (all new; unchanged; 1% rotated, gone and
+//! new), then times the filtered queries of `trustmap assets`, `diff`, `show` and
+//! `audit verify`.
+
+mod common;
 
 use std::time::Instant;
-
-/// The trustmap binary's allocator, so the numbers are the binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use trustmap_core::{
     Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, ToolInfo,
     asset_id, fingerprint,
@@ -168,48 +167,7 @@ fn main() {
     if scans < 3 {
         return;
     }
-    let now = "2026-11-01T00:00:00Z".to_string();
-    let queries: Vec<(&str, AssetQuery)> = vec![
-        (
-            "--expiring 30d",
-            AssetQuery {
-                expiring_before: Some("2026-12-01T00:00:00Z".into()),
-                now: now.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "--owner team-7",
-            AssetQuery {
-                owner: Some("team-7".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "--path 'svc7/*'",
-            AssetQuery {
-                path_glob: Some("svc7/*".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "--issuer 'CA 3' --expired",
-            AssetQuery {
-                issuer: Some("CA 3".into()),
-                expired: true,
-                now: now.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "--quantum-vulnerable --kind certificate",
-            AssetQuery {
-                quantum_vulnerable: true,
-                kind: Some("certificate".into()),
-                ..Default::default()
-            },
-        ),
-    ];
+    let queries = common::filters();
     for (label, q) in queries {
         let t = Instant::now();
         let count = store.count_assets(&q).expect("count");

@@ -4,6 +4,8 @@
 //! `trustmap assets` that `ingest` times (count, first 100 rows, every row), RUNS times
 //! (default 3), and prints a digest of each answer so two builds can be checked to agree.
 
+mod common;
+
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 use trustmap_store::{AssetQuery, AssetRow, Store};
@@ -29,48 +31,7 @@ fn main() {
         .unwrap_or_else(|| "/tmp/trustmap-ingest.db".into());
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let mut store = Store::open(&target).expect("open");
-    let now = "2026-11-01T00:00:00Z".to_string();
-    let queries: Vec<(&str, AssetQuery)> = vec![
-        (
-            "--expiring 30d",
-            AssetQuery {
-                expiring_before: Some("2026-12-01T00:00:00Z".into()),
-                now: now.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "--owner team-7",
-            AssetQuery {
-                owner: Some("team-7".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "--path 'svc7/*'",
-            AssetQuery {
-                path_glob: Some("svc7/*".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "--issuer 'CA 3' --expired",
-            AssetQuery {
-                issuer: Some("CA 3".into()),
-                expired: true,
-                now: now.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "--quantum-vulnerable --kind certificate",
-            AssetQuery {
-                quantum_vulnerable: true,
-                kind: Some("certificate".into()),
-                ..Default::default()
-            },
-        ),
-    ];
+    let queries = common::filters();
     for run in 1..=runs {
         println!("run {run}");
         for (label, q) in &queries {
@@ -91,11 +52,6 @@ fn main() {
             assert_eq!(all.len() as u64, count);
             assert_eq!(page.len(), all.len().min(100));
             let digests = (digest(&page), digest(&all));
-            // Freeing a large answer leaves glibc's allocator millions of small free chunks,
-            // which it merges on the next large request: 0.2-0.4 s that would otherwise land
-            // in the next timing (a `trustmap assets` process never pays it). Pay it here.
-            drop(all);
-            drop(std::hint::black_box(vec![0u8; 1 << 16]));
             println!(
                 "  assets {label}: count {count} in {count_ms:.0} ms; first 100 rows in {page_ms:.0} ms; all rows in {all_ms:.0} ms; digest {} / {}",
                 digests.0, digests.1

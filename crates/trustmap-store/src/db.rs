@@ -132,6 +132,9 @@ pub(crate) enum Db {
 /// large scan can take minutes, and the waiting scan has nothing better to do.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// A memory map of up to 2 GB (SQLite's compiled-in maximum) for reads.
+const MMAP: &str = "PRAGMA mmap_size=2147418112";
+
 /// Advisory lock key that serialises writers on PostgreSQL ("trustmap" in ASCII, truncated).
 const PG_WRITE_LOCK: i64 = 0x7472_7573_746d_6170;
 
@@ -164,6 +167,10 @@ impl Db {
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
              PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;",
         )?;
+        // Reads through a memory map rather than a read() per page: a `trustmap assets`
+        // process starts with an empty page cache and reads thousands of scattered pages
+        // (at 1M assets, an owner's count took 150-230 ms through read(), 80-90 ms mapped).
+        conn.execute_batch(MMAP)?;
         // Large sorts (building the query indexes after a bulk load) on every core.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         conn.execute_batch(&format!("PRAGMA threads={}", threads.min(8)))?;
@@ -213,7 +220,8 @@ impl Db {
     /// into the database again at the checkpoint. A crash mid-load still leaves the
     /// previous state: the next opener rolls the hot journal back. Leaving WAL needs the
     /// only connection to the database; when another is open this returns false and the
-    /// load goes through WAL as usual.
+    /// load goes through WAL as usual. Reads are not memory-mapped while in the rollback
+    /// journal (see below).
     pub fn rollback_journal(&mut self, on: bool) -> Result<bool, Error> {
         let Db::Sqlite(c) = self else {
             return Ok(false);
@@ -225,7 +233,15 @@ impl Db {
             r.get::<_, String>(0)
         });
         c.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(mode.is_ok_and(|m| m.eq_ignore_ascii_case(want)))
+        let switched = mode.is_ok_and(|m| m.eq_ignore_ascii_case(want));
+        // No memory map while a bulk load grows the file: SQLite remaps it as it grows
+        // (measured slower: 29.0-29.5 s against 27.1 s for 1M assets).
+        c.execute_batch(if on && switched {
+            "PRAGMA mmap_size=0"
+        } else {
+            MMAP
+        })?;
+        Ok(switched)
     }
 
     /// The database file, for SQLite.
