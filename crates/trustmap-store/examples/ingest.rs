@@ -13,7 +13,7 @@ use trustmap_core::{
     Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, ToolInfo,
     asset_id, fingerprint,
 };
-use trustmap_store::{AssetQuery, ScanMeta, Store};
+use trustmap_store::{ScanMeta, Store};
 
 /// Asset `i` of the generated estate: 70% certificates (a quarter of them ML-DSA), 30%
 /// private keys (RSA, P-256, Ed25519); each at 3 places; 50 owning teams; 20 issuing CAs.
@@ -169,25 +169,7 @@ fn main() {
     }
     let queries = common::filters();
     for (label, q) in queries {
-        let t = Instant::now();
-        let count = store.count_assets(&q).expect("count");
-        let count_ms = ms(t);
-        let t = Instant::now();
-        let page = store
-            .assets(&AssetQuery {
-                limit: Some(100),
-                ..q.clone()
-            })
-            .expect("query");
-        let page_ms = ms(t);
-        let t = Instant::now();
-        let all = store.assets(&q).expect("query");
-        let all_ms = ms(t);
-        assert_eq!(all.len() as u64, count);
-        assert_eq!(page.len(), all.len().min(100));
-        println!(
-            "assets {label}: count {count} in {count_ms:.0} ms; first 100 rows in {page_ms:.0} ms; all rows in {all_ms:.0} ms"
-        );
+        println!("{}", common::time(&mut store, &q).line(label));
     }
     for (from, to) in [("scan_b1", "scan_b2"), ("scan_b2", "scan_b3")] {
         let t = Instant::now();
