@@ -171,7 +171,9 @@ impl Db {
         // process starts with an empty page cache and reads thousands of scattered pages
         // (at 1M assets, an owner's count took 150-230 ms through read(), 80-90 ms mapped).
         conn.execute_batch(MMAP)?;
-        // Large sorts (building the query indexes after a bulk load) on every core.
+        // Sorts larger than the page cache (building the query indexes after a bulk load of
+        // a large estate) on every core. At 1M assets the sorts fit in memory and this
+        // measured no difference (sqlite3 by hand, BENCHMARKS.md).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         conn.execute_batch(&format!("PRAGMA threads={}", threads.min(8)))?;
         Ok(Db::Sqlite(conn))
