@@ -86,11 +86,7 @@ impl Row {
         std::mem::replace(&mut self.0[i], Cell::Null).into_text()
     }
     pub fn text(&self, i: usize) -> String {
-        match &self.0[i] {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Null => String::new(),
-        }
+        self.0[i].clone().into_text()
     }
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match &self.0[i] {
@@ -171,11 +167,6 @@ impl Db {
         // process starts with an empty page cache and reads thousands of scattered pages
         // (at 1M assets, an owner's count took 150-230 ms through read(), 80-90 ms mapped).
         conn.execute_batch(MMAP)?;
-        // Sorts larger than the page cache (building the query indexes after a bulk load of
-        // a large estate) on every core. At 1M assets the sorts fit in memory and this
-        // measured no difference (sqlite3 by hand, BENCHMARKS.md).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        conn.execute_batch(&format!("PRAGMA threads={}", threads.min(8)))?;
         Ok(Db::Sqlite(conn))
     }
 

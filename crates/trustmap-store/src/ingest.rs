@@ -385,14 +385,14 @@ impl Drop for Stop<'_> {
 
 /// Wall-clock time per phase of an ingest, printed to stderr at the end when
 /// `TRUSTMAP_STORE_TIMINGS` is set (how the phase numbers in BENCHMARKS.md are taken).
-pub(crate) struct Timer {
+struct Timer {
     on: bool,
     last: std::time::Instant,
     phases: Vec<(&'static str, f64)>,
 }
 
 impl Timer {
-    pub(crate) fn new() -> Timer {
+    fn new() -> Timer {
         Timer {
             on: std::env::var_os("TRUSTMAP_STORE_TIMINGS").is_some(),
             last: std::time::Instant::now(),
@@ -401,7 +401,7 @@ impl Timer {
     }
 
     /// Adds the time since the previous lap to `phase`.
-    pub(crate) fn lap(&mut self, phase: &'static str) {
+    fn lap(&mut self, phase: &'static str) {
         if !self.on {
             return;
         }
@@ -413,7 +413,7 @@ impl Timer {
         }
     }
 
-    pub(crate) fn report(&mut self, phase: &'static str) {
+    fn report(&mut self, phase: &'static str) {
         self.lap(phase);
         for (p, t) in &self.phases {
             eprintln!("store: {p}: {t:.2} s");
