@@ -254,6 +254,12 @@ fn a_bulk_load_goes_through_the_rollback_journal_and_back_to_wal() {
             .unwrap(),
         40
     );
+    // A new database gets 16 KiB pages.
+    let page_size: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(page_size, 16384);
 
     // With another connection open the switch is refused and the load goes through WAL.
     let dir = tempfile::tempdir().unwrap();
