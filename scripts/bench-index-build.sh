@@ -21,6 +21,7 @@ indexes=(
   "INDEX occurrences_asset ON occurrences (asset_rid)"
   "INDEX occurrences_path ON occurrences (path)"
   "INDEX owners_name ON owners (name, role, explicit, asset_rid)"
+  "INDEX owners_explicit ON owners (asset_rid) WHERE explicit = 1 AND role = 'owner'"
   "INDEX audit_events_at ON audit_events (at)"
 )
 drops="PRAGMA journal_mode=DELETE;"
