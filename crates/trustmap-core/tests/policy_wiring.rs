@@ -97,3 +97,36 @@ fn a_report_judged_under_a_policy_file() {
     assert_eq!(j["findings"][0]["path"], "deploy/tls.crt");
     assert_eq!(j["findings"][0]["evidence"]["window_days"], "14");
 }
+
+#[test]
+fn expiry_messages_say_days_in_words() {
+    let report: Report = serde_json::from_str(REPORT).unwrap();
+    let policy = Policy::from_toml_with(POLICY, "trustmap.toml", &["x509-missing-ski"]).unwrap();
+    // crt_leaf's notAfter is 2026-12-01T00:00:00Z.
+    let message = |now| {
+        evaluate_with(
+            &report.assets,
+            &report.relations,
+            &policy,
+            now,
+            &Inputs::default(),
+        )
+        .into_iter()
+        .find(|f| f.asset == "crt_leaf" && f.rule.starts_with("cert-expir"))
+        .map(|f| f.message)
+        .unwrap()
+    };
+    use time::macros::datetime;
+    let cases = [
+        (datetime!(2026-11-23 00:00 UTC), "(in 8 days)"),
+        (datetime!(2026-11-29 12:00 UTC), "(in 1 day)"),
+        (datetime!(2026-11-30 18:00 UTC), "(in less than a day)"),
+        (datetime!(2026-12-01 06:00 UTC), "(less than a day ago)"),
+        (datetime!(2026-12-02 06:00 UTC), "(1 day ago)"),
+        (datetime!(2026-12-05 00:00 UTC), "(4 days ago)"),
+    ];
+    for (now, tail) in cases {
+        let m = message(now);
+        assert!(m.ends_with(tail), "at {now}: {m}");
+    }
+}

@@ -33,6 +33,11 @@ fn plural(kind: AssetKind) -> &'static str {
     }
 }
 
+/// `n` and its noun, singular or plural: "1 place", "3 places".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn owner(a: Option<&Asset>) -> String {
     match a.and_then(|a| a.owners.first()) {
         Some(o) => o.name.clone(),
@@ -54,9 +59,9 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
     );
     let _ = writeln!(
         s,
-        "\nInventory ({} assets, {} relations)",
-        r.assets.len(),
-        r.relations.len()
+        "\nInventory ({}, {})",
+        count(r.assets.len(), "asset", "assets"),
+        count(r.relations.len(), "relation", "relations")
     );
     for kind in AssetKind::ALL {
         let of_kind: Vec<&Asset> = r.assets.iter().filter(|a| a.kind == kind).collect();
@@ -66,10 +71,10 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
         let places: usize = of_kind.iter().map(|a| a.occurrences.len()).sum();
         let _ = writeln!(
             s,
-            "  {:<14} {:>6}   in {} places",
+            "  {:<14} {:>6}   in {}",
             plural(kind),
             of_kind.len(),
-            places
+            count(places, "place", "places")
         );
     }
     if r.findings.is_empty() {
@@ -112,7 +117,6 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                     n[2] += usize::from(f.evidence.contains_key("waiver_expired"));
                 }
                 for (rule, [n, waived, expired]) in by_rule {
-                    let noun = if n == 1 { "asset" } else { "assets" };
                     let mut notes = Vec::new();
                     if waived > 0 {
                         notes.push(format!("{waived} waived"));
@@ -125,7 +129,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                     } else {
                         format!(" ({})", notes.join(", "))
                     };
-                    let _ = writeln!(s, "    {rule:<22} {n} {noun}{notes}");
+                    let _ = writeln!(s, "    {rule:<22} {}{notes}", count(n, "asset", "assets"));
                 }
                 continue;
             }
@@ -138,7 +142,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                 let a = r.asset(&f.asset);
                 let more = a.map_or(0, |a| a.occurrences.len().saturating_sub(1));
                 let more = if more > 0 {
-                    format!(" (+{more} more places)")
+                    format!(" (+{})", count(more, "more place", "more places"))
                 } else {
                     String::new()
                 };

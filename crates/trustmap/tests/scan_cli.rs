@@ -367,8 +367,17 @@ fn summary_names_what_needs_attention_and_fail_on_sets_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ec_cert(d, "soon", "5");
+    // The same key at a second place: its line says so, in the singular.
+    std::fs::copy(d.join("soon.key"), d.join("z-copy.key")).unwrap();
     let (code, out, _) = trustmap(&["scan", d.to_str().unwrap(), "--no-store"]);
     assert_eq!(code, 0);
+    assert!(
+        out.contains("soon.key:1 (+1 more place)\n")
+            && !out.contains("more places")
+            && out.contains("(2 assets, 1 relation)")
+            && out.contains("in 1 place\n"),
+        "{out}"
+    );
     assert!(
         out.contains("certificates") && out.contains("private keys"),
         "{out}"

@@ -307,6 +307,15 @@ fn finalise(policy: &Policy, a: &Asset, h: Hit) -> Option<Finding> {
 }
 
 /// Validity period in days, notBefore to notAfter inclusive; a remainder is a whole day.
+/// A whole number of days as a message says it: "less than a day", "1 day", "12 days".
+fn days(n: i64) -> String {
+    match n {
+        0 => "less than a day".to_string(),
+        1 => "1 day".to_string(),
+        n => format!("{n} days"),
+    }
+}
+
 fn validity_days(nb: OffsetDateTime, na: OffsetDateTime) -> i64 {
     let secs = (na - nb).whole_seconds() + 1;
     secs.div_euclid(86_400) + i64::from(secs.rem_euclid(86_400) != 0)
@@ -347,9 +356,9 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                 hit(
                     "cert-expired",
                     format!(
-                        "{name} expired on {} ({} days ago)",
+                        "{name} expired on {} ({} ago)",
                         c.not_after,
-                        (now - na).whole_days()
+                        days((now - na).whole_days())
                     ),
                 )
                 .ev("not_after", &c.not_after),
@@ -366,9 +375,9 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                     hit(
                         "cert-expiring",
                         format!(
-                            "{name} expires on {} (in {} days)",
+                            "{name} expires on {} (in {})",
                             c.not_after,
-                            (na - now).whole_days()
+                            days((na - now).whole_days())
                         ),
                     )
                     .sev(*sev)
