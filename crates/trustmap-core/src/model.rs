@@ -101,6 +101,11 @@ pub struct Occurrence {
     /// Route inside the file: "data.tls.crt, base64", "keystore entry 'ledger'", "PEM block 2".
     #[serde(default)]
     pub container: Option<String>,
+    /// The source root this place was found under, as given to the scan (a directory or
+    /// file, forward slashes; later `tls://host:port`, a cluster or an image). With the
+    /// scan's host, it tells `hostA:etc/tls.crt` from `hostB:etc/tls.crt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 /// Key facts, shared by private keys, public keys and a certificate's public key.
@@ -394,6 +399,9 @@ pub struct ScanInfo {
     /// RFC 3339 UTC.
     pub started_at: String,
     pub roots: Vec<String>,
+    /// The host (or scanner name) that ran the scan: the machine's host name, or `--host`.
+    #[serde(default)]
+    pub host: String,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub duration_ms: u64,

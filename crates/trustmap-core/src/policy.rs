@@ -77,6 +77,7 @@ mod tests {
                 line: Some(1),
                 offset: None,
                 container: None,
+                root: None,
             }],
             certificate: Some(CertificateInfo {
                 subject_cn: Some("svc".into()),

@@ -42,6 +42,14 @@ pub struct Found {
 }
 
 impl Found {
+    /// Sets the source root of this place and of every child's.
+    pub fn set_root(&mut self, root: &str) {
+        self.occurrence.root = Some(root.to_string());
+        for c in &mut self.children {
+            c.set_root(root);
+        }
+    }
+
     /// A found item with no children and no owners yet.
     pub fn new(
         kind: AssetKind,

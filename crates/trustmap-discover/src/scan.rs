@@ -610,6 +610,8 @@ impl Ctx<'_, '_> {
             line: (has_line && self.member.is_none()).then(|| self.lines.line(offset)),
             offset: Some(offset as u64),
             container: route.map(str::to_string),
+            // The source that walks the file sets its root.
+            root: None,
         }
     }
     fn push(&mut self, f: Found) {

@@ -78,6 +78,7 @@ pub fn walk(opts: &WalkOptions, scanner: &Scanner, progress: &Progress) -> WalkO
         } else {
             String::new()
         };
+        let root_name = display_root(root);
         if let Some(co) = CodeOwners::load(root) {
             codeowners.push((prefix.clone(), co));
         }
@@ -100,7 +101,8 @@ pub fn walk(opts: &WalkOptions, scanner: &Scanner, progress: &Progress) -> WalkO
                                 error: e,
                             });
                         }
-                        for f in result.found {
+                        for mut f in result.found {
+                            f.set_root(&root_name);
                             inventory.add(f);
                         }
                         progress

@@ -49,6 +49,7 @@ fn asset(i: usize, generation: usize) -> Asset {
                 line: Some(1),
                 offset: Some(0),
                 container: None,
+                root: None,
             })
             .collect(),
         certificate: is_cert.then(|| CertificateInfo {
@@ -109,6 +110,7 @@ fn report(id: &str, n: usize, generation: usize) -> Report {
             id: id.into(),
             started_at: "2026-11-01T00:00:00Z".into(),
             roots: vec!["/srv".into()],
+            host: "scanner1".into(),
             files_scanned: n as u64,
             bytes_scanned: 0,
             duration_ms: 0,

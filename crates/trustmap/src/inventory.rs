@@ -280,7 +280,7 @@ pub fn record(db: &DbArg, report: &Report, roots: &[PathBuf], quiet: bool) -> Re
     Ok(())
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     for f in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
         if let Ok(s) = std::fs::read_to_string(f) {
             let s = s.trim();

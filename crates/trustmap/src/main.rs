@@ -331,6 +331,7 @@ fn collect(args: &ScanArgs) -> Result<(Report, time::OffsetDateTime)> {
             id,
             started_at: rfc3339(started),
             roots,
+            host: inventory::hostname(),
             files_scanned: out.files_scanned,
             bytes_scanned: out.bytes_scanned,
             duration_ms,
