@@ -9,5 +9,7 @@
 pub mod model;
 pub mod policy;
 pub mod redact;
+pub mod vocab;
 
 pub use model::*;
+pub use vocab::{QUANTUM_VULNERABLE, RuleId, quantum_vulnerable};

@@ -13,6 +13,8 @@ pub const CONTRACT_VERSION: &str = "1";
 /// What an asset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "clap", clap(rename_all = "kebab-case"))]
 pub enum AssetKind {
     Certificate,
     PrivateKey,

@@ -35,12 +35,13 @@ mod catalogue;
 mod config;
 mod engine;
 
+pub use crate::vocab::quantum_vulnerable;
 pub use catalogue::{EXAMPLE_NOW, Example, RULES, Rule, rank, rule};
 pub use config::{
-    HASH_NAMES, KEY_KINDS, Policy, PolicyError, RESERVED_RULE_IDS, RuleSetting, Scope, Selector,
-    ValidityOverride, default_policy_toml,
+    HASH_NAMES, KEY_KINDS, Policy, PolicyError, RuleSetting, Scope, Selector, ValidityOverride,
+    default_policy_toml,
 };
-pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, quantum_vulnerable, strength};
+pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, strength};
 
 use crate::{Asset, Finding, Relation};
 use time::OffsetDateTime;

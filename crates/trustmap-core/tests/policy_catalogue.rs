@@ -33,7 +33,7 @@ fn fired(findings: &[Finding], id: &str) -> bool {
 
 #[test]
 fn every_design_rule_is_in_the_catalogue_once() {
-    let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
     let unique: HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate rule ids: {ids:?}");
     for id in DESIGN_RULES {
@@ -60,7 +60,9 @@ fn every_rule_is_documented_and_mapped() {
     ];
     for r in RULES {
         assert!(
-            r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            r.id.as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-'),
             "{} is not kebab-case",
             r.id
         );
@@ -121,7 +123,7 @@ fn every_example_fires_or_stays_silent_as_it_says() {
                     failures.push(format!("{} / {note}: fired on a {}", r.id, a.kind));
                 }
             }
-            if fired(&findings, r.id) != *fires {
+            if fired(&findings, r.id.as_str()) != *fires {
                 let got: Vec<_> = findings.iter().map(|f| (&f.rule, &f.message)).collect();
                 failures.push(format!(
                     "{} / {note}: expected {}, got {got:#?}",

@@ -150,7 +150,7 @@ pub fn show(id: &str) -> Result<String> {
     }
     let near: Vec<&str> = policy::RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.id.as_str())
         .chain(LINTS.iter().map(|l| l.id))
         .filter(|r| r.contains(id) || id.contains(*r))
         .collect();

@@ -83,7 +83,8 @@ pub struct Tally {
 /// Whether the key is quantum-vulnerable, and whether its strength is 112 bits or less
 /// (or unknown), which IR 8547 deprecates after 2030.
 fn verdict(k: &KeyInfo) -> Option<bool> {
-    policy::quantum_vulnerable(&k.algorithm).then(|| policy::strength(k).is_none_or(|s| s <= 112))
+    trustmap_core::quantum_vulnerable(&k.algorithm)
+        .then(|| policy::strength(k).is_none_or(|s| s <= 112))
 }
 
 pub fn tally(r: &Report) -> Tally {

@@ -90,7 +90,7 @@ fn known_rule(id: &str) -> bool {
 fn builtin_ids() -> impl Iterator<Item = &'static str> {
     trustmap_core::policy::RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.id.as_str())
         .chain(trustmap_discover::lint::LINTS.iter().map(|l| l.id))
 }
 

@@ -12,13 +12,13 @@
 //! `kind` (see [`Example::scenario`]), evaluated at [`EXAMPLE_NOW`] with the default policy
 //! unless the scenario carries a `policy` (TOML text).
 
-use crate::{AssetKind, Severity};
+use crate::{AssetKind, RuleId, Severity};
 
 /// One rule of the catalogue. Serialises as JSON for `trustmap rules --format json`.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Rule {
     /// Stable kebab-case id.
-    pub id: &'static str,
+    pub id: RuleId,
     pub severity: Severity,
     /// Asset kinds the rule looks at.
     pub kinds: &'static [AssetKind],
@@ -54,7 +54,7 @@ const ALL_KINDS: &[AssetKind] = &[C, PK, PUB, KS, S, E];
 
 pub const RULES: &[Rule] = &[
     Rule {
-        id: "cert-expired",
+        id: RuleId::CertExpired,
         severity: Severity::High,
         kinds: &[C],
         description: "Certificate is past its notAfter date",
@@ -80,7 +80,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-expiring",
+        id: RuleId::CertExpiring,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Certificate expires within the warning window ([expiry]: medium from 30 days, high from 14, critical from 7)",
@@ -122,7 +122,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-not-yet-valid",
+        id: RuleId::CertNotYetValid,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Certificate's notBefore is in the future",
@@ -143,7 +143,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-weak-signature",
+        id: RuleId::CertWeakSignature,
         severity: Severity::High,
         kinds: &[C],
         description: "Certificate is signed with a hash the policy does not allow (MD5, SHA-1 by default)",
@@ -181,7 +181,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-validity-too-long",
+        id: RuleId::CertValidityTooLong,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Leaf certificate's validity period exceeds the CA/B schedule (public) or the private-PKI limit",
@@ -246,7 +246,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-self-signed-leaf",
+        id: RuleId::CertSelfSignedLeaf,
         severity: Severity::Low,
         kinds: &[C],
         description: "Self-signed certificate that is not a CA",
@@ -272,7 +272,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-wildcard",
+        id: RuleId::CertWildcard,
         severity: Severity::Low,
         kinds: &[C],
         description: "Certificate covers a wildcard name (*.example.com)",
@@ -298,7 +298,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-missing-san",
+        id: RuleId::CertMissingSan,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Leaf certificate has no subjectAltName",
@@ -325,7 +325,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-chain-incomplete",
+        id: RuleId::CertChainIncomplete,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Leaf certificate's chain stops at an issuer that is neither in the inventory nor trusted",
@@ -365,7 +365,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert-untrusted-root",
+        id: RuleId::CertUntrustedRoot,
         severity: Severity::Medium,
         kinds: &[C],
         description: "Certificate chains to a self-signed root that is not a trusted root (reported on the leaf and on the root)",
@@ -410,7 +410,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-weak",
+        id: RuleId::KeyWeak,
         severity: Severity::High,
         kinds: &[C, PK, PUB],
         description: "Key below the policy's minimum size (112-bit strength: RSA/DSA < 2048 bits, EC < 224 bits), certificate public keys included",
@@ -453,7 +453,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-quantum-vulnerable",
+        id: RuleId::KeyQuantumVulnerable,
         severity: Severity::Low,
         kinds: &[C, PK, PUB],
         description: "Key uses a quantum-vulnerable algorithm (RSA, ECDSA, EdDSA, DSA, DH/ECDH): plan its migration",
@@ -484,7 +484,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-unprotected",
+        id: RuleId::KeyUnprotected,
         severity: Severity::High,
         kinds: &[PK],
         description: "Private key stored without a passphrase",
@@ -509,7 +509,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-ca-exposed",
+        id: RuleId::KeyCaExposed,
         severity: Severity::Critical,
         kinds: &[PK],
         description: "Private key of a CA certificate found in the inventory",
@@ -542,7 +542,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-duplicated",
+        id: RuleId::KeyDuplicated,
         severity: Severity::Medium,
         kinds: &[PK],
         description: "The same private key sits in more than one place",
@@ -568,7 +568,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "key-rotation-overdue",
+        id: RuleId::KeyRotationOverdue,
         severity: Severity::Medium,
         kinds: &[PK, S],
         description: "Key or secret is older than the cryptoperiod for its kind",
@@ -617,7 +617,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "keystore-default-password",
+        id: RuleId::KeystoreDefaultPassword,
         severity: Severity::High,
         kinds: &[KS],
         description: "Keystore opens with a well-known default password (\"changeit\", \"\", ...)",
@@ -643,7 +643,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "secret-plaintext",
+        id: RuleId::SecretPlaintext,
         severity: Severity::High,
         kinds: &[S],
         description: "Plaintext secret (token, password, API key) in a file",
@@ -668,7 +668,7 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "asset-unowned",
+        id: RuleId::AssetUnowned,
         severity: Severity::Low,
         kinds: ALL_KINDS,
         description: "No owner is known for the asset",
@@ -724,11 +724,25 @@ impl Rule {
 
 /// The rule with this id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    RULES.iter().find(|r| r.id.as_str() == id)
 }
 
 /// Position of a rule in the catalogue (findings of one severity are listed in this order);
 /// ids outside the catalogue (X.509 lints) come after it.
 pub fn rank(id: &str) -> usize {
     RULES.iter().position(|r| r.id == id).unwrap_or(RULES.len())
+}
+
+#[cfg(test)]
+mod vocabulary_tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_id_that_is_not_reserved_has_one_catalogue_entry() {
+        for &id in RuleId::ALL {
+            let entries = RULES.iter().filter(|r| r.id == id).count();
+            let want = usize::from(!id.is_reserved());
+            assert_eq!(entries, want, "{id}: {entries} catalogue entries");
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! path of the field. Either way the span or path is resolved against a `toml_edit` parse of
 //! the same text, so every error knows both its line and its field.
 
-use super::catalogue::{RULES, rule};
+use super::catalogue::RULES;
+use crate::RuleId;
 use crate::Severity;
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
@@ -466,23 +467,13 @@ fn setting(spans: &Spans, field: &str, s: &str) -> Result<RuleSetting, PolicyErr
     }
 }
 
-/// Rule ids DESIGN.md reserves for rules that land with the endpoint scanner: a policy may
-/// name them already.
-pub const RESERVED_RULE_IDS: &[&str] = &[
-    "endpoint-legacy-protocol",
-    "endpoint-weak-cipher",
-    "endpoint-no-pq-key-exchange",
-    "endpoint-hostname-mismatch",
-    "endpoint-cert-invalid",
-];
-
 fn known_rule(spans: &Spans, field: &str, id: &str, extra: &[&str]) -> Result<(), PolicyError> {
-    if rule(id).is_some() || extra.contains(&id) || RESERVED_RULE_IDS.contains(&id) {
+    if RuleId::parse(id).is_some() || extra.contains(&id) {
         return Ok(());
     }
     let near = RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.id.as_str())
         .filter(|r| r.split('-').next() == id.split('-').next())
         .collect::<Vec<_>>()
         .join(", ");

@@ -3,7 +3,8 @@
 use super::catalogue::{EXAMPLE_NOW, Example, rank, rule};
 use super::config::{Policy, RuleSetting, Selector, normalise_fingerprint};
 use crate::{
-    Asset, AssetKind, CertificateInfo, Finding, KeyInfo, Relation, RelationType, Severity,
+    Asset, AssetKind, CertificateInfo, Finding, KeyInfo, Relation, RelationType, RuleId, Severity,
+    quantum_vulnerable,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
@@ -40,9 +41,9 @@ struct Hit {
     evidence: BTreeMap<String, String>,
 }
 
-fn hit(rule: &str, message: String) -> Hit {
+fn hit(rule: impl AsRef<str>, message: String) -> Hit {
     Hit {
-        rule: rule.to_string(),
+        rule: rule.as_ref().to_string(),
         severity: None,
         message,
         evidence: BTreeMap::new(),
@@ -213,7 +214,7 @@ pub fn evaluate_with(
         if let Some(s) = &a.secret {
             hits.push(
                 hit(
-                    "secret-plaintext",
+                    RuleId::SecretPlaintext,
                     format!("{} ({}) in plaintext: {}", s.rule, s.provider, s.redacted),
                 )
                 .ev("detector", &s.rule),
@@ -229,7 +230,7 @@ pub fn evaluate_with(
             };
             hits.push(
                 hit(
-                    "keystore-default-password",
+                    RuleId::KeystoreDefaultPassword,
                     format!("{} keystore opens with {shown}", k.format),
                 )
                 .ev("format", &k.format),
@@ -237,7 +238,7 @@ pub fn evaluate_with(
         }
         if a.owners.is_empty() {
             hits.push(hit(
-                "asset-unowned",
+                RuleId::AssetUnowned,
                 format!("no owner is known for {} {}", a.kind, a.label()),
             ));
         }
@@ -354,7 +355,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
         if na < now {
             hits.push(
                 hit(
-                    "cert-expired",
+                    RuleId::CertExpired,
                     format!(
                         "{name} expired on {} ({} ago)",
                         c.not_after,
@@ -373,7 +374,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
             if let Some((sev, d)) = window {
                 hits.push(
                     hit(
-                        "cert-expiring",
+                        RuleId::CertExpiring,
                         format!(
                             "{name} expires on {} (in {})",
                             c.not_after,
@@ -392,7 +393,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     {
         hits.push(
             hit(
-                "cert-not-yet-valid",
+                RuleId::CertNotYetValid,
                 format!("{name} is not valid before {}", c.not_before),
             )
             .ev("not_before", &c.not_before),
@@ -405,7 +406,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     {
         hits.push(
             hit(
-                "cert-weak-signature",
+                RuleId::CertWeakSignature,
                 format!("{name} is signed with {} ({h})", c.signature_algorithm),
             )
             .ev("signature_algorithm", &c.signature_algorithm)
@@ -448,7 +449,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
         if days > i64::from(limit) {
             hits.push(
                 hit(
-                    "cert-validity-too-long",
+                    RuleId::CertValidityTooLong,
                     format!(
                         "{name} is valid {days} days (from {} to {}); {basis} allows {limit}",
                         c.not_before, c.not_after
@@ -462,7 +463,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     }
     if c.self_signed && !c.is_ca {
         hits.push(hit(
-            "cert-self-signed-leaf",
+            RuleId::CertSelfSignedLeaf,
             format!("{name} is a self-signed leaf certificate"),
         ));
     }
@@ -476,7 +477,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     if let Some(w) = wild.first() {
         hits.push(
             hit(
-                "cert-wildcard",
+                RuleId::CertWildcard,
                 format!("{name} covers the wildcard name {w}"),
             )
             .ev("names", wild.join(", ")),
@@ -484,7 +485,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     }
     if !c.is_ca && c.sans.is_empty() {
         hits.push(hit(
-            "cert-missing-san",
+            RuleId::CertMissingSan,
             format!("{name} has no subjectAltName: clients will not match its host name"),
         ));
     }
@@ -499,7 +500,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
             .unwrap_or_default();
         hits.push(
             hit(
-                "cert-chain-incomplete",
+                RuleId::CertChainIncomplete,
                 format!(
                     "the chain of {name} stops at {}: its issuer \"{issuer}\" is neither in the inventory nor trusted",
                     at.label()
@@ -518,7 +519,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
         let r = ctx.by_id.get(root).copied().unwrap_or(a);
         hits.push(
             hit(
-                "cert-untrusted-root",
+                RuleId::CertUntrustedRoot,
                 if root == a.id {
                     format!("{name} is a self-signed root that is not among the trusted roots")
                 } else {
@@ -532,12 +533,6 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
             .ev("root_fingerprint", &r.fingerprint),
         );
     }
-}
-
-/// Whether a public-key algorithm falls to a quantum computer (NIST IR 8547): RSA, EC,
-/// DSA, DH, EdDSA and X25519/X448; ML-DSA, ML-KEM and SLH-DSA do not.
-pub fn quantum_vulnerable(algorithm: &str) -> bool {
-    QUANTUM_VULNERABLE.contains(&algorithm)
 }
 
 /// Security strength in bits of a classical key (SP 800-57 Part 1 table 2), when known.
@@ -554,18 +549,6 @@ pub fn strength(k: &KeyInfo) -> Option<u32> {
         _ => (bits / 2).min(256),
     })
 }
-
-const QUANTUM_VULNERABLE: &[&str] = &[
-    "RSA",
-    "RSASSA-PSS",
-    "EC",
-    "DSA",
-    "DH",
-    "Ed25519",
-    "Ed448",
-    "X25519",
-    "X448",
-];
 
 fn weak_key(policy: &Policy, k: &KeyInfo) -> Option<(String, u32)> {
     let bits = k.bits?;
@@ -589,7 +572,7 @@ fn key_strength_rules(ctx: &Ctx, what: &str, k: &KeyInfo, hits: &mut Vec<Hit>) {
     if let Some((msg, min)) = weak_key(ctx.policy, k) {
         hits.push(
             hit(
-                "key-weak",
+                RuleId::KeyWeak,
                 format!("{what} is weak: {msg}, below the policy minimum of {min}"),
             )
             .ev("algorithm", &k.algorithm)
@@ -597,7 +580,7 @@ fn key_strength_rules(ctx: &Ctx, what: &str, k: &KeyInfo, hits: &mut Vec<Hit>) {
             .ev("min_bits", min),
         );
     }
-    if QUANTUM_VULNERABLE.contains(&k.algorithm.as_str()) {
+    if quantum_vulnerable(&k.algorithm) {
         let s = strength(k);
         let when = if s.is_some_and(|s| s <= 112) {
             "deprecates it after 2030 and disallows it after 2035"
@@ -605,7 +588,7 @@ fn key_strength_rules(ctx: &Ctx, what: &str, k: &KeyInfo, hits: &mut Vec<Hit>) {
             "disallows it after 2035 (112-bit strength is deprecated after 2030)"
         };
         let mut h = hit(
-            "key-quantum-vulnerable",
+            RuleId::KeyQuantumVulnerable,
             format!("{what} is quantum-vulnerable: NIST IR 8547 (initial public draft) {when}"),
         )
         .ev("algorithm", &k.algorithm)
@@ -673,7 +656,7 @@ fn rotation(
     if age > i64::from(*period) {
         hits.push(
             hit(
-                "key-rotation-overdue",
+                RuleId::KeyRotationOverdue,
                 format!(
                     "{} {} is {age} days old ({source}); the {kind} cryptoperiod is {period} days",
                     a.kind,
@@ -713,7 +696,7 @@ fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
             if let Some(k) = &a.key {
                 if k.encrypted == Some(false) {
                     hits.push(hit(
-                        "key-unprotected",
+                        RuleId::KeyUnprotected,
                         format!("{} private key stored without a passphrase", a.label()),
                     ));
                 }
@@ -736,7 +719,7 @@ fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
             {
                 hits.push(
                     hit(
-                        "key-ca-exposed",
+                        RuleId::KeyCaExposed,
                         format!(
                             "the private key of CA certificate {} is in the inventory ({})",
                             ca.label(),
@@ -757,7 +740,7 @@ fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
                     .collect();
                 hits.push(
                     hit(
-                        "key-duplicated",
+                        RuleId::KeyDuplicated,
                         format!(
                             "{} private key sits in {} places",
                             a.label(),
