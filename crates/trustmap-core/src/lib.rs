@@ -1,6 +1,6 @@
 //! trustmap-core: the model every other crate speaks.
 //!
-//! It owns the types of the JSON contract in `DESIGN.md` — [`Asset`], [`Occurrence`],
+//! It owns the types of the JSON contract in `docs/ARCHITECTURE.md` — [`Asset`], [`Occurrence`],
 //! [`Relation`], [`Finding`], [`Report`] — and the rules for identity (fingerprints and
 //! asset ids). It is pure: no I/O, no async runtime, no database, no printing.
 

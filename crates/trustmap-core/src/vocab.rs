@@ -33,7 +33,7 @@ macro_rules! rule_ids {
                 }
             }
 
-            /// Reserved: named by DESIGN.md for a scanner that has not landed yet (endpoint
+            /// Reserved: named by docs/ARCHITECTURE.md for a scanner that has not landed yet (endpoint
             /// rules). A policy may configure it; nothing raises it yet.
             pub const fn is_reserved(self) -> bool {
                 match self {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use trustmap_core::policy::{self, Example, Inputs, Policy, RULES, Scenario};
 use trustmap_core::{Finding, Severity};
 
-/// The rules DESIGN.md names, endpoint rules excepted (they land with the endpoint issue).
+/// The rules docs/ARCHITECTURE.md names, endpoint rules excepted (they land with the endpoint issue).
 const DESIGN_RULES: &[&str] = &[
     "cert-expired",
     "cert-expiring",

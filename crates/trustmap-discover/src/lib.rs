@@ -30,7 +30,7 @@ use trustmap_core::{
 #[derive(Debug, Clone)]
 pub struct Found {
     pub kind: AssetKind,
-    /// `sha256:` + hex of the identity bytes (see DESIGN.md, "The model").
+    /// `sha256:` + hex of the identity bytes (see docs/ARCHITECTURE.md, "The model").
     pub fingerprint: String,
     pub detail: Detail,
     /// Where: parsers fill line, offset and container; the scanner fills the path.

@@ -108,7 +108,7 @@ struct InitArgs {
 enum Format {
     /// A readable summary: counts, then what needs attention first.
     Summary,
-    /// The JSON contract (see DESIGN.md).
+    /// The JSON contract (see docs/ARCHITECTURE.md).
     Json,
 }
 
