@@ -9,7 +9,9 @@
 pub mod model;
 pub mod policy;
 pub mod redact;
+pub mod timestamp;
 pub mod vocab;
 
 pub use model::*;
+pub use timestamp::Timestamp;
 pub use vocab::{QUANTUM_VULNERABLE, RuleId, quantum_vulnerable};

@@ -143,10 +143,10 @@ pub struct CertificateInfo {
     pub issuer: String,
     /// Serial number, lowercase hex, colon-free.
     pub serial: String,
-    /// RFC 3339 UTC.
-    pub not_before: String,
-    /// RFC 3339 UTC.
-    pub not_after: String,
+    /// RFC 3339 UTC in JSON.
+    pub not_before: crate::Timestamp,
+    /// RFC 3339 UTC in JSON.
+    pub not_after: crate::Timestamp,
     /// Subject alternative names: `DNS:`, `IP:`, `email:`, `URI:` prefixed.
     pub sans: Vec<String>,
     pub is_ca: bool,

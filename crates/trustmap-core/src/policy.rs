@@ -82,8 +82,8 @@ mod tests {
             }],
             certificate: Some(CertificateInfo {
                 subject_cn: Some("svc".into()),
-                not_before: "2020-01-01T00:00:00Z".into(),
-                not_after: not_after.into(),
+                not_before: crate::Timestamp::parse("2020-01-01T00:00:00Z").unwrap(),
+                not_after: crate::Timestamp::parse(not_after).unwrap(),
                 signature_hash: Some(hash.into()),
                 signature_algorithm: "x".into(),
                 public_key: KeyInfo {

@@ -1,7 +1,7 @@
 //! X.509 certificates (DER, from PEM or found by content) and PKCS#7 certificate bundles.
 
 use crate::{Detail, Found, ParseError, der, keys};
-use trustmap_core::{AssetKind, CertificateInfo, Occurrence, fingerprint, rfc3339};
+use trustmap_core::{AssetKind, CertificateInfo, Occurrence, fingerprint};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -87,8 +87,8 @@ fn info(cert: &X509Certificate<'_>) -> CertificateInfo {
         subject: tbs.subject.to_string(),
         issuer: tbs.issuer.to_string(),
         serial: hex_colonless(tbs.raw_serial()),
-        not_before: rfc3339(tbs.validity.not_before.to_datetime()),
-        not_after: rfc3339(tbs.validity.not_after.to_datetime()),
+        not_before: tbs.validity.not_before.to_datetime().into(),
+        not_after: tbs.validity.not_after.to_datetime().into(),
         signature_algorithm,
         signature_algorithm_oid: sig_oid,
         signature_hash,

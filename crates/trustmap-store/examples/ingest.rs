@@ -14,8 +14,8 @@ mod common;
 
 use std::time::Instant;
 use trustmap_core::{
-    Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, ToolInfo,
-    asset_id, fingerprint,
+    Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, Timestamp,
+    ToolInfo, asset_id, fingerprint,
 };
 use trustmap_store::{ScanMeta, Store};
 
@@ -56,8 +56,9 @@ fn asset(i: usize, generation: usize) -> Asset {
             subject: format!("CN=host{i}.example.com"),
             issuer: format!("CN=Issuing CA {}", i % 20),
             serial: format!("{i:x}"),
-            not_before: "2026-01-01T00:00:00Z".into(),
-            not_after: format!("{}-{month:02}-{day:02}T00:00:00Z", 2026 + i % 3),
+            not_before: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            not_after: Timestamp::parse(&format!("{}-{month:02}-{day:02}T00:00:00Z", 2026 + i % 3))
+                .unwrap(),
             sans: vec![format!("DNS:host{i}.example.com")],
             signature_algorithm: "sha256WithRSAEncryption".into(),
             signature_algorithm_oid: "1.2.840.113549.1.1.11".into(),

@@ -71,7 +71,7 @@ impl QueryColumns {
     pub fn of(a: &trustmap_core::Asset) -> QueryColumns {
         let cert = a.certificate.as_ref();
         QueryColumns {
-            not_after: cert.map(|c| c.not_after.clone()),
+            not_after: cert.map(|c| c.not_after.to_string()),
             issuer: cert.map(|c| c.issuer.clone()),
             algorithm: cert
                 .map(|c| c.public_key.algorithm.clone())

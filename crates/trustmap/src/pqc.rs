@@ -152,7 +152,7 @@ pub fn plan<'a>(r: &'a Report, first_seen: &BTreeMap<String, String>) -> Vec<Ite
             .filter_map(|c| c.certificate.as_ref())
             .collect();
         let ca = infos.iter().find(|c| c.is_ca);
-        let until = infos.iter().map(|c| c.not_after.clone()).max();
+        let until = infos.iter().map(|c| c.not_after.to_string()).max();
         let alg = match (&k.curve, k.bits) {
             (Some(c), _) => format!("{} {c}", k.algorithm),
             (None, Some(b)) if !k.algorithm.starts_with("Ed") && !k.algorithm.starts_with('X') => {

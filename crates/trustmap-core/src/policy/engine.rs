@@ -348,8 +348,8 @@ fn selector_matches(sel: &Selector, a: &Asset, c: &CertificateInfo) -> bool {
 fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
     let name = a.label();
     let now = ctx.now;
-    let nb = parse_time(&c.not_before);
-    let na = parse_time(&c.not_after);
+    let nb = Some(c.not_before.get());
+    let na = Some(c.not_after.get());
     if let Some(na) = na {
         let secs = (na - now).whole_seconds();
         if na < now {
@@ -704,11 +704,7 @@ fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
                 let first_seen = ctx.inputs.first_seen.get(&a.id).map(|t| (*t, "first seen"));
                 let not_before = certs
                     .iter()
-                    .filter_map(|c| {
-                        c.certificate
-                            .as_ref()
-                            .and_then(|c| parse_time(&c.not_before))
-                    })
+                    .filter_map(|c| c.certificate.as_ref().map(|c| c.not_before.get()))
                     .min()
                     .map(|t| (t, "notBefore of its certificate"));
                 rotation(ctx, a, key_kind(k, certs), first_seen.or(not_before), hits);
