@@ -362,7 +362,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                         days((now - na).whole_days())
                     ),
                 )
-                .ev("not_after", &c.not_after),
+                .ev("not_after", c.not_after),
             );
         } else {
             // Windows are most severe first; the first that contains the remaining time grades it.
@@ -382,7 +382,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                         ),
                     )
                     .sev(*sev)
-                    .ev("not_after", &c.not_after)
+                    .ev("not_after", c.not_after)
                     .ev("window_days", d),
                 );
             }
@@ -396,7 +396,7 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                 RuleId::CertNotYetValid,
                 format!("{name} is not valid before {}", c.not_before),
             )
-            .ev("not_before", &c.not_before),
+            .ev("not_before", c.not_before),
         );
     }
     let anchor = c.self_signed && c.is_ca;
