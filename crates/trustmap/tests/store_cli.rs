@@ -141,8 +141,12 @@ fn rotation_gone_new_and_moved_between_scans() {
         let moved = diff["moved"].as_array().unwrap();
         assert!(
             moved.iter().any(|m| m["id"] == wander
-                && m["from"] == serde_json::json!(["wander.crt"])
-                && m["to"] == serde_json::json!(["moved/wander.crt"])),
+                && m["from"].as_array().unwrap().len() == 1
+                && m["from"][0]["path"] == "wander.crt"
+                && m["to"].as_array().unwrap().len() == 1
+                && m["to"][0]["path"] == "moved/wander.crt"
+                && m["to"][0]["host"] == m["from"][0]["host"]
+                && m["to"][0]["root"] == m["from"][0]["root"]),
             "[{}] {diff:#}",
             db.name
         );
@@ -289,7 +293,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         assert!(n >= 8, "[{}] {n} events", db.name);
 
         let tamper = |sql: &str| {
-            let mut s = trustmap_store::Store::open(&db.target).unwrap();
+            let s = trustmap_store::Store::open(&db.target).unwrap();
             s.execute_raw(sql).unwrap();
         };
         let verify = || {
@@ -320,7 +324,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let grown = ok(&db, &["audit", "verify", "--head", &head]);
         assert!(grown.contains("are unchanged"), "[{}] {grown}", db.name);
         let n = ok(&db, &["audit", "export"]).lines().count();
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw(&format!("DELETE FROM audit_events WHERE seq >= {}", n - 3))
             .unwrap();
         drop(s);
@@ -333,7 +337,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
             "[{}] still holds the older head: {text}",
             db.name
         );
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw("DELETE FROM audit_events WHERE seq >= 3")
             .unwrap();
         drop(s);
@@ -351,7 +355,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let (_t, d) = tree();
         ec_cert(&d, "a", "30");
         scan(&db, &d);
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw("DELETE FROM audit_events WHERE seq = 2")
             .unwrap();
         drop(s);
@@ -364,7 +368,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let (_t, d) = tree();
         ec_cert(&d, "a", "30");
         scan(&db, &d);
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw(
             "UPDATE audit_events SET seq = 1000 WHERE seq = 2;
              UPDATE audit_events SET seq = 2 WHERE seq = 3;
@@ -491,7 +495,7 @@ fn concurrent_scans_into_one_store_all_succeed() {
 fn an_older_schema_is_migrated_not_dropped() {
     for db in backends("migrate") {
         {
-            let mut s = trustmap_store::Store::open_at_version(&db.target, 1).unwrap();
+            let s = trustmap_store::Store::open_at_version(&db.target, 1).unwrap();
             assert_eq!(s.schema_version().unwrap(), 1);
             s.execute_raw(
                 r#"INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host,
@@ -525,7 +529,7 @@ fn an_older_schema_is_migrated_not_dropped() {
             db.name
         );
         assert_eq!(expired[0]["algorithm"], "RSA");
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         assert_eq!(
             s.schema_version().unwrap(),
             trustmap_store::Store::latest_schema_version()
