@@ -35,6 +35,16 @@ impl Store {
             .collect())
     }
 
+    /// Runs one raw query and returns its rows as text (NULL as an empty string).
+    pub fn query_raw(&self, sql: &str) -> Result<Vec<Vec<String>>, Error> {
+        Ok(self
+            .conn()?
+            .query(sql, &[])?
+            .into_iter()
+            .map(|r| r.0.into_iter().map(|c| c.into_text()).collect())
+            .collect())
+    }
+
     /// Runs raw SQL (tampering with the audit log, building old databases).
     pub fn execute_raw(&self, sql: &str) -> Result<(), Error> {
         self.conn()?.batch(sql)
