@@ -434,7 +434,10 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
 
 /// Places as `host:path, host:path`.
 fn places(p: &[trustmap_store::PlaceRef]) -> String {
-    p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+    p.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `30d`, `12h`, `2w`, or a plain number of days.

@@ -906,3 +906,81 @@ fn diff_picks_scans_by_roots_or_by_the_newer_scan() {
         assert!(String::from_utf8_lossy(&first.stderr).contains("first scan of its roots"));
     }
 }
+
+#[test]
+fn one_file_under_two_roots_is_two_places_and_each_goes_on_its_own() {
+    for db in backends("tworoots") {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("hostA"), t.path().join("hostB"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d.join("etc")).unwrap();
+        }
+        ec_cert(&a.join("etc"), "tls", "90");
+        for f in ["tls.crt", "tls.key"] {
+            std::fs::copy(a.join("etc").join(f), b.join("etc").join(f)).unwrap();
+        }
+        let ra = scan(&db, &a);
+        scan(&db, &b);
+        let crt = id_at(&ra, "certificate", "etc/tls.crt");
+        let root_of = |d: &Path| {
+            std::fs::canonicalize(d)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        let (root_a, root_b) = (root_of(&a), root_of(&b));
+
+        // One asset, two places, both present.
+        let listed = json(&db, &["assets", "--kind", "certificate", "-f", "json"]);
+        let row = &listed.as_array().unwrap()[0];
+        assert_eq!(row["id"], crt.as_str(), "[{}] {listed:#}", db.name);
+        let places = row["places"].as_array().unwrap();
+        let roots: Vec<&str> = places.iter().map(|p| p["root"].as_str().unwrap()).collect();
+        assert_eq!(
+            roots,
+            vec![root_a.as_str(), root_b.as_str()],
+            "[{}]",
+            db.name
+        );
+        assert!(
+            places
+                .iter()
+                .all(|p| p["present"] == true && p["path"] == "etc/tls.crt")
+        );
+        let host = places[0]["host"].as_str().unwrap().to_string();
+        assert_eq!(row["paths"][0], format!("{host}:etc/tls.crt"));
+        let text = ok(&db, &["show", &crt]);
+        for root in [&root_a, &root_b] {
+            assert!(
+                text.contains(&format!("{host}:etc/tls.crt:1 under {root}")),
+                "[{}] {text}",
+                db.name
+            );
+        }
+
+        // The file goes from A: A's diff says gone; only B's place is present.
+        std::fs::remove_file(a.join("etc/tls.crt")).unwrap();
+        std::fs::remove_file(a.join("etc/tls.key")).unwrap();
+        scan(&db, &a);
+        let d = json(&db, &["diff", "--roots", a.to_str().unwrap(), "-f", "json"]);
+        assert!(strs(&d["gone"]).contains(&crt), "[{}] {d:#}", db.name);
+        let listed = json(&db, &["assets", "--kind", "certificate", "-f", "json"]);
+        let row = &listed.as_array().unwrap()[0];
+        assert_eq!(row["id"], crt.as_str(), "[{}] B still has it", db.name);
+        let present: Vec<&str> = row["places"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["present"] == true)
+            .map(|p| p["root"].as_str().unwrap())
+            .collect();
+        assert_eq!(present, vec![root_b.as_str()], "[{}] {row:#}", db.name);
+        let text = ok(&db, &["show", &crt]);
+        assert!(
+            text.contains(&format!("under {root_a} [gone]")),
+            "[{}] {text}",
+            db.name
+        );
+        assert!(!text.contains(&format!("under {root_b} [gone]")));
+    }
+}
