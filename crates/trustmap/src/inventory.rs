@@ -545,8 +545,8 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
                 .iter()
                 .map(|r| {
                     let mut path = r.paths.first().cloned().unwrap_or_default();
-                    if r.paths.len() > 1 {
-                        path.push_str(&format!(" (+{})", r.paths.len() - 1));
+                    if r.places.len() > 1 {
+                        path.push_str(&format!(" (+{})", r.places.len() - 1));
                     }
                     vec![
                         r.id.clone(),

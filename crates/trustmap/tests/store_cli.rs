@@ -949,6 +949,12 @@ fn one_file_under_two_roots_is_two_places_and_each_goes_on_its_own() {
         );
         let host = places[0]["host"].as_str().unwrap().to_string();
         assert_eq!(row["paths"][0], format!("{host}:etc/tls.crt"));
+        let table = ok(&db, &["assets", "--kind", "certificate"]);
+        assert!(
+            table.contains(&format!("{host}:etc/tls.crt (+1)")),
+            "[{}] {table}",
+            db.name
+        );
         let text = ok(&db, &["show", &crt]);
         for root in [&root_a, &root_b] {
             assert!(
