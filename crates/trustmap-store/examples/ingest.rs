@@ -17,7 +17,7 @@ use trustmap_core::{
     Asset, AssetKind, CertificateInfo, KeyInfo, Occurrence, Owner, Report, ScanInfo, Timestamp,
     ToolInfo, asset_id, fingerprint,
 };
-use trustmap_store::{ScanMeta, Store};
+use trustmap_store::{ScanMeta, ScanRoot, Store};
 
 /// Asset `i` of the generated estate: 70% certificates (a quarter of them ML-DSA), 30%
 /// private keys (RSA, P-256, Ed25519); each at 3 places; 50 owning teams; 20 issuing CAs.
@@ -158,10 +158,13 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| "/tmp/trustmap-ingest.db".into());
     let scans: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mut store = Store::open(&target).expect("open");
+    let store = Store::open(&target).expect("open");
     let meta = ScanMeta {
         host: "bench".into(),
-        roots_key: "[\"/srv\"]".into(),
+        roots: vec![ScanRoot {
+            given: "/srv".into(),
+            canonical: "/srv".into(),
+        }],
         finished_at: "2026-11-01T00:01:00Z".into(),
     };
     for (label, id, generation) in [
@@ -199,7 +202,7 @@ fn main() {
     }
     let queries = common::filters();
     for (label, q) in queries {
-        println!("{}", common::time(&mut store, &q).line(label));
+        println!("{}", common::time(&store, &q).line(label));
     }
     for (from, to) in [("scan_b1", "scan_b2"), ("scan_b2", "scan_b3")] {
         let t = Instant::now();

@@ -15,12 +15,12 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| "/tmp/trustmap-ingest.db".into());
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mut store = Store::open(&target).expect("open");
+    let store = Store::open(&target).expect("open");
     let queries = common::filters();
     for run in 1..=runs {
         println!("run {run}");
         for (label, q) in &queries {
-            println!("  {}", common::time(&mut store, q).line(label));
+            println!("  {}", common::time(&store, q).line(label));
         }
     }
 }

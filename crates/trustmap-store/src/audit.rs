@@ -136,7 +136,31 @@ fn event(r: &crate::db::Row) -> (AuditEvent, String) {
     )
 }
 
-pub(crate) fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
+impl crate::Store {
+    /// Checks the audit log's hash chain.
+    pub fn verify_audit(&self) -> Result<AuditVerdict, Error> {
+        verify(&mut *self.conn()?)
+    }
+
+    /// The position of the audit event with this hash, if the log holds one. With an intact
+    /// chain, finding an earlier head proves every event up to it is unchanged.
+    pub fn audit_event_with_hash(&self, hash: &str) -> Result<Option<i64>, Error> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT seq FROM audit_events WHERE hash = ?",
+                &[hash.to_ascii_lowercase().into()],
+            )?
+            .map(|r| r.int(0)))
+    }
+
+    /// Audit events at or after `since` (RFC 3339), oldest first.
+    pub fn audit_events(&self, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {
+        events_since(&mut *self.conn()?, since)
+    }
+}
+
+fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
     let rows = db.query(&format!("{SELECT} ORDER BY seq"), &[])?;
     let mut prev = GENESIS.to_string();
     let mut checked = 0;
@@ -176,7 +200,7 @@ pub(crate) fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
     })
 }
 
-pub(crate) fn events_since(db: &mut Db, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {
+fn events_since(db: &mut Db, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {
     let rows = match since {
         Some(s) => db.query(&format!("{SELECT} WHERE at >= ? ORDER BY seq"), &[s.into()])?,
         None => db.query(&format!("{SELECT} ORDER BY seq"), &[])?,

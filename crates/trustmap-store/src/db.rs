@@ -8,7 +8,7 @@
 //! lock on PostgreSQL. That keeps the audit chain and scan sequence numbers linear even when
 //! several scanners write at once.
 
-use crate::Error;
+use crate::error::Error;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -121,6 +121,8 @@ pub(crate) enum Db {
     Postgres {
         client: Box<postgres::Client>,
         statements: HashMap<String, postgres::Statement>,
+        /// Between [`Db::begin`] and [`Db::commit`] or [`Db::rollback`].
+        in_transaction: bool,
     },
 }
 
@@ -135,7 +137,10 @@ const MMAP: &str = "PRAGMA mmap_size=2147418112";
 const PG_WRITE_LOCK: i64 = 0x7472_7573_746d_6170;
 
 impl Db {
-    pub fn open_sqlite(path: &std::path::Path) -> Result<Db, Error> {
+    /// Opens a SQLite connection. The `first` connection of a store also sets the
+    /// journal mode (WAL) and the page size of a new database; later ones leave the file's
+    /// settings alone (a bulk load may have it in the rollback journal for a while).
+    pub fn open_sqlite(path: &std::path::Path, first: bool) -> Result<Db, Error> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -146,19 +151,8 @@ impl Db {
         }
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        // 16 KiB pages for a new database (an existing one keeps its size): a quarter as
-        // many pages to fetch, split and write. Loading 1M assets took 8% less time than
-        // with the default 4 KiB (three alternating pairs, BENCHMARKS.md); re-scans and
-        // queries kept their times.
-        conn.execute_batch("PRAGMA page_size=16384")?;
-        // WAL: readers never block the writer, and a crash mid-transaction leaves the last
-        // committed state intact.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(Error::Backend(format!(
-                "{}: could not switch to WAL journal mode (got {mode})",
-                path.display()
-            )));
+        if first {
+            Self::sqlite_file_settings(&conn, path)?;
         }
         // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss;
         // a page cache of up to 128 MiB (allocated only as used) keeps a large scan's
@@ -175,12 +169,48 @@ impl Db {
         Ok(Db::Sqlite(conn))
     }
 
+    /// Page size and journal mode: settings of the file, made by a store's first connection.
+    fn sqlite_file_settings(
+        conn: &rusqlite::Connection,
+        path: &std::path::Path,
+    ) -> Result<(), Error> {
+        // 16 KiB pages for a new database (an existing one keeps its size): a quarter as
+        // many pages to fetch, split and write. Loading 1M assets took 8% less time than
+        // with the default 4 KiB (three alternating pairs, BENCHMARKS.md); re-scans and
+        // queries kept their times.
+        conn.execute_batch("PRAGMA page_size=16384")?;
+        // WAL: readers never block the writer, and a crash mid-transaction leaves the last
+        // committed state intact. (On a file already in WAL this only reads the mode.)
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            return Err(Error::other(format!(
+                "{}: could not switch to WAL journal mode (got {mode})",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Connects to PostgreSQL, over TLS as the URL's `sslmode` says ([`crate::pg_tls`]).
     pub fn open_postgres(url: &str) -> Result<Db, Error> {
-        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        let client = crate::pg_tls::connect(url)?;
         Ok(Db::Postgres {
             client: Box::new(client),
             statements: HashMap::new(),
+            in_transaction: false,
         })
+    }
+
+    /// Whether the connection can go back to the pool: open, and outside any transaction.
+    pub fn reusable(&self) -> bool {
+        match self {
+            Db::Sqlite(c) => c.is_autocommit(),
+            Db::Postgres {
+                client,
+                in_transaction,
+                ..
+            } => !client.is_closed() && !in_transaction,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -203,7 +233,12 @@ impl Db {
     pub fn begin(&mut self) -> Result<(), Error> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Db::Postgres { client, .. } => {
+            Db::Postgres {
+                client,
+                in_transaction,
+                ..
+            } => {
+                *in_transaction = true;
                 client.batch_execute("BEGIN")?;
                 client.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_WRITE_LOCK])?;
             }
@@ -251,11 +286,21 @@ impl Db {
     }
 
     pub fn commit(&mut self) -> Result<(), Error> {
-        self.batch("COMMIT")
+        self.end_transaction("COMMIT")
     }
 
     pub fn rollback(&mut self) -> Result<(), Error> {
-        self.batch("ROLLBACK")
+        self.end_transaction("ROLLBACK")
+    }
+
+    fn end_transaction(&mut self, sql: &str) -> Result<(), Error> {
+        let done = self.batch(sql);
+        if let Db::Postgres { in_transaction, .. } = self
+            && done.is_ok()
+        {
+            *in_transaction = false;
+        }
+        done
     }
 
     /// Runs `f` in a write transaction: committed when it returns Ok, rolled back otherwise.
@@ -284,7 +329,9 @@ impl Db {
                 let n = st.execute(rusqlite::params_from_iter(params.iter()))?;
                 Ok(n as u64)
             }
-            Db::Postgres { client, statements } => {
+            Db::Postgres {
+                client, statements, ..
+            } => {
                 let st = pg_statement(client, statements, sql)?;
                 let boxed = params.iter().map(to_pg).collect::<Vec<_>>();
                 let refs = boxed
@@ -321,7 +368,9 @@ impl Db {
                 }
                 Ok(out)
             }
-            Db::Postgres { client, statements } => {
+            Db::Postgres {
+                client, statements, ..
+            } => {
                 let st = pg_statement(client, statements, sql)?;
                 let boxed = params.iter().map(to_pg).collect::<Vec<_>>();
                 let refs = boxed
@@ -428,12 +477,12 @@ impl Db {
                     buf.push(b'\n');
                     if buf.len() >= 1 << 20 {
                         w.write_all(&buf)
-                            .map_err(|e| Error::Backend(e.to_string()))?;
+                            .map_err(|e| Error::other(format!("COPY {table}: {e}")))?;
                         buf.clear();
                     }
                 }
                 w.write_all(&buf)
-                    .map_err(|e| Error::Backend(e.to_string()))?;
+                    .map_err(|e| Error::other(format!("COPY {table}: {e}")))?;
                 w.finish()?;
             }
         }

@@ -1,4 +1,5 @@
-//! Recording a scan, and diffs between scans.
+//! Writing a scan into the inventory ([`write_scan`], inside the transaction
+//! [`crate::Store::begin_scan`] opened).
 //!
 //! Built for a million assets: assets and places get integer keys assigned here (under the
 //! write lock, so no RETURNING round trips); what is new is inserted with the backend's
@@ -6,13 +7,18 @@
 //! rewritten only when its facts or inferred owners changed; which scans saw what is one
 //! bitmap per scan ([`crate::sets`]); `assets.live` (how many roots' latest scan saw it) is
 //! adjusted only for the assets that came or went.
+//!
+//! A place is identified by (host, canonical root, path, container): the scan's host, the
+//! root the place was found under ([`crate::ScanRoot`]), and the place itself.
 
 use crate::db::{Cell, Db, Row, Val};
+use crate::error::Error;
+use crate::facts::{QueryColumns, facts_text};
+use crate::owners::{OwnerRow, effective, mark_effective, owner_row};
+use crate::record::{ScanMeta, ScanRecord};
+use crate::scans::{Diff, diff_sets, roots_key};
 use crate::sets::{self, member};
-use crate::{
-    Diff, Error, Move, OwnerRow, QueryColumns, Rotation, ScanMeta, ScanRecord, audit, effective,
-    facts_text, mark_effective, owner_row,
-};
+use crate::{audit, schema};
 use roaring::RoaringBitmap;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,6 +58,8 @@ pub(crate) const PLACE_COLUMNS: &[&str] = &[
     "container",
     "line",
     "first_seen",
+    "host",
+    "root",
 ];
 pub(crate) const OWNER_COLUMNS: &[&str] =
     &["asset_rid", "role", "name", "source", "explicit", "set_at"];
@@ -101,8 +109,61 @@ type Prepared = (
     Option<String>,
 );
 
-/// An asset's recorded places: (path, container) -> (place key, line).
-type Places = HashMap<(String, String), (i64, Option<i64>)>;
+/// An asset's recorded places on this scan's host: (root, path, container) -> (place key,
+/// line).
+type Places = HashMap<(String, String, String), (i64, Option<i64>)>;
+
+/// A scan's roots as its places name them: each given root's canonical form.
+struct Roots {
+    by_given: HashMap<String, String>,
+    /// For places that name no root: the scan's only root, else empty.
+    only: String,
+}
+
+/// A root without its trailing `/` (but `/` stays `/`), as the scanner names roots.
+fn trim_root(s: &str) -> &str {
+    match s.trim_end_matches('/') {
+        "" if !s.is_empty() => "/",
+        t => t,
+    }
+}
+
+impl Roots {
+    fn of(meta: &ScanMeta) -> Roots {
+        let by_given = meta
+            .roots
+            .iter()
+            .map(|r| {
+                (
+                    trim_root(&r.given).to_string(),
+                    trim_root(&r.canonical).to_string(),
+                )
+            })
+            .collect();
+        let only = match meta.roots.as_slice() {
+            [one] => trim_root(&one.canonical).to_string(),
+            _ => String::new(),
+        };
+        Roots { by_given, only }
+    }
+
+    /// The canonical root of a place found under `given` (a root the scan does not list
+    /// stands for itself).
+    fn canonical<'a>(&'a self, given: Option<&'a str>) -> &'a str {
+        match given {
+            None => &self.only,
+            Some(g) => {
+                let g = trim_root(g);
+                self.by_given.get(g).map_or(g, String::as_str)
+            }
+        }
+    }
+
+    /// The canonical roots, for the scan's roots key.
+    fn all(&self) -> Vec<&str> {
+        self.by_given.values().map(String::as_str).collect()
+    }
+}
 
 /// [`Prepared`] for each asset of `chunk`, computed on every core.
 fn prepare(
@@ -163,7 +224,7 @@ fn lookup(db: &mut Db, chunk: &[&trustmap_core::Asset], empty: bool) -> Result<F
     let known = db.query_in("SELECT id, rid, state FROM assets WHERE id IN ({in})", &ids)?;
     let known_rids: Vec<i64> = known.iter().map(|r| r.int(1)).collect();
     let places = db.query_in_ints(
-        "SELECT asset_rid, path, container, rid, line FROM occurrences
+        "SELECT asset_rid, path, container, rid, line, host, root FROM occurrences
          WHERE asset_rid IN ({in})",
         &known_rids,
     )?;
@@ -175,6 +236,9 @@ fn lookup(db: &mut Db, chunk: &[&trustmap_core::Asset], empty: bool) -> Result<F
 struct Builder<'r> {
     scan_id: &'r str,
     now: &'r str,
+    /// The scan's host and roots: with a path and container, a place's identity.
+    host: &'r str,
+    roots: &'r Roots,
     seq: i64,
     next_asset: i64,
     next_place: i64,
@@ -221,10 +285,16 @@ impl<'r> Builder<'r> {
             let mut cells = r.0.into_iter();
             let path = cells.nth(1).map(Cell::into_text).unwrap_or_default();
             let container = cells.next().map(Cell::into_text).unwrap_or_default();
+            let host = cells.nth(2).map(Cell::into_text).unwrap_or_default();
+            // Places on other hosts are other places.
+            if host != self.host {
+                continue;
+            }
+            let root = cells.next().map(Cell::into_text).unwrap_or_default();
             places
                 .entry(asset)
                 .or_default()
-                .insert((path, container), (prid, line));
+                .insert((root, path, container), (prid, line));
         }
         let now = self.now;
         let prepared = prepare(chunk, &known, self.scan_id);
@@ -290,11 +360,13 @@ impl<'r> Builder<'r> {
             let mut this_asset = BTreeSet::new();
             for o in &a.occurrences {
                 let container = o.container.as_deref().unwrap_or_default();
-                if !this_asset.insert((o.path.as_str(), container)) {
+                let root = self.roots.canonical(o.root.as_deref());
+                if !this_asset.insert((root, o.path.as_str(), container)) {
                     continue;
                 }
                 let line = o.line.map(|l| l as i64);
-                match recorded.and_then(|p| p.get(&(o.path.clone(), container.to_string()))) {
+                let key = || (root.to_string(), o.path.clone(), container.to_string());
+                match recorded.and_then(|p| p.get(&key())) {
                     Some((prid, old_line)) => {
                         self.saw_places.insert(member(*prid)?);
                         if *old_line != line {
@@ -312,6 +384,8 @@ impl<'r> Builder<'r> {
                             container.into(),
                             line.into(),
                             now.into(),
+                            self.host.into(),
+                            root.into(),
                         ]);
                     }
                 }
@@ -421,22 +495,19 @@ impl Timer {
     }
 }
 
-/// Before a bulk load (a large first scan) into an empty SQLite inventory, switches to the
-/// rollback journal, so the load is written once ([`Db::rollback_journal`]). Returns
-/// whether it switched; the caller switches back to WAL when the transaction ends.
-pub(crate) fn bulk_journal(db: &mut Db, report: &Report, bulk_load: usize) -> Result<bool, Error> {
-    if db.backend() != crate::db::Backend::Sqlite || report.assets.len() < bulk_load {
-        return Ok(false);
-    }
-    if db
+/// Whether the inventory holds no asset yet (a large first scan is then a bulk load).
+pub(crate) fn is_empty(db: &mut Db) -> Result<bool, Error> {
+    Ok(db
         .query_one("SELECT rid FROM assets LIMIT 1", &[])?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    db.rollback_journal(true)
+        .is_none())
 }
 
+/// The previous scan of the same host and roots: (id, seq, finished at).
+type Previous = (String, i64, String);
+
+/// Writes `report` as scan `seq` inside the open transaction: the scan row, the assets and
+/// places in chunks, relations, the scan's sets, live counts, the diff against the previous
+/// scan of the same host and roots, and the audit events, in that order.
 pub(crate) fn write_scan(
     db: &mut Db,
     report: &Report,
@@ -445,62 +516,20 @@ pub(crate) fn write_scan(
 ) -> Result<ScanRecord, Error> {
     let mut timer = Timer::new();
     let scan = &report.scan;
-    if db
-        .query_one(
-            "SELECT seq FROM scans WHERE id = ?",
-            &[scan.id.as_str().into()],
-        )?
-        .is_some()
-    {
-        return Err(Error::DuplicateScan(scan.id.clone()));
-    }
-    let seq = db
-        .query_one("SELECT MAX(seq) FROM scans", &[])?
-        .and_then(|r| r.opt_int(0))
-        .unwrap_or(0)
-        + 1;
-    let previous = db
-        .query_one(
-            "SELECT id, seq, finished_at FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 1",
-            &[meta.roots_key.as_str().into()],
-        )?
-        .map(|r| (r.text(0), r.int(1), r.text(2)));
-    let mut counts = serde_json::Map::new();
-    counts.insert("assets".into(), report.assets.len().into());
-    for k in AssetKind::ALL {
-        let n = report.assets.iter().filter(|a| a.kind == k).count();
-        if n > 0 {
-            counts.insert(k.as_str().into(), n.into());
-        }
-    }
-    counts.insert("findings".into(), report.findings.len().into());
-    counts.insert("errors".into(), report.errors.len().into());
-    let counts = serde_json::Value::Object(counts);
-    let roots = serde_json::to_string(&scan.roots).unwrap_or_default();
-    db.exec(
-        "INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host, tool_version,
-                            files_scanned, bytes_scanned, counts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            scan.id.as_str().into(),
-            Val::Int(seq),
-            scan.started_at.as_str().into(),
-            meta.finished_at.as_str().into(),
-            Val::Text(roots),
-            meta.roots_key.as_str().into(),
-            meta.host.as_str().into(),
-            report.tool.version.as_str().into(),
-            Val::Int(scan.files_scanned as i64),
-            Val::Int(scan.bytes_scanned as i64),
-            Val::Text(counts.to_string()),
-        ],
-    )?;
+    let host = meta.host_for(report);
+    let roots = Roots::of(meta);
+    let key = roots_key(host, &roots.all());
+    refuse_duplicate(db, &scan.id)?;
+    let seq = next_seq(db)?;
+    let previous = previous_scan(db, &key)?;
+    let counts = scan_counts(report);
+    insert_scan_row(db, report, meta, seq, &key, host, &counts)?;
     let mut audit = audit::AuditWriter::load(db)?;
     audit.append(
         &scan.started_at,
         "scan-started",
         &scan.id,
-        serde_json::json!({"roots": scan.roots, "host": meta.host}),
+        serde_json::json!({"roots": scan.roots, "host": host}),
     );
     let now = meta.finished_at.as_str();
 
@@ -520,12 +549,14 @@ pub(crate) fn write_scan(
     let empty = next_asset == 1;
     let bulk = empty && assets.len() >= bulk_load;
     if bulk {
-        crate::schema::bulk_load_indexes(db, false)?;
+        schema::bulk_load_indexes(db, false)?;
     }
     timer.lap("starting (scan row, dropping indexes)");
-    let mut builder = Some(Builder {
+    let builder = Builder {
         scan_id: &scan.id,
         now,
+        host,
+        roots: &roots,
         seq,
         next_asset,
         next_place,
@@ -536,11 +567,159 @@ pub(crate) fn write_scan(
         first_seen: Vec::new(),
         issuers: BTreeSet::new(),
         audit,
-    });
-    // A two-stage pipeline: this thread does the database work (looking up chunk k+1,
-    // writing chunk k-1) while another builds chunk k's rows (serializing, hashing,
-    // chaining audit events). Chunks are built in order, so keys and the audit chain are
-    // assigned in report order.
+    };
+    let (builder, owner_events) =
+        write_assets(db, builder, &assets, empty, bulk, &scan.id, &mut timer)?;
+    let Builder {
+        rid_of,
+        saw_assets,
+        saw_places,
+        new_rids,
+        first_seen,
+        issuers,
+        mut audit,
+        ..
+    } = builder;
+    for (subject, data) in owner_events {
+        audit.append(now, "owner-changed", &subject, data);
+    }
+    if bulk {
+        schema::bulk_load_indexes(db, true)?;
+        timer.lap("building indexes");
+    }
+    write_issuers(db, issuers)?;
+    write_relations(db, report, &rid_of, now)?;
+    sets::save(db, seq, sets::ASSETS, &saw_assets)?;
+    sets::save(db, seq, sets::PLACES, &saw_places)?;
+    let before = update_live_counts(db, previous.as_ref(), &saw_assets, &new_rids)?;
+    let diff = match &previous {
+        Some((pid, _, _)) => {
+            let d = diff_sets(
+                db,
+                pid,
+                &scan.id,
+                (&before.0, &before.1),
+                (&saw_assets, &saw_places),
+            )?;
+            audit_changes(&mut audit, &d, pid, report, host, &seen_ids, now);
+            Some(d)
+        }
+        None => None,
+    };
+    audit.append(
+        now,
+        "scan-finished",
+        &scan.id,
+        serde_json::json!({
+            "counts": counts,
+            "first_seen": first_seen.len(),
+            "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
+            "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
+        }),
+    );
+    audit.flush(db)?;
+    timer.report("the rest (relations, sets, live counts, diff)");
+    Ok(ScanRecord {
+        id: scan.id.clone(),
+        seq,
+        previous: previous.map(|p| p.0),
+        first_seen,
+        diff,
+    })
+}
+
+/// A scan id is recorded once.
+fn refuse_duplicate(db: &mut Db, id: &str) -> Result<(), Error> {
+    if db
+        .query_one("SELECT seq FROM scans WHERE id = ?", &[id.into()])?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!("scan {id} is already recorded")));
+    }
+    Ok(())
+}
+
+/// The next scan sequence number (under the write lock, so scans are numbered in order).
+fn next_seq(db: &mut Db) -> Result<i64, Error> {
+    Ok(db
+        .query_one("SELECT MAX(seq) FROM scans", &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0)
+        + 1)
+}
+
+fn previous_scan(db: &mut Db, roots_key: &str) -> Result<Option<Previous>, Error> {
+    Ok(db
+        .query_one(
+            "SELECT id, seq, finished_at FROM scans WHERE roots_key = ? ORDER BY seq DESC LIMIT 1",
+            &[roots_key.into()],
+        )?
+        .map(|r| (r.text(0), r.int(1), r.text(2))))
+}
+
+/// The scan's counts: assets, per kind, findings, errors.
+fn scan_counts(report: &Report) -> serde_json::Value {
+    let mut counts = serde_json::Map::new();
+    counts.insert("assets".into(), report.assets.len().into());
+    for k in AssetKind::ALL {
+        let n = report.assets.iter().filter(|a| a.kind == k).count();
+        if n > 0 {
+            counts.insert(k.as_str().into(), n.into());
+        }
+    }
+    counts.insert("findings".into(), report.findings.len().into());
+    counts.insert("errors".into(), report.errors.len().into());
+    serde_json::Value::Object(counts)
+}
+
+fn insert_scan_row(
+    db: &mut Db,
+    report: &Report,
+    meta: &ScanMeta,
+    seq: i64,
+    roots_key: &str,
+    host: &str,
+    counts: &serde_json::Value,
+) -> Result<(), Error> {
+    let scan = &report.scan;
+    let roots = serde_json::to_string(&scan.roots).unwrap_or_default();
+    db.exec(
+        "INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host, tool_version,
+                            files_scanned, bytes_scanned, counts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            scan.id.as_str().into(),
+            Val::Int(seq),
+            scan.started_at.as_str().into(),
+            meta.finished_at.as_str().into(),
+            Val::Text(roots),
+            roots_key.into(),
+            host.into(),
+            report.tool.version.as_str().into(),
+            Val::Int(scan.files_scanned as i64),
+            Val::Int(scan.bytes_scanned as i64),
+            Val::Text(counts.to_string()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The assets, their facts, places and owners, chunk by chunk, in a two-stage pipeline:
+/// this thread does the database work (looking up chunk k+1, writing chunk k-1) while
+/// another builds chunk k's rows (serializing, hashing, chaining audit events). Chunks are
+/// built in order, so keys and the audit chain are assigned in report order. Returns the
+/// builder (what the scan saw) and the owner changes of known assets, to audit.
+fn write_assets<'r>(
+    db: &mut Db,
+    builder: Builder<'r>,
+    assets: &[&'r trustmap_core::Asset],
+    empty: bool,
+    bulk: bool,
+    scan_id: &str,
+    timer: &mut Timer,
+) -> Result<(Builder<'r>, Vec<(String, serde_json::Value)>), Error> {
+    let now = builder.now;
+    let mut builder = Some(builder);
     let mut owner_events = Vec::new();
     let loading = std::sync::atomic::AtomicBool::new(bulk);
     std::thread::scope(|s| -> Result<(), Error> {
@@ -583,7 +762,7 @@ pub(crate) fn write_scan(
             }
             match built {
                 Some(mut rows) => {
-                    write_rows(db, &mut rows, now, &scan.id, &mut owner_events, &mut timer)?;
+                    write_rows(db, &mut rows, now, scan_id, &mut owner_events, timer)?;
                     spent = Some(rows);
                 }
                 None if building.is_none() => break,
@@ -592,26 +771,12 @@ pub(crate) fn write_scan(
         }
         Ok(())
     })?;
-    let Some(Builder {
-        rid_of,
-        saw_assets,
-        saw_places,
-        new_rids,
-        first_seen,
-        issuers,
-        mut audit,
-        ..
-    }) = builder
-    else {
-        unreachable!("the builder is back after the last chunk")
-    };
-    for (subject, data) in owner_events {
-        audit.append(now, "owner-changed", &subject, data);
-    }
-    if bulk {
-        crate::schema::bulk_load_indexes(db, true)?;
-        timer.lap("building indexes");
-    }
+    let builder = builder.expect("the builder is back after the last chunk");
+    Ok((builder, owner_events))
+}
+
+/// Issuers not seen before (the `--issuer` filter matches against these).
+fn write_issuers(db: &mut Db, issuers: BTreeSet<String>) -> Result<(), Error> {
     db.bulk(
         "INSERT INTO issuers (name)",
         &issuers
@@ -620,8 +785,16 @@ pub(crate) fn write_scan(
             .collect::<Vec<_>>(),
         "ON CONFLICT DO NOTHING",
     )?;
+    Ok(())
+}
 
-    // Relations between assets of this report.
+/// Relations between assets of this report.
+fn write_relations(
+    db: &mut Db,
+    report: &Report,
+    rid_of: &HashMap<&str, i64>,
+    now: &str,
+) -> Result<(), Error> {
     let mut seen_relations = BTreeSet::new();
     let rows: Vec<Vec<Val>> = report
         .relations
@@ -643,20 +816,26 @@ pub(crate) fn write_scan(
         &rows,
         "ON CONFLICT DO NOTHING",
     )?;
+    Ok(())
+}
 
-    sets::save(db, seq, sets::ASSETS, &saw_assets)?;
-    sets::save(db, seq, sets::PLACES, &saw_places)?;
-
-    // Live counts: +1 for what this roots' previous scan did not see (new assets were
-    // inserted live), -1 for what it saw and this one did not.
-    let (before_assets, before_places) = match &previous {
+/// Live counts: +1 for what this roots' previous scan did not see (new assets were inserted
+/// live), -1 for what it saw and this one did not. Returns the previous scan's sets
+/// (assets, places), empty without one.
+fn update_live_counts(
+    db: &mut Db,
+    previous: Option<&Previous>,
+    saw_assets: &RoaringBitmap,
+    new_rids: &RoaringBitmap,
+) -> Result<(RoaringBitmap, RoaringBitmap), Error> {
+    let (before_assets, before_places) = match previous {
         Some((_, pseq, _)) => (
             sets::load(db, *pseq, sets::ASSETS)?,
             sets::load(db, *pseq, sets::PLACES)?,
         ),
         None => (RoaringBitmap::new(), RoaringBitmap::new()),
     };
-    let came: Vec<Val> = (&(&saw_assets - &before_assets) - &new_rids)
+    let came: Vec<Val> = (&(saw_assets - &before_assets) - new_rids)
         .iter()
         .map(|r| Val::Int(r.into()))
         .collect();
@@ -665,11 +844,11 @@ pub(crate) fn write_scan(
         &[],
         &came,
     )?;
-    let went: Vec<Val> = (&before_assets - &saw_assets)
+    let went: Vec<Val> = (&before_assets - saw_assets)
         .iter()
         .map(|r| Val::Int(r.into()))
         .collect();
-    if let Some((_, _, pfinished)) = &previous {
+    if let Some((_, _, pfinished)) = previous {
         db.query_in_vals(
             "UPDATE assets SET live = live - 1,
                  last_seen = CASE WHEN last_seen < ? THEN ? ELSE last_seen END
@@ -678,60 +857,43 @@ pub(crate) fn write_scan(
             &went,
         )?;
     }
+    Ok((before_assets, before_places))
+}
 
-    let diff = match &previous {
-        Some((pid, _, _)) => {
-            let d = diff_sets(
-                db,
-                pid,
-                &scan.id,
-                (&before_assets, &before_places),
-                (&saw_assets, &saw_places),
-            )?;
-            for r in &d.rotated {
-                audit.append(
-                    now,
-                    "rotated",
-                    &r.to,
-                    serde_json::json!({"path": r.path, "container": r.container, "kind": r.kind,
-                                       "from": r.from, "to": r.to, "scan": scan.id}),
-                );
-            }
-            let rotated_away: BTreeSet<&str> = d.rotated.iter().map(|r| r.from.as_str()).collect();
-            for g in d.gone.iter().map(String::as_str).chain(rotated_away) {
-                if !seen_ids.contains(g) {
-                    audit.append(
-                        now,
-                        "asset-gone",
-                        g,
-                        serde_json::json!({"previous_scan": pid, "scan": scan.id, "roots": scan.roots}),
-                    );
-                }
-            }
-            Some(d)
+/// Audit events for a diff against the previous scan: each rotation, and each asset gone
+/// (or rotated away) that this report does not hold elsewhere.
+fn audit_changes(
+    audit: &mut audit::AuditWriter,
+    d: &Diff,
+    previous_id: &str,
+    report: &Report,
+    host: &str,
+    seen_ids: &std::collections::HashSet<&str>,
+    now: &str,
+) {
+    let scan = &report.scan;
+    for r in &d.rotated {
+        audit.append(
+            now,
+            "rotated",
+            &r.to,
+            serde_json::json!({"host": r.host, "root": r.root, "path": r.path,
+                               "container": r.container, "kind": r.kind,
+                               "from": r.from, "to": r.to, "scan": scan.id}),
+        );
+    }
+    let rotated_away: BTreeSet<&str> = d.rotated.iter().map(|r| r.from.as_str()).collect();
+    for g in d.gone.iter().map(String::as_str).chain(rotated_away) {
+        if !seen_ids.contains(g) {
+            audit.append(
+                now,
+                "asset-gone",
+                g,
+                serde_json::json!({"previous_scan": previous_id, "scan": scan.id,
+                                   "host": host, "roots": scan.roots}),
+            );
         }
-        None => None,
-    };
-    audit.append(
-        now,
-        "scan-finished",
-        &scan.id,
-        serde_json::json!({
-            "counts": counts,
-            "first_seen": first_seen.len(),
-            "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
-            "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
-        }),
-    );
-    audit.flush(db)?;
-    timer.report("the rest (relations, sets, live counts, diff)");
-    Ok(ScanRecord {
-        id: scan.id.clone(),
-        seq,
-        previous: previous.map(|p| p.0),
-        first_seen,
-        diff,
-    })
+    }
 }
 
 /// Known assets whose facts or inferred owners changed: rewrite them, replace the inferred
@@ -826,138 +988,4 @@ fn update_changed(
         &replaced,
     )?;
     Ok(())
-}
-
-/// One place a scan saw.
-struct Place {
-    asset_rid: i64,
-    asset: String,
-    kind: String,
-    path: String,
-    container: String,
-}
-
-fn load_places(db: &mut Db, rids: &RoaringBitmap) -> Result<Vec<Place>, Error> {
-    let list: Vec<i64> = rids.iter().map(i64::from).collect();
-    Ok(db
-        .query_in_ints(
-            "SELECT o.asset_rid, a.id, a.kind, o.path, o.container
-             FROM occurrences o JOIN assets a ON a.rid = o.asset_rid WHERE o.rid IN ({in})",
-            &list,
-        )?
-        .iter()
-        .map(|r| Place {
-            asset_rid: r.int(0),
-            asset: r.text(1),
-            kind: r.text(2),
-            path: r.text(3),
-            container: r.text(4),
-        })
-        .collect())
-}
-
-fn ids_of(db: &mut Db, rids: &RoaringBitmap) -> Result<Vec<String>, Error> {
-    let list: Vec<i64> = rids.iter().map(i64::from).collect();
-    let mut ids: Vec<String> = db
-        .query_in_ints("SELECT id FROM assets WHERE rid IN ({in})", &list)?
-        .iter()
-        .map(|r| r.text(0))
-        .collect();
-    ids.sort();
-    Ok(ids)
-}
-
-/// What changed between two scans, from their sets: only the changes are read back.
-pub(crate) fn diff_sets(
-    db: &mut Db,
-    from: &str,
-    to: &str,
-    (a_assets, a_places): (&RoaringBitmap, &RoaringBitmap),
-    (b_assets, b_places): (&RoaringBitmap, &RoaringBitmap),
-) -> Result<Diff, Error> {
-    let new_all = ids_of(db, &(b_assets - a_assets))?;
-    let gone_all = ids_of(db, &(a_assets - b_assets))?;
-    // Places (asset at path) only one of the two scans saw.
-    let only_a = load_places(db, &(a_places - b_places))?;
-    let only_b = load_places(db, &(b_places - a_places))?;
-
-    // Rotations: the same (path, container, kind) lost one asset and gained another.
-    type Loc = (String, String, String);
-    let mut at: BTreeMap<Loc, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    for p in &only_a {
-        at.entry((p.path.clone(), p.container.clone(), p.kind.clone()))
-            .or_default()
-            .0
-            .insert(p.asset.clone());
-    }
-    for p in &only_b {
-        if let Some(e) = at.get_mut(&(p.path.clone(), p.container.clone(), p.kind.clone())) {
-            e.1.insert(p.asset.clone());
-        }
-    }
-    let mut rotated = Vec::new();
-    for ((path, container, kind), (removed, added)) in at {
-        let removed: Vec<&String> = removed.difference(&added).collect();
-        let added: Vec<&String> = added.iter().filter(|x| !removed.contains(x)).collect();
-        for (f, t) in removed.iter().zip(added.iter()) {
-            rotated.push(Rotation {
-                path: path.clone(),
-                container: container.clone(),
-                kind: kind.clone(),
-                from: (*f).clone(),
-                to: (*t).clone(),
-            });
-        }
-    }
-    let rotated_to: BTreeSet<&str> = rotated.iter().map(|r| r.to.as_str()).collect();
-    let rotated_from: BTreeSet<&str> = rotated.iter().map(|r| r.from.as_str()).collect();
-    let new = new_all
-        .into_iter()
-        .filter(|id| !rotated_to.contains(id.as_str()))
-        .collect();
-    let gone = gone_all
-        .into_iter()
-        .filter(|id| !rotated_from.contains(id.as_str()))
-        .collect();
-
-    // Moves: seen by both scans, at a path in one that the other did not see it at.
-    let both = a_assets & b_assets;
-    let movers: BTreeMap<String, i64> = only_a
-        .iter()
-        .chain(&only_b)
-        .filter(|p| both.contains(p.asset_rid as u32))
-        .map(|p| (p.asset.clone(), p.asset_rid))
-        .collect();
-    let mut moved = Vec::new();
-    for (id, rid) in movers {
-        let mut from = BTreeSet::new();
-        let mut to = BTreeSet::new();
-        for r in db.query(
-            "SELECT rid, path FROM occurrences WHERE asset_rid = ?",
-            &[Val::Int(rid)],
-        )? {
-            let prid = r.int(0) as u32;
-            if a_places.contains(prid) {
-                from.insert(r.text(1));
-            }
-            if b_places.contains(prid) {
-                to.insert(r.text(1));
-            }
-        }
-        if from != to {
-            moved.push(Move {
-                id,
-                from: from.into_iter().collect(),
-                to: to.into_iter().collect(),
-            });
-        }
-    }
-    Ok(Diff {
-        from_scan: from.to_string(),
-        to_scan: to.to_string(),
-        new,
-        gone,
-        rotated,
-        moved,
-    })
 }

@@ -2,12 +2,22 @@
 //! one row per scan and asset) into the integer-keyed tables and per-scan bitmaps, then
 //! drops the old tables. Runs in the migration's transaction: all or nothing.
 
-use crate::Error;
 use crate::db::{Db, Val};
-use crate::ingest::{ASSET_COLUMNS, OWNER_COLUMNS, PLACE_COLUMNS};
+use crate::error::Error;
+use crate::ingest::{ASSET_COLUMNS, OWNER_COLUMNS};
 use crate::sets::{self, member};
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
+
+/// The columns of `occurrences` as migration 5 made them (migration 8 added more).
+const PLACE_COLUMNS: &[&str] = &[
+    "rid",
+    "asset_rid",
+    "path",
+    "container",
+    "line",
+    "first_seen",
+];
 
 pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
     let seq_of: HashMap<String, i64> = db
@@ -168,7 +178,7 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
          DROP TABLE v4_occurrences;
          DROP TABLE v4_assets;",
     )?;
-    crate::schema::secondary_indexes(db, true)?;
+    crate::schema::secondary_indexes_but(db, true, crate::schema::ADDED_AFTER_5)?;
     if db.backend() == crate::Backend::Postgres {
         // Carried-over waiver ids: move the sequence past them.
         db.batch(

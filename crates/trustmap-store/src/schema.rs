@@ -4,8 +4,8 @@
 //! `schema_migrations`. A database from an older trustmap is brought forward step by step;
 //! nothing is ever dropped. Add a migration at the end; never edit a released one.
 
-use crate::Error;
 use crate::db::{Backend, Db, Val};
+use crate::error::{BackendError, Error};
 
 /// Data work after a migration's SQL, in the same transaction.
 type Backfill = fn(&mut Db) -> Result<(), Error>;
@@ -330,7 +330,25 @@ CREATE UNIQUE INDEX assets_id ON assets (id);
         ),
         after: None,
     },
+    Migration {
+        version: 8,
+        name: "places know their host and scan root; roots keys name the host",
+        // A place's identity becomes (host, root, path, container). `crate::migrate8`
+        // gives each place the host (and single root) of the first scan that saw it, puts
+        // the host into every scan's roots key, recounts `assets.live` by those keys, and
+        // builds the host index.
+        sql: r#"
+ALTER TABLE occurrences ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE occurrences ADD COLUMN root TEXT NOT NULL DEFAULT '';
+"#,
+        sql_pg: None,
+        after: Some(crate::migrate8::backfill),
+    },
 ];
+
+/// Secondary indexes added after migration 5, which builds the others (the columns of
+/// these did not exist yet).
+pub(crate) const ADDED_AFTER_5: &[&str] = &["occurrences_host"];
 
 /// Indexes that only serve queries (no uniqueness), as (name, definition): built after
 /// migration 5 has carried the data over, and dropped and rebuilt around a bulk load (a
@@ -351,6 +369,9 @@ pub(crate) const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ("assets_algorithm", "assets (algorithm, kind, live)"),
     ("occurrences_asset", "occurrences (asset_rid)"),
     ("occurrences_path", "occurrences (path {pattern_ops})"),
+    // `--host` (migration 8). Not (host, path): the path index serves a path glob, and a
+    // second copy of every path would cost each bulk load as much again.
+    ("occurrences_host", "occurrences (host)"),
     ("owners_name", "owners (name, role, explicit, asset_rid)"),
     // "Has an explicit owner", asked per candidate by the --owner filter.
     (
@@ -385,12 +406,18 @@ pub(crate) fn bulk_load_indexes(db: &mut Db, create: bool) -> Result<(), Error> 
 
 /// Builds [`SECONDARY_INDEXES`] (`create`) or drops them.
 pub(crate) fn secondary_indexes(db: &mut Db, create: bool) -> Result<(), Error> {
+    secondary_indexes_but(db, create, &[])
+}
+
+/// [`secondary_indexes`] except those named in `skip`.
+pub(crate) fn secondary_indexes_but(db: &mut Db, create: bool, skip: &[&str]) -> Result<(), Error> {
     let pattern_ops = match db.backend() {
         Backend::Sqlite => "",
         Backend::Postgres => "text_pattern_ops",
     };
     let sql: Vec<String> = SECONDARY_INDEXES
         .iter()
+        .filter(|(name, _)| !skip.contains(name))
         .map(|(name, def)| {
             if create {
                 format!(
@@ -410,73 +437,107 @@ pub(crate) fn latest_version() -> i64 {
 }
 
 /// Brings the schema up to `target` (normally the latest version).
+///
+/// Reads first: a database already at `target` is left alone without taking any lock (a
+/// reader opening the store never waits for a writer). Only when a migration is due is the
+/// write lock taken, once per migration, and whether it is still due checked again under it
+/// (another process may have just migrated). A missing `schema_migrations` table is
+/// version 0.
 pub(crate) fn migrate(db: &mut Db, target: i64) -> Result<i64, Error> {
     let current = current_version(db)?;
     if current > latest_version() {
-        return Err(Error::Backend(format!(
-            "the database has schema version {current}, newer than this trustmap knows ({}); upgrade trustmap",
-            latest_version()
-        )));
+        return Err(BackendError::NewerSchema {
+            found: current,
+            known: latest_version(),
+        }
+        .into());
     }
+    if !MIGRATIONS
+        .iter()
+        .any(|m| m.version > current && m.version <= target)
+    {
+        return Ok(current);
+    }
+    db.transaction(|db| {
+        db.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+    })?;
     for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
-        db.transaction(|db| {
-            // Re-check under the write lock: another process may have just migrated.
-            let done = db.query_one(
-                "SELECT version FROM schema_migrations WHERE version = ?",
-                &[Val::Int(m.version)],
-            )?;
-            if done.is_some() {
-                return Ok(());
-            }
-            // {serial}: a key the database assigns; {intpk}: an integer key trustmap assigns
-            // (on SQLite both are the rowid itself); {pattern_ops}: PostgreSQL's operator
-            // class that lets LIKE 'prefix%' use the index (SQLite's GLOB needs none).
-            // {without_rowid}: SQLite keeps a table keyed by its primary key alone.
-            let (serial, intpk, pattern_ops, without_rowid) = match db.backend() {
-                Backend::Sqlite => (
-                    "INTEGER PRIMARY KEY",
-                    "INTEGER PRIMARY KEY",
-                    "",
-                    " WITHOUT ROWID",
-                ),
-                Backend::Postgres => (
-                    "BIGSERIAL PRIMARY KEY",
-                    "BIGINT PRIMARY KEY",
-                    "text_pattern_ops",
-                    "",
-                ),
-            };
-            let sql = match (db.backend(), m.sql_pg) {
-                (Backend::Postgres, Some(pg)) => pg,
-                _ => m.sql,
-            };
-            let sql = sql
-                .replace("{serial}", serial)
-                .replace("{intpk}", intpk)
-                .replace("{pattern_ops}", pattern_ops)
-                .replace("{without_rowid}", without_rowid);
-            db.batch(&sql).map_err(|e| Error::Migration {
-                version: m.version,
-                message: e.to_string(),
-            })?;
-            if let Some(after) = m.after {
-                after(db)?;
-            }
-            db.exec(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                &[
-                    Val::Int(m.version),
-                    Val::from(m.name),
-                    Val::Text(crate::now_rfc3339()),
-                ],
-            )?;
-            Ok(())
-        })?;
+        db.transaction(|db| apply(db, m))?;
     }
     current_version(db)
 }
 
+/// Runs one migration inside the caller's write transaction, unless it is recorded already.
+fn apply(db: &mut Db, m: &Migration) -> Result<(), Error> {
+    let done = db.query_one(
+        "SELECT version FROM schema_migrations WHERE version = ?",
+        &[Val::Int(m.version)],
+    )?;
+    if done.is_some() {
+        return Ok(());
+    }
+    // {serial}: a key the database assigns; {intpk}: an integer key trustmap assigns
+    // (on SQLite both are the rowid itself); {pattern_ops}: PostgreSQL's operator
+    // class that lets LIKE 'prefix%' use the index (SQLite's GLOB needs none).
+    // {without_rowid}: SQLite keeps a table keyed by its primary key alone.
+    let (serial, intpk, pattern_ops, without_rowid) = match db.backend() {
+        Backend::Sqlite => (
+            "INTEGER PRIMARY KEY",
+            "INTEGER PRIMARY KEY",
+            "",
+            " WITHOUT ROWID",
+        ),
+        Backend::Postgres => (
+            "BIGSERIAL PRIMARY KEY",
+            "BIGINT PRIMARY KEY",
+            "text_pattern_ops",
+            "",
+        ),
+    };
+    let sql = match (db.backend(), m.sql_pg) {
+        (Backend::Postgres, Some(pg)) => pg,
+        _ => m.sql,
+    };
+    let sql = sql
+        .replace("{serial}", serial)
+        .replace("{intpk}", intpk)
+        .replace("{pattern_ops}", pattern_ops)
+        .replace("{without_rowid}", without_rowid);
+    let failed = |e: Error| Error::Migration {
+        version: m.version,
+        source: Box::new(e),
+    };
+    db.batch(&sql).map_err(failed)?;
+    if let Some(after) = m.after {
+        after(db).map_err(failed)?;
+    }
+    db.exec(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        &[
+            Val::Int(m.version),
+            Val::from(m.name),
+            Val::Text(crate::now_rfc3339()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The schema version, read without any lock; 0 for a database without schema_migrations.
 pub(crate) fn current_version(db: &mut Db) -> Result<i64, Error> {
+    let exists = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE 1 END"
+        }
+    };
+    if db.query_one(exists, &[])?.is_none_or(|r| r.int(0) == 0) {
+        return Ok(0);
+    }
     Ok(db
         .query_one("SELECT MAX(version) FROM schema_migrations", &[])?
         .and_then(|r| r.opt_int(0))
@@ -488,7 +549,7 @@ fn backfill_query_columns(db: &mut Db) -> Result<(), Error> {
     let rows = db.query("SELECT id, facts FROM assets", &[])?;
     for r in rows {
         let facts: serde_json::Value = serde_json::from_str(&r.text(1)).unwrap_or_default();
-        let q = crate::QueryColumns::from_facts(&facts);
+        let q = crate::facts::QueryColumns::from_facts(&facts);
         db.exec(
             "UPDATE assets SET not_after = ?, issuer = ?, algorithm = ? WHERE id = ?",
             &[

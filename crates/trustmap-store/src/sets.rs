@@ -25,9 +25,9 @@ pub(crate) fn encode(set: &RoaringBitmap) -> String {
 pub(crate) fn decode(text: &str) -> Result<RoaringBitmap, Error> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|e| Error::Backend(format!("corrupt scan set: {e}")))?;
+        .map_err(|e| Error::corrupt(format!("corrupt scan set: {e}")))?;
     RoaringBitmap::deserialize_from(&bytes[..])
-        .map_err(|e| Error::Backend(format!("corrupt scan set: {e}")))
+        .map_err(|e| Error::corrupt(format!("corrupt scan set: {e}")))
 }
 
 pub(crate) fn save(db: &mut Db, seq: i64, what: &str, set: &RoaringBitmap) -> Result<(), Error> {
@@ -96,5 +96,5 @@ pub(crate) fn current(db: &mut Db, what: &str) -> Result<Vec<(String, RoaringBit
 
 /// An integer key as a bitmap member.
 pub(crate) fn member(rid: i64) -> Result<u32, Error> {
-    u32::try_from(rid).map_err(|_| Error::Backend(format!("key {rid} out of range")))
+    u32::try_from(rid).map_err(|_| Error::corrupt(format!("key {rid} out of range")))
 }

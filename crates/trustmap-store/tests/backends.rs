@@ -4,7 +4,7 @@
 use trustmap_core::{
     Asset, AssetKind, Occurrence, Report, ScanInfo, ToolInfo, asset_id, fingerprint,
 };
-use trustmap_store::{ScanMeta, Store};
+use trustmap_store::{ScanMeta, ScanRoot, Store};
 
 struct Target {
     url: String,
@@ -88,7 +88,10 @@ fn report(id: &str, assets: Vec<Asset>) -> Report {
 fn meta() -> ScanMeta {
     ScanMeta {
         host: "test".into(),
-        roots_key: "[\"/srv\"]".into(),
+        roots: vec![ScanRoot {
+            given: "/srv".into(),
+            canonical: "/srv".into(),
+        }],
         finished_at: "2026-01-01T00:00:01Z".into(),
     }
 }
@@ -96,7 +99,7 @@ fn meta() -> ScanMeta {
 #[test]
 fn a_dropped_scan_transaction_leaves_nothing_behind() {
     for t in targets("dropped") {
-        let mut s = Store::open(&t.url).unwrap();
+        let s = Store::open(&t.url).unwrap();
         s.record_scan(&report("scan_1", vec![cert("a", "a.crt")]), &meta())
             .unwrap();
         {
@@ -118,10 +121,11 @@ fn a_dropped_scan_transaction_leaves_nothing_behind() {
         assert_eq!(d.rotated[0].path, "a.crt");
         // Recording a scan id twice is refused, and leaves the store as it was.
         let again = s.record_scan(&report("scan_2", vec![cert("c", "c.crt")]), &meta());
-        assert!(matches!(
-            again,
-            Err(trustmap_store::Error::DuplicateScan(_))
-        ));
+        assert!(matches!(again, Err(trustmap_store::Error::Conflict(_))));
+        assert_eq!(
+            again.unwrap_err().kind(),
+            trustmap_store::ErrorKind::Conflict
+        );
         let all = trustmap_store::AssetQuery {
             include_gone: true,
             ..Default::default()
@@ -138,10 +142,10 @@ fn a_dropped_scan_transaction_leaves_nothing_behind() {
 fn migrations_are_idempotent_and_recorded() {
     for t in targets("idempotent") {
         for _ in 0..3 {
-            let mut s = Store::open(&t.url).unwrap();
+            let s = Store::open(&t.url).unwrap();
             assert_eq!(s.schema_version().unwrap(), Store::latest_schema_version());
         }
-        let mut s = Store::open(&t.url).unwrap();
+        let s = Store::open(&t.url).unwrap();
         s.record_scan(&report("scan_1", vec![cert("a", "a.crt")]), &meta())
             .unwrap();
         let s2 = Store::open(&t.url).unwrap();
@@ -153,7 +157,7 @@ fn migrations_are_idempotent_and_recorded() {
 #[test]
 fn a_newer_schema_is_refused_not_damaged() {
     for t in targets("newer") {
-        let mut s = Store::open(&t.url).unwrap();
+        let s = Store::open(&t.url).unwrap();
         s.execute_raw(
             "INSERT INTO schema_migrations (version, name, applied_at)
              VALUES (999, 'from the future', '2030-01-01T00:00:00Z')",
@@ -168,7 +172,7 @@ fn a_newer_schema_is_refused_not_damaged() {
 #[test]
 fn a_bulk_load_rebuilds_the_query_indexes() {
     for t in targets("bulk") {
-        let mut s = Store::open(&t.url).unwrap();
+        let s = Store::open(&t.url).unwrap();
         let indexes = s.index_names().unwrap();
         assert!(
             indexes.contains(&"occurrences_path".to_string()),
@@ -243,7 +247,7 @@ fn certs(n: usize) -> Vec<Asset> {
 fn a_bulk_load_goes_through_the_rollback_journal_and_back_to_wal() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.db").to_string_lossy().into_owned();
-    let mut s = Store::open(&path).unwrap();
+    let s = Store::open(&path).unwrap();
     s.set_bulk_load_threshold(10);
     let pending = s.begin_scan(&report("scan_1", certs(40)), &meta()).unwrap();
     // Mid-load: a rollback journal, no write-ahead log growing beside it.
@@ -266,8 +270,8 @@ fn a_bulk_load_goes_through_the_rollback_journal_and_back_to_wal() {
     // With another connection open the switch is refused and the load goes through WAL.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.db").to_string_lossy().into_owned();
-    let mut s = Store::open(&path).unwrap();
-    let mut other = Store::open(&path).unwrap();
+    let s = Store::open(&path).unwrap();
+    let other = Store::open(&path).unwrap();
     s.set_bulk_load_threshold(10);
     let pending = s.begin_scan(&report("scan_1", certs(40)), &meta()).unwrap();
     assert!(!std::path::Path::new(&format!("{path}-journal")).exists());
@@ -285,7 +289,7 @@ fn a_bulk_load_goes_through_the_rollback_journal_and_back_to_wal() {
 fn a_killed_bulk_load_leaves_an_empty_store() {
     // The child: start a bulk load and die with the transaction open.
     if let Ok(path) = std::env::var("TRUSTMAP_TEST_KILLED_BULK_LOAD") {
-        let mut s = Store::open(&path).unwrap();
+        let s = Store::open(&path).unwrap();
         s.set_bulk_load_threshold(10);
         let _pending = s
             .begin_scan(&report("scan_1", certs(400)), &meta())
@@ -308,7 +312,7 @@ fn a_killed_bulk_load_leaves_an_empty_store() {
     // It died mid-load: its rollback journal is still there (a "hot" journal).
     assert!(std::path::Path::new(&format!("{path}-journal")).exists());
 
-    let mut s = Store::open(&path).unwrap();
+    let s = Store::open(&path).unwrap();
     assert_eq!(journal_mode(&path), "wal");
     assert!(s.scans().unwrap().is_empty());
     assert_eq!(

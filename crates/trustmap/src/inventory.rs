@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use trustmap_core::{AssetKind, Report, rfc3339};
-use trustmap_store::{AssetQuery, OwnerTarget, ScanMeta, Store};
+use trustmap_store::{AssetQuery, OwnerTarget, ScanMeta, ScanRoot, Store};
 
 /// Where the inventory lives.
 #[derive(clap::Args, Clone, Debug)]
@@ -44,7 +44,7 @@ pub fn first_seen(
     db: &DbArg,
     ids: &[String],
 ) -> std::collections::HashMap<String, time::OffsetDateTime> {
-    let Ok(mut store) = db.open() else {
+    let Ok(store) = db.open() else {
         return Default::default();
     };
     let Ok(rows) = store.first_seen(ids) else {
@@ -60,20 +60,18 @@ pub fn first_seen(
         .collect()
 }
 
-/// "The same roots": the scanned paths made absolute, sorted, as JSON.
-fn roots_key(roots: &[PathBuf]) -> Result<String> {
-    let mut key: Vec<String> = roots
+/// The scanned roots: as given (the form of the report's `scan.roots`) and made absolute.
+fn scan_roots(roots: &[PathBuf]) -> Vec<ScanRoot> {
+    roots
         .iter()
-        .map(|p| {
-            std::fs::canonicalize(p)
+        .map(|p| ScanRoot {
+            given: p.to_string_lossy().replace('\\', "/"),
+            canonical: std::fs::canonicalize(p)
                 .unwrap_or_else(|_| p.clone())
                 .to_string_lossy()
-                .replace('\\', "/")
+                .replace('\\', "/"),
         })
-        .collect();
-    key.sort();
-    key.dedup();
-    Ok(serde_json::to_string(&key)?)
+        .collect()
 }
 
 /// Hides a password in a database URL for messages.
@@ -242,10 +240,10 @@ pub struct AuditExportArgs {
 /// Records a finished scan. `roots` are the paths as given on the command line.
 pub fn record(db: &DbArg, report: &Report, roots: &[PathBuf], quiet: bool) -> Result<()> {
     let target = db.target()?;
-    let mut store = db.open()?;
+    let store = db.open()?;
     let meta = ScanMeta {
         host: hostname(),
-        roots_key: roots_key(roots)?,
+        roots: scan_roots(roots),
         finished_at: rfc3339(time::OffsetDateTime::now_utc()),
     };
     let pending = store
@@ -328,7 +326,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 pub fn scans(a: ScansArgs) -> Result<i32> {
-    let mut store = a.db.open()?;
+    let store = a.db.open()?;
     let scans = store.scans()?;
     match a.format {
         TableFormat::Json => out(&(serde_json::to_string_pretty(&scans)? + "\n"))?,
@@ -362,7 +360,7 @@ pub fn scans(a: ScansArgs) -> Result<i32> {
 }
 
 pub fn diff(a: DiffArgs) -> Result<i32> {
-    let mut store = a.db.open()?;
+    let store = a.db.open()?;
     let (from, to) = match (a.from, a.to) {
         (Some(f), Some(t)) => (f, t),
         (None, Some(t)) => match store.previous_scan(&t)? {
@@ -370,10 +368,16 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
             None => bail!("scan {t} is the first scan of its roots; pass --from"),
         },
         (None, None) if !a.roots.is_empty() => {
-            let key = roots_key(&a.roots)?;
-            match store.last_two_scans_of(&key)? {
+            let roots: Vec<String> = scan_roots(&a.roots)
+                .into_iter()
+                .map(|r| r.canonical)
+                .collect();
+            match store.last_two_scans_of(&hostname(), &roots)? {
                 Some(pair) => pair,
-                None => bail!("fewer than two scans of {key} (see `trustmap scans`)"),
+                None => bail!(
+                    "fewer than two scans of {} (see `trustmap scans`)",
+                    roots.join(" ")
+                ),
             }
         }
         (None, None) => match store.last_two_scans()? {
@@ -405,9 +409,9 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
             }
             for r in &d.rotated {
                 let place = if r.container.is_empty() {
-                    r.path.clone()
+                    r.place().to_string()
                 } else {
-                    format!("{} ({})", r.path, r.container)
+                    format!("{} ({})", r.place(), r.container)
                 };
                 s.push_str(&format!(
                     "  rotated  {place}: {} replaced by {}\n",
@@ -418,14 +422,22 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
                 s.push_str(&format!(
                     "  moved    {}: {} -> {}\n",
                     m.id,
-                    m.from.join(", "),
-                    m.to.join(", ")
+                    places(&m.from),
+                    places(&m.to)
                 ));
             }
             out(&s)?;
         }
     }
     Ok(0)
+}
+
+/// Places as `host:path, host:path`.
+fn places(p: &[trustmap_store::PlaceRef]) -> String {
+    p.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `30d`, `12h`, `2w`, or a plain number of days.
@@ -479,11 +491,12 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
         issuer: a.issuer.clone(),
         algorithm: a.algorithm.clone(),
         path_glob: a.path.clone(),
+        host: None,
         quantum_vulnerable: a.quantum_vulnerable,
         include_gone: a.include_gone,
         limit: a.limit,
     };
-    let mut store = a.db.open()?;
+    let store = a.db.open()?;
     if a.count {
         let n = store.count_assets(&q)?;
         match a.format {
@@ -532,8 +545,8 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
                 .iter()
                 .map(|r| {
                     let mut path = r.paths.first().cloned().unwrap_or_default();
-                    if r.paths.len() > 1 {
-                        path.push_str(&format!(" (+{})", r.paths.len() - 1));
+                    if r.places.len() > 1 {
+                        path.push_str(&format!(" (+{})", r.places.len() - 1));
                     }
                     vec![
                         r.id.clone(),
@@ -562,7 +575,7 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
 }
 
 pub fn show(a: ShowArgs) -> Result<i32> {
-    let mut store = a.db.open()?;
+    let store = a.db.open()?;
     let d = store.show(&a.id)?;
     if a.format == TableFormat::Json {
         out(&(serde_json::to_string_pretty(&d)? + "\n"))?;
@@ -611,12 +624,22 @@ pub fn show(a: ShowArgs) -> Result<i32> {
     }
     s.push_str(&format!("\noccurrences ({})\n", d.occurrences.len()));
     for o in &d.occurrences {
-        let mut place = o.path.clone();
+        let mut place = if o.host.is_empty() {
+            o.path.clone()
+        } else {
+            format!("{}:{}", o.host, o.path)
+        };
         if let Some(l) = o.line {
             place.push_str(&format!(":{l}"));
         }
         if let Some(c) = &o.container {
             place.push_str(&format!(" ({c})"));
+        }
+        if !o.root.is_empty() {
+            place.push_str(&format!(" under {}", o.root));
+        }
+        if !o.present {
+            place.push_str(" [gone]");
         }
         s.push_str(&format!(
             "  {place}  first seen {}, last seen {} ({} scan{})\n",
@@ -675,7 +698,7 @@ pub fn owner(c: OwnerCommand) -> Result<i32> {
                 (None, Some(g)) => OwnerTarget::PathGlob(g.clone()),
                 _ => bail!("give an asset id or --path GLOB"),
             };
-            let mut store = a.db.open()?;
+            let store = a.db.open()?;
             let changes = store.set_owner(&target, a.owner.as_deref(), a.backup.as_deref())?;
             if let OwnerTarget::PathGlob(g) = &target
                 && changes.is_empty()
@@ -720,7 +743,7 @@ fn parse_date(s: &str) -> Result<String> {
 pub fn audit(c: AuditCommand) -> Result<i32> {
     match c {
         AuditCommand::Verify(a) => {
-            let mut store = a.db.open()?;
+            let store = a.db.open()?;
             let v = store.verify_audit()?;
             if v.broken.is_none()
                 && let Some(head) = &a.head
@@ -758,7 +781,7 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
         }
         AuditCommand::Export(a) => {
             let since = a.since.as_deref().map(parse_date).transpose()?;
-            let mut store = a.db.open()?;
+            let store = a.db.open()?;
             let events = store.audit_events(since.as_deref())?;
             let mut s = String::new();
             for e in &events {

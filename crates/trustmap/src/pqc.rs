@@ -381,7 +381,7 @@ fn first_seen(input: &ScanInput, report: &Report) -> Result<BTreeMap<String, Str
     if input.no_store {
         return Ok(BTreeMap::new());
     }
-    let mut store = input.db.open()?;
+    let store = input.db.open()?;
     let ids: Vec<String> = report.assets.iter().map(|a| a.id.clone()).collect();
     Ok(store.first_seen(&ids)?.into_iter().collect())
 }

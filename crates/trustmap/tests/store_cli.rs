@@ -141,8 +141,12 @@ fn rotation_gone_new_and_moved_between_scans() {
         let moved = diff["moved"].as_array().unwrap();
         assert!(
             moved.iter().any(|m| m["id"] == wander
-                && m["from"] == serde_json::json!(["wander.crt"])
-                && m["to"] == serde_json::json!(["moved/wander.crt"])),
+                && m["from"].as_array().unwrap().len() == 1
+                && m["from"][0]["path"] == "wander.crt"
+                && m["to"].as_array().unwrap().len() == 1
+                && m["to"][0]["path"] == "moved/wander.crt"
+                && m["to"][0]["host"] == m["from"][0]["host"]
+                && m["to"][0]["root"] == m["from"][0]["root"]),
             "[{}] {diff:#}",
             db.name
         );
@@ -289,7 +293,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         assert!(n >= 8, "[{}] {n} events", db.name);
 
         let tamper = |sql: &str| {
-            let mut s = trustmap_store::Store::open(&db.target).unwrap();
+            let s = trustmap_store::Store::open(&db.target).unwrap();
             s.execute_raw(sql).unwrap();
         };
         let verify = || {
@@ -320,7 +324,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let grown = ok(&db, &["audit", "verify", "--head", &head]);
         assert!(grown.contains("are unchanged"), "[{}] {grown}", db.name);
         let n = ok(&db, &["audit", "export"]).lines().count();
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw(&format!("DELETE FROM audit_events WHERE seq >= {}", n - 3))
             .unwrap();
         drop(s);
@@ -333,7 +337,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
             "[{}] still holds the older head: {text}",
             db.name
         );
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw("DELETE FROM audit_events WHERE seq >= 3")
             .unwrap();
         drop(s);
@@ -351,7 +355,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let (_t, d) = tree();
         ec_cert(&d, "a", "30");
         scan(&db, &d);
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw("DELETE FROM audit_events WHERE seq = 2")
             .unwrap();
         drop(s);
@@ -364,7 +368,7 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         let (_t, d) = tree();
         ec_cert(&d, "a", "30");
         scan(&db, &d);
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         s.execute_raw(
             "UPDATE audit_events SET seq = 1000 WHERE seq = 2;
              UPDATE audit_events SET seq = 2 WHERE seq = 3;
@@ -491,7 +495,7 @@ fn concurrent_scans_into_one_store_all_succeed() {
 fn an_older_schema_is_migrated_not_dropped() {
     for db in backends("migrate") {
         {
-            let mut s = trustmap_store::Store::open_at_version(&db.target, 1).unwrap();
+            let s = trustmap_store::Store::open_at_version(&db.target, 1).unwrap();
             assert_eq!(s.schema_version().unwrap(), 1);
             s.execute_raw(
                 r#"INSERT INTO scans (id, seq, started_at, finished_at, roots, roots_key, host,
@@ -525,7 +529,7 @@ fn an_older_schema_is_migrated_not_dropped() {
             db.name
         );
         assert_eq!(expired[0]["algorithm"], "RSA");
-        let mut s = trustmap_store::Store::open(&db.target).unwrap();
+        let s = trustmap_store::Store::open(&db.target).unwrap();
         assert_eq!(
             s.schema_version().unwrap(),
             trustmap_store::Store::latest_schema_version()
@@ -900,5 +904,89 @@ fn diff_picks_scans_by_roots_or_by_the_newer_scan() {
         let first = run(&db, &["diff", "--to", &sid(&a1)], &[]);
         assert_eq!(first.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&first.stderr).contains("first scan of its roots"));
+    }
+}
+
+#[test]
+fn one_file_under_two_roots_is_two_places_and_each_goes_on_its_own() {
+    for db in backends("tworoots") {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("hostA"), t.path().join("hostB"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d.join("etc")).unwrap();
+        }
+        ec_cert(&a.join("etc"), "tls", "90");
+        for f in ["tls.crt", "tls.key"] {
+            std::fs::copy(a.join("etc").join(f), b.join("etc").join(f)).unwrap();
+        }
+        let ra = scan(&db, &a);
+        scan(&db, &b);
+        let crt = id_at(&ra, "certificate", "etc/tls.crt");
+        let root_of = |d: &Path| {
+            std::fs::canonicalize(d)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        let (root_a, root_b) = (root_of(&a), root_of(&b));
+
+        // One asset, two places, both present.
+        let listed = json(&db, &["assets", "--kind", "certificate", "-f", "json"]);
+        let row = &listed.as_array().unwrap()[0];
+        assert_eq!(row["id"], crt.as_str(), "[{}] {listed:#}", db.name);
+        let places = row["places"].as_array().unwrap();
+        let roots: Vec<&str> = places.iter().map(|p| p["root"].as_str().unwrap()).collect();
+        assert_eq!(
+            roots,
+            vec![root_a.as_str(), root_b.as_str()],
+            "[{}]",
+            db.name
+        );
+        assert!(
+            places
+                .iter()
+                .all(|p| p["present"] == true && p["path"] == "etc/tls.crt")
+        );
+        let host = places[0]["host"].as_str().unwrap().to_string();
+        assert_eq!(row["paths"][0], format!("{host}:etc/tls.crt"));
+        let table = ok(&db, &["assets", "--kind", "certificate"]);
+        assert!(
+            table.contains(&format!("{host}:etc/tls.crt (+1)")),
+            "[{}] {table}",
+            db.name
+        );
+        let text = ok(&db, &["show", &crt]);
+        for root in [&root_a, &root_b] {
+            assert!(
+                text.contains(&format!("{host}:etc/tls.crt:1 under {root}")),
+                "[{}] {text}",
+                db.name
+            );
+        }
+
+        // The file goes from A: A's diff says gone; only B's place is present.
+        std::fs::remove_file(a.join("etc/tls.crt")).unwrap();
+        std::fs::remove_file(a.join("etc/tls.key")).unwrap();
+        scan(&db, &a);
+        let d = json(&db, &["diff", "--roots", a.to_str().unwrap(), "-f", "json"]);
+        assert!(strs(&d["gone"]).contains(&crt), "[{}] {d:#}", db.name);
+        let listed = json(&db, &["assets", "--kind", "certificate", "-f", "json"]);
+        let row = &listed.as_array().unwrap()[0];
+        assert_eq!(row["id"], crt.as_str(), "[{}] B still has it", db.name);
+        let present: Vec<&str> = row["places"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["present"] == true)
+            .map(|p| p["root"].as_str().unwrap())
+            .collect();
+        assert_eq!(present, vec![root_b.as_str()], "[{}] {row:#}", db.name);
+        let text = ok(&db, &["show", &crt]);
+        assert!(
+            text.contains(&format!("under {root_a} [gone]")),
+            "[{}] {text}",
+            db.name
+        );
+        assert!(!text.contains(&format!("under {root_b} [gone]")));
     }
 }

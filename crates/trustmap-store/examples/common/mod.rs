@@ -92,7 +92,7 @@ fn digest(rows: &[AssetRow]) -> String {
     hex::encode(h.finalize())[..12].to_string()
 }
 
-pub fn time(store: &mut Store, q: &AssetQuery) -> Timed {
+pub fn time(store: &Store, q: &AssetQuery) -> Timed {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let count = store.count_assets(q).expect("count");

@@ -1,0 +1,190 @@
+//! Owners: inferred by each scan (CODEOWNERS and the like) and set explicitly
+//! ([`Store::set_owner`]); per role, explicit owners win over inferred ones.
+
+use crate::db::{Db, Row, Val};
+use crate::error::{Entity, Error};
+use crate::{Store, audit, now_rfc3339, query};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// One owner record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerRow {
+    pub role: String,
+    pub name: String,
+    pub source: String,
+    pub explicit: bool,
+    /// Whether this record is the one in effect (explicit wins over inferred).
+    pub effective: bool,
+}
+
+/// What an explicit owner assignment applies to.
+#[derive(Debug, Clone)]
+pub enum OwnerTarget {
+    Asset(String),
+    /// Every asset with a place whose path matches this glob (see [`crate::AssetQuery`]).
+    PathGlob(String),
+}
+
+/// One owner change made by [`Store::set_owner`].
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerChange {
+    pub asset: String,
+    pub role: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
+impl Store {
+    /// Sets the explicit owner and/or backup owner of one asset, or of every asset with a
+    /// place matching a path glob. Returns the effective changes (each also an audit event).
+    pub fn set_owner(
+        &self,
+        target: &OwnerTarget,
+        owner: Option<&str>,
+        backup: Option<&str>,
+    ) -> Result<Vec<OwnerChange>, Error> {
+        // A bad glob is refused before any lock is taken.
+        let by_path = match target {
+            OwnerTarget::PathGlob(g) => Some(query::path_matches("o.path", g, self.backend())?),
+            OwnerTarget::Asset(_) => None,
+        };
+        self.conn()?.transaction(|db| {
+            let ids: Vec<(String, i64)> = match (target, by_path) {
+                (OwnerTarget::Asset(id), _) => {
+                    let Some(r) =
+                        db.query_one("SELECT rid FROM assets WHERE id = ?", &[id.into()])?
+                    else {
+                        return Err(Error::not_found(Entity::Asset, id));
+                    };
+                    vec![(id.clone(), r.int(0))]
+                }
+                (OwnerTarget::PathGlob(_), Some((cond, params))) => db
+                    .query(
+                        &format!(
+                            "SELECT DISTINCT a.id, a.rid FROM occurrences o
+                             JOIN assets a ON a.rid = o.asset_rid WHERE {cond} ORDER BY a.id"
+                        ),
+                        &params,
+                    )?
+                    .iter()
+                    .map(|r| (r.text(0), r.int(1)))
+                    .collect(),
+                (OwnerTarget::PathGlob(_), None) => unreachable!("the glob was translated"),
+            };
+            let now = now_rfc3339();
+            let mut audit = audit::AuditWriter::load(db)?;
+            let mut changes = Vec::new();
+            for (id, rid) in &ids {
+                for (role, name) in [("owner", owner), ("backup", backup)] {
+                    let Some(name) = name else { continue };
+                    let before = effective_name(db, *rid, role)?;
+                    db.exec(
+                        "DELETE FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1",
+                        &[Val::Int(*rid), role.into()],
+                    )?;
+                    db.exec(
+                        "INSERT INTO owners (asset_rid, role, name, source, explicit, set_at)
+                         VALUES (?, ?, ?, 'explicit', 1, ?)",
+                        &[Val::Int(*rid), role.into(), name.into(), now.as_str().into()],
+                    )?;
+                    if before.as_deref() != Some(name) {
+                        audit.append(
+                            &now,
+                            "owner-changed",
+                            id,
+                            serde_json::json!({"role": role, "from": before, "to": name, "source": "explicit"}),
+                        );
+                        changes.push(OwnerChange {
+                            asset: id.clone(),
+                            role: role.to_string(),
+                            from: before,
+                            to: name.to_string(),
+                        });
+                    }
+                }
+            }
+            audit.flush(db)?;
+            Ok(changes)
+        })
+    }
+}
+
+/// An owner record from `role, name, source, explicit` columns starting at `at`.
+pub(crate) fn owner_row(r: &Row, at: usize) -> OwnerRow {
+    OwnerRow {
+        role: r.text(at),
+        name: r.text(at + 1),
+        source: r.text(at + 2),
+        explicit: r.int(at + 3) == 1,
+        effective: false,
+    }
+}
+
+pub(crate) fn load_owners(db: &mut Db, rid: i64) -> Result<Vec<OwnerRow>, Error> {
+    Ok(db
+        .query(
+            "SELECT role, name, source, explicit FROM owners WHERE asset_rid = ?
+             ORDER BY role, explicit DESC, name",
+            &[Val::Int(rid)],
+        )?
+        .iter()
+        .map(|r| owner_row(r, 0))
+        .collect())
+}
+
+/// Explicit owners of a role win; without one, every inferred owner of that role counts.
+pub(crate) fn mark_effective(owners: &mut [OwnerRow]) {
+    let explicit_roles: BTreeSet<String> = owners
+        .iter()
+        .filter(|o| o.explicit)
+        .map(|o| o.role.clone())
+        .collect();
+    for o in owners.iter_mut() {
+        o.effective = o.explicit || !explicit_roles.contains(&o.role);
+    }
+}
+
+/// The effective owners of `role` (names, sources), comma-separated.
+pub(crate) fn effective(owners: &[OwnerRow], role: &str) -> (Option<String>, Option<String>) {
+    let eff: Vec<&OwnerRow> = owners
+        .iter()
+        .filter(|o| o.role == role && o.effective)
+        .collect();
+    if eff.is_empty() {
+        return (None, None);
+    }
+    let names = eff.iter().map(|o| o.name.as_str()).collect::<Vec<_>>();
+    let sources = eff.iter().map(|o| o.source.as_str()).collect::<Vec<_>>();
+    (Some(names.join(", ")), Some(sources.join(", ")))
+}
+
+fn effective_name(db: &mut Db, rid: i64, role: &str) -> Result<Option<String>, Error> {
+    let mut owners = load_owners(db, rid)?;
+    mark_effective(&mut owners);
+    Ok(effective(&owners, role).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_owner_wins_per_role() {
+        let row = |role: &str, name: &str, explicit: bool| OwnerRow {
+            role: role.into(),
+            name: name.into(),
+            source: if explicit { "explicit" } else { "CODEOWNERS:1" }.into(),
+            explicit,
+            effective: false,
+        };
+        let mut o = vec![
+            row("owner", "team-a", false),
+            row("owner", "team-b", true),
+            row("backup", "team-c", false),
+        ];
+        mark_effective(&mut o);
+        assert_eq!(effective(&o, "owner").0.as_deref(), Some("team-b"));
+        assert_eq!(effective(&o, "backup").0.as_deref(), Some("team-c"));
+    }
+}
