@@ -68,7 +68,11 @@ pub enum Error {
 pub struct Invalid(pub String);
 
 impl Error {
-    pub(crate) fn read(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn read(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Error::Read {
             what,
             path: path.into(),

@@ -20,12 +20,12 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use trustmap_core::policy::{Inputs, Policy};
 use trustmap_core::{Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
+use trustmap_discover::Found;
 use trustmap_discover::inventory::Inventory;
 use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::source::{self, OwnerHints, Progress, Sink, Source};
 use trustmap_discover::walk::WalkOptions;
-use trustmap_discover::Found;
 
 /// How to scan; everything but the roots.
 #[derive(Debug, Clone, Default)]
@@ -294,10 +294,7 @@ impl Scan {
 impl ScanOutcome {
     /// Records the scan in the store (one transaction); the assets it saw first are then
     /// first seen at its end.
-    pub fn record(
-        &mut self,
-        store: StoreHandle<'_>,
-    ) -> Result<&trustmap_store::ScanRecord, Error> {
+    pub fn record(&mut self, store: StoreHandle<'_>) -> Result<&trustmap_store::ScanRecord, Error> {
         let finished_at = rfc3339(self.clock.started + self.timer.elapsed());
         let rec = record::record(store, &self.report, &self.roots, &finished_at)?;
         for id in &rec.first_seen {

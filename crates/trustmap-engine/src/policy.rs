@@ -41,7 +41,10 @@ pub fn read(file: &Path) -> Result<Policy, Error> {
 }
 
 /// The policy for a scan and the file it came from (see [`file_for`]).
-pub fn load(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<(Policy, Option<PathBuf>), Error> {
+pub fn load(
+    explicit: Option<&Path>,
+    roots: &[PathBuf],
+) -> Result<(Policy, Option<PathBuf>), Error> {
     match file_for(explicit, roots) {
         None => Ok((Policy::default(), None)),
         Some(file) => Ok((read(&file)?, Some(file))),

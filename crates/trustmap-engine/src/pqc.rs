@@ -257,4 +257,3 @@ pub fn to_json(r: &Report, first_seen: &BTreeMap<String, String>) -> Value {
         "migrate_first": plan,
     })
 }
-

@@ -13,7 +13,10 @@ pub type StoreHandle<'a> = &'a mut Store;
 
 /// When each of `ids` was first seen, as the store has it (RFC 3339); ids the inventory has
 /// never seen are absent (an empty inventory: no history). A store that fails is an error.
-pub fn first_seen(store: StoreHandle<'_>, ids: &[String]) -> Result<BTreeMap<String, String>, Error> {
+pub fn first_seen(
+    store: StoreHandle<'_>,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, Error> {
     let rows = store.first_seen(ids).map_err(|source| Error::Store {
         context: "reading the inventory's history (key age)",
         source,

@@ -158,9 +158,11 @@ fn literal_ids(text: &str) -> Vec<String> {
 
 fn finding(file: &str, a: &Asset, item: &serde_json::Value) -> Result<Finding> {
     let field = |k: &str| item.get(k).and_then(|v| v.as_str());
-    let id = field("id")
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| rego_err(format!("Rego file {file}: a finding has no string \"id\": {item}")))?;
+    let id = field("id").filter(|s| !s.is_empty()).ok_or_else(|| {
+        rego_err(format!(
+            "Rego file {file}: a finding has no string \"id\": {item}"
+        ))
+    })?;
     let severity = field("severity").unwrap_or("");
     let severity = Severity::parse(severity).ok_or_else(|| {
         rego_err(format!(

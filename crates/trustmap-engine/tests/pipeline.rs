@@ -64,7 +64,11 @@ fn request(now: &str) -> ScanRequest {
 }
 
 fn rules(out: &trustmap_engine::ScanOutcome) -> Vec<&str> {
-    out.report.findings.iter().map(|f| f.rule.as_str()).collect()
+    out.report
+        .findings
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect()
 }
 
 #[test]
@@ -101,7 +105,12 @@ fn one_store_handle_gives_history_waivers_and_the_record() {
     let mut store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
 
     // First scan: an empty inventory is no history; recording makes it first seen.
-    let out = scan(request("2026-06-01"), Some(&mut store), &Progress::default()).unwrap();
+    let out = scan(
+        request("2026-06-01"),
+        Some(&mut store),
+        &Progress::default(),
+    )
+    .unwrap();
     let rec = out.record.as_ref().expect("recorded");
     assert_eq!(rec.first_seen.len(), 1);
     let id = out.report.assets[0].id.clone();
@@ -141,7 +150,12 @@ fn a_store_that_fails_to_read_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
     store.execute_raw("DROP TABLE assets").unwrap();
-    let err = scan(request("2026-06-01"), Some(&mut store), &Progress::default()).unwrap_err();
+    let err = scan(
+        request("2026-06-01"),
+        Some(&mut store),
+        &Progress::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err}");
 }
 

@@ -50,7 +50,10 @@ fn now_judges_expiry_and_host_names_the_scan() {
         assert_eq!(assets(&["--expired", "--now", "2099-01-01"]), 1);
         assert_eq!(assets(&["--expiring", "30d"]), 0);
         let soon = (time::OffsetDateTime::now_utc() + time::Duration::days(390)).date();
-        assert_eq!(assets(&["--expiring", "30d", "--now", &soon.to_string()]), 1);
+        assert_eq!(
+            assets(&["--expiring", "30d", "--now", &soon.to_string()]),
+            1
+        );
 
         let (c, _, err) = trustmap(&[&base[..], &["--now", "someday"]].concat());
         assert_eq!(c, 2);

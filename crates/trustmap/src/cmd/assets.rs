@@ -187,7 +187,6 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
     Ok(0)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

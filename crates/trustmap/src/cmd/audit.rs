@@ -101,7 +101,6 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

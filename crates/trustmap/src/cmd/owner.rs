@@ -66,4 +66,3 @@ pub fn owner(c: OwnerCommand) -> Result<i32> {
         }
     }
 }
-

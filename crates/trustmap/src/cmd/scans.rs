@@ -46,4 +46,3 @@ pub fn scans(a: ScansArgs) -> Result<i32> {
     }
     Ok(0)
 }
-

@@ -119,4 +119,3 @@ pub fn show(a: ShowArgs) -> Result<i32> {
     out(&s)?;
     Ok(0)
 }
-
