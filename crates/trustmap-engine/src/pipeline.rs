@@ -233,7 +233,7 @@ impl Scan {
         if let Some(b) = &self.baseline {
             b.mark(&mut findings);
         }
-        let applied = match store.as_deref_mut() {
+        let applied = match store {
             Some(s) => waivers::apply(&mut findings, &record::waivers(s)?, clock.now),
             None => Applied::default(),
         };
