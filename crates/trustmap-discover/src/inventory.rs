@@ -1,13 +1,16 @@
-//! Deduplication of what the parsers found into assets, and the relations between them:
+//! Deduplication of what every source found into assets, and the relations between them:
 //! `contains` (keystore -> entry), `key-of` (private key -> certificate or public key with the
-//! same SPKI) and `issued-by` (certificate -> issuer, signature verified, across files).
+//! same SPKI) and `issued-by` (certificate -> issuer, signature verified, across files and
+//! sources); owners from the sources' hints (CODEOWNERS) are applied when it finishes.
+//!
+//! Fed by whoever drives the sources (the engine), one item at a time on one thread.
 
-use crate::owners::CodeOwners;
+use crate::source::OwnerHints;
 use crate::{Detail, Found, x509};
 use std::collections::{BTreeSet, HashMap};
 use trustmap_core::{Asset, AssetKind, Occurrence, Owner, Relation, RelationType, asset_id};
 
-/// Accumulates [`Found`] values from every file into deduplicated assets.
+/// Accumulates [`Found`] values from every source into deduplicated assets.
 #[derive(Default)]
 pub struct Inventory {
     assets: HashMap<String, Asset>,
@@ -92,14 +95,15 @@ impl Inventory {
         id
     }
 
-    /// Derives relations and owners and returns assets sorted by kind then id, and relations.
-    pub fn finish(mut self, codeowners: &[(String, CodeOwners)]) -> (Vec<Asset>, Vec<Relation>) {
+    /// Derives relations, applies the sources' owner hints, and returns assets sorted by kind
+    /// then id, and relations.
+    pub fn finish(mut self, owner_hints: &[OwnerHints]) -> (Vec<Asset>, Vec<Relation>) {
         self.link_keys();
         self.link_issuers();
         let mut assets: Vec<Asset> = self.assets.into_values().collect();
         for a in &mut assets {
             a.occurrences.sort();
-            apply_codeowners(a, codeowners);
+            apply_owner_hints(a, owner_hints);
         }
         assets.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
         (assets, self.relations.into_iter().collect())
@@ -214,10 +218,14 @@ fn add_occurrence(list: &mut Vec<Occurrence>, occ: Occurrence) {
 
 /// Owners from CODEOWNERS for each occurrence (root-qualified paths), added after the
 /// owners stated in the material itself.
-fn apply_codeowners(asset: &mut Asset, codeowners: &[(String, CodeOwners)]) {
+fn apply_owner_hints(asset: &mut Asset, hints: &[OwnerHints]) {
     let mut extra: Vec<Owner> = Vec::new();
     for occ in &asset.occurrences {
-        for (prefix, co) in codeowners {
+        for OwnerHints {
+            prefix,
+            codeowners: co,
+        } in hints
+        {
             let rel = if prefix.is_empty() {
                 Some(occ.path.as_str())
             } else {

@@ -1,9 +1,13 @@
 //! trustmap-discover: finds cryptographic material and parses it into the model.
 //!
-//! Data flows one way: a source ([`walk`]) hands bytes to the scanner ([`scan`]), which
-//! runs one prefilter over them and calls the parsers ([`pem`], [`x509`], [`keys`], [`ssh`],
-//! [`keystore`], [`secrets`], [`k8s`]) only around candidates. Parsers return [`Found`]
-//! values; [`inventory`] deduplicates them into assets and derives relations and owners.
+//! Data flows one way: a [`source::Source`] (the file tree of [`walk`], an
+//! [`source::Archive`] in memory; later endpoints, clusters, images) hands bytes to the
+//! scanner ([`scan`]), which runs one prefilter over them and calls the parsers ([`pem`],
+//! [`x509`], [`keys`], [`ssh`], [`keystore`], [`secrets`], [`k8s`]) only around candidates.
+//! Parsers return [`Found`] values; sources yield them, located, with errors and owner hints,
+//! into a [`source::Sink`]. The driver of a scan (the engine) feeds them to an
+//! [`inventory::Inventory`], which deduplicates them into assets and derives relations and
+//! owners.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +22,7 @@ pub mod owners;
 pub mod pem;
 pub mod scan;
 pub mod secrets;
+pub mod source;
 pub mod ssh;
 pub mod walk;
 pub mod x509;

@@ -1,18 +1,21 @@
 //! The file-tree source: a parallel walk (the `ignore` crate's walker, as in ripgrep), one
-//! read per file, the [`Scanner`] on each file's bytes, and the results streamed to one
-//! thread that deduplicates them into the [`Inventory`].
+//! read per file, the [`Scanner`] on each file's bytes, and the results streamed to the one
+//! thread that called [`Source::run`], which hands them to the [`Sink`]. The walker does not
+//! deduplicate: the driver's sink does (see [`crate::source`]).
 //!
 //! Everything is scanned by default — hidden and git-ignored files included, since `.env`
 //! files are usually ignored and that is where secrets live — except `.git/` internals.
 
-use crate::inventory::Inventory;
 use crate::owners::CodeOwners;
 use crate::scan::{FileResult, Scanner};
+use crate::source::{OwnerHints, Sink, Source};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use trustmap_core::{Asset, Relation, ScanError};
+use trustmap_core::ScanError;
+
+pub use crate::source::Progress;
 
 /// Files larger than this are read and scanned in chunks of this size (with overlap), so
 /// memory stays flat whatever the tree holds.
@@ -41,24 +44,53 @@ impl WalkOptions {
             threads: 0,
         }
     }
+
+    /// One [`FileTree`] source per root; with several roots, paths are prefixed with their
+    /// root so places stay apart.
+    pub fn sources(&self) -> Vec<FileTree> {
+        let multi = self.roots.len() > 1;
+        self.roots
+            .iter()
+            .map(|r| {
+                let mut t = FileTree::new(r.clone(), self);
+                if multi {
+                    t.prefix = t.name.clone();
+                }
+                t
+            })
+            .collect()
+    }
 }
 
-/// Live counters, readable from another thread for a progress bar.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub files: AtomicU64,
-    pub bytes: AtomicU64,
-    pub found: AtomicU64,
+/// One directory or file, walked in parallel.
+#[derive(Debug, Clone)]
+pub struct FileTree {
+    root: PathBuf,
+    /// The root with forward slashes and no trailing slash: `Occurrence.root`.
+    name: String,
+    /// Prepended to every path (`prefix/rel`), empty for a single-root scan.
+    prefix: String,
+    opts: WalkOptions,
 }
 
-/// The result of walking every root.
-#[derive(Debug, Default)]
-pub struct WalkOutput {
-    pub assets: Vec<Asset>,
-    pub relations: Vec<Relation>,
-    pub errors: Vec<ScanError>,
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
+impl FileTree {
+    /// The tree under `root`, walked as `opts` says (its `roots` are ignored); paths are
+    /// relative to `root`.
+    pub fn new(root: PathBuf, opts: &WalkOptions) -> Self {
+        FileTree {
+            name: display_root(&root),
+            prefix: String::new(),
+            opts: WalkOptions {
+                roots: Vec::new(),
+                ..opts.clone()
+            },
+            root,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
 }
 
 enum Msg {
@@ -66,62 +98,56 @@ enum Msg {
     Error(String, String),
 }
 
-/// Walks the roots, scans every file and returns the deduplicated inventory.
-pub fn walk(opts: &WalkOptions, scanner: &Scanner, progress: &Progress) -> WalkOutput {
-    let multi = opts.roots.len() > 1;
-    let mut codeowners: Vec<(String, CodeOwners)> = Vec::new();
-    let mut inventory = Inventory::new();
-    let mut errors = Vec::new();
-    for root in &opts.roots {
-        let prefix = if multi {
-            display_root(root)
-        } else {
-            String::new()
-        };
-        let root_name = display_root(root);
-        if let Some(co) = CodeOwners::load(root) {
-            codeowners.push((prefix.clone(), co));
+impl Source for FileTree {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn given(&self) -> String {
+        self.root.to_string_lossy().replace('\\', "/")
+    }
+
+    fn canonical(&self) -> String {
+        std::fs::canonicalize(&self.root)
+            .unwrap_or_else(|_| self.root.clone())
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    fn run(&self, scanner: &Scanner, progress: &Progress, sink: &mut dyn Sink) {
+        if let Some(codeowners) = CodeOwners::load(&self.root) {
+            sink.owners(OwnerHints {
+                prefix: self.prefix.clone(),
+                codeowners,
+            });
         }
-        if let Err(e) = std::fs::metadata(root) {
-            errors.push(ScanError {
-                path: display_root(root),
+        if let Err(e) = std::fs::metadata(&self.root) {
+            sink.error(ScanError {
+                path: self.name.clone(),
                 error: format!("cannot read scan root: {e}"),
             });
-            continue;
+            return;
         }
         let (tx, rx) = mpsc::sync_channel::<Msg>(1024);
         std::thread::scope(|s| {
-            s.spawn(|| walk_root(root, &prefix, opts, scanner, progress, tx));
+            s.spawn(|| walk_root(&self.root, &self.prefix, &self.opts, scanner, progress, tx));
             for msg in rx {
                 match msg {
                     Msg::File(path, result) => {
-                        for e in result.errors {
-                            errors.push(ScanError {
+                        for error in result.errors {
+                            sink.error(ScanError {
                                 path: path.clone(),
-                                error: e,
+                                error,
                             });
                         }
-                        for mut f in result.found {
-                            f.set_root(&root_name);
-                            inventory.add(f);
+                        for f in result.found {
+                            sink.found(f);
                         }
-                        progress
-                            .found
-                            .store(inventory.len() as u64, Ordering::Relaxed);
                     }
-                    Msg::Error(path, error) => errors.push(ScanError { path, error }),
+                    Msg::Error(path, error) => sink.error(ScanError { path, error }),
                 }
             }
         });
-    }
-    let (assets, relations) = inventory.finish(&codeowners);
-    errors.sort();
-    WalkOutput {
-        assets,
-        relations,
-        errors,
-        files_scanned: progress.files.load(Ordering::Relaxed),
-        bytes_scanned: progress.bytes.load(Ordering::Relaxed),
     }
 }
 
@@ -210,8 +236,7 @@ fn scan_path(
         .take(CHUNK as u64)
         .read_to_end(buf)
         .map_err(|e| format!("cannot read: {e}"))?;
-    progress.files.fetch_add(1, Ordering::Relaxed);
-    progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    progress.add_file(n as u64);
     if n < CHUNK {
         let r = scanner.scan_file(path, buf);
         shrink(buf);

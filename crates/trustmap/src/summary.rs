@@ -167,7 +167,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             }
         }
     }
-    if let Some(line) = crate::pqc::summary_line(r) {
+    if let Some(line) = crate::cmd::pqc::summary_line(r) {
         let _ = writeln!(s, "\nPost-quantum readiness: {line}");
     }
     let waived = r.findings.iter().filter(|f| f.waiver.is_some()).count();

@@ -1,8 +1,7 @@
 //! Waivers end to end: the real binary granting, listing, applying, expiring and revoking
 //! waivers. Run on SQLite always and on PostgreSQL whenever `TRUSTMAP_TEST_PG_URL` is set
-//! (each test in its own fresh schema), like `store_cli.rs`. Expiry is tested through the
-//! test-only clock `TRUSTMAP_TEST_NOW` (RFC 3339 or YYYY-MM-DD), which replaces "now" when
-//! trustmap decides whether a waiver is still active.
+//! (each test in its own fresh schema), like `store_cli.rs`. Expiry is tested with `--now`
+//! (RFC 3339 or YYYY-MM-DD), which judges a scan or lists waivers as if it were that instant.
 
 use serde_json::Value;
 use std::path::Path;
@@ -16,20 +15,16 @@ fn backends(test: &str) -> Vec<Db> {
     common::backends("w", test)
 }
 
-/// Runs with the store given through `TRUSTMAP_DB` (as a CI job would).
-fn run(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Runs with the store given through `TRUSTMAP_DB` (as a CI job would); `extra` arguments
+/// go last (`--now ...`).
+fn run(db: &Db, args: &[&str], extra: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trustmap"));
-    c.args(args)
-        .env("TRUSTMAP_DB", &db.target)
-        .env_remove("TRUSTMAP_TEST_NOW");
-    for (k, v) in env {
-        c.env(k, v);
-    }
+    c.args(args).args(extra).env("TRUSTMAP_DB", &db.target);
     c.output().expect("run trustmap")
 }
 
-fn code(db: &Db, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = run(db, args, env);
+fn code(db: &Db, args: &[&str], extra: &[&str]) -> (i32, String, String) {
+    let out = run(db, args, extra);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -47,8 +42,8 @@ fn ok(db: &Db, args: &[&str]) -> String {
     out
 }
 
-fn json(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Value {
-    let (_, out, err) = code(db, args, env);
+fn json(db: &Db, args: &[&str], extra: &[&str]) -> Value {
+    let (_, out, err) = code(db, args, extra);
     serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("[{}] {args:?}: {e}: {out} {err}", db.name))
 }
@@ -86,11 +81,11 @@ fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {rule} finding in {report}"))
 }
 
-fn scan_json(db: &Db, dir: &Path, env: &[(&str, &str)]) -> Value {
+fn scan_json(db: &Db, dir: &Path, extra: &[&str]) -> Value {
     json(
         db,
         &["scan", dir.to_str().unwrap(), "--format", "json", "--quiet"],
-        env,
+        extra,
     )
 }
 
@@ -162,7 +157,7 @@ fn a_waived_finding_is_reported_not_failed_until_the_waiver_expires() {
         assert_eq!(list[0]["asset"], key.as_str());
 
         // The day after: the waiver has expired and the finding is raised again.
-        let later = [("TRUSTMAP_TEST_NOW", "2100-01-01T00:00:00Z")];
+        let later = ["--now", "2100-01-01T00:00:00Z"];
         let (c, summary, _) = code(&db, &["scan", dir, "--quiet", "--fail-on", "high"], &later);
         assert_eq!(c, 1, "[{}] {summary}", db.name);
         assert!(
@@ -325,10 +320,10 @@ fn custom_rego_findings_can_be_waived() {
         let rego_file = rules.path().join("org.rego");
         std::fs::write(&rego_file, CUSTOM_RULES).unwrap();
         let rego = rego_file.to_str().unwrap();
-        let scan = |args: &[&str], env: &[(&str, &str)]| {
+        let scan = |args: &[&str], extra: &[&str]| {
             let mut all = vec!["scan", dir, "--quiet", "--rego", rego];
             all.extend_from_slice(args);
-            code(&db, &all, env)
+            code(&db, &all, extra)
         };
         let (_, out, err) = scan(&["--format", "json"], &[]);
         let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
@@ -445,7 +440,7 @@ fn custom_rego_findings_can_be_waived() {
         }
 
         // Expired, the custom finding is raised again like a built-in one.
-        let later = [("TRUSTMAP_TEST_NOW", "2100-01-01T00:00:00Z")];
+        let later = ["--now", "2100-01-01T00:00:00Z"];
         let (c, summary, _) = scan(&["--fail-on", "high"], &later);
         assert_eq!(c, 1, "[{}] {summary}", db.name);
         assert!(

@@ -1,38 +1,16 @@
-//! `trustmap pqc`: post-quantum readiness. Which certificates and keys use a public-key
-//! algorithm that a quantum computer breaks (RSA, EC, DSA, DH, EdDSA, X25519/X448), by kind
-//! and by owner, against the NIST IR 8547 (initial public draft) dates, and what to migrate
-//! first: CA keys and certificates, then the longest-lived.
+//! Post-quantum readiness as data: which certificates and keys use a public-key algorithm
+//! that a quantum computer breaks (RSA, EC, DSA, DH, EdDSA, X25519/X448), by kind and by
+//! owner, against the NIST IR 8547 (initial public draft) dates, and what to migrate first:
+//! CA keys and certificates, then the longest-lived. Front ends render it.
 
-use crate::gate::ScanInput;
-use anyhow::Result;
-use clap::ValueEnum;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use trustmap_core::{Asset, AssetKind, KeyInfo, RelationType, Report, policy};
 
 /// IR 8547 (ipd): 112-bit security strength deprecated after this year.
 pub const DEPRECATED_AFTER: u32 = 2030;
 /// IR 8547 (ipd): every quantum-vulnerable algorithm disallowed after this year.
 pub const DISALLOWED_AFTER: u32 = 2035;
-
-/// Rows of the migration list shown in the table before "... and N more".
-const SHOWN: usize = 25;
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PqcFormat {
-    Table,
-    Json,
-}
-
-#[derive(clap::Args)]
-pub struct PqcArgs {
-    #[command(flatten)]
-    pub input: ScanInput,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = PqcFormat::Table)]
-    pub format: PqcFormat,
-}
 
 /// The public key an asset carries: a certificate's, or a key's own.
 fn key_of(a: &Asset) -> Option<&KeyInfo> {
@@ -43,7 +21,8 @@ fn key_of(a: &Asset) -> Option<&KeyInfo> {
     }
 }
 
-fn owner(a: &Asset) -> String {
+/// The first owner of an asset, or "unowned".
+pub fn owner(a: &Asset) -> String {
     a.owners
         .first()
         .map_or_else(|| "unowned".to_string(), |o| o.name.clone())
@@ -61,7 +40,8 @@ impl Share {
         self.total += 1;
         self.vulnerable += usize::from(vulnerable);
     }
-    fn percent(self) -> f64 {
+    /// Vulnerable share in percent (0 when there is nothing).
+    pub fn percent(self) -> f64 {
         if self.total == 0 {
             0.0
         } else {
@@ -87,6 +67,7 @@ fn verdict(k: &KeyInfo) -> Option<bool> {
         .then(|| policy::strength(k).is_none_or(|s| s <= 112))
 }
 
+/// Counts the quantum-vulnerable certificates and keys of a report.
 pub fn tally(r: &Report) -> Tally {
     let mut t = Tally::default();
     for a in &r.assets {
@@ -98,17 +79,6 @@ pub fn tally(r: &Report) -> Tally {
         t.deprecated_2030 += usize::from(v == Some(true));
     }
     t
-}
-
-/// The one-line summary for `trustmap scan`, when there are certificates or keys.
-pub fn summary_line(r: &Report) -> Option<String> {
-    let t = tally(r);
-    (t.all.total > 0).then(|| {
-        format!(
-            "{} of {} certificates and keys quantum-vulnerable; IR 8547 (draft): deprecated after {DEPRECATED_AFTER}, disallowed after {DISALLOWED_AFTER} — trustmap pqc for the plan",
-            t.all.vulnerable, t.all.total
-        )
-    })
 }
 
 /// One row of the migration plan.
@@ -246,6 +216,7 @@ fn share_json(s: Share) -> Value {
     })
 }
 
+/// The readiness report as JSON (`trustmap pqc --format json`).
 pub fn to_json(r: &Report, first_seen: &BTreeMap<String, String>) -> Value {
     let t = tally(r);
     let by_kind: serde_json::Map<String, Value> = t
@@ -286,102 +257,4 @@ pub fn to_json(r: &Report, first_seen: &BTreeMap<String, String>) -> Value {
         "by_owner": by_owner,
         "migrate_first": plan,
     })
-}
-
-pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
-    let t = tally(r);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Post-quantum readiness: {} of {} certificates and keys quantum-vulnerable ({:.0}%)",
-        t.all.vulnerable,
-        t.all.total,
-        t.all.percent()
-    );
-    let _ = writeln!(
-        s,
-        "NIST IR 8547 (initial public draft): 112-bit strength deprecated after {DEPRECATED_AFTER} ({} here), all disallowed after {DISALLOWED_AFTER}",
-        t.deprecated_2030
-    );
-    if t.all.total == 0 {
-        return s;
-    }
-    let _ = writeln!(s, "\nBy kind");
-    for (k, sh) in &t.by_kind {
-        let _ = writeln!(
-            s,
-            "  {:<24} {:>5} of {:<5} {:>4.0}%",
-            k.as_str(),
-            sh.vulnerable,
-            sh.total,
-            sh.percent()
-        );
-    }
-    let _ = writeln!(s, "\nBy owner");
-    let mut owners: Vec<_> = t.by_owner.iter().collect();
-    owners.sort_by(|a, b| b.1.vulnerable.cmp(&a.1.vulnerable).then(a.0.cmp(b.0)));
-    for (o, sh) in owners {
-        let _ = writeln!(
-            s,
-            "  {:<24} {:>5} of {:<5} {:>4.0}%",
-            o,
-            sh.vulnerable,
-            sh.total,
-            sh.percent()
-        );
-    }
-    let plan = plan(r, first_seen);
-    if plan.is_empty() {
-        let _ = writeln!(s, "\nNothing to migrate.");
-        return s;
-    }
-    let _ = writeln!(
-        s,
-        "\nMigrate first (CA keys and certificates, then the longest-lived)"
-    );
-    for (i, it) in plan.iter().take(SHOWN).enumerate() {
-        let a = it.asset;
-        let path = a.occurrences.first().map_or("", |o| o.path.as_str());
-        let _ = writeln!(
-            s,
-            "  {:>3}. {}  {}  {}  [{}]",
-            i + 1,
-            a.id,
-            a.label(),
-            path,
-            owner(a)
-        );
-        let _ = writeln!(s, "       {}", it.why);
-    }
-    if plan.len() > SHOWN {
-        let _ = writeln!(
-            s,
-            "  ... and {} more (--format json for all)",
-            plan.len() - SHOWN
-        );
-    }
-    s
-}
-
-/// `trustmap pqc`.
-pub fn pqc(args: PqcArgs) -> Result<i32> {
-    let (report, _) = args.input.scan()?;
-    let seen = first_seen(&args.input, &report)?;
-    let text = match args.format {
-        PqcFormat::Json => serde_json::to_string_pretty(&to_json(&report, &seen))? + "\n",
-        PqcFormat::Table => render(&report, &seen),
-    };
-    print!("{text}");
-    Ok(0)
-}
-
-/// Key age from the inventory: when each quantum-vulnerable asset was first seen. Empty with
-/// `--no-store` (the scan was not recorded, there is no history to read).
-fn first_seen(input: &ScanInput, report: &Report) -> Result<BTreeMap<String, String>> {
-    if input.no_store {
-        return Ok(BTreeMap::new());
-    }
-    let store = input.db.open()?;
-    let ids: Vec<String> = report.assets.iter().map(|a| a.id.clone()).collect();
-    Ok(store.first_seen(&ids)?.into_iter().collect())
 }

@@ -5,9 +5,15 @@
 //! `data.trustmap.custom.findings` (a set or array of `{"id", "severity", "message"}`) becomes
 //! findings on that asset.
 
-use anyhow::{Context, Result, anyhow, bail};
+use crate::Error;
 use std::path::{Path, PathBuf};
 use trustmap_core::{Asset, Finding, Relation, Severity};
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn rego_err(msg: String) -> Error {
+    Error::Rego(msg)
+}
 
 const QUERY: &str = "data.trustmap.custom.findings";
 
@@ -17,7 +23,7 @@ pub struct CustomRules {
 }
 
 /// The `.rego` files named by `--rego`: files as given, directories searched (sorted).
-fn files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub fn files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in args {
         if p.is_dir() {
@@ -28,17 +34,16 @@ fn files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            bail!("{}: no such file or directory", p.display());
+            return Err(Error::NoSuchPath(p.clone()));
         }
     }
     Ok(out)
 }
 
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("reading Rego directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::read("Rego directory", dir, e))?;
     for e in entries {
-        let path = e?.path();
+        let path = e.map_err(|e| Error::read("Rego directory", dir, e))?.path();
         if path.is_dir() {
             collect_dir(&path, out)?;
         } else if path.extension().is_some_and(|x| x == "rego") {
@@ -58,12 +63,12 @@ impl CustomRules {
         let mut engines = Vec::new();
         for file in files(args)? {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading Rego file {name}"))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| Error::read("Rego file", &file, e))?;
             let mut engine = regorus::Engine::new();
             engine
                 .add_policy(name.clone(), text)
-                .map_err(|e| anyhow!("Rego file {name} does not parse:\n{e}"))?;
+                .map_err(|e| rego_err(format!("Rego file {name} does not parse:\n{e}")))?;
             engines.push((name, engine));
         }
         Ok(Some(CustomRules { engines }))
@@ -79,24 +84,27 @@ impl CustomRules {
                 .collect();
             let input = serde_json::json!({ "asset": a, "relations": touching });
             let input = regorus::Value::from_json_str(&input.to_string())
-                .map_err(|e| anyhow!("Rego input for {}: {e}", a.id))?;
+                .map_err(|e| rego_err(format!("Rego input for {}: {e}", a.id)))?;
             for (name, engine) in &mut self.engines {
                 engine.set_input(input.clone());
                 let value = engine
                     .eval_rule(QUERY.to_string())
-                    .map_err(|e| anyhow!("Rego file {name}: evaluating {QUERY}: {e}"))?;
+                    .map_err(|e| rego_err(format!("Rego file {name}: evaluating {QUERY}: {e}")))?;
                 if value == regorus::Value::Undefined {
                     continue;
                 }
                 let json = value
                     .to_json_str()
-                    .map_err(|e| anyhow!("Rego file {name}: {QUERY}: {e}"))?;
-                let json: serde_json::Value = serde_json::from_str(&json)?;
+                    .map_err(|e| rego_err(format!("Rego file {name}: {QUERY}: {e}")))?;
+                let json: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| rego_err(format!("Rego file {name}: {QUERY}: {e}")))?;
                 let items = match json {
                     serde_json::Value::Array(items) => items,
-                    other => bail!(
-                        "Rego file {name}: {QUERY} must be a set or array of objects, got {other}"
-                    ),
+                    other => {
+                        return Err(rego_err(format!(
+                            "Rego file {name}: {QUERY} must be a set or array of objects, got {other}"
+                        )));
+                    }
                 };
                 for item in items {
                     out.push(finding(name, a, &item)?);
@@ -117,8 +125,8 @@ pub fn mentions_id(args: &[PathBuf], id: &str) -> Result<(bool, Vec<String>)> {
     let mut found = false;
     let mut ids = Vec::new();
     for file in files(args)? {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("reading Rego file {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| Error::read("Rego file", &file, e))?;
         found |= text.contains(&quoted);
         for literal in literal_ids(&text) {
             if !ids.contains(&literal) {
@@ -150,15 +158,17 @@ fn literal_ids(text: &str) -> Vec<String> {
 
 fn finding(file: &str, a: &Asset, item: &serde_json::Value) -> Result<Finding> {
     let field = |k: &str| item.get(k).and_then(|v| v.as_str());
-    let id = field("id")
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| anyhow!("Rego file {file}: a finding has no string \"id\": {item}"))?;
+    let id = field("id").filter(|s| !s.is_empty()).ok_or_else(|| {
+        rego_err(format!(
+            "Rego file {file}: a finding has no string \"id\": {item}"
+        ))
+    })?;
     let severity = field("severity").unwrap_or("");
     let severity = Severity::parse(severity).ok_or_else(|| {
-        anyhow!(
+        rego_err(format!(
             "Rego rule {id} (in {file}): invalid severity {severity:?}: use info, low, medium, \
              high or critical"
-        )
+        ))
     })?;
     let message = field("message").unwrap_or(id);
     let first = a.occurrences.first();

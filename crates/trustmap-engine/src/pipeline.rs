@@ -1,0 +1,369 @@
+//! The scan pipeline: sources -> detection -> inventory (dedup, relations, owners) -> policy
+//! (built-in rules and X.509 lints, Rego custom rules, baseline, waivers) -> record.
+//!
+//! [`Scan::prepare`] reads and validates every input a request names (roots, secret rules,
+//! policy and trust bundles, Rego files, baseline) so a bad one fails before any walk;
+//! [`Scan::run`] walks the sources and judges what they yield, reading history (key age) and
+//! waivers from the store handle it is lent; [`ScanOutcome::record`] records the scan in the
+//! same store. [`scan`] does all three. Nothing here prints.
+
+use crate::baseline::Baseline;
+use crate::clock::Clock;
+use crate::record::{self, StoreHandle};
+use crate::rego::{self, CustomRules};
+use crate::waivers::{self, Applied};
+use crate::{Error, policy};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use time::OffsetDateTime;
+use trustmap_core::policy::{Inputs, Policy};
+use trustmap_core::{Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
+use trustmap_discover::Found;
+use trustmap_discover::inventory::Inventory;
+use trustmap_discover::scan::Scanner;
+use trustmap_discover::secrets::RuleSet;
+use trustmap_discover::source::{self, OwnerHints, Progress, Sink, Source};
+use trustmap_discover::walk::WalkOptions;
+
+/// How to scan; everything but the roots.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Skip files excluded by .gitignore/.ignore.
+    pub respect_gitignore: bool,
+    /// Follow symbolic links.
+    pub follow_symlinks: bool,
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Extra secret rules: gitleaks-format TOML files.
+    pub secret_rules: Vec<PathBuf>,
+    /// Policy file; `None`: `trustmap.toml` in the single scanned directory, if any.
+    pub policy: Option<PathBuf>,
+    /// Custom Rego rules: `.rego` files or directories searched for them.
+    pub rego: Vec<PathBuf>,
+    /// Baseline file: findings in it are marked baselined.
+    pub baseline: Option<PathBuf>,
+    /// The scanning host's name as recorded; `None`: this machine's ([`local_host_name`]).
+    pub host: Option<String>,
+    /// Judge as if it were this instant; `None`: when the scan starts.
+    pub now: Option<OffsetDateTime>,
+}
+
+/// What to scan.
+#[derive(Default)]
+pub struct ScanRequest {
+    /// Files and directories: one file-tree source each (paths prefixed by their root when
+    /// there are several).
+    pub paths: Vec<PathBuf>,
+    /// Further sources, scanned after the paths (archives in memory, endpoints...).
+    pub sources: Vec<Box<dyn Source>>,
+    pub options: ScanOptions,
+}
+
+impl ScanRequest {
+    /// A request for these files and directories with default options.
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        ScanRequest {
+            paths,
+            ..Default::default()
+        }
+    }
+
+    /// Adds a source.
+    pub fn source(mut self, s: impl Source + 'static) -> Self {
+        self.sources.push(Box::new(s));
+        self
+    }
+}
+
+/// One scanned root: as given (the report's `scan.roots`) and canonical (absolute path, or
+/// the source's stable name): "the same roots" across scans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRoot {
+    pub given: String,
+    pub canonical: String,
+}
+
+/// What a scan produced.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    /// The JSON contract: assets, relations, findings (baselined and waived marked), errors.
+    pub report: Report,
+    /// The request's clock: `now` judged the findings and waivers.
+    pub clock: Clock,
+    /// The roots, as given and canonical.
+    pub roots: Vec<ScanRoot>,
+    /// Whether a baseline was applied.
+    pub baselined: bool,
+    /// What the store's waivers did (zero without a store).
+    pub waivers: Applied,
+    /// When each asset was first seen by the inventory (RFC 3339): its history before this
+    /// scan, and once recorded, this scan for the assets it saw first. Empty without a store.
+    pub first_seen: BTreeMap<String, String>,
+    /// The store's account of recording this scan, once recorded.
+    pub record: Option<trustmap_store::ScanRecord>,
+    /// Monotonic start, for `finished_at` (the wall clock is read once, in `clock`).
+    timer: Instant,
+}
+
+/// A scan whose inputs are loaded and valid, ready to run.
+pub struct Scan {
+    paths: Vec<PathBuf>,
+    sources: Vec<Box<dyn Source>>,
+    scanner: Scanner,
+    policy: Policy,
+    inputs: Inputs,
+    custom: Option<CustomRules>,
+    baseline: Option<Baseline>,
+    host: String,
+    now: Option<OffsetDateTime>,
+}
+
+impl Scan {
+    /// Reads and validates what the request names, before any walk: baseline, roots, secret
+    /// rules, policy and trust bundles, Rego files.
+    pub fn prepare(req: ScanRequest) -> Result<Scan, Error> {
+        let ScanRequest {
+            paths,
+            sources,
+            options: o,
+        } = req;
+        let baseline = o.baseline.as_deref().map(Baseline::load).transpose()?;
+        for p in &paths {
+            if !p.exists() {
+                return Err(Error::NoSuchPath(p.clone()));
+            }
+        }
+        let mut rules = RuleSet::builtin();
+        for file in &o.secret_rules {
+            let text =
+                std::fs::read_to_string(file).map_err(|e| Error::read("rules file", file, e))?;
+            rules.extend(RuleSet::from_gitleaks_toml(
+                &text,
+                &file.display().to_string(),
+            )?);
+        }
+        let (policy, policy_file) = policy::load(o.policy.as_deref(), &paths)?;
+        let inputs = policy::inputs(&policy, policy_file.as_deref())?;
+        let custom = CustomRules::load(&o.rego)?;
+        let mut walk = WalkOptions::new(paths.clone());
+        walk.respect_gitignore = o.respect_gitignore;
+        walk.follow_symlinks = o.follow_symlinks;
+        walk.threads = o.threads;
+        let mut all: Vec<Box<dyn Source>> = walk
+            .sources()
+            .into_iter()
+            .map(|t| Box::new(t) as Box<dyn Source>)
+            .collect();
+        all.extend(sources);
+        Ok(Scan {
+            paths,
+            sources: all,
+            scanner: Scanner::new(rules),
+            policy,
+            inputs,
+            custom,
+            baseline,
+            host: o.host.unwrap_or_else(local_host_name),
+            now: o.now,
+        })
+    }
+
+    /// The files and directories of the request.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// Runs the sources and judges the inventory, with the clock read now (or the
+    /// request's `now`). With a store: key age from its history, and its waivers applied.
+    pub fn run(
+        self,
+        store: Option<StoreHandle<'_>>,
+        progress: &Progress,
+    ) -> Result<ScanOutcome, Error> {
+        let clock = Clock::start(self.now);
+        self.run_at(clock, store, progress)
+    }
+
+    /// [`Scan::run`] with the caller's clock.
+    pub fn run_at(
+        mut self,
+        clock: Clock,
+        store: Option<StoreHandle<'_>>,
+        progress: &Progress,
+    ) -> Result<ScanOutcome, Error> {
+        let timer = Instant::now();
+        let mut sink = Collect {
+            inventory: Inventory::new(),
+            errors: Vec::new(),
+            hints: Vec::new(),
+            progress,
+        };
+        source::run_all(&self.sources, &self.scanner, progress, &mut sink);
+        let Collect {
+            inventory,
+            mut errors,
+            hints,
+            ..
+        } = sink;
+        let (assets, relations) = inventory.finish(&hints);
+        errors.sort();
+        let duration_ms = timer.elapsed().as_millis() as u64;
+
+        let first_seen = match store {
+            Some(s) => {
+                let ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
+                record::first_seen(s, &ids)?
+            }
+            None => BTreeMap::new(),
+        };
+        self.inputs.first_seen = key_age(&first_seen);
+        let mut findings = trustmap_core::policy::evaluate_with(
+            &assets,
+            &relations,
+            &self.policy,
+            clock.now,
+            &self.inputs,
+        );
+        if let Some(custom) = &mut self.custom {
+            findings.extend(custom.evaluate(&assets, &relations)?);
+            rego::sort(&mut findings);
+        }
+        if let Some(b) = &self.baseline {
+            b.mark(&mut findings);
+        }
+        let applied = match store {
+            Some(s) => waivers::apply(&mut findings, &record::waivers(s)?, clock.now),
+            None => Applied::default(),
+        };
+
+        let roots: Vec<ScanRoot> = self
+            .sources
+            .iter()
+            .map(|s| ScanRoot {
+                given: s.given(),
+                canonical: s.canonical(),
+            })
+            .collect();
+        let given: Vec<String> = roots.iter().map(|r| r.given.clone()).collect();
+        let id = format!(
+            "scan_{}",
+            &sha256_hex(
+                format!(
+                    "{}{:?}{}",
+                    clock.started.unix_timestamp_nanos(),
+                    given,
+                    std::process::id()
+                )
+                .as_bytes()
+            )[..16]
+        );
+        let report = Report {
+            tool: ToolInfo {
+                name: "trustmap".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            scan: ScanInfo {
+                id,
+                started_at: rfc3339(clock.started),
+                roots: given,
+                host: self.host,
+                files_scanned: progress.files.load(Ordering::Relaxed),
+                bytes_scanned: progress.bytes.load(Ordering::Relaxed),
+                duration_ms,
+            },
+            assets,
+            relations,
+            findings,
+            errors,
+        };
+        Ok(ScanOutcome {
+            report,
+            clock,
+            roots,
+            baselined: self.baseline.is_some(),
+            waivers: applied,
+            first_seen,
+            record: None,
+            timer,
+        })
+    }
+}
+
+impl ScanOutcome {
+    /// Records the scan in the store (one transaction); the assets it saw first are then
+    /// first seen at its end.
+    pub fn record(&mut self, store: StoreHandle<'_>) -> Result<&trustmap_store::ScanRecord, Error> {
+        let finished_at = rfc3339(self.clock.started + self.timer.elapsed());
+        let rec = record::record(store, &self.report, &self.roots, &finished_at)?;
+        for id in &rec.first_seen {
+            self.first_seen
+                .entry(id.clone())
+                .or_insert_with(|| finished_at.clone());
+        }
+        Ok(self.record.insert(rec))
+    }
+}
+
+/// Prepares, runs and (with a store) records a scan: the whole pipeline in one call.
+pub fn scan(
+    req: ScanRequest,
+    store: Option<StoreHandle<'_>>,
+    progress: &Progress,
+) -> Result<ScanOutcome, Error> {
+    let mut out = Scan::prepare(req)?.run(store, progress)?;
+    if let Some(s) = store {
+        out.record(s)?;
+    }
+    Ok(out)
+}
+
+/// Key age for `key-rotation-overdue`: the history's first-seen instants, parsed.
+fn key_age(first_seen: &BTreeMap<String, String>) -> HashMap<String, OffsetDateTime> {
+    let rfc = time::format_description::well_known::Rfc3339;
+    first_seen
+        .iter()
+        .filter_map(|(id, at)| Some((id.clone(), OffsetDateTime::parse(at, &rfc).ok()?)))
+        .collect()
+}
+
+/// The sink every source of a scan feeds: one inventory, its errors, its owner hints.
+struct Collect<'a> {
+    inventory: Inventory,
+    errors: Vec<ScanError>,
+    hints: Vec<OwnerHints>,
+    progress: &'a Progress,
+}
+
+impl Sink for Collect<'_> {
+    fn found(&mut self, found: Found) {
+        self.inventory.add(found);
+        self.progress
+            .found
+            .store(self.inventory.len() as u64, Ordering::Relaxed);
+    }
+
+    fn error(&mut self, error: ScanError) {
+        self.errors.push(error);
+    }
+
+    fn owners(&mut self, hints: OwnerHints) {
+        self.hints.push(hints);
+    }
+}
+
+/// This machine's host name: the scan's default `host`.
+pub fn local_host_name() -> String {
+    for f in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
+        if let Ok(s) = std::fs::read_to_string(f) {
+            let s = s.trim();
+            if !s.is_empty() {
+                return s.to_string();
+            }
+        }
+    }
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}

@@ -1,0 +1,69 @@
+//! The store glue: every call the engine makes to `trustmap-store` is in this module, so a
+//! change of the store's API is adapted here. The engine never opens a store: the caller
+//! opens one handle per request and lends it to the pipeline.
+
+use crate::Error;
+use crate::pipeline::ScanRoot;
+use std::collections::BTreeMap;
+use trustmap_core::Report;
+use trustmap_store::{ScanMeta, ScanRecord, Store, WaiverRow};
+
+/// The handle the pipeline borrows for one request.
+pub type StoreHandle<'a> = &'a Store;
+
+/// When each of `ids` was first seen, as the store has it (RFC 3339); ids the inventory has
+/// never seen are absent (an empty inventory: no history). A store that fails is an error.
+pub fn first_seen(
+    store: StoreHandle<'_>,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, Error> {
+    let rows = store.first_seen(ids).map_err(|source| Error::Store {
+        context: "reading the inventory's history (key age)",
+        source,
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Every waiver: active, expired and revoked.
+pub fn waivers(store: StoreHandle<'_>) -> Result<Vec<WaiverRow>, Error> {
+    store.waivers().map_err(|source| Error::Store {
+        context: "reading waivers",
+        source,
+    })
+}
+
+/// Records a finished scan in one transaction.
+pub fn record(
+    store: StoreHandle<'_>,
+    report: &Report,
+    roots: &[ScanRoot],
+    finished_at: &str,
+) -> Result<ScanRecord, Error> {
+    let meta = ScanMeta {
+        host: report.scan.host.clone(),
+        roots: roots
+            .iter()
+            .map(|r| trustmap_store::ScanRoot {
+                given: r.given.clone(),
+                canonical: r.canonical.clone(),
+            })
+            .collect(),
+        finished_at: finished_at.to_string(),
+    };
+    let pending = store
+        .begin_scan(report, &meta)
+        .map_err(|source| Error::Store {
+            context: "recording the scan",
+            source,
+        })?;
+    // Test hook (feature `test-hooks` only): die with the transaction open, as a killed
+    // scan would.
+    #[cfg(feature = "test-hooks")]
+    if std::env::var_os("TRUSTMAP_TEST_ABORT_BEFORE_COMMIT").is_some() {
+        std::process::abort();
+    }
+    pending.commit().map_err(|source| Error::Store {
+        context: "committing the scan",
+        source,
+    })
+}

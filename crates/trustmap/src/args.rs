@@ -1,0 +1,95 @@
+//! Arguments shared by several commands: what to scan (`scan`, `baseline`, `pqc`), `--now`,
+//! severities.
+
+use crate::db::DbArg;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+use trustmap_core::Severity;
+use trustmap_engine::{ScanOptions, ScanRequest};
+
+/// What to scan and how: the options `baseline` and `pqc` share with `scan`.
+#[derive(clap::Args)]
+pub struct ScanInput {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Do not record this scan in the inventory store.
+    #[arg(long)]
+    pub no_store: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Skip files excluded by .gitignore/.ignore (default: scan everything but .git/).
+    #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Follow symbolic links (loops are reported, not followed forever).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Extra secret rules: a gitleaks-format TOML file (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Policy file (default: trustmap.toml in the scanned directory, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Custom rules in Rego: a `.rego` file, or a directory searched for them (repeatable).
+    /// Package `trustmap.custom` defines `findings`; see the README.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub rego: Vec<PathBuf>,
+    /// Host name to record the scan under (default: this machine's host name).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    #[command(flatten)]
+    pub now: NowArg,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ScanInput {
+    /// The engine request these arguments describe.
+    pub fn request(&self) -> ScanRequest {
+        ScanRequest {
+            paths: self.paths.clone(),
+            sources: Vec::new(),
+            options: ScanOptions {
+                respect_gitignore: self.respect_gitignore,
+                follow_symlinks: self.follow_symlinks,
+                threads: self.threads,
+                secret_rules: self.rules.clone(),
+                policy: self.policy.clone(),
+                rego: self.rego.clone(),
+                baseline: None,
+                host: self.host.clone(),
+                now: self.now.now,
+            },
+        }
+    }
+}
+
+/// `--now`: judge as if it were another instant.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct NowArg {
+    /// Judge as if it were this instant: 2026-12-31 (the start of that day, UTC) or RFC 3339.
+    /// What will have expired or be expiring then, whether waivers are still active then
+    /// (default: now).
+    #[arg(long, value_name = "DATE|RFC3339", value_parser = parse_now)]
+    pub now: Option<OffsetDateTime>,
+}
+
+impl NowArg {
+    /// The instant to judge at: `--now`, else the system clock, read once.
+    pub fn instant(self) -> OffsetDateTime {
+        trustmap_engine::Clock::start(self.now).now
+    }
+}
+
+fn parse_now(s: &str) -> Result<OffsetDateTime, String> {
+    trustmap_engine::clock::parse_instant(s).map_err(|e| e.to_string())
+}
+
+pub fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("unknown severity {s:?}: use info, low, medium, high or critical"))
+}

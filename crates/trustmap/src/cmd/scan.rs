@@ -1,0 +1,163 @@
+//! `trustmap scan`, and the scan that `baseline` and `pqc` run: the engine's pipeline with a
+//! progress bar, the report printed, the scan recorded.
+
+use crate::args::{ScanInput, parse_severity};
+use crate::summary;
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use trustmap_core::Severity;
+use trustmap_engine::{Progress, Scan, ScanOutcome};
+use trustmap_store::Store;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable summary: counts, then what needs attention first.
+    Summary,
+    /// The JSON contract (see docs/ARCHITECTURE.md).
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: ScanInput,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Summary)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Baseline file (`trustmap baseline`): findings in it are marked baselined and do not
+    /// count for --fail-on.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `trustmap scan`.
+pub fn scan(args: ScanArgs) -> Result<i32> {
+    let mut req = args.input.request();
+    req.options.baseline = args.baseline.clone();
+    let (mut outcome, store) = run(&args.input, req)?;
+    let report = &outcome.report;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(report)? + "\n",
+        Format::Summary => summary::render(report, outcome.clock.now, outcome.baselined),
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => crate::table::out(&text)?,
+    }
+    let failed = args.fail_on.is_some_and(|min| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.severity >= min && f.waiver.is_none() && !f.baselined)
+    });
+    if let Some(store) = store {
+        record(&args.input, &mut outcome, &store)?;
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// Prepares the scan (bad inputs fail before the walk), opens the store once unless
+/// `--no-store`, and runs the pipeline with a progress bar. The scan is not recorded yet.
+pub fn run(
+    input: &ScanInput,
+    req: trustmap_engine::ScanRequest,
+) -> Result<(ScanOutcome, Option<Store>)> {
+    let prepared = Scan::prepare(req)?;
+    let store = if input.no_store {
+        None
+    } else {
+        Some(input.db.open()?)
+    };
+    let progress = Progress::default();
+    let show_bar = !input.quiet && std::io::stderr().is_terminal();
+    let done = AtomicBool::new(false);
+    let outcome = std::thread::scope(|s| {
+        let bar = show_bar.then(|| s.spawn(|| progress_bar(&progress, &done)));
+        let out = prepared.run(store.as_ref(), &progress);
+        done.store(true, Ordering::Relaxed);
+        if let Some(b) = bar {
+            let _ = b.join();
+        }
+        out
+    });
+    let outcome = outcome.map_err(|e| match e {
+        e @ trustmap_engine::Error::Store { .. } => {
+            anyhow::Error::new(e).context(format!("inventory {}", input.db.shown()))
+        }
+        e => e.into(),
+    })?;
+    Ok((outcome, store))
+}
+
+/// Records the scan in the store and says so on stderr (unless `--quiet`).
+pub fn record(input: &ScanInput, outcome: &mut ScanOutcome, store: &Store) -> Result<()> {
+    let target = input.db.shown();
+    let rec = outcome
+        .record(store)
+        .with_context(|| format!("inventory {target}"))?;
+    if !input.quiet {
+        let mut msg = format!(
+            "recorded {} in {target}: {} first seen",
+            rec.id,
+            rec.first_seen.len()
+        );
+        if let Some(d) = &rec.diff {
+            msg.push_str(&format!(
+                "; since {}: {} new, {} gone, {} rotated, {} moved",
+                d.from_scan,
+                d.new.len(),
+                d.gone.len(),
+                d.rotated.len(),
+                d.moved.len()
+            ));
+        }
+        eprintln!("{msg}");
+    }
+    Ok(())
+}
+
+/// Scans as `trustmap scan` does and records the scan unless `--no-store`: for `baseline`
+/// and `pqc`.
+pub fn run_and_record(input: &ScanInput) -> Result<ScanOutcome> {
+    let (mut outcome, store) = run(input, input.request())?;
+    if let Some(store) = store {
+        record(input, &mut outcome, &store)?;
+    }
+    Ok(outcome)
+}
+
+fn progress_bar(progress: &Progress, done: &AtomicBool) {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    // Only show the bar for scans that take a while.
+    let start = Instant::now();
+    while !done.load(Ordering::Relaxed) {
+        if start.elapsed() > Duration::from_millis(300) {
+            let files = progress.files.load(Ordering::Relaxed);
+            let bytes = progress.bytes.load(Ordering::Relaxed);
+            let found = progress.found.load(Ordering::Relaxed);
+            bar.set_message(format!(
+                "{files} files, {} scanned, {found} assets",
+                summary::human_bytes(bytes)
+            ));
+            bar.tick();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
