@@ -102,15 +102,10 @@ fn the_clock_judges_expiry() {
 #[test]
 fn one_store_handle_gives_history_waivers_and_the_record() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
+    let store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
 
     // First scan: an empty inventory is no history; recording makes it first seen.
-    let out = scan(
-        request("2026-06-01"),
-        Some(&mut store),
-        &Progress::default(),
-    )
-    .unwrap();
+    let out = scan(request("2026-06-01"), Some(&store), &Progress::default()).unwrap();
     let rec = out.record.as_ref().expect("recorded");
     assert_eq!(rec.first_seen.len(), 1);
     let id = out.report.assets[0].id.clone();
@@ -129,9 +124,7 @@ fn one_store_handle_gives_history_waivers_and_the_record() {
         })
         .unwrap();
     let prepared = Scan::prepare(request("2026-06-01")).unwrap();
-    let out = prepared
-        .run(Some(&mut store), &Progress::default())
-        .unwrap();
+    let out = prepared.run(Some(&store), &Progress::default()).unwrap();
     assert!(out.first_seen.contains_key(&id), "history read");
     assert_eq!(out.waivers.waived, 1);
     let later = Clock {
@@ -140,7 +133,7 @@ fn one_store_handle_gives_history_waivers_and_the_record() {
     };
     let out = Scan::prepare(request("2026-06-01"))
         .unwrap()
-        .run_at(later, Some(&mut store), &Progress::default())
+        .run_at(later, Some(&store), &Progress::default())
         .unwrap();
     assert_eq!((out.waivers.waived, out.waivers.expired), (0, 1));
 }
@@ -148,14 +141,9 @@ fn one_store_handle_gives_history_waivers_and_the_record() {
 #[test]
 fn a_store_that_fails_to_read_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
+    let store = Store::open(dir.path().join("i.db").to_str().unwrap()).unwrap();
     store.execute_raw("DROP TABLE assets").unwrap();
-    let err = scan(
-        request("2026-06-01"),
-        Some(&mut store),
-        &Progress::default(),
-    )
-    .unwrap_err();
+    let err = scan(request("2026-06-01"), Some(&store), &Progress::default()).unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err}");
 }
 

@@ -326,3 +326,45 @@ fn a_killed_bulk_load_leaves_an_empty_store() {
         .unwrap();
     assert_eq!(rec.first_seen.len(), 400);
 }
+
+/// The store's `--quantum-vulnerable` filter and the policy's `key-quantum-vulnerable` rule
+/// read one list: with two RSA and two RSASSA-PSS keys, both count four (the store's own
+/// list once lacked RSASSA-PSS and counted two).
+#[test]
+fn the_quantum_filter_and_the_policy_agree_on_rsa_pss() {
+    let keys: Vec<Asset> = ["RSA", "RSA", "RSASSA-PSS", "RSASSA-PSS"]
+        .iter()
+        .enumerate()
+        .map(|(i, alg)| {
+            let fp = fingerprint(format!("key {i}").as_bytes());
+            let mut a = cert(&format!("unused {i}"), &format!("k{i}.pem"));
+            a.id = asset_id(AssetKind::PrivateKey, &fp);
+            a.kind = AssetKind::PrivateKey;
+            a.fingerprint = fp;
+            a.key = Some(trustmap_core::KeyInfo {
+                algorithm: alg.to_string(),
+                bits: Some(3072),
+                ..Default::default()
+            });
+            a
+        })
+        .collect();
+    let now = time::OffsetDateTime::now_utc();
+    let flagged = trustmap_core::policy::evaluate(&keys, &[], now)
+        .iter()
+        .filter(|f| f.rule == trustmap_core::RuleId::KeyQuantumVulnerable)
+        .count();
+    assert_eq!(flagged, 4);
+    for t in targets("pqlist") {
+        let store = Store::open(&t.url).unwrap();
+        store
+            .record_scan(&report("scan_pq", keys.clone()), &meta())
+            .unwrap();
+        let q = trustmap_store::AssetQuery {
+            quantum_vulnerable: true,
+            now: trustmap_core::rfc3339(now),
+            ..Default::default()
+        };
+        assert_eq!(store.count_assets(&q).unwrap(), 4, "{}", t.url);
+    }
+}
