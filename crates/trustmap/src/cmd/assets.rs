@@ -19,9 +19,9 @@ pub enum ListFormat {
 pub struct AssetsArgs {
     #[command(flatten)]
     db: DbArg,
-    /// certificate, private-key, public-key, keystore, secret or endpoint.
-    #[arg(long, value_name = "KIND")]
-    kind: Option<String>,
+    /// What kind of asset.
+    #[arg(long, value_enum, value_name = "KIND")]
+    kind: Option<AssetKind>,
     /// Certificates that expire within this window: 30d, 12h, 2w.
     #[arg(long, value_name = "WINDOW")]
     expiring: Option<String>,
@@ -84,17 +84,9 @@ fn parse_window(s: &str) -> Result<time::Duration> {
 }
 
 pub fn assets(a: AssetsArgs) -> Result<i32> {
-    if let Some(k) = &a.kind
-        && AssetKind::parse(k).is_none()
-    {
-        bail!(
-            "unknown kind {k:?}: use {}",
-            AssetKind::ALL.map(|k| k.as_str()).join(", ")
-        );
-    }
     let now = a.now.instant();
     let q = AssetQuery {
-        kind: a.kind.clone(),
+        kind: a.kind.map(|k| k.as_str().to_string()),
         expiring_before: a
             .expiring
             .as_deref()
