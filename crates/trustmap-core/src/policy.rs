@@ -41,7 +41,7 @@ pub use config::{
     HASH_NAMES, KEY_KINDS, Policy, PolicyError, RuleSetting, Scope, Selector, ValidityOverride,
     default_policy_toml,
 };
-pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, strength};
+pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, sort_findings, strength};
 
 use crate::{Asset, Finding, Relation};
 use time::OffsetDateTime;

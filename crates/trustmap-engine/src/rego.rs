@@ -186,19 +186,9 @@ fn finding(file: &str, a: &Asset, item: &serde_json::Value) -> Result<Finding> {
     })
 }
 
-/// Findings in the same order as the policy engine's: severity, catalogue rank, rule, path,
-/// line, asset.
+/// Findings in the same order as the policy engine's (one definition, in trustmap-core).
 pub fn sort(findings: &mut [Finding]) {
-    use trustmap_core::policy::rank;
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(rank(&a.rule).cmp(&rank(&b.rule)))
-            .then(a.rule.cmp(&b.rule))
-            .then(a.path.cmp(&b.path))
-            .then(a.line.cmp(&b.line))
-            .then(a.asset.cmp(&b.asset))
-    });
+    trustmap_core::policy::sort_findings(findings);
 }
 
 #[cfg(test)]

@@ -248,7 +248,14 @@ pub fn evaluate_with(
             }
         }
     }
-    out.sort_by(|a, b| {
+    sort_findings(&mut out);
+    out
+}
+
+/// The order findings are reported in: severity (worst first), catalogue rank, rule, path,
+/// line, asset. Custom (Rego) findings merged into a report are sorted with it too.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(rank(&a.rule).cmp(&rank(&b.rule)))
@@ -257,7 +264,6 @@ pub fn evaluate_with(
             .then(a.line.cmp(&b.line))
             .then(a.asset.cmp(&b.asset))
     });
-    out
 }
 
 /// The policy's `[rules]` and `[[scope]]` applied to one hit.
