@@ -1,99 +1,25 @@
 //! The store as a library, on SQLite always and on PostgreSQL when `TRUSTMAP_TEST_PG_URL`
 //! is set: transactions, migrations, the audit chain.
 
-use trustmap_core::{
-    Asset, AssetKind, Occurrence, Report, ScanInfo, ToolInfo, asset_id, fingerprint,
-};
-use trustmap_store::{ScanMeta, ScanRoot, Store};
+mod common;
 
-struct Target {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
+use trustmap_core::{Asset, AssetKind, Report, asset_id, fingerprint};
+use trustmap_store::{ScanMeta, Store};
 
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = &self.pg
-            && !std::thread::panicking()
-        {
-            let _ = trustmap_store::drop_pg_schema(url, schema);
-        }
-    }
-}
-
-fn targets(test: &str) -> Vec<Target> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v = vec![Target {
-        url: dir.path().join("t.db").to_string_lossy().into_owned(),
-        _dir: Some(dir),
-        pg: None,
-    }];
-    if let Ok(url) = std::env::var("TRUSTMAP_TEST_PG_URL")
-        && !url.is_empty()
-    {
-        let schema = format!("lib_{test}_{}", std::process::id());
-        v.push(Target {
-            url: trustmap_store::fresh_pg_schema(&url, &schema).unwrap(),
-            _dir: None,
-            pg: Some((url, schema)),
-        });
-    }
-    v
+fn targets(test: &str) -> Vec<common::Target> {
+    common::targets("lib", test)
 }
 
 fn cert(seed: &str, path: &str) -> Asset {
-    let fp = fingerprint(seed.as_bytes());
-    Asset {
-        id: asset_id(AssetKind::Certificate, &fp),
-        kind: AssetKind::Certificate,
-        fingerprint: fp,
-        occurrences: vec![Occurrence {
-            path: path.into(),
-            line: Some(1),
-            offset: None,
-            container: None,
-            root: None,
-        }],
-        certificate: None,
-        key: None,
-        secret: None,
-        keystore: None,
-        owners: vec![],
-    }
+    common::cert(seed, path)
 }
 
 fn report(id: &str, assets: Vec<Asset>) -> Report {
-    Report {
-        tool: ToolInfo {
-            name: "trustmap".into(),
-            version: "test".into(),
-        },
-        scan: ScanInfo {
-            id: id.into(),
-            started_at: "2026-01-01T00:00:00Z".into(),
-            roots: vec!["/srv".into()],
-            host: "scanner1".into(),
-            files_scanned: 1,
-            bytes_scanned: 1,
-            duration_ms: 1,
-        },
-        assets,
-        relations: vec![],
-        findings: vec![],
-        errors: vec![],
-    }
+    common::report(id, &["/srv"], assets)
 }
 
 fn meta() -> ScanMeta {
-    ScanMeta {
-        host: "test".into(),
-        roots: vec![ScanRoot {
-            given: "/srv".into(),
-            canonical: "/srv".into(),
-        }],
-        finished_at: "2026-01-01T00:00:01Z".into(),
-    }
+    common::meta("test", &[("/srv", "/srv")], "2026-01-01T00:00:01Z")
 }
 
 #[test]
