@@ -378,8 +378,8 @@ pub struct Finding {
 pub struct Waiver {
     pub by: String,
     pub reason: String,
-    /// RFC 3339 UTC: the waiver applies until this instant.
-    pub until: String,
+    /// The waiver applies until this instant (RFC 3339 UTC in JSON).
+    pub until: crate::Timestamp,
 }
 
 /// A file or object that could not be read or parsed; the scan went on.
@@ -398,8 +398,8 @@ pub struct ToolInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanInfo {
     pub id: String,
-    /// RFC 3339 UTC.
-    pub started_at: String,
+    /// RFC 3339 UTC in JSON.
+    pub started_at: crate::Timestamp,
     pub roots: Vec<String>,
     /// The host (or scanner name) that ran the scan: the machine's host name, or `--host`.
     #[serde(default)]

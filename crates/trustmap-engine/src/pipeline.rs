@@ -266,7 +266,7 @@ impl Scan {
             },
             scan: ScanInfo {
                 id,
-                started_at: rfc3339(clock.started),
+                started_at: clock.started.into(),
                 roots: given,
                 host: self.host,
                 files_scanned: progress.files.load(Ordering::Relaxed),

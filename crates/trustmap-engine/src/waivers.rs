@@ -10,7 +10,7 @@
 use crate::Error;
 use std::path::PathBuf;
 use time::OffsetDateTime;
-use trustmap_core::{Finding, Waiver, rfc3339};
+use trustmap_core::{Finding, Timestamp, Waiver, rfc3339};
 use trustmap_store::WaiverRow;
 
 /// Where a waiver stands at an instant.
@@ -59,19 +59,21 @@ pub fn apply(findings: &mut [Finding], rows: &[WaiverRow], now: OffsetDateTime) 
     if rows.is_empty() {
         return applied;
     }
-    let now = rfc3339(now);
+    let now = Timestamp::from(now);
+    // A stored `until` that does not parse never waives anything (it counts as expired).
+    let until = |w: &WaiverRow| Timestamp::parse(&w.until).unwrap_or_default();
     for f in findings.iter_mut() {
         let matching = rows
             .iter()
             .filter(|w| w.revoked_at.is_none() && w.rule == f.rule && w.asset == f.asset);
-        let Some(w) = matching.max_by(|a, b| a.until.cmp(&b.until)) else {
+        let Some(w) = matching.max_by_key(|w| until(w)) else {
             continue;
         };
-        if w.until > now {
+        if until(w) > now {
             f.waiver = Some(Waiver {
                 by: w.by.clone(),
                 reason: w.reason.clone(),
-                until: w.until.clone(),
+                until: until(w),
             });
             applied.waived += 1;
         } else {

@@ -109,7 +109,7 @@ fn report(id: &str, n: usize, generation: usize) -> Report {
         },
         scan: ScanInfo {
             id: id.into(),
-            started_at: "2026-11-01T00:00:00Z".into(),
+            started_at: trustmap_core::Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
             roots: vec!["/srv".into()],
             host: "scanner1".into(),
             files_scanned: n as u64,

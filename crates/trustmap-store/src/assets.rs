@@ -4,7 +4,7 @@
 use crate::db::{Row, Val};
 use crate::error::{Entity, Error};
 use crate::owners::{OwnerRow, effective, load_owners, mark_effective, owner_row};
-use crate::query::{AssetQuery, asset_filter};
+use crate::query::{AssetQuery, asset_filter, place_query};
 use crate::{Store, sets};
 use roaring::RoaringBitmap;
 use serde::Serialize;
@@ -123,12 +123,38 @@ fn sort_places(places: &mut Vec<AssetPlace>) {
 }
 
 impl Store {
+    /// The WHERE clause for `q`. Without `include_gone`, a host or path filter is matched by
+    /// present places only (an asset deleted on host A but still on host B is not listed
+    /// under `--host A`): the matching places are read and checked against the presence
+    /// sets here, since presence lives in the scans' sets rather than in a column.
+    fn filter(
+        &self,
+        db: &mut crate::db::Db,
+        q: &AssetQuery,
+    ) -> Result<(String, Vec<crate::db::Val>), Error> {
+        let backend = self.backend();
+        let resolved = match place_query(q, backend)? {
+            Some((sql, params)) if !q.include_gone => {
+                let present = present_places(db)?;
+                let mut assets = RoaringBitmap::new();
+                for r in db.query(&sql, &params)? {
+                    if present.contains(r.int(0) as u32) {
+                        assets.insert(r.int(1) as u32);
+                    }
+                }
+                Some(assets)
+            }
+            _ => None,
+        };
+        asset_filter(q, backend, resolved.as_ref())
+    }
+
     /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
     /// `q.limit` of them.
     pub fn assets(&self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
-        let (filter, params) = asset_filter(q, self.backend())?;
-        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let mut db = self.conn()?;
+        let (filter, params) = self.filter(&mut db, q)?;
+        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let rows = db.query(
             &format!(
                 "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
@@ -186,9 +212,9 @@ impl Store {
 
     /// How many assets match every filter in `q` (ignoring its limit).
     pub fn count_assets(&self, q: &AssetQuery) -> Result<u64, Error> {
-        let (filter, params) = asset_filter(q, self.backend())?;
-        Ok(self
-            .conn()?
+        let mut db = self.conn()?;
+        let (filter, params) = self.filter(&mut db, q)?;
+        Ok(db
             .query_one(
                 &format!("SELECT COUNT(*) FROM assets a WHERE {filter}"),
                 &params,

@@ -526,7 +526,7 @@ pub(crate) fn write_scan(
     insert_scan_row(db, report, meta, seq, &key, host, &counts)?;
     let mut audit = audit::AuditWriter::load(db)?;
     audit.append(
-        &scan.started_at,
+        &scan.started_at.to_string(),
         "scan-started",
         &scan.id,
         serde_json::json!({"roots": scan.roots, "host": host}),
@@ -690,7 +690,7 @@ fn insert_scan_row(
         &[
             scan.id.as_str().into(),
             Val::Int(seq),
-            scan.started_at.as_str().into(),
+            Val::Text(scan.started_at.to_string()),
             meta.finished_at.as_str().into(),
             Val::Text(roots),
             roots_key.into(),

@@ -4,9 +4,9 @@
 //! Each place gets the host of the first scan that saw it and, when that scan had exactly
 //! one root, that root (the canonical roots are what the old roots keys held). A place first
 //! seen by a scan of several roots keeps an empty root: which of them it was under was not
-//! recorded. Places that several hosts' scans shared (one row before this migration) stay
-//! with the first host; the next scan of another host records its own place there, which
-//! that one diff shows as a move.
+//! recorded. A place that scans of several hosts (or roots) shared was one row before this
+//! migration: it stays with the first, and each other host and root that saw it gets a copy
+//! of its own, which that host's scan sets then name instead, so no later scan sees a move.
 
 use crate::db::{Db, Val};
 use crate::error::Error;
@@ -22,26 +22,63 @@ fn old_roots(key: &str) -> Vec<String> {
 }
 
 pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
-    let scans = db.query("SELECT seq, host, roots_key FROM scans ORDER BY seq", &[])?;
-    let mut assigned = RoaringBitmap::new();
+    let scans = db.query(
+        "SELECT seq, host, roots_key, finished_at FROM scans ORDER BY seq",
+        &[],
+    )?;
+    // Each old place's first (host, root), and the copies made for the others.
+    let mut first: HashMap<u32, (String, String)> = HashMap::new();
+    let mut copies: HashMap<(u32, String, String), u32> = HashMap::new();
     let mut groups: BTreeMap<(String, String), RoaringBitmap> = BTreeMap::new();
+    let mut next_rid = db
+        .query_one("SELECT COALESCE(MAX(rid), 0) FROM occurrences", &[])?
+        .map_or(0, |r| r.int(0));
     for r in &scans {
-        let (seq, host) = (r.int(0), r.text(1));
+        let (seq, host, finished) = (r.int(0), r.text(1), r.text(3));
         let roots = old_roots(&r.text(2));
         db.exec(
             "UPDATE scans SET roots_key = ? WHERE seq = ?",
             &[Val::Text(roots_key(&host, &roots)), Val::Int(seq)],
         )?;
-        let fresh = &sets::load(db, seq, sets::PLACES)? - &assigned;
-        if fresh.is_empty() {
-            continue;
-        }
-        assigned |= &fresh;
         let root = match roots.as_slice() {
             [one] => one.clone(),
             _ => String::new(),
         };
-        *groups.entry((host, root)).or_default() |= fresh;
+        let key = (host.clone(), root.clone());
+        let seen = sets::load(db, seq, sets::PLACES)?;
+        let mut renamed = seen.clone();
+        for p in &seen {
+            match first.get(&p) {
+                None => {
+                    first.insert(p, key.clone());
+                    groups.entry(key.clone()).or_default().insert(p);
+                }
+                Some(k) if *k == key => {}
+                Some(_) => {
+                    let copy = match copies.get(&(p, host.clone(), root.clone())) {
+                        Some(c) => *c,
+                        None => {
+                            next_rid += 1;
+                            let c = copy_place(db, p, next_rid, &host, &root, &finished)?;
+                            copies.insert((p, host.clone(), root.clone()), c);
+                            c
+                        }
+                    };
+                    renamed.remove(p);
+                    renamed.insert(copy);
+                }
+            }
+        }
+        if renamed != seen {
+            db.exec(
+                "UPDATE scan_sets SET members = ? WHERE scan_seq = ? AND what = ?",
+                &[
+                    Val::Text(sets::encode(&renamed)),
+                    Val::Int(seq),
+                    sets::PLACES.into(),
+                ],
+            )?;
+        }
     }
     for ((host, root), places) in groups {
         let list: Vec<Val> = places.iter().map(|p| Val::Int(p.into())).collect();
@@ -86,6 +123,36 @@ pub(crate) fn backfill(db: &mut Db) -> Result<(), Error> {
 
     // The host index (as in `schema::SECONDARY_INDEXES`), built once the hosts are in.
     db.batch("CREATE INDEX occurrences_host ON occurrences (host)")
+}
+
+/// A copy of place `rid` for another host and root, first seen at `at`, with row id
+/// `new` (row ids are assigned by the writer, not by the database).
+fn copy_place(
+    db: &mut Db,
+    rid: u32,
+    new: i64,
+    host: &str,
+    root: &str,
+    at: &str,
+) -> Result<u32, Error> {
+    let row = db.query_one(
+        "INSERT INTO occurrences (rid, asset_rid, path, container, line, first_seen, host, root)
+         SELECT ?, asset_rid, path, container, line, ?, ?, ? FROM occurrences WHERE rid = ?
+         RETURNING rid",
+        &[
+            Val::Int(new),
+            Val::Text(at.to_string()),
+            Val::Text(host.to_string()),
+            Val::Text(root.to_string()),
+            Val::Int(rid.into()),
+        ],
+    )?;
+    match row {
+        Some(r) => sets::member(r.int(0)),
+        None => Err(Error::corrupt(format!(
+            "scan set names a missing place {rid}"
+        ))),
+    }
 }
 
 #[cfg(test)]

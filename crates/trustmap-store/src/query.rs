@@ -9,17 +9,20 @@
 use crate::QUANTUM_VULNERABLE;
 use crate::db::{Backend, Val};
 use crate::error::Error;
+use roaring::RoaringBitmap;
+use trustmap_core::model::AssetKind;
+use trustmap_core::timestamp::Timestamp;
 
 /// Filters for [`crate::Store::assets`]; all given filters must hold.
 #[derive(Debug, Clone, Default)]
 pub struct AssetQuery {
-    pub kind: Option<String>,
-    /// Certificates whose notAfter is after `now` and at or before this RFC 3339 time.
-    pub expiring_before: Option<String>,
+    pub kind: Option<AssetKind>,
+    /// Certificates whose notAfter is at or after `now` and at or before this instant.
+    pub expiring_before: Option<Timestamp>,
     /// Certificates whose notAfter is before `now`.
     pub expired: bool,
-    /// RFC 3339 "now" for the two filters above.
-    pub now: String,
+    /// "Now" for the two filters above.
+    pub now: Timestamp,
     /// Effective owner (explicit, else inferred) is exactly this name.
     pub owner: Option<String>,
     /// No owner at all.
@@ -29,9 +32,11 @@ pub struct AssetQuery {
     /// Key algorithm (case-insensitive): RSA, EC, Ed25519, ...
     pub algorithm: Option<String>,
     /// Some place's path (relative to its scan root) matches this glob: `*`, `?`, `[a-c]`,
-    /// `[^x]`; `*` also crosses `/`.
+    /// `[^x]`; `*` also crosses `/`. Without `include_gone`, only places the latest scan of
+    /// their host and roots saw count.
     pub path_glob: Option<String>,
     /// Some place is on this host (exactly). With `path_glob`, the same place must match both.
+    /// Without `include_gone`, only places the latest scan of their host and roots saw count.
     pub host: Option<String>,
     /// Classical public-key algorithm ([`QUANTUM_VULNERABLE`]).
     pub quantum_vulnerable: bool,
@@ -216,25 +221,60 @@ fn rid_in(keys: &str, backend: Backend) -> String {
     }
 }
 
-/// The WHERE clause (over `assets a`) and its parameters.
-pub(crate) fn asset_filter(q: &AssetQuery, backend: Backend) -> Result<(String, Vec<Val>), Error> {
+/// The places (`rid`, `asset_rid` of `occurrences`) that `q`'s host and path filters select,
+/// present or not; `None` when `q` filters on neither.
+pub(crate) fn place_query(
+    q: &AssetQuery,
+    backend: Backend,
+) -> Result<Option<(String, Vec<Val>)>, Error> {
+    if q.path_glob.is_none() && q.host.is_none() {
+        return Ok(None);
+    }
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    if let Some(h) = &q.host {
+        conds.push("o.host = ?".to_string());
+        params.push(Val::from(h));
+    }
+    if let Some(g) = &q.path_glob {
+        let (cond, p) = path_matches("o.path", g, backend)?;
+        conds.push(cond);
+        params.extend(p);
+    }
+    Ok(Some((
+        format!(
+            "SELECT o.rid, o.asset_rid FROM occurrences o WHERE {}",
+            conds.join(" AND ")
+        ),
+        params,
+    )))
+}
+
+/// The WHERE clause (over `assets a`) and its parameters. `present_matches`, when given,
+/// stands for the host and path filters: the assets with a present place that matches them.
+pub(crate) fn asset_filter(
+    q: &AssetQuery,
+    backend: Backend,
+    present_matches: Option<&RoaringBitmap>,
+) -> Result<(String, Vec<Val>), Error> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut params = Vec::new();
     if !q.include_gone {
         clauses.push(PRESENT.to_string());
     }
-    if let Some(k) = &q.kind {
+    if let Some(k) = q.kind {
         clauses.push("a.kind = ?".into());
-        params.push(Val::from(k));
+        params.push(Val::from(k.as_str()));
     }
-    if let Some(before) = &q.expiring_before {
+    // notAfter is stored as RFC 3339 UTC to the second, which orders as text.
+    if let Some(before) = q.expiring_before {
         clauses.push("a.not_after IS NOT NULL AND a.not_after >= ? AND a.not_after <= ?".into());
-        params.push(Val::from(&q.now));
-        params.push(Val::from(before));
+        params.push(Val::Text(q.now.to_string()));
+        params.push(Val::Text(before.to_string()));
     }
     if q.expired {
         clauses.push("a.not_after IS NOT NULL AND a.not_after < ?".into());
-        params.push(Val::from(&q.now));
+        params.push(Val::Text(q.now.to_string()));
     }
     if let Some(o) = &q.owner {
         // Effective owner: the assets `o` owns explicitly, then those it owns by inference
@@ -270,21 +310,20 @@ pub(crate) fn asset_filter(q: &AssetQuery, backend: Backend) -> Result<(String, 
         clauses.push("LOWER(a.algorithm) = ?".into());
         params.push(Val::Text(alg.to_lowercase()));
     }
-    if q.path_glob.is_some() || q.host.is_some() {
-        let mut conds = Vec::new();
-        if let Some(h) = &q.host {
-            conds.push("o.host = ?".to_string());
-            params.push(Val::from(h));
-        }
-        if let Some(g) = &q.path_glob {
-            let (cond, p) = path_matches("o.path", g, backend)?;
-            conds.push(cond);
-            params.extend(p);
-        }
-        let places = format!(
-            "SELECT o.asset_rid FROM occurrences o WHERE {}",
-            conds.join(" AND ")
-        );
+    if let Some(rids) = present_matches {
+        // Resolved by the caller against the places' presence (see `place_query`).
+        let list = rids.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        clauses.push(match backend {
+            Backend::Sqlite => "a.rid IN (SELECT value FROM json_each(?))".into(),
+            Backend::Postgres => "a.rid = ANY(string_to_array(?, ',')::bigint[])".into(),
+        });
+        params.push(Val::Text(match backend {
+            Backend::Sqlite => format!("[{}]", list.join(",")),
+            Backend::Postgres => list.join(","),
+        }));
+    } else if let Some((places, p)) = place_query(q, backend)? {
+        params.extend(p);
+        let places = format!("SELECT asset_rid FROM ({places}) m");
         // A literal prefix is a range of the path index, usually a narrow one: look its
         // assets up. A leading wildcard reads every place anyway, and matching them to the
         // assets by hashing is then faster (PostgreSQL, `*.pem` matching all of 3M places:
@@ -353,7 +392,7 @@ mod tests {
             include_gone: true,
             ..Default::default()
         };
-        let (_, params) = asset_filter(&q, Backend::Sqlite).unwrap();
+        let (_, params) = asset_filter(&q, Backend::Sqlite, None).unwrap();
         assert!(matches!(&params[0], Val::Text(t) if t == "%a\\_b 100\\%%"));
     }
 
@@ -363,10 +402,10 @@ mod tests {
             for glob in ["certs/*.pem", "*.pem"] {
                 for host in [None, Some("h1".to_string())] {
                     let q = AssetQuery {
-                        kind: Some("certificate".into()),
-                        expiring_before: Some("2026-12-01T00:00:00Z".into()),
+                        kind: Some(AssetKind::Certificate),
+                        expiring_before: Timestamp::parse("2026-12-01T00:00:00Z"),
                         expired: true,
-                        now: "2026-11-01T00:00:00Z".into(),
+                        now: Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
                         owner: Some("team-a".into()),
                         unowned: true,
                         issuer: Some("CA".into()),
@@ -376,7 +415,7 @@ mod tests {
                         quantum_vulnerable: true,
                         ..Default::default()
                     };
-                    let (sql, params) = asset_filter(&q, backend).unwrap();
+                    let (sql, params) = asset_filter(&q, backend, None).unwrap();
                     assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
                     // PostgreSQL looks up the assets an owner or a path prefix selects.
                     let lookups = sql.matches("= ANY(ARRAY(").count();

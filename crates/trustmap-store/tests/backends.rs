@@ -130,7 +130,7 @@ fn a_bulk_load_rebuilds_the_query_indexes() {
         assert!(duplicate.is_err(), "asset ids stay unique");
         let q = |glob: &str| trustmap_store::AssetQuery {
             path_glob: Some(glob.into()),
-            kind: Some("certificate".into()),
+            kind: Some(trustmap_core::AssetKind::Certificate),
             ..Default::default()
         };
         assert_eq!(s.count_assets(&q("d3/*")).unwrap(), 8);
@@ -288,7 +288,7 @@ fn the_quantum_filter_and_the_policy_agree_on_rsa_pss() {
             .unwrap();
         let q = trustmap_store::AssetQuery {
             quantum_vulnerable: true,
-            now: trustmap_core::rfc3339(now),
+            now: now.into(),
             ..Default::default()
         };
         assert_eq!(store.count_assets(&q).unwrap(), 4, "{}", t.url);

@@ -214,7 +214,7 @@ fn the_report_host_stands_in_when_the_metadata_names_none() {
 }
 
 #[test]
-fn migration_8_gives_old_places_the_host_and_root_of_their_first_scan() {
+fn migration_8_gives_old_places_the_host_and_root_of_the_scans_that_saw_them() {
     for t in targets("places", "migrate8") {
         {
             let s = Store::open_at_version(&t.url, 4).unwrap();
@@ -259,7 +259,11 @@ fn migration_8_gives_old_places_the_host_and_root_of_their_first_scan() {
             .collect();
         assert_eq!(
             places,
-            vec![("hostA", "/srv", "etc/tls.crt"), ("hostC", "", "b/a.crt")],
+            vec![
+                ("hostA", "/srv", "etc/tls.crt"),
+                ("hostB", "/srv", "etc/tls.crt"),
+                ("hostC", "", "b/a.crt")
+            ],
             "[{}]",
             t.name
         );
@@ -293,6 +297,25 @@ fn migration_8_gives_old_places_the_host_and_root_of_their_first_scan() {
             )
             .unwrap();
         assert_eq!(rec.previous.as_deref(), Some("scan_1"), "[{}]", t.name);
+        let d = rec.diff.unwrap();
+        assert!(
+            d.new.is_empty() && d.gone.is_empty() && d.moved.is_empty(),
+            "[{}] {d:?}",
+            t.name
+        );
+        // hostB, which shared the one old place, has a place of its own: no move either.
+        let again_b = trustmap_core::Asset {
+            id: "crt_00000000000000aa".into(),
+            fingerprint: "sha256:aa".into(),
+            ..cert("unused", "etc/tls.crt")
+        };
+        let rec = s
+            .record_scan(
+                &report("scan_5", &["/srv"], vec![again_b]),
+                &srv("hostB", "2026-01-02T00:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(rec.previous.as_deref(), Some("scan_2"), "[{}]", t.name);
         let d = rec.diff.unwrap();
         assert!(
             d.new.is_empty() && d.gone.is_empty() && d.moved.is_empty(),

@@ -990,3 +990,99 @@ fn one_file_under_two_roots_is_two_places_and_each_goes_on_its_own() {
         assert!(!text.contains(&format!("under {root_b} [gone]")));
     }
 }
+
+/// Host filters and place counts go by present places: an asset deleted on host A but still
+/// on host B is listed under `--host hostB` only (with `--include-gone`, under both), its
+/// table row counts no gone places, and `diff --roots --host` picks that host's scans.
+#[test]
+fn host_filters_and_place_counts_follow_present_places() {
+    for db in backends("hostpresent") {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d.join("etc")).unwrap();
+        }
+        ec_cert(&a.join("etc"), "tls", "90");
+        std::fs::copy(a.join("etc/tls.crt"), b.join("etc/tls.crt")).unwrap();
+        let scan_as = |dir: &Path, host: &str| {
+            json(
+                &db,
+                &[
+                    "scan",
+                    dir.to_str().unwrap(),
+                    "--host",
+                    host,
+                    "--format",
+                    "json",
+                    "--quiet",
+                ],
+            )
+        };
+        let ra = scan_as(&a, "hostA");
+        scan_as(&b, "hostB");
+        let crt = id_at(&ra, "certificate", "etc/tls.crt");
+        let count = |args: &[&str]| -> u64 {
+            let mut all = vec!["assets", "--kind", "certificate", "--count"];
+            all.extend_from_slice(args);
+            ok(&db, &all).trim().parse().unwrap()
+        };
+        assert_eq!(count(&["--host", "hostA"]), 1, "[{}]", db.name);
+        assert_eq!(count(&["--host", "hostB"]), 1, "[{}]", db.name);
+        let table = ok(&db, &["assets", "--kind", "certificate"]);
+        assert!(
+            table.contains("hostA:etc/tls.crt (+1)"),
+            "[{}] {table}",
+            db.name
+        );
+
+        std::fs::remove_file(a.join("etc/tls.crt")).unwrap();
+        scan_as(&a, "hostA");
+        assert_eq!(count(&["--host", "hostA"]), 0, "[{}] gone from A", db.name);
+        assert_eq!(count(&["--host", "hostA", "--include-gone"]), 1);
+        assert_eq!(count(&["--host", "hostB"]), 1, "[{}]", db.name);
+        assert_eq!(count(&["--host", "hostA", "--path", "etc/*"]), 0);
+        assert_eq!(count(&["--host", "hostB", "--path", "etc/*"]), 1);
+        let listed = json(
+            &db,
+            &[
+                "assets",
+                "--kind",
+                "certificate",
+                "--host",
+                "hostB",
+                "-f",
+                "json",
+            ],
+        );
+        assert_eq!(listed[0]["id"], crt.as_str(), "[{}]", db.name);
+        let table = ok(&db, &["assets", "--kind", "certificate"]);
+        assert!(
+            table.contains("hostB:etc/tls.crt") && !table.contains("(+1)"),
+            "[{}] a gone place is not counted: {table}",
+            db.name
+        );
+
+        // diff --roots takes the host that scanned them; this machine never scanned `a`.
+        let d = json(
+            &db,
+            &[
+                "diff",
+                "--roots",
+                a.to_str().unwrap(),
+                "--host",
+                "hostA",
+                "-f",
+                "json",
+            ],
+        );
+        assert!(strs(&d["gone"]).contains(&crt), "[{}] {d:#}", db.name);
+        let out = run(&db, &["diff", "--roots", a.to_str().unwrap()], &[]);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "[{}] no scans by this host",
+            db.name
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("by host"));
+    }
+}

@@ -2,6 +2,8 @@
 
 use sha2::{Digest, Sha256};
 use std::time::Instant;
+use trustmap_core::model::AssetKind;
+use trustmap_core::timestamp::Timestamp;
 use trustmap_store::{AssetQuery, AssetRow, Store};
 
 /// The trustmap binary's allocator (see its Cargo.toml), so the numbers are the binary's.
@@ -13,13 +15,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// The five filters, as (the `trustmap assets` options, the query), on the generated
 /// estate with "now" at 2026-11-01.
 pub fn filters() -> Vec<(&'static str, AssetQuery)> {
-    let now = "2026-11-01T00:00:00Z".to_string();
+    let now = Timestamp::parse("2026-11-01T00:00:00Z").expect("a valid instant");
     vec![
         (
             "--expiring 30d",
             AssetQuery {
-                expiring_before: Some("2026-12-01T00:00:00Z".into()),
-                now: now.clone(),
+                expiring_before: Timestamp::parse("2026-12-01T00:00:00Z"),
+                now,
                 ..Default::default()
             },
         ),
@@ -42,7 +44,7 @@ pub fn filters() -> Vec<(&'static str, AssetQuery)> {
             AssetQuery {
                 issuer: Some("CA 3".into()),
                 expired: true,
-                now: now.clone(),
+                now,
                 ..Default::default()
             },
         ),
@@ -50,7 +52,7 @@ pub fn filters() -> Vec<(&'static str, AssetQuery)> {
             "--quantum-vulnerable --kind certificate",
             AssetQuery {
                 quantum_vulnerable: true,
-                kind: Some("certificate".into()),
+                kind: Some(AssetKind::Certificate),
                 ..Default::default()
             },
         ),

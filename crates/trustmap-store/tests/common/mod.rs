@@ -91,7 +91,7 @@ pub fn report(id: &str, roots: &[&str], assets: Vec<Asset>) -> Report {
         },
         scan: ScanInfo {
             id: id.into(),
-            started_at: "2026-01-01T00:00:00Z".into(),
+            started_at: trustmap_core::Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
             roots: roots.iter().map(|r| r.to_string()).collect(),
             host: "scanner-says".into(),
             files_scanned: 1,

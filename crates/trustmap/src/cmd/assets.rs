@@ -5,7 +5,7 @@ use crate::db::DbArg;
 use crate::table::{csv_field, out, table};
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use trustmap_core::{AssetKind, rfc3339};
+use trustmap_core::AssetKind;
 use trustmap_store::AssetQuery;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,15 +86,15 @@ fn parse_window(s: &str) -> Result<time::Duration> {
 pub fn assets(a: AssetsArgs) -> Result<i32> {
     let now = a.now.instant();
     let q = AssetQuery {
-        kind: a.kind.map(|k| k.as_str().to_string()),
+        kind: a.kind,
         expiring_before: a
             .expiring
             .as_deref()
             .map(parse_window)
             .transpose()?
-            .map(|w| rfc3339(now + w)),
+            .map(|w| (now + w).into()),
         expired: a.expired,
-        now: rfc3339(now),
+        now: now.into(),
         owner: a.owner.clone(),
         unowned: a.unowned,
         issuer: a.issuer.clone(),
@@ -153,9 +153,16 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
             let trows: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
+                    // The first place, and how many more: present ones only, unless the
+                    // asset is gone from all of them.
                     let mut path = r.paths.first().cloned().unwrap_or_default();
-                    if r.places.len() > 1 {
-                        path.push_str(&format!(" (+{})", r.places.len() - 1));
+                    let places = if r.present {
+                        r.places.iter().filter(|p| p.present).count()
+                    } else {
+                        r.places.len()
+                    };
+                    if places > 1 {
+                        path.push_str(&format!(" (+{})", places - 1));
                     }
                     vec![
                         r.id.clone(),

@@ -20,6 +20,10 @@ pub struct DiffArgs {
     /// Compare the latest two scans of these roots (as given to `scan`).
     #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with_all = ["from", "to"])]
     roots: Vec<PathBuf>,
+    /// With --roots: the host that scanned them (default: this machine's host name, as
+    /// `scan` records it).
+    #[arg(long, value_name = "NAME", requires = "roots")]
+    host: Option<String>,
     #[arg(long, short, value_enum, default_value_t = TableFormat::Table)]
     format: TableFormat,
 }
@@ -34,10 +38,11 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
         },
         (None, None) if !a.roots.is_empty() => {
             let roots = canonical_roots(&a.roots);
-            match store.last_two_scans_of(&trustmap_engine::local_host_name(), &roots)? {
+            let host = a.host.unwrap_or_else(trustmap_engine::local_host_name);
+            match store.last_two_scans_of(&host, &roots)? {
                 Some(pair) => pair,
                 None => bail!(
-                    "fewer than two scans of {} on this host (see `trustmap scans`)",
+                    "fewer than two scans of {} by host {host} (see `trustmap scans`)",
                     roots.join(" ")
                 ),
             }
