@@ -276,7 +276,8 @@ fn expiry_windows_scale_with_the_certificates_lifetime() {
     assert_eq!(acme(4), Some(Severity::Critical));
     // A 24-hour certificate: not critical all its life; 4.8, 2.4 and 1.2 hours.
     let day_cert = |left_minutes: i64| {
-        let na = time::macros::datetime!(2026-11-23 00:00 UTC) + time::Duration::minutes(left_minutes);
+        let na =
+            time::macros::datetime!(2026-11-23 00:00 UTC) + time::Duration::minutes(left_minutes);
         let nb = na - time::Duration::hours(24);
         let f = |t: time::OffsetDateTime| trustmap_core::rfc3339(t);
         sev(&f(nb), &f(na))

@@ -66,8 +66,14 @@ fn lifetime_fractions_are_read_and_default_per_window() {
     );
     // Windows: the shorter of the days and the fraction of the lifetime.
     let day = 86_400;
-    assert_eq!(p.expiry_window_secs(Severity::Medium, 90 * day), Some(30 * day));
-    assert_eq!(p.expiry_window_secs(Severity::High, 40 * day), Some(10 * day));
+    assert_eq!(
+        p.expiry_window_secs(Severity::Medium, 90 * day),
+        Some(30 * day)
+    );
+    assert_eq!(
+        p.expiry_window_secs(Severity::High, 40 * day),
+        Some(10 * day)
+    );
     assert_eq!(p.expiry_window_secs(Severity::Info, 40 * day), None);
 }
 

@@ -27,8 +27,8 @@
 pub mod baseline;
 pub mod clock;
 mod error;
-pub mod pipeline;
 pub mod own;
+pub mod pipeline;
 pub mod policy;
 pub mod pqc;
 pub mod record;

@@ -77,7 +77,10 @@ impl OwnFiles {
                 let rel = if r.is_file {
                     (root == canon).then(|| canon.file_name().map(PathBuf::from))
                 } else {
-                    canon.strip_prefix(&root).ok().map(|p| Some(p.to_path_buf()))
+                    canon
+                        .strip_prefix(&root)
+                        .ok()
+                        .map(|p| Some(p.to_path_buf()))
                 };
                 if let Some(Some(rel)) = rel {
                     let mut s = rel.to_string_lossy().replace('\\', "/");

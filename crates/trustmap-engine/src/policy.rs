@@ -71,9 +71,12 @@ pub fn file_for(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<Option<Pat
                 return Err(Error::PolicyConflict(format!(
                     "{} is governed by {} but {} by {}: pass --policy FILE to choose one",
                     first.display(),
-                    f.as_deref().map_or("the built-in policy".into(), |p| p.display().to_string()),
+                    f.as_deref()
+                        .map_or("the built-in policy".into(), |p| p.display().to_string()),
                     root.display(),
-                    found.as_deref().map_or("the built-in policy".into(), |p| p.display().to_string()),
+                    found
+                        .as_deref()
+                        .map_or("the built-in policy".into(), |p| p.display().to_string()),
                 )));
             }
             Some(_) => {}

@@ -397,8 +397,16 @@ fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
     openssl(
         d,
         &[
-            "pkcs12", "-export", "-in", "app.crt", "-inkey", "app.key", "-out", "app.p12",
-            "-passout", "pass:changeit",
+            "pkcs12",
+            "-export",
+            "-in",
+            "app.crt",
+            "-inkey",
+            "app.key",
+            "-out",
+            "app.p12",
+            "-passout",
+            "pass:changeit",
         ],
     );
     // The policy in the tree re-grades that rule: `keystore-default-password = "critical"`.
@@ -417,9 +425,11 @@ fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
         base.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(std::fs::read_to_string(&base)
-        .unwrap()
-        .contains("keystore-default-password:kst_"));
+    assert!(
+        std::fs::read_to_string(&base)
+            .unwrap()
+            .contains("keystore-default-password:kst_")
+    );
     // A report an earlier run wrote into the tree.
     std::fs::create_dir(d.join("reports")).unwrap();
     let report = d.join("reports/last.json");
@@ -435,7 +445,11 @@ fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
     ]);
     assert!(code == 0, "{err}");
 
-    let own = ["trustmap-baseline.json", "trustmap.toml", "reports/last.json"];
+    let own = [
+        "trustmap-baseline.json",
+        "trustmap.toml",
+        "reports/last.json",
+    ];
     // With the baseline given (identity), and without it (the format marker).
     for extra in [&["--baseline", base.to_str().unwrap()][..], &[]] {
         let args = [&["scan", ds, "--no-store", "-q", "-f", "json"][..], extra].concat();

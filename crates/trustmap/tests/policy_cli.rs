@@ -405,7 +405,10 @@ fn the_policy_is_found_up_to_the_repository_root_and_named() {
         unprotected(&plain.join("x"), "b.key", &[]),
         (Some("high".into()), Value::Null)
     );
-    assert_eq!(unprotected(&plain, "x/b.key", &[]).0.as_deref(), Some("critical"));
+    assert_eq!(
+        unprotected(&plain, "x/b.key", &[]).0.as_deref(),
+        Some("critical")
+    );
 
     // Roots governed by different policies: an error that says to choose one.
     let (code, _, err) = trustmap(&[
@@ -432,19 +435,33 @@ fn a_scanned_trees_policy_cannot_loosen_the_gate_given_on_the_command_line() {
         "[rules]\nasset-unowned = \"off\"\nkey-quantum-vulnerable = \"off\"\n",
     )
     .unwrap();
-    let (code, _, err) = trustmap(&["scan", app.to_str().unwrap(), "--no-store", "--fail-on", "high"]);
+    let (code, _, err) = trustmap(&[
+        "scan",
+        app.to_str().unwrap(),
+        "--no-store",
+        "--fail-on",
+        "high",
+    ]);
     assert_eq!(code, 1, "{err}");
     // A policy file cannot set the gate at all: such a key is refused (exit 2, never 0),
     // naming the line and field.
     for text in [
-        "[rules]\nasset-unowned = \"off\"\nfail_on = \"critical\"\n",
+        "fail_on = \"critical\"\n\n[rules]\nasset-unowned = \"off\"\n",
         "[gate]\nfail_on = \"critical\"\n",
     ] {
         std::fs::write(repo.join("trustmap.toml"), text).unwrap();
-        let (code, _, err) =
-            trustmap(&["scan", app.to_str().unwrap(), "--no-store", "--fail-on", "high"]);
+        let (code, _, err) = trustmap(&[
+            "scan",
+            app.to_str().unwrap(),
+            "--no-store",
+            "--fail-on",
+            "high",
+        ]);
         assert_eq!(code, 2, "{text}");
-        assert!(err.contains("trustmap.toml:") && err.contains("unknown field"), "{err}");
+        assert!(
+            err.contains("trustmap.toml:") && err.contains("unknown field"),
+            "{err}"
+        );
     }
 }
 
@@ -453,7 +470,10 @@ fn secret_rules_are_in_the_catalogue_without_their_samples() {
     let (code, out, _) = trustmap(&["rules", "--secrets"]);
     assert_eq!(code, 0);
     let set = trustmap_discover::secrets::RuleSet::builtin();
-    assert!(out.starts_with(&format!("{} secret rules\n", set.len())), "{out}");
+    assert!(
+        out.starts_with(&format!("{} secret rules\n", set.len())),
+        "{out}"
+    );
     for r in set.rules() {
         assert!(out.contains(&format!("  {} ", r.id)), "{} missing", r.id);
     }
@@ -483,7 +503,11 @@ fn secret_rules_are_in_the_catalogue_without_their_samples() {
     for r in set.rules() {
         let (_, shown, _) = trustmap(&["rules", "show", &r.id]);
         for e in r.examples.iter().filter_map(|e| e.secret.as_deref()) {
-            assert!(!shown.contains(e) && !json.contains(e), "{}: sample shown", r.id);
+            assert!(
+                !shown.contains(e) && !json.contains(e),
+                "{}: sample shown",
+                r.id
+            );
         }
     }
     let (code, _, err) = trustmap(&["rules", "show", "aws-access-key"]);
@@ -528,7 +552,11 @@ fn expiry_windows_by_lifetime_from_the_policy_file() {
         Some("high")
     );
     // A bad value names the file, line and field.
-    std::fs::write(&fixed, "[expiry]\nhigh = 14\n\n[expiry.lifetime_fraction]\nhigh = 10\n").unwrap();
+    std::fs::write(
+        &fixed,
+        "[expiry]\nhigh = 14\n\n[expiry.lifetime_fraction]\nhigh = 10\n",
+    )
+    .unwrap();
     let (code, _, err) = trustmap(&[
         "scan",
         d.to_str().unwrap(),

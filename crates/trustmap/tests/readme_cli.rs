@@ -5,8 +5,8 @@
 //! prints the block to paste; `TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test
 //! readme_cli` writes it into the README.
 
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use trustmap_core::{Asset, AssetKind, Report};
 
 /// The instant the sample is judged at (`--now`): expiry findings do not drift with time.
 const NOW: &str = "2026-11-23T12:10:19Z";
@@ -25,53 +25,33 @@ fn repo() -> PathBuf {
 
 /// The excerpt of a report: the scan header, the certificate at [`CERT_PATH`] and the first
 /// secret of [`SECRET_RULE`], then [`ELIDED`]; the relations that touch the certificate; the
-/// findings on it; every error.
-fn excerpt(r: &Value) -> (Value, usize) {
-    let assets = r["assets"].as_array().unwrap();
-    let at = |a: &&Value| {
-        a["occurrences"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|o| o["path"] == CERT_PATH)
-    };
-    let cert = assets
+/// findings on it; every error. Returns the excerpt and how many assets the report has.
+fn excerpt(r: &Report) -> (Report, usize) {
+    let at = |a: &&Asset| a.occurrences.iter().any(|o| o.path == CERT_PATH);
+    let cert = r
+        .assets
         .iter()
-        .find(|a| a["kind"] == "certificate" && at(a))
+        .find(|a| a.kind == AssetKind::Certificate && at(a))
         .expect("the estate has the payments certificate");
-    let secret = assets
+    let secret = r
+        .assets
         .iter()
-        .find(|a| a["kind"] == "secret" && a["secret"]["rule"] == SECRET_RULE)
+        .find(|a| a.secret.as_ref().is_some_and(|s| s.rule == SECRET_RULE))
         .expect("the estate has a GitHub token");
-    let id = &cert["id"];
-    let relations: Vec<&Value> = r["relations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["from"] == *id || x["to"] == *id)
-        .collect();
-    let findings: Vec<&Value> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["asset"] == *id)
-        .collect();
-    let v = json!({
-        "tool": r["tool"],
-        "scan": r["scan"],
-        "assets": [cert, secret, ELIDED],
-        "relations": relations,
-        "findings": findings,
-        "errors": r["errors"],
-    });
-    (v, assets.len())
+    let id = &cert.id;
+    let mut x = r.clone();
+    x.assets = vec![cert.clone(), secret.clone()];
+    x.relations.retain(|rel| rel.from == *id || rel.to == *id);
+    x.findings.retain(|f| f.asset == *id);
+    (x, r.assets.len())
 }
 
-/// Pretty JSON with the elision marker as a bare `…`.
-fn render(v: &Value) -> String {
-    serde_json::to_string_pretty(v)
-        .unwrap()
-        .replace(&format!("\"{ELIDED}\""), ELIDED)
+/// Pretty JSON, fields in the report's order, with a bare `…` after the excerpt's assets.
+fn render(x: &Report) -> String {
+    let text = serde_json::to_string_pretty(x).unwrap();
+    let end = "\n  ],\n  \"relations\"";
+    let at = text.find(end).expect("assets precede relations");
+    format!("{},\n    {ELIDED}{}", &text[..at], &text[at..])
 }
 
 /// Volatile values blanked: the scan's id, start, duration and host, the tool's version.
@@ -80,9 +60,14 @@ fn masked(block: &str) -> String {
         .lines()
         .map(|l| {
             let t = l.trim_start();
-            let volatile = ["\"started_at\":", "\"duration_ms\":", "\"host\":", "\"version\":"]
-                .iter()
-                .any(|k| t.starts_with(k))
+            let volatile = [
+                "\"started_at\":",
+                "\"duration_ms\":",
+                "\"host\":",
+                "\"version\":",
+            ]
+            .iter()
+            .any(|k| t.starts_with(k))
                 || t.starts_with("\"id\": \"scan_");
             match (volatile, l.split_once(':')) {
                 (true, Some((k, v))) => {
@@ -133,7 +118,11 @@ fn the_readme_json_sample_is_the_example_estates_real_output() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    // The excerpt is rendered from the typed report (fields in output order): check that
+    // the round trip through it loses nothing of the real output.
+    let raw: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(serde_json::to_value(&report).unwrap(), raw);
     let (v, n) = excerpt(&report);
     let expected = render(&v);
     let readme_path = repo().join("README.md");
@@ -153,7 +142,10 @@ fn the_readme_json_sample_is_the_example_estates_real_output() {
          TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test readme_cli rewrites it.\n\
          expected:\n{expected}"
     );
-    assert!(after.starts_with(&count), "{after:?} should start {count:?}");
+    assert!(
+        after.starts_with(&count),
+        "{after:?} should start {count:?}"
+    );
 }
 
 #[test]
@@ -164,8 +156,5 @@ fn masking_keeps_everything_but_the_volatile_fields() {
     let c = b.replace("\"roots\": []", "\"roots\": [\"x\"]");
     assert_ne!(masked(a), masked(&c));
     // An asset id is not volatile.
-    assert_ne!(
-        masked("\"id\": \"crt_1\""),
-        masked("\"id\": \"crt_2\"")
-    );
+    assert_ne!(masked("\"id\": \"crt_1\""), masked("\"id\": \"crt_2\""));
 }

@@ -70,7 +70,9 @@ fn explain_secret(r: &SecretRule) -> String {
     ));
     let mut checks = Vec::new();
     if let Some(e) = r.entropy {
-        checks.push(format!("Shannon entropy of at least {e} bits per character"));
+        checks.push(format!(
+            "Shannon entropy of at least {e} bits per character"
+        ));
     }
     checks.push("not a placeholder (${VAR}, <token>, xxxx, changeme, example values)".into());
     if r.generic {
