@@ -407,6 +407,10 @@ pub struct ScanInfo {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub duration_ms: u64,
+    /// The policy file the findings were judged by (`--policy`, else the discovered
+    /// `trustmap.toml`); `null`: the built-in policy.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 /// The whole output of one scan: the JSON contract.

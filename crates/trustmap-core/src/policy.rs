@@ -39,7 +39,7 @@ pub use crate::vocab::quantum_vulnerable;
 pub use catalogue::{EXAMPLE_NOW, Example, RULES, Rule, rank, rule};
 pub use config::{
     HASH_NAMES, KEY_KINDS, Policy, PolicyError, RuleSetting, Scope, Selector, ValidityOverride,
-    default_policy_toml,
+    default_fraction, default_policy_toml,
 };
 pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, sort_findings, strength};
 

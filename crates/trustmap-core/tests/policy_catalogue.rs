@@ -231,9 +231,10 @@ fn public_trust_list_decides_public_when_given() {
 
 #[test]
 fn expiring_is_graded_by_the_policy_windows() {
+    // A one-year certificate: the day windows are shorter than its lifetime fractions.
     let at = |na: &str| {
         let s = scenario(&format!(
-            r#"{{"assets":[{{"kind":"certificate","certificate":{{"not_after":"{na}"}}}}]}}"#
+            r#"{{"assets":[{{"kind":"certificate","certificate":{{"not_before":"2026-01-01T00:00:00Z","not_after":"{na}"}}}}]}}"#
         ));
         s.evaluate()
             .into_iter()
@@ -244,6 +245,72 @@ fn expiring_is_graded_by_the_policy_windows() {
     assert_eq!(at("2026-12-03T00:00:00Z"), Some(Severity::High));
     assert_eq!(at("2026-12-13T00:00:00Z"), Some(Severity::Medium));
     assert_eq!(at("2026-12-24T00:00:00Z"), None);
+}
+
+#[test]
+fn expiry_windows_scale_with_the_certificates_lifetime() {
+    // Judged at EXAMPLE_NOW (2026-11-23T00:00:00Z); (notBefore, notAfter) -> severity.
+    let at = |nb: &str, na: &str, policy: &str| {
+        let s = scenario(&format!(
+            r#"{{"assets":[{{"kind":"certificate","certificate":{{"not_before":"{nb}","not_after":"{na}"}}}}],"policy":{policy:?}}}"#
+        ));
+        s.evaluate()
+            .into_iter()
+            .find(|f| f.rule == "cert-expiring")
+            .map(|f| (f.severity, f.evidence))
+    };
+    let sev = |nb: &str, na: &str| at(nb, na, "").map(|(s, _)| s);
+    // A 90-day ACME certificate: medium from 18 days (a fifth), high from 9, critical from
+    // 4.5; not from 30 days, a third of its life.
+    let acme = |left_days: i64| {
+        let na = time::macros::datetime!(2026-11-23 00:00 UTC) + time::Duration::days(left_days);
+        let nb = na - time::Duration::days(90);
+        let f = |t: time::OffsetDateTime| trustmap_core::rfc3339(t);
+        sev(&f(nb), &f(na))
+    };
+    assert_eq!(acme(29), None);
+    assert_eq!(acme(19), None);
+    assert_eq!(acme(17), Some(Severity::Medium));
+    assert_eq!(acme(10), Some(Severity::Medium));
+    assert_eq!(acme(8), Some(Severity::High));
+    assert_eq!(acme(4), Some(Severity::Critical));
+    // A 24-hour certificate: not critical all its life; 4.8, 2.4 and 1.2 hours.
+    let day_cert = |left_minutes: i64| {
+        let na =
+            time::macros::datetime!(2026-11-23 00:00 UTC) + time::Duration::minutes(left_minutes);
+        let nb = na - time::Duration::hours(24);
+        let f = |t: time::OffsetDateTime| trustmap_core::rfc3339(t);
+        sev(&f(nb), &f(na))
+    };
+    assert_eq!(day_cert(20 * 60), None);
+    assert_eq!(day_cert(5 * 60), None);
+    assert_eq!(day_cert(4 * 60), Some(Severity::Medium));
+    assert_eq!(day_cert(2 * 60), Some(Severity::High));
+    assert_eq!(day_cert(60), Some(Severity::Critical));
+    // A 2-year certificate: the day windows decide.
+    assert_eq!(
+        sev("2024-12-10T00:00:00Z", "2026-12-10T00:00:00Z"),
+        Some(Severity::Medium)
+    );
+    assert_eq!(
+        sev("2024-12-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+        Some(Severity::High)
+    );
+    // The evidence says which window and lifetime judged it.
+    let (_, ev) = at("2026-09-14T00:00:00Z", "2026-12-10T00:00:00Z", "").unwrap();
+    assert_eq!(ev["window_days"], "30");
+    assert_eq!(ev["window_fraction"], "0.2");
+    assert_eq!(ev["lifetime_days"], "87");
+    // The policy sets the fractions: 1 leaves the days alone (the old fixed windows).
+    let fixed = "[expiry.lifetime_fraction]\nmedium = 1\nhigh = 1\ncritical = 1\n";
+    assert_eq!(
+        at("2026-09-14T00:00:00Z", "2026-12-13T00:00:00Z", fixed).map(|(s, _)| s),
+        Some(Severity::Medium)
+    );
+    assert_eq!(
+        at("2026-09-14T00:00:00Z", "2026-12-13T00:00:00Z", "").map(|(s, _)| s),
+        None
+    );
 }
 
 #[test]

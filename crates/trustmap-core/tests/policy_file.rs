@@ -38,6 +38,46 @@ fn windows_not_named_keep_their_defaults() {
 }
 
 #[test]
+fn lifetime_fractions_are_read_and_default_per_window() {
+    // The built-in windows: 30/14/7 days or a fifth/tenth/twentieth of the lifetime.
+    assert_eq!(
+        Policy::default().expiry_fractions,
+        [
+            (Severity::Critical, 0.05),
+            (Severity::High, 0.1),
+            (Severity::Medium, 0.2)
+        ]
+    );
+    // An integer is a fraction too; `low` got a day window, so it gets a fraction: its
+    // default 0.3, raised to medium's so that the windows stay in order.
+    let p = Policy::from_toml(
+        "[expiry]\nlow = 60\n\n[expiry.lifetime_fraction]\nmedium = 1\nhigh = 0.25\ncritical = 0.1\n",
+        "trustmap.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        p.expiry_fractions,
+        [
+            (Severity::Critical, 0.1),
+            (Severity::High, 0.25),
+            (Severity::Medium, 1.0),
+            (Severity::Low, 1.0)
+        ]
+    );
+    // Windows: the shorter of the days and the fraction of the lifetime.
+    let day = 86_400;
+    assert_eq!(
+        p.expiry_window_secs(Severity::Medium, 90 * day),
+        Some(30 * day)
+    );
+    assert_eq!(
+        p.expiry_window_secs(Severity::High, 40 * day),
+        Some(10 * day)
+    );
+    assert_eq!(p.expiry_window_secs(Severity::Info, 40 * day), None);
+}
+
+#[test]
 fn an_empty_file_is_the_builtin_policy() {
     assert_eq!(
         Policy::from_toml("", "trustmap.toml").unwrap(),
@@ -197,6 +237,49 @@ fn bad_files_name_file_line_and_field() {
             3,
             "expiry.high",
             "duplicate",
+        ),
+        // lifetime fractions: range, type, a window to shorten, order, unknown severity
+        (
+            "[expiry]\nmedium = 30\n\n[expiry.lifetime_fraction]\nhigh = 0.1\nmedium = 20\n",
+            6,
+            "expiry.lifetime_fraction.medium",
+            "above 0 and at most 1",
+        ),
+        (
+            "[expiry.lifetime_fraction]\ncritical = 0\n",
+            2,
+            "expiry.lifetime_fraction.critical",
+            "above 0 and at most 1",
+        ),
+        (
+            "[expiry.lifetime_fraction]\nhigh = nan\n",
+            2,
+            "expiry.lifetime_fraction.high",
+            "above 0 and at most 1",
+        ),
+        (
+            "[expiry.lifetime_fraction]\nmedium = \"20%\"\n",
+            2,
+            "expiry.lifetime_fraction.medium",
+            "invalid type",
+        ),
+        (
+            "[expiry.lifetime_fraction]\nlow = 0.3\n",
+            2,
+            "expiry.lifetime_fraction.low",
+            "no low window",
+        ),
+        (
+            "[expiry.lifetime_fraction]\nmedium = 0.2\nhigh = 0.5\n",
+            2,
+            "expiry.lifetime_fraction.medium",
+            "at least",
+        ),
+        (
+            "[expiry]\nhigh = 14\nlifetime_fraction = { urgent = 0.1 }\n",
+            3,
+            "expiry.lifetime_fraction.urgent",
+            "unknown field",
         ),
         // unknown rule id, bad setting
         (

@@ -24,6 +24,9 @@ pub enum Error {
     /// A policy file that cannot be used (names file, line and field).
     #[error(transparent)]
     Policy(#[from] trustmap_core::policy::PolicyError),
+    /// Scanned roots governed by different discovered policy files.
+    #[error("{0}")]
+    PolicyConflict(String),
     /// A trusted bundle named by the policy that cannot be read.
     #[error("reading trusted bundle {} named by the policy", path.display())]
     Bundle {

@@ -19,7 +19,7 @@
 //! ```
 //!
 //! Modules: [`pipeline`] (request -> outcome), [`policy`] (which policy file, trust roots,
-//! lint inputs), [`rego`], [`baseline`], [`waivers`], [`pqc`], [`clock`], and [`record`],
+//! lint inputs), [`own`] (trustmap's own files in a scanned tree), [`rego`], [`baseline`], [`waivers`], [`pqc`], [`clock`], and [`record`],
 //! the only module that calls the store.
 
 #![forbid(unsafe_code)]
@@ -27,6 +27,7 @@
 pub mod baseline;
 pub mod clock;
 mod error;
+pub mod own;
 pub mod pipeline;
 pub mod policy;
 pub mod pqc;

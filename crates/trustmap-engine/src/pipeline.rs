@@ -9,6 +9,7 @@
 
 use crate::baseline::Baseline;
 use crate::clock::Clock;
+use crate::own::OwnFiles;
 use crate::record::{self, StoreHandle};
 use crate::rego::{self, CustomRules};
 use crate::waivers::{self, Applied};
@@ -38,7 +39,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Extra secret rules: gitleaks-format TOML files.
     pub secret_rules: Vec<PathBuf>,
-    /// Policy file; `None`: `trustmap.toml` in the single scanned directory, if any.
+    /// Policy file; `None`: the `trustmap.toml` discovered for the roots, if any
+    /// ([`policy::discover`]).
     pub policy: Option<PathBuf>,
     /// Custom Rego rules: `.rego` files or directories searched for them.
     pub rego: Vec<PathBuf>,
@@ -48,6 +50,10 @@ pub struct ScanOptions {
     pub host: Option<String>,
     /// Judge as if it were this instant; `None`: when the scan starts.
     pub now: Option<OffsetDateTime>,
+    /// Files the caller writes from this scan (`--output`, the baseline being written):
+    /// trustmap's own, like the policy, baseline, Rego and rules files the request names
+    /// (see [`crate::own`]).
+    pub writes: Vec<PathBuf>,
 }
 
 /// What to scan.
@@ -118,6 +124,9 @@ pub struct Scan {
     baseline: Option<Baseline>,
     host: String,
     now: Option<OffsetDateTime>,
+    /// The policy file as shown in `scan.policy`; `None`: the built-in policy.
+    policy_shown: Option<String>,
+    own: OwnFiles,
 }
 
 impl Scan {
@@ -147,6 +156,15 @@ impl Scan {
         let (policy, policy_file) = policy::load(o.policy.as_deref(), &paths)?;
         let inputs = policy::inputs(&policy, policy_file.as_deref())?;
         let custom = CustomRules::load(&o.rego)?;
+        let policy_shown = policy_file
+            .as_deref()
+            .map(|f| policy::shown(f, o.policy.is_some()));
+        let mut own_files: Vec<PathBuf> = policy_file.into_iter().collect();
+        own_files.extend(o.baseline.iter().cloned());
+        own_files.extend(rego::files(&o.rego)?);
+        own_files.extend(o.secret_rules.iter().cloned());
+        own_files.extend(o.writes.iter().cloned());
+        let own = OwnFiles::new(&own_files, &paths, &rules);
         let mut walk = WalkOptions::new(paths.clone());
         walk.respect_gitignore = o.respect_gitignore;
         walk.follow_symlinks = o.follow_symlinks;
@@ -167,6 +185,8 @@ impl Scan {
             baseline,
             host: o.host.unwrap_or_else(local_host_name),
             now: o.now,
+            policy_shown,
+            own,
         })
     }
 
@@ -199,6 +219,7 @@ impl Scan {
             errors: Vec::new(),
             hints: Vec::new(),
             progress,
+            own: &mut self.own,
         };
         source::run_all(&self.sources, &self.scanner, progress, &mut sink);
         let Collect {
@@ -272,6 +293,7 @@ impl Scan {
                 files_scanned: progress.files.load(Ordering::Relaxed),
                 bytes_scanned: progress.bytes.load(Ordering::Relaxed),
                 duration_ms,
+                policy: self.policy_shown,
             },
             assets,
             relations,
@@ -334,10 +356,15 @@ struct Collect<'a> {
     errors: Vec<ScanError>,
     hints: Vec<OwnerHints>,
     progress: &'a Progress,
+    /// trustmap's own files: the generic secret rules do not apply to them.
+    own: &'a mut OwnFiles,
 }
 
 impl Sink for Collect<'_> {
     fn found(&mut self, found: Found) {
+        if !self.own.keep(&found) {
+            return;
+        }
         self.inventory.add(found);
         self.progress
             .found

@@ -15,18 +15,94 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The policy file of a scan: `explicit`, else `trustmap.toml` in the (single) scanned
-/// directory, else none (the built-in defaults).
-pub fn file_for(explicit: Option<&Path>, roots: &[PathBuf]) -> Option<PathBuf> {
-    match explicit {
-        Some(p) => Some(p.to_path_buf()),
-        None => match roots {
-            [root] if root.is_dir() && root.join("trustmap.toml").is_file() => {
-                Some(root.join("trustmap.toml"))
-            }
-            _ => None,
-        },
+/// How many directories discovery climbs at most, the scanned one included.
+pub const MAX_DISCOVERY_DEPTH: usize = 64;
+
+/// The policy file name discovery looks for.
+pub const FILE_NAME: &str = "trustmap.toml";
+
+/// The `trustmap.toml` that applies to a scanned root when no `--policy` is given: the
+/// nearest one in the root's directory (a file root: its directory) or above it, up to and
+/// including the repository root (the first directory holding `.git`, as git, cargo, ruff
+/// and gitleaks stop there), at most [`MAX_DISCOVERY_DEPTH`] directories. Outside a git
+/// repository only the root's own directory counts, so a `trustmap.toml` dropped in `/tmp`
+/// or a home directory cannot steer every scan below it.
+pub fn discover(root: &Path) -> Option<PathBuf> {
+    let dir = if root.is_dir() {
+        root.to_path_buf()
+    } else {
+        root.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let own = dir.join(FILE_NAME);
+    if own.is_file() {
+        return Some(own);
     }
+    let dir = std::fs::canonicalize(&dir).ok()?;
+    let mut found = None;
+    for d in dir.ancestors().take(MAX_DISCOVERY_DEPTH) {
+        let f = d.join(FILE_NAME);
+        if found.is_none() && f.is_file() {
+            found = Some(f);
+        }
+        if d.join(".git").exists() {
+            return found;
+        }
+    }
+    // No repository root within reach: nothing above the scanned directory applies.
+    None
+}
+
+/// The policy file of a scan: `explicit` (`--policy`, always wins), else the one
+/// [`discover`] finds for the roots, which must agree (roots governed by different policy
+/// files are an error: pass `--policy`), else none (the built-in defaults).
+pub fn file_for(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<Option<PathBuf>, Error> {
+    if let Some(p) = explicit {
+        return Ok(Some(p.to_path_buf()));
+    }
+    let mut chosen: Option<(&PathBuf, Option<PathBuf>)> = None;
+    for root in roots {
+        let found = discover(root);
+        let key = found.as_deref().map(identity);
+        match &chosen {
+            None => chosen = Some((root, found)),
+            Some((first, f)) if f.as_deref().map(identity) != key => {
+                return Err(Error::PolicyConflict(format!(
+                    "{} is governed by {} but {} by {}: pass --policy FILE to choose one",
+                    first.display(),
+                    f.as_deref()
+                        .map_or("the built-in policy".into(), |p| p.display().to_string()),
+                    root.display(),
+                    found
+                        .as_deref()
+                        .map_or("the built-in policy".into(), |p| p.display().to_string()),
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(chosen.and_then(|(_, f)| f))
+}
+
+/// A file's identity for comparisons: its canonical path when it exists.
+fn identity(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// How a policy file is shown (`scan.policy`, the summary): as given with `--policy`; a
+/// discovered one relative to the working directory when it is under it, else absolute.
+pub fn shown(file: &Path, explicit: bool) -> String {
+    let s = if explicit {
+        file.to_path_buf()
+    } else {
+        let abs = identity(file);
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| abs.strip_prefix(identity(&cwd)).ok().map(Path::to_path_buf))
+            .unwrap_or(abs)
+    };
+    s.to_string_lossy().replace('\\', "/")
 }
 
 /// Reads and validates a policy file; X.509 lint ids are valid rule ids in it.
@@ -45,7 +121,7 @@ pub fn load(
     explicit: Option<&Path>,
     roots: &[PathBuf],
 ) -> Result<(Policy, Option<PathBuf>), Error> {
-    match file_for(explicit, roots) {
+    match file_for(explicit, roots)? {
         None => Ok((Policy::default(), None)),
         Some(file) => Ok((read(&file)?, Some(file))),
     }

@@ -30,7 +30,8 @@ pub struct ScanInput {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
-    /// Policy file (default: trustmap.toml in the scanned directory, when there is one).
+    /// Policy file (default: the nearest trustmap.toml in or above the scanned directory,
+    /// up to the repository root).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Custom rules in Rego: a `.rego` file, or a directory searched for them (repeatable).
@@ -63,6 +64,7 @@ impl ScanInput {
                 baseline: None,
                 host: self.host.clone(),
                 now: self.now.now,
+                writes: Vec::new(),
             },
         }
     }

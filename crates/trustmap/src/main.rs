@@ -73,11 +73,15 @@ struct RulesArgs {
     /// Output format of the list.
     #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
+    /// List the secret detection rules instead (`rules show ID` explains one).
+    #[arg(long)]
+    secrets: bool,
 }
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// What a rule checks, why, which frameworks it maps to, and its examples.
+    /// What a rule checks, why, which frameworks it maps to, and its examples; for a secret
+    /// rule, what it detects and how a match is confirmed.
     Show { id: String },
 }
 
@@ -121,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules(a) => {
             let text = match a.command {
                 Some(RulesCommand::Show { id }) => rules::show(&id)?,
+                None if a.secrets => rules::list_secrets(a.format == ListFormat::Json)?,
                 None => rules::list(a.format == ListFormat::Json)?,
             };
             print!("{text}");

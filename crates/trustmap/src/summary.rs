@@ -59,6 +59,14 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
     );
     let _ = writeln!(
         s,
+        "Policy: {}",
+        r.scan
+            .policy
+            .as_deref()
+            .unwrap_or("built-in defaults (no trustmap.toml)")
+    );
+    let _ = writeln!(
+        s,
         "\nInventory ({}, {})",
         count(r.assets.len(), "asset", "assets"),
         count(r.relations.len(), "relation", "relations")

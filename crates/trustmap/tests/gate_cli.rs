@@ -349,3 +349,160 @@ fn pqc_ranks_keys_without_certificates_by_age_from_the_inventory() {
     let (_, r) = json(&["pqc", ds, "-q", "--no-store", "--format", "json"]);
     assert!(r["migrate_first"][0]["first_seen"].is_null());
 }
+
+/// Secrets (rule, path) of a JSON report.
+fn secrets_at(r: &Value) -> Vec<(String, String)> {
+    r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "secret")
+        .flat_map(|a| {
+            a["occurrences"].as_array().unwrap().iter().map(|o| {
+                (
+                    a["secret"]["rule"].as_str().unwrap().to_string(),
+                    o["path"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Kinds found at a path.
+fn kinds_at(r: &Value, path: &str) -> Vec<String> {
+    r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["occurrences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["path"] == path)
+        })
+        .map(|a| a["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    // A keystore opened by a default password: its findings' keys in a baseline read
+    // `keystore-default-password:kst_...:app.p12`, which the generic password rule took
+    // for `password: <value>`.
+    ec_cert(d, "app", "365");
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "app.crt",
+            "-inkey",
+            "app.key",
+            "-out",
+            "app.p12",
+            "-passout",
+            "pass:changeit",
+        ],
+    );
+    // The policy in the tree re-grades that rule: `keystore-default-password = "critical"`.
+    std::fs::write(
+        d.join("trustmap.toml"),
+        "[rules]\nkeystore-default-password = \"critical\"\n",
+    )
+    .unwrap();
+    let base = d.join("trustmap-baseline.json");
+    let (code, _, err) = trustmap(&[
+        "baseline",
+        ds,
+        "--no-store",
+        "-q",
+        "--output",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&base)
+            .unwrap()
+            .contains("keystore-default-password:kst_")
+    );
+    // A report an earlier run wrote into the tree.
+    std::fs::create_dir(d.join("reports")).unwrap();
+    let report = d.join("reports/last.json");
+    let (code, _, err) = trustmap(&[
+        "scan",
+        ds,
+        "--no-store",
+        "-q",
+        "-f",
+        "json",
+        "--output",
+        report.to_str().unwrap(),
+    ]);
+    assert!(code == 0, "{err}");
+
+    let own = [
+        "trustmap-baseline.json",
+        "trustmap.toml",
+        "reports/last.json",
+    ];
+    // With the baseline given (identity), and without it (the format marker).
+    for extra in [&["--baseline", base.to_str().unwrap()][..], &[]] {
+        let args = [&["scan", ds, "--no-store", "-q", "-f", "json"][..], extra].concat();
+        let (_, r) = json(&args);
+        let s = secrets_at(&r);
+        assert!(
+            s.iter().all(|(_, p)| !own.contains(&p.as_str())),
+            "{extra:?}: {s:?}"
+        );
+        assert!(kinds_at(&r, "app.p12").contains(&"keystore".to_string()));
+    }
+
+    // A name is not an identity: a file called trustmap-baseline.json that is no baseline
+    // is scanned like any other.
+    let pw = common::generated_token(16);
+    std::fs::create_dir(d.join("other")).unwrap();
+    std::fs::write(
+        d.join("other/trustmap-baseline.json"),
+        format!("{{\"db_password\": \"{pw}\"}}\n"),
+    )
+    .unwrap();
+    // Being trustmap's hides no material: a file shaped like a baseline still yields the
+    // provider token and the private key planted in it.
+    let akid = trustmap_discover::secrets::expand_template("AKIA«upper*16»");
+    let pem = std::fs::read_to_string(d.join("app.key"))
+        .unwrap()
+        .replace('\n', "\\n");
+    std::fs::write(
+        d.join("other/planted.json"),
+        format!(
+            "{{\"trustmap_baseline\": 1, \"tool\": \"trustmap\", \"findings\": [], \"note\": \"{akid}\", \"key\": \"{pem}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let (_, r) = json(&["scan", ds, "--no-store", "-q", "-f", "json"]);
+    let s = secrets_at(&r);
+    assert!(
+        s.contains(&(
+            "generic-password".to_string(),
+            "other/trustmap-baseline.json".to_string()
+        )),
+        "{s:?}"
+    );
+    assert!(
+        s.contains(&(
+            "aws-access-key-id".to_string(),
+            "other/planted.json".to_string()
+        )),
+        "{s:?}"
+    );
+    assert!(
+        kinds_at(&r, "other/planted.json").contains(&"private-key".to_string()),
+        "{r}"
+    );
+    assert!(s.iter().all(|(_, p)| !own.contains(&p.as_str())), "{s:?}");
+}

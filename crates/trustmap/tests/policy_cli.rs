@@ -332,3 +332,241 @@ fn key_age_for_rotation_comes_from_the_inventory_history() {
         "without the inventory there is no history"
     );
 }
+
+/// (severity of key-unprotected on `path`, scan.policy) for a scan of `root`.
+fn unprotected(root: &Path, path: &str, extra: &[&str]) -> (Option<String>, Value) {
+    let mut args = vec!["scan", root.to_str().unwrap(), "-f", "json", "--no-store"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = trustmap(&args);
+    assert!(code == 0 || code == 1, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let sev = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "key-unprotected" && f["path"] == path)
+        .map(|f| f["severity"].as_str().unwrap().to_string());
+    (sev, r["scan"]["policy"].clone())
+}
+
+fn grade(dir: &Path, severity: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("trustmap.toml"),
+        format!("[rules]\nkey-unprotected = \"{severity}\"\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_policy_is_found_up_to_the_repository_root_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let outer = dir.path();
+    let repo = outer.join("repo");
+    let sub = repo.join("pol/sub");
+    key(&sub, "a.key");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    // Outside the repository: never applies to what is inside it.
+    grade(outer, "info");
+    assert_eq!(
+        unprotected(&sub, "a.key", &[]),
+        (Some("high".into()), Value::Null)
+    );
+    // The repository root's policy applies to a directory deep inside it...
+    grade(&repo, "critical");
+    let (sev, policy) = unprotected(&sub, "a.key", &[]);
+    assert_eq!(sev.as_deref(), Some("critical"));
+    let shown = policy.as_str().unwrap().to_string();
+    assert!(shown.ends_with("repo/trustmap.toml"), "{shown}");
+    // ... and the summary says which file judged the scan.
+    let (_, out, _) = trustmap(&["scan", sub.to_str().unwrap(), "--no-store"]);
+    assert!(out.contains(&format!("Policy: {shown}\n")), "{out}");
+    // The nearest one wins (`trustmap scan pol/sub` reads pol/trustmap.toml), for a file
+    // root too.
+    grade(&repo.join("pol"), "low");
+    let (sev, policy) = unprotected(&sub, "a.key", &[]);
+    assert_eq!(sev.as_deref(), Some("low"));
+    assert!(policy.as_str().unwrap().ends_with("repo/pol/trustmap.toml"));
+    let (sev, _) = unprotected(&sub.join("a.key"), "a.key", &[]);
+    assert_eq!(sev.as_deref(), Some("low"));
+    // --policy wins over the discovered file, and is named as given.
+    let explicit = outer.join("strict.toml");
+    std::fs::write(&explicit, "[rules]\nkey-unprotected = \"medium\"\n").unwrap();
+    let (sev, policy) = unprotected(&sub, "a.key", &["--policy", explicit.to_str().unwrap()]);
+    assert_eq!(sev.as_deref(), Some("medium"));
+    assert_eq!(policy, explicit.to_str().unwrap());
+
+    // Without a repository, nothing above the scanned directory applies (a trustmap.toml
+    // dropped in /tmp must not steer scans below it); its own directory still does.
+    let plain = outer.join("plain");
+    key(&plain.join("x"), "b.key");
+    grade(&plain, "critical");
+    assert_eq!(
+        unprotected(&plain.join("x"), "b.key", &[]),
+        (Some("high".into()), Value::Null)
+    );
+    assert_eq!(
+        unprotected(&plain, "x/b.key", &[]).0.as_deref(),
+        Some("critical")
+    );
+
+    // Roots governed by different policies: an error that says to choose one.
+    let (code, _, err) = trustmap(&[
+        "scan",
+        sub.to_str().unwrap(),
+        plain.to_str().unwrap(),
+        "--no-store",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--policy"), "{err}");
+}
+
+#[test]
+fn a_scanned_trees_policy_cannot_loosen_the_gate_given_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    key(repo, "app/server.key");
+    let app = repo.join("app");
+    // The tree's policy tightens and loosens other rules; the gate stays the caller's:
+    // --fail-on high fails on the high key-unprotected finding.
+    std::fs::write(
+        repo.join("trustmap.toml"),
+        "[rules]\nasset-unowned = \"off\"\nkey-quantum-vulnerable = \"off\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = trustmap(&[
+        "scan",
+        app.to_str().unwrap(),
+        "--no-store",
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // A policy file cannot set the gate at all: such a key is refused (exit 2, never 0),
+    // naming the line and field.
+    for text in [
+        "fail_on = \"critical\"\n\n[rules]\nasset-unowned = \"off\"\n",
+        "[gate]\nfail_on = \"critical\"\n",
+    ] {
+        std::fs::write(repo.join("trustmap.toml"), text).unwrap();
+        let (code, _, err) = trustmap(&[
+            "scan",
+            app.to_str().unwrap(),
+            "--no-store",
+            "--fail-on",
+            "high",
+        ]);
+        assert_eq!(code, 2, "{text}");
+        assert!(
+            err.contains("trustmap.toml:") && err.contains("unknown field"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn secret_rules_are_in_the_catalogue_without_their_samples() {
+    let (code, out, _) = trustmap(&["rules", "--secrets"]);
+    assert_eq!(code, 0);
+    let set = trustmap_discover::secrets::RuleSet::builtin();
+    assert!(
+        out.starts_with(&format!("{} secret rules\n", set.len())),
+        "{out}"
+    );
+    for r in set.rules() {
+        assert!(out.contains(&format!("  {} ", r.id)), "{} missing", r.id);
+    }
+    let (code, out, _) = trustmap(&["rules"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("trustmap rules --secrets"), "{out}");
+
+    let (code, out, err) = trustmap(&["rules", "show", "aws-access-key-id"]);
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "aws-access-key-id (high)",
+        "AWS access key id",
+        "AKIA",
+        "entropy of at least 2.5",
+        "not checked with the provider",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let (code, out, _) = trustmap(&["rules", "show", "jwt"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("validated offline: jwt"), "{out}");
+    // Never a sample secret, in the text or the JSON.
+    let (_, json, _) = trustmap(&["rules", "--secrets", "-f", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["secret_rules"].as_array().unwrap().len(), set.len());
+    assert!(v["secret_rules"][0].get("examples").is_none());
+    for r in set.rules() {
+        let (_, shown, _) = trustmap(&["rules", "show", &r.id]);
+        for e in r.examples.iter().filter_map(|e| e.secret.as_deref()) {
+            assert!(
+                !shown.contains(e) && !json.contains(e),
+                "{}: sample shown",
+                r.id
+            );
+        }
+    }
+    let (code, _, err) = trustmap(&["rules", "show", "aws-access-key"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("aws-access-key-id"), "{err}");
+}
+
+#[test]
+fn expiry_windows_by_lifetime_from_the_policy_file() {
+    // A 90-day certificate judged 80 days in (10 left): the default windows make it medium
+    // (a fifth of 90 days is 18), not high (a tenth is 9); fractions of 1 restore the
+    // fixed 14-day high window.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::ec_cert(d, "acme", "90");
+    let now = (time::OffsetDateTime::now_utc() + time::Duration::days(80))
+        .date()
+        .to_string();
+    let sev = |extra: &[&str]| {
+        let mut args = vec!["scan", d.to_str().unwrap(), "-f", "json", "--no-store"];
+        args.extend_from_slice(&["--now", &now]);
+        args.extend_from_slice(extra);
+        let (code, out, err) = trustmap(&args);
+        assert_eq!(code, 0, "{err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "cert-expiring")
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(sev(&[]).as_deref(), Some("medium"));
+    let fixed = d.join("fixed.toml");
+    std::fs::write(
+        &fixed,
+        "[expiry.lifetime_fraction]\ncritical = 1\nhigh = 1\nmedium = 1\n",
+    )
+    .unwrap();
+    assert_eq!(
+        sev(&["--policy", fixed.to_str().unwrap()]).as_deref(),
+        Some("high")
+    );
+    // A bad value names the file, line and field.
+    std::fs::write(
+        &fixed,
+        "[expiry]\nhigh = 14\n\n[expiry.lifetime_fraction]\nhigh = 10\n",
+    )
+    .unwrap();
+    let (code, _, err) = trustmap(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--no-store",
+        "--policy",
+        fixed.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("fixed.toml:5") && err.contains("expiry.lifetime_fraction.high"),
+        "{err}"
+    );
+}

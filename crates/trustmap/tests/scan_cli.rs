@@ -292,9 +292,14 @@ fn broken_input_becomes_errors_and_the_scan_goes_on() {
 fn json_contract_shape_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ec_cert(d, "svc", "10");
+    // A 100-day certificate judged with 5 days left: within the expiry windows (the
+    // shorter of 7/14/30 days and 5/10/20% of its lifetime).
+    ec_cert(d, "svc", "100");
     std::fs::write(d.join("broken.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
-    let r = scan_json(d, &[]);
+    let now = (time::OffsetDateTime::now_utc() + time::Duration::days(95))
+        .date()
+        .to_string();
+    let r = scan_json(d, &["--now", &now]);
     let mut s = std::collections::BTreeSet::new();
     shape(&r, "", &mut s);
     let expected = [
@@ -366,10 +371,14 @@ fn json_contract_shape_is_stable() {
 fn summary_names_what_needs_attention_and_fail_on_sets_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ec_cert(d, "soon", "5");
+    // A 100-day certificate with 4 days left: critical (under 7 days and 5% of its life).
+    ec_cert(d, "soon", "100");
+    let now = (time::OffsetDateTime::now_utc() + time::Duration::days(96))
+        .date()
+        .to_string();
     // The same key at a second place: its line says so, in the singular.
     std::fs::copy(d.join("soon.key"), d.join("z-copy.key")).unwrap();
-    let (code, out, _) = trustmap(&["scan", d.to_str().unwrap(), "--no-store"]);
+    let (code, out, _) = trustmap(&["scan", d.to_str().unwrap(), "--no-store", "--now", &now]);
     assert_eq!(code, 0);
     assert!(
         out.contains("soon.key:1 (+1 more place)\n")

@@ -83,10 +83,13 @@ pub const RULES: &[Rule] = &[
         id: RuleId::CertExpiring,
         severity: Severity::Medium,
         kinds: &[C],
-        description: "Certificate expires within the warning window ([expiry]: medium from 30 days, high from 14, critical from 7)",
+        description: "Certificate expires within the warning window ([expiry]: medium from 30 days or a fifth of its lifetime, high from 14 or a tenth, critical from 7 or a twentieth, whichever is shorter)",
         rationale: "Expiry outages come from certificates nobody renewed in time; PCI DSS 4.0 \
             4.2.1 requires valid, unexpired certificates, and NIST CSF 2.0 ID.AM-08 asks for \
-            life-cycle management of assets. The windows are policy ([expiry]).",
+            life-cycle management of assets. The windows are policy ([expiry]); each is the \
+            shorter of its days and its fraction of the certificate's lifetime \
+            ([expiry.lifetime_fraction]), so a 90-day ACME certificate is not \
+            \"expiring\" for a third of its life and a 24-hour one not for all of it.",
         frameworks: &[
             "PCI-DSS-4.0:4.2.1",
             "NIST-CSF-2.0:ID.AM-08",
@@ -95,8 +98,8 @@ pub const RULES: &[Rule] = &[
         examples: &[
             Example {
                 fires: true,
-                note: "expires in 17 days (medium)",
-                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2026-12-10T00:00:00Z"}}]}"#,
+                note: "a one-year certificate that expires in 17 days (medium)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2025-12-10T00:00:00Z","not_after":"2026-12-10T00:00:00Z"}}]}"#,
             },
             Example {
                 fires: true,
@@ -106,8 +109,23 @@ pub const RULES: &[Rule] = &[
             Example {
                 fires: true,
                 note: "a 90-day window set by the policy",
-                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_after":"2027-01-31T00:00:00Z"}}],
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-01-01T00:00:00Z","not_after":"2027-01-31T00:00:00Z"}}],
                     "policy":"[expiry]\nlow = 90\nmedium = 30\nhigh = 14\ncritical = 7\n"}"#,
+            },
+            Example {
+                fires: true,
+                note: "a 24-hour certificate with one hour left (critical: a twentieth of a day is 72 minutes)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-11-22T01:00:00Z","not_after":"2026-11-23T01:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a 24-hour certificate with 20 hours left (a fifth of its lifetime is 4.8 hours)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-11-22T20:00:00Z","not_after":"2026-11-23T20:00:00Z"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a 90-day certificate with 20 days left (a fifth of 90 days is 18)",
+                scenario: r#"{"assets":[{"kind":"certificate","certificate":{"not_before":"2026-09-14T00:00:00Z","not_after":"2026-12-13T00:00:00Z"}}]}"#,
             },
             Example {
                 fires: false,

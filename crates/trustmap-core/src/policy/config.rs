@@ -75,6 +75,12 @@ pub struct Scope {
 pub struct Policy {
     /// `cert-expiring` windows in days, most severe first: (severity, days ahead).
     pub expiry_windows: Vec<(Severity, u32)>,
+    /// `[expiry.lifetime_fraction]`: the same windows as fractions (0 < f <= 1) of a
+    /// certificate's lifetime (notAfter - notBefore). A window is the smaller of its days
+    /// and its fraction of the lifetime ([`Policy::expiry_window_secs`]), so short-lived
+    /// certificates are not "expiring" for most of their life. One entry per window in
+    /// `expiry_windows`.
+    pub expiry_fractions: Vec<(Severity, f64)>,
     /// Limit for leaf certificates that are not publicly trusted.
     pub private_max_days: u32,
     pub validity_overrides: Vec<ValidityOverride>,
@@ -132,6 +138,11 @@ impl Default for Policy {
                 (Severity::High, 14),
                 (Severity::Medium, 30),
             ],
+            expiry_fractions: vec![
+                (Severity::Critical, default_fraction(Severity::Critical)),
+                (Severity::High, default_fraction(Severity::High)),
+                (Severity::Medium, default_fraction(Severity::Medium)),
+            ],
             private_max_days: 398,
             validity_overrides: Vec::new(),
             min_key_bits: [("RSA", 2048), ("DSA", 2048), ("EC", 224)]
@@ -158,6 +169,38 @@ impl Default for Policy {
             rules: HashMap::new(),
             scopes: Vec::new(),
         }
+    }
+}
+
+/// The default lifetime fraction of each expiry window: a fifth of the lifetime for medium,
+/// a tenth for high, a twentieth for critical (a 90-day ACME certificate: 18, 9 and 4.5
+/// days; a 24-hour one: 4.8, 2.4 and 1.2 hours; from a 150-day lifetime up the day windows
+/// decide). `low` and `info`, which have no day window by default, get 0.3 and 0.4 when
+/// the file gives them one.
+pub const fn default_fraction(sev: Severity) -> f64 {
+    match sev {
+        Severity::Critical => 0.05,
+        Severity::High => 0.1,
+        Severity::Medium => 0.2,
+        Severity::Low => 0.3,
+        Severity::Info => 0.4,
+    }
+}
+
+impl Policy {
+    /// The `cert-expiring` window of `sev` in seconds for a certificate whose lifetime
+    /// (notAfter - notBefore) is `lifetime_secs`: the smaller of the day window and the
+    /// lifetime fraction. `None` when the policy has no window of that severity.
+    pub fn expiry_window_secs(&self, sev: Severity, lifetime_secs: i64) -> Option<i64> {
+        let days = self.expiry_windows.iter().find(|(s, _)| *s == sev)?.1;
+        let by_days = i64::from(days) * 86_400;
+        let fraction = self
+            .expiry_fractions
+            .iter()
+            .find(|(s, _)| *s == sev)
+            .map_or(1.0, |(_, f)| *f);
+        let by_life = (fraction * lifetime_secs.max(0) as f64).floor() as i64;
+        Some(by_days.min(by_life))
     }
 }
 
@@ -192,6 +235,18 @@ struct RawExpiry {
     medium: Option<i64>,
     high: Option<i64>,
     critical: Option<i64>,
+    lifetime_fraction: Option<RawFractions>,
+}
+
+/// `[expiry.lifetime_fraction]`: fractions of the lifetime per severity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFractions {
+    info: Option<f64>,
+    low: Option<f64>,
+    medium: Option<f64>,
+    high: Option<f64>,
+    critical: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -452,6 +507,79 @@ fn days(spans: &Spans, field: &str, v: i64) -> Result<u32, PolicyError> {
     u32::try_from(v).map_err(|_| spans.at_field(field, format!("{v} is too large")))
 }
 
+/// `[expiry.lifetime_fraction]` validated: each in (0, 1], only for severities with a day
+/// window, ordered like the day windows; the others keep [`default_fraction`].
+fn fractions(
+    spans: &Spans,
+    raw: Option<RawFractions>,
+    windows: &[(Severity, u32)],
+) -> Result<Vec<(Severity, f64)>, PolicyError> {
+    let given = |sev: Severity| {
+        raw.as_ref().and_then(|r| match sev {
+            Severity::Critical => r.critical,
+            Severity::High => r.high,
+            Severity::Medium => r.medium,
+            Severity::Low => r.low,
+            Severity::Info => r.info,
+        })
+    };
+    let field = |sev: Severity| format!("expiry.lifetime_fraction.{}", sev.as_str());
+    for sev in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ] {
+        let Some(f) = given(sev) else { continue };
+        if !(f > 0.0 && f <= 1.0) {
+            return Err(spans.at_field(
+                &field(sev),
+                format!(
+                    "must be a fraction of the certificate's lifetime above 0 and at most 1 (0.2 = a fifth), not {f}"
+                ),
+            ));
+        }
+        if !windows.iter().any(|(s, _)| *s == sev) {
+            return Err(spans.at_field(
+                &field(sev),
+                format!(
+                    "there is no {0} window to shorten: set `{0} = DAYS` in [expiry] too",
+                    sev.as_str()
+                ),
+            ));
+        }
+    }
+    // A window the file gives no fraction keeps its default, raised to the fraction of the
+    // more severe window before it, so that only fractions the file sets can be out of order.
+    let mut out: Vec<(Severity, f64, bool)> = Vec::with_capacity(windows.len());
+    for (s, _) in windows {
+        let entry = match given(*s) {
+            Some(f) => (*s, f, true),
+            None => {
+                let prev = out.last().map_or(0.0, |e| e.1);
+                (*s, default_fraction(*s).max(prev), false)
+            }
+        };
+        out.push(entry);
+    }
+    for pair in out.windows(2) {
+        let ((s1, f1, _), (s2, f2, given2)) = (pair[0], pair[1]);
+        if f1 > f2 {
+            let at = if given2 { s2 } else { s1 };
+            return Err(spans.at_field(
+                &field(at),
+                format!(
+                    "the {} fraction ({f2}) must be at least the {} fraction ({f1}): a less severe warning starts earlier",
+                    s2.as_str(),
+                    s1.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(out.into_iter().map(|(s, f, _)| (s, f)).collect())
+}
+
 fn setting(spans: &Spans, field: &str, s: &str) -> Result<RuleSetting, PolicyError> {
     match s {
         "off" => Ok(RuleSetting::Off),
@@ -560,6 +688,7 @@ fn validate(raw: Raw, spans: &Spans, extra: &[&str]) -> Result<Policy, PolicyErr
             }
         }
         p.expiry_windows = windows.into_iter().map(|(s, d, _)| (s, d)).collect();
+        p.expiry_fractions = fractions(spans, e.lifetime_fraction, &p.expiry_windows)?;
     }
     if let Some(v) = raw.validity {
         if let Some(d) = v.private_max_days {
@@ -708,6 +837,7 @@ impl PartialEq for Policy {
                 .collect::<Vec<_>>()
         };
         self.expiry_windows == o.expiry_windows
+            && self.expiry_fractions == o.expiry_fractions
             && self.private_max_days == o.private_max_days
             && ov(self) == ov(o)
             && self.min_key_bits == o.min_key_bits

@@ -371,13 +371,21 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                 .ev("not_after", c.not_after),
             );
         } else {
-            // Windows are most severe first; the first that contains the remaining time grades it.
-            let window = ctx
-                .policy
-                .expiry_windows
-                .iter()
-                .find(|(_, d)| secs < i64::from(*d) * 86_400);
+            // Windows are most severe first; the first that contains the remaining time
+            // grades it. Each is the smaller of its days and its fraction of the lifetime.
+            let lifetime = nb.map_or(0, |nb| (na - nb).whole_seconds().max(0));
+            let window = ctx.policy.expiry_windows.iter().find(|(sev, _)| {
+                ctx.policy
+                    .expiry_window_secs(*sev, lifetime)
+                    .is_some_and(|w| secs < w)
+            });
             if let Some((sev, d)) = window {
+                let fraction = ctx
+                    .policy
+                    .expiry_fractions
+                    .iter()
+                    .find(|(s, _)| s == sev)
+                    .map_or(1.0, |(_, f)| *f);
                 hits.push(
                     hit(
                         RuleId::CertExpiring,
@@ -389,7 +397,9 @@ fn cert_rules(ctx: &Ctx, a: &Asset, c: &CertificateInfo, hits: &mut Vec<Hit>) {
                     )
                     .sev(*sev)
                     .ev("not_after", c.not_after)
-                    .ev("window_days", d),
+                    .ev("window_days", d)
+                    .ev("window_fraction", fraction)
+                    .ev("lifetime_days", lifetime / 86_400),
                 );
             }
         }

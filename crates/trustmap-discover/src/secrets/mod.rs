@@ -122,6 +122,30 @@ impl SecretRule {
         self.regex.as_str()
     }
 
+    /// What the rule's validator checks beyond the pattern, if it has one (for `trustmap
+    /// rules show`).
+    pub fn validator(&self) -> Option<&'static str> {
+        self.validate.map(|v| match v {
+            Validator::Jwt => {
+                "jwt: three base64url segments whose header decodes to a JSON object naming an `alg`"
+            }
+        })
+    }
+
+    /// The keywords as the rule file writes them (case kept when it matters).
+    pub fn keywords_as_written(&self) -> &[String] {
+        if self.exact_keywords && !self.keywords_exact.is_empty() {
+            &self.keywords_exact
+        } else {
+            &self.keywords
+        }
+    }
+
+    /// How many allow-lists (regexes, stopwords, paths) can drop a match of this rule.
+    pub fn allow_lists(&self) -> usize {
+        self.allow.len()
+    }
+
     /// The path scope's regex source, if the rule is scoped.
     pub fn path_scope(&self) -> Option<&str> {
         self.path.as_ref().map(|r| r.as_str())

@@ -17,7 +17,9 @@ pub struct BaselineArgs {
 }
 
 pub fn baseline(args: BaselineArgs) -> Result<i32> {
-    let report = crate::cmd::scan::run_and_record(&args.input)?.report;
+    let mut req = args.input.request();
+    req.options.writes.push(args.output.clone());
+    let report = crate::cmd::scan::run_and_record_request(&args.input, req)?.report;
     let doc = file(&report.findings);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     std::fs::write(&args.output, text)

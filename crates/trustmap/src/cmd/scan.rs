@@ -44,6 +44,7 @@ pub struct ScanArgs {
 pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut req = args.input.request();
     req.options.baseline = args.baseline.clone();
+    req.options.writes.extend(args.output.clone());
     let (mut outcome, store) = run(&args.input, req)?;
     let report = &outcome.report;
     let text = match args.format {
@@ -131,7 +132,15 @@ pub fn record(input: &ScanInput, outcome: &mut ScanOutcome, store: &Store) -> Re
 /// Scans as `trustmap scan` does and records the scan unless `--no-store`: for `baseline`
 /// and `pqc`.
 pub fn run_and_record(input: &ScanInput) -> Result<ScanOutcome> {
-    let (mut outcome, store) = run(input, input.request())?;
+    run_and_record_request(input, input.request())
+}
+
+/// [`run_and_record`] with a request the caller adjusted.
+pub fn run_and_record_request(
+    input: &ScanInput,
+    req: trustmap_engine::ScanRequest,
+) -> Result<ScanOutcome> {
+    let (mut outcome, store) = run(input, req)?;
     if let Some(store) = store {
         record(input, &mut outcome, &store)?;
     }

@@ -1,0 +1,160 @@
+//! The README's JSON sample is real output: the scan of the committed example estate
+//! (`examples/estate`), judged at a fixed instant, cut to an excerpt by fixed rules, must
+//! equal the README's block except for the fields that change with every run (the scan's id,
+//! start, duration and host, and the tool version). When they diverge the test fails and
+//! prints the block to paste; `TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test
+//! readme_cli` writes it into the README.
+
+use std::path::{Path, PathBuf};
+use trustmap_core::{Asset, AssetKind, Report};
+
+/// The instant the sample is judged at (`--now`): expiry findings do not drift with time.
+const NOW: &str = "2026-11-23T12:10:19Z";
+/// The excerpt's certificate: the one with the most places and owners in the estate.
+const CERT_PATH: &str = "services/payments/tls/server.crt";
+/// The excerpt's secret.
+const SECRET_RULE: &str = "github-pat-classic";
+/// Where the block sits in the README.
+const HEADING: &str = "### JSON";
+/// The placeholder for the assets the excerpt leaves out.
+const ELIDED: &str = "…";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The excerpt of a report: the scan header, the certificate at [`CERT_PATH`] and the first
+/// secret of [`SECRET_RULE`], then [`ELIDED`]; the relations that touch the certificate; the
+/// findings on it; every error. Returns the excerpt and how many assets the report has.
+fn excerpt(r: &Report) -> (Report, usize) {
+    let at = |a: &&Asset| a.occurrences.iter().any(|o| o.path == CERT_PATH);
+    let cert = r
+        .assets
+        .iter()
+        .find(|a| a.kind == AssetKind::Certificate && at(a))
+        .expect("the estate has the payments certificate");
+    let secret = r
+        .assets
+        .iter()
+        .find(|a| a.secret.as_ref().is_some_and(|s| s.rule == SECRET_RULE))
+        .expect("the estate has a GitHub token");
+    let id = &cert.id;
+    let mut x = r.clone();
+    x.assets = vec![cert.clone(), secret.clone()];
+    x.relations.retain(|rel| rel.from == *id || rel.to == *id);
+    x.findings.retain(|f| f.asset == *id);
+    (x, r.assets.len())
+}
+
+/// Pretty JSON, fields in the report's order, with a bare `…` after the excerpt's assets.
+fn render(x: &Report) -> String {
+    let text = serde_json::to_string_pretty(x).unwrap();
+    let end = "\n  ],\n  \"relations\"";
+    let at = text.find(end).expect("assets precede relations");
+    format!("{},\n    {ELIDED}{}", &text[..at], &text[at..])
+}
+
+/// Volatile values blanked: the scan's id, start, duration and host, the tool's version.
+fn masked(block: &str) -> String {
+    block
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let volatile = [
+                "\"started_at\":",
+                "\"duration_ms\":",
+                "\"host\":",
+                "\"version\":",
+            ]
+            .iter()
+            .any(|k| t.starts_with(k))
+                || t.starts_with("\"id\": \"scan_");
+            match (volatile, l.split_once(':')) {
+                (true, Some((k, v))) => {
+                    let comma = if v.trim_end().ends_with(',') { "," } else { "" };
+                    format!("{k}: <volatile>{comma}")
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The README's JSON block under [`HEADING`] and the byte range it occupies, and the
+/// sentence after it.
+fn readme_block(readme: &str) -> (std::ops::Range<usize>, String) {
+    let h = readme.find(HEADING).expect("README has a JSON section");
+    let open = h + readme[h..].find("```json\n").expect("a ```json block") + "```json\n".len();
+    let close = open + readme[open..].find("\n```\n").expect("the block ends");
+    let after = readme[close + 5..]
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_string();
+    (open..close, after)
+}
+
+#[test]
+fn the_readme_json_sample_is_the_example_estates_real_output() {
+    // Run from the repository root, as the README does: roots and places read
+    // `examples/estate`.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        .current_dir(repo())
+        .args([
+            "scan",
+            "examples/estate",
+            "--format",
+            "json",
+            "--no-store",
+            "--now",
+            NOW,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    // The excerpt is rendered from the typed report (fields in output order): check that
+    // the round trip through it loses nothing of the real output.
+    let raw: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(serde_json::to_value(&report).unwrap(), raw);
+    let (v, n) = excerpt(&report);
+    let expected = render(&v);
+    let readme_path = repo().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let (range, after) = readme_block(&readme);
+    let count = format!("(Excerpt: two of the {n} assets");
+    if std::env::var_os("TRUSTMAP_UPDATE_README").is_some() {
+        let mut new = readme.clone();
+        new.replace_range(range, &expected);
+        std::fs::write(&readme_path, new).unwrap();
+        return;
+    }
+    let got = &readme[range];
+    assert!(
+        masked(got) == masked(&expected),
+        "README's JSON sample differs from the real output; \
+         TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test readme_cli rewrites it.\n\
+         expected:\n{expected}"
+    );
+    assert!(
+        after.starts_with(&count),
+        "{after:?} should start {count:?}"
+    );
+}
+
+#[test]
+fn masking_keeps_everything_but_the_volatile_fields() {
+    let a = "  \"scan\": {\n    \"id\": \"scan_1\",\n    \"started_at\": \"x\",\n    \"roots\": []\n  }";
+    let b = "  \"scan\": {\n    \"id\": \"scan_2\",\n    \"started_at\": \"y\",\n    \"roots\": []\n  }";
+    assert_eq!(masked(a), masked(b));
+    let c = b.replace("\"roots\": []", "\"roots\": [\"x\"]");
+    assert_ne!(masked(a), masked(&c));
+    // An asset id is not volatile.
+    assert_ne!(masked("\"id\": \"crt_1\""), masked("\"id\": \"crt_2\""));
+}
