@@ -150,7 +150,14 @@ pub struct CertificateInfo {
     /// Subject alternative names: `DNS:`, `IP:`, `email:`, `URI:` prefixed.
     pub sans: Vec<String>,
     pub is_ca: bool,
+    /// Subject = issuer and, when both key identifiers are present, AKI = SKI; and the
+    /// signature does not fail with the certificate's own key (an algorithm trustmap cannot
+    /// verify, MD5 or DSA, leaves it decided by names and identifiers).
     pub self_signed: bool,
+    /// Whether the certificate's own key verified its signature, for a self-issued one
+    /// (subject = issuer); null when it is not self-issued or the algorithm cannot be verified.
+    #[serde(default)]
+    pub signature_verified: Option<bool>,
     /// sha256WithRSAEncryption, ecdsa-with-SHA384, ed25519, ... or the OID when unknown.
     pub signature_algorithm: String,
     pub signature_algorithm_oid: String,
