@@ -134,6 +134,13 @@ pub struct KeyInfo {
     /// Comment carried by SSH and PuTTY keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// SSH keys: the fingerprint `ssh-keygen -l` shows, `SHA256:` + unpadded base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_fingerprint: Option<String>,
+    /// Where the facts of an encrypted private key came from when the key itself does not
+    /// say (its public half is sealed): `id_rsa.pub`, `certificate in the same file`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_from: Option<String>,
 }
 
 /// Certificate facts.
@@ -414,6 +421,10 @@ pub struct ScanInfo {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub duration_ms: u64,
+    /// Files and directories not walked because an exclude pattern (`--exclude`, or
+    /// `exclude` in the policy file, possibly the scanned tree's own) matched them.
+    #[serde(default)]
+    pub excluded: u64,
 }
 
 /// The whole output of one scan: the JSON contract.

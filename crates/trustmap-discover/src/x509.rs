@@ -451,6 +451,13 @@ pub fn verify_issued_by(child_der: &[u8], issuer_der: &[u8]) -> bool {
         .is_ok()
 }
 
+/// The SubjectPublicKeyInfo DER of a certificate.
+pub fn spki_der(der_bytes: &[u8]) -> Option<Vec<u8>> {
+    let bytes = readable(der_bytes);
+    let (_, c) = X509Certificate::from_der(&bytes).ok()?;
+    Some(c.public_key().raw.to_vec())
+}
+
 /// Raw subject and issuer name DER of a certificate, for chain building.
 pub fn names(der_bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let bytes = readable(der_bytes);

@@ -307,3 +307,346 @@ fn distinguished_names_escape_separators_inside_values_as_rfc_4514_says() {
         );
     }
 }
+
+// ------------------------------------------------------------------------------ walking
+
+mod walking {
+    use super::*;
+    use std::sync::atomic::Ordering;
+    use trustmap_core::ScanError;
+    use trustmap_discover::Found;
+    use trustmap_discover::scan::Scanner;
+    use trustmap_discover::secrets::RuleSet;
+    use trustmap_discover::source::{Progress, Sink, Source};
+    use trustmap_discover::walk::{FileTree, WalkOptions};
+
+    #[derive(Default)]
+    struct Collect(Vec<Found>, Vec<ScanError>);
+    impl Sink for Collect {
+        fn found(&mut self, f: Found) {
+            self.0.push(f);
+        }
+        fn error(&mut self, e: ScanError) {
+            self.1.push(e);
+        }
+    }
+
+    /// Walks `root` as `opts` says, on a thread, failing the test if it takes a minute.
+    fn walk(root: &std::path::Path, opts: WalkOptions) -> (Collect, Progress) {
+        let root = root.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let tree = FileTree::new(root, &opts);
+            let progress = Progress::default();
+            let mut sink = Collect::default();
+            tree.run(&Scanner::new(RuleSet::builtin()), &progress, &mut sink);
+            let _ = tx.send((sink, progress));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the walk finishes (a pseudo file read forever would hang it)")
+    }
+
+    fn cert_pem(cn: &str) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(vec![format!("{cn}.example.test")]).unwrap();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        p.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn binaries_report_armour_only_when_it_decodes() {
+        // What bin/ssh holds: the armour strings as constants, between NULs.
+        let constants = b"-----BEGIN OPENSSH PRIVATE KEY-----\0%s: not base64 (key format)\0-----END OPENSSH PRIVATE KEY-----\0";
+        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+        elf.extend_from_slice(constants);
+        elf.extend_from_slice(cert_pem("embedded").as_bytes());
+        elf.extend_from_slice(&[0; 16]);
+        let scanner = Scanner::new(RuleSet::builtin());
+        let r = scanner.scan_file("bin/ssh", &elf);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(
+            r.found.len(),
+            1,
+            "a certificate that decodes is still found"
+        );
+        // The same broken armour in a text file is an error worth reporting.
+        let text = String::from_utf8_lossy(constants).replace('\0', "\n");
+        let r = scanner.scan_file("notes.txt", text.as_bytes());
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert!(
+            r.errors[0].contains("OPENSSH PRIVATE KEY"),
+            "{:?}",
+            r.errors
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn pseudo_filesystems_and_special_files_are_not_read() {
+        // A root on procfs: not read at all (pagemap alone is gigabytes), and said so.
+        let (sink, progress) = walk(std::path::Path::new("/proc/self"), WalkOptions::new(vec![]));
+        assert_eq!(progress.files.load(Ordering::Relaxed), 0);
+        assert_eq!(sink.1.len(), 1, "{:?}", sink.1);
+        assert!(
+            sink.1[0].error.contains("proc pseudo filesystem"),
+            "{:?}",
+            sink.1
+        );
+        // Inside a tree: a followed link to procfs and a FIFO are skipped, real files read.
+        let dir = TempDir::new("pseudo");
+        std::fs::write(dir.path("tls.crt"), cert_pem("real")).unwrap();
+        std::os::unix::fs::symlink("/proc/self", dir.path("proc-link")).unwrap();
+        let fifo_made = std::process::Command::new("mkfifo")
+            .arg(dir.path("pipe"))
+            .status()
+            .is_ok_and(|s| s.success());
+        let mut opts = WalkOptions::new(vec![]);
+        opts.follow_symlinks = true;
+        let root = dir.path("tls.crt").parent().unwrap().to_path_buf();
+        let (sink, progress) = walk(&root, opts);
+        assert_eq!(sink.0.len(), 1, "{:?}", sink.1);
+        assert_eq!(
+            progress.files.load(Ordering::Relaxed),
+            1,
+            "only tls.crt is read"
+        );
+        assert!(fifo_made || std::env::var_os("CI").is_none());
+        assert_eq!(
+            trustmap_discover::walk::pseudo_filesystem(std::path::Path::new("/proc")),
+            Some("proc")
+        );
+        assert_eq!(
+            trustmap_discover::walk::pseudo_filesystem(std::path::Path::new("/sys")),
+            Some("sysfs")
+        );
+        assert_eq!(trustmap_discover::walk::pseudo_filesystem(&root), None);
+    }
+
+    #[test]
+    fn exclude_patterns_are_gitignore_globs_relative_to_the_root_and_counted() {
+        let dir = TempDir::new("exclude");
+        let root = dir.path("tree");
+        for p in [
+            "app/tls.crt",
+            "vendor/lib/ca.crt",
+            "app/fixture.test.pem",
+            "build/out.crt",
+        ] {
+            let f = root.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(&f, cert_pem(p.split('/').next_back().unwrap())).unwrap();
+        }
+        // Nested `app/build` is not the root's `/build`.
+        std::fs::create_dir_all(root.join("app/build")).unwrap();
+        std::fs::write(root.join("app/build/kept.crt"), cert_pem("kept")).unwrap();
+        let mut opts = WalkOptions::new(vec![]);
+        opts.exclude = vec!["vendor/".into(), "*.test.pem".into(), "/build".into()];
+        let (sink, progress) = walk(&root, opts);
+        let mut paths: Vec<&str> = sink.0.iter().map(|f| f.occurrence.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(paths, ["app/build/kept.crt", "app/tls.crt"]);
+        assert_eq!(progress.excluded.load(Ordering::Relaxed), 3);
+        assert!(trustmap_discover::walk::check_exclude("vendor/**").is_ok());
+        assert!(trustmap_discover::walk::check_exclude("/").is_err());
+    }
+}
+
+// ------------------------------------------------------------------------- keys
+
+mod keys {
+    use super::*;
+    use trustmap_core::{Asset, Relation, RelationType, ScanError};
+    use trustmap_discover::Found;
+    use trustmap_discover::inventory::Inventory;
+    use trustmap_discover::scan::Scanner;
+    use trustmap_discover::secrets::RuleSet;
+    use trustmap_discover::source::{Progress, Sink, Source};
+    use trustmap_discover::walk::{FileTree, WalkOptions};
+
+    struct Fill(Inventory, Vec<ScanError>);
+    impl Sink for Fill {
+        fn found(&mut self, f: Found) {
+            self.0.add(f);
+        }
+        fn error(&mut self, e: ScanError) {
+            self.1.push(e);
+        }
+    }
+
+    fn inventory(dir: &TempDir) -> (Vec<Asset>, Vec<Relation>) {
+        let root = dir.path("x").parent().unwrap().to_path_buf();
+        let tree = FileTree::new(root, &WalkOptions::new(vec![]));
+        let mut sink = Fill(Inventory::new(), Vec::new());
+        tree.run(
+            &Scanner::new(RuleSet::builtin()),
+            &Progress::default(),
+            &mut sink,
+        );
+        assert!(sink.1.is_empty(), "{:?}", sink.1);
+        sink.0.finish(&[])
+    }
+
+    fn at<'a>(assets: &'a [Asset], path: &str, kind: &str) -> &'a Asset {
+        assets
+            .iter()
+            .find(|a| a.kind.as_str() == kind && a.occurrences.iter().any(|o| o.path == path))
+            .unwrap_or_else(|| panic!("no {kind} at {path}"))
+    }
+
+    fn key_of(relations: &[Relation], from: &str, to: &str) -> bool {
+        relations
+            .iter()
+            .any(|r| r.kind == RelationType::KeyOf && r.from == from && r.to == to)
+    }
+
+    #[test]
+    fn encrypted_keys_take_their_public_half_from_beside_them() {
+        if !have("openssl") {
+            return;
+        }
+        let d = TempDir::new("enc-keys");
+        let ossl = |args: &[&str]| {
+            run(&d, "openssl", args);
+        };
+        let enc = |plain: &str, out: &str| {
+            run(
+                &d,
+                "openssl",
+                &[
+                    "pkcs8",
+                    "-topk8",
+                    "-in",
+                    plain,
+                    "-out",
+                    out,
+                    "-v2",
+                    "aes-256-cbc",
+                    "-passout",
+                    "pass:not-a-real-secret",
+                ],
+            );
+        };
+        // svc.key (encrypted PKCS#8) + svc.pub (its SPKI).
+        ossl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "p1",
+        ]);
+        enc("p1", "svc.key");
+        ossl(&["pkey", "-in", "p1", "-pubout", "-out", "svc.pub"]);
+        // bundle.pem: an encrypted EC key and its certificate.
+        ossl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-out",
+            "p2",
+        ]);
+        enc("p2", "k2");
+        ossl(&[
+            "req",
+            "-x509",
+            "-key",
+            "p2",
+            "-subj",
+            "/CN=bundle",
+            "-days",
+            "30",
+            "-out",
+            "c2",
+        ]);
+        let bundle = [d.read("k2"), d.read("c2")].concat();
+        std::fs::write(d.path("bundle.pem"), bundle).unwrap();
+        // lonely.key: nothing tells.
+        ossl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "p3",
+        ]);
+        enc("p3", "lonely.key");
+        let want1 = support::openssl_spki_sha256(&d, "p1", None);
+        let want2 = support::openssl_spki_sha256(&d, "p2", None);
+        for f in ["p1", "p2", "p3", "k2", "c2"] {
+            std::fs::remove_file(d.path(f)).unwrap();
+        }
+        let (assets, relations) = inventory(&d);
+
+        let svc = at(&assets, "svc.key", "private-key");
+        let k = svc.key.as_ref().unwrap();
+        assert_eq!((k.algorithm.as_str(), k.bits), ("RSA", Some(2048)));
+        assert_eq!(k.spki_sha256.as_deref(), Some(want1.as_str()));
+        assert_eq!(k.public_key_from.as_deref(), Some("svc.pub"));
+        assert_eq!(k.encrypted, Some(true));
+        let public = at(&assets, "svc.pub", "public-key");
+        assert!(key_of(&relations, &svc.id, &public.id));
+
+        let b = at(&assets, "bundle.pem", "private-key");
+        let k = b.key.as_ref().unwrap();
+        assert_eq!(
+            (k.algorithm.as_str(), k.curve.as_deref()),
+            ("EC", Some("P-384"))
+        );
+        assert_eq!(k.spki_sha256.as_deref(), Some(want2.as_str()));
+        let cert = at(&assets, "bundle.pem", "certificate");
+        assert!(key_of(&relations, &b.id, &cert.id));
+
+        let lonely = at(&assets, "lonely.key", "private-key");
+        let k = lonely.key.as_ref().unwrap();
+        assert_eq!(k.algorithm, "unknown");
+        assert_eq!(
+            (k.bits, &k.spki_sha256, &k.public_key_from),
+            (None, &None, &None)
+        );
+    }
+
+    #[test]
+    fn ssh_fingerprints_match_ssh_keygen() {
+        if !have("ssh-keygen") {
+            return;
+        }
+        let d = TempDir::new("ssh-fp");
+        let keys: &[(&str, &[&str])] = &[
+            ("ed", &["-t", "ed25519", "-N", ""]),
+            (
+                "rsa",
+                &["-t", "rsa", "-b", "2048", "-N", "not-a-real-secret"],
+            ),
+            ("ec", &["-t", "ecdsa", "-b", "384", "-N", ""]),
+        ];
+        for (name, args) in keys {
+            let mut all = args.to_vec();
+            all.extend(["-C", "fp test", "-q", "-f", name]);
+            run(&d, "ssh-keygen", &all);
+        }
+        let (assets, relations) = inventory(&d);
+        for (name, _) in keys {
+            let pubfile = format!("{name}.pub");
+            let out = run(&d, "ssh-keygen", &["-lf", &pubfile]);
+            let want = String::from_utf8(out).unwrap();
+            let want = want.split_whitespace().nth(1).unwrap();
+            assert!(want.starts_with("SHA256:"), "{want}");
+            let private = at(&assets, name, "private-key");
+            let public = at(&assets, &pubfile, "public-key");
+            for a in [private, public] {
+                assert_eq!(
+                    a.key.as_ref().unwrap().ssh_fingerprint.as_deref(),
+                    Some(want),
+                    "{name}"
+                );
+            }
+            // An encrypted OpenSSH key carries its public key in clear: known and linked.
+            assert!(key_of(&relations, &private.id, &public.id), "{name}");
+            assert!(private.key.as_ref().unwrap().bits.is_some(), "{name}");
+        }
+    }
+}

@@ -48,6 +48,9 @@ pub struct ScanOptions {
     pub host: Option<String>,
     /// Judge as if it were this instant; `None`: when the scan starts.
     pub now: Option<OffsetDateTime>,
+    /// Gitignore-style globs of paths not to walk, relative to each root; the policy's
+    /// `exclude` list is added to them.
+    pub exclude: Vec<String>,
 }
 
 /// What to scan.
@@ -151,6 +154,10 @@ impl Scan {
         walk.respect_gitignore = o.respect_gitignore;
         walk.follow_symlinks = o.follow_symlinks;
         walk.threads = o.threads;
+        for pattern in &o.exclude {
+            trustmap_discover::walk::check_exclude(pattern).map_err(Error::Exclude)?;
+        }
+        walk.exclude = o.exclude.iter().chain(&policy.exclude).cloned().collect();
         let mut all: Vec<Box<dyn Source>> = walk
             .sources()
             .into_iter()
@@ -272,6 +279,7 @@ impl Scan {
                 files_scanned: progress.files.load(Ordering::Relaxed),
                 bytes_scanned: progress.bytes.load(Ordering::Relaxed),
                 duration_ms,
+                excluded: progress.excluded.load(Ordering::Relaxed),
             },
             assets,
             relations,

@@ -115,6 +115,7 @@ fn report(id: &str, n: usize, generation: usize) -> Report {
             files_scanned: n as u64,
             bytes_scanned: 0,
             duration_ms: 0,
+            excluded: 0,
         },
         assets,
         relations: vec![],

@@ -97,6 +97,7 @@ pub fn report(id: &str, roots: &[&str], assets: Vec<Asset>) -> Report {
             files_scanned: 1,
             bytes_scanned: 1,
             duration_ms: 1,
+            excluded: 0,
         },
         assets,
         relations: vec![],
