@@ -189,10 +189,9 @@ fn line_of(text: &str, offset: usize) -> u64 {
 fn indent_of(line: &str) -> usize {
     let spaces = line.len() - line.trim_start_matches(' ').len();
     let rest = &line[spaces..];
-    if rest.starts_with("- ") {
-        spaces + 2 + (rest[2..].len() - rest[2..].trim_start_matches(' ').len())
-    } else {
-        spaces
+    match rest.strip_prefix("- ") {
+        Some(after) => spaces + 2 + (after.len() - after.trim_start_matches(' ').len()),
+        None => spaces,
     }
 }
 
