@@ -134,6 +134,13 @@ pub struct KeyInfo {
     /// Comment carried by SSH and PuTTY keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// SSH keys: the fingerprint `ssh-keygen -l` shows, `SHA256:` + unpadded base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_fingerprint: Option<String>,
+    /// Where the facts of an encrypted private key came from when the key itself does not
+    /// say (its public half is sealed): `id_rsa.pub`, `certificate in the same file`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_from: Option<String>,
 }
 
 /// Certificate facts.
@@ -150,7 +157,14 @@ pub struct CertificateInfo {
     /// Subject alternative names: `DNS:`, `IP:`, `email:`, `URI:` prefixed.
     pub sans: Vec<String>,
     pub is_ca: bool,
+    /// Subject = issuer and, when both key identifiers are present, AKI = SKI; and the
+    /// signature does not fail with the certificate's own key (an algorithm trustmap cannot
+    /// verify, MD5 or DSA, leaves it decided by names and identifiers).
     pub self_signed: bool,
+    /// Whether the certificate's own key verified its signature, for a self-issued one
+    /// (subject = issuer); null when it is not self-issued or the algorithm cannot be verified.
+    #[serde(default)]
+    pub signature_verified: Option<bool>,
     /// sha256WithRSAEncryption, ecdsa-with-SHA384, ed25519, ... or the OID when unknown.
     pub signature_algorithm: String,
     pub signature_algorithm_oid: String,
@@ -411,6 +425,10 @@ pub struct ScanInfo {
     /// `trustmap.toml`); `null`: the built-in policy.
     #[serde(default)]
     pub policy: Option<String>,
+    /// Files and directories not walked because an exclude pattern (`--exclude`, or
+    /// `exclude` in the policy file, possibly the scanned tree's own) matched them.
+    #[serde(default)]
+    pub excluded: u64,
 }
 
 /// The whole output of one scan: the JSON contract.

@@ -98,6 +98,7 @@ impl Inventory {
     /// Derives relations, applies the sources' owner hints, and returns assets sorted by kind
     /// then id, and relations.
     pub fn finish(mut self, owner_hints: &[OwnerHints]) -> (Vec<Asset>, Vec<Relation>) {
+        self.adopt_public_halves();
         self.link_keys();
         self.link_issuers();
         let mut assets: Vec<Asset> = self.assets.into_values().collect();
@@ -107,6 +108,101 @@ impl Inventory {
         }
         assets.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
         (assets, self.relations.into_iter().collect())
+    }
+
+    /// An encrypted private key whose public half is sealed (encrypted PKCS#8, OpenSSL's
+    /// legacy encryption) takes its facts (algorithm, size, curve, SPKI hash, hence its
+    /// `key-of` links) from the public half found beside it: a public key in `<file>.pub` or
+    /// `<stem>.pub` (`id_rsa` + `id_rsa.pub`, `tls.key` + `tls.pub`), else the one leaf
+    /// certificate or public key in the same file (a bundle; a lone CA certificate when it
+    /// holds no leaf). Its identity stays its own
+    /// bytes: the neighbour is a strong hint, not a proof. Candidates that disagree with
+    /// each other or with what the key says (its label's algorithm) are not used.
+    fn adopt_public_halves(&mut self) {
+        let mut by_path: HashMap<&str, Vec<&str>> = HashMap::new();
+        for a in self.assets.values() {
+            if matches!(a.kind, AssetKind::Certificate | AssetKind::PublicKey) {
+                for o in &a.occurrences {
+                    by_path.entry(o.path.as_str()).or_default().push(&a.id);
+                }
+            }
+        }
+        let mut adopt: Vec<(String, trustmap_core::KeyInfo, String)> = Vec::new();
+        for a in self.assets.values() {
+            let Some(k) = &a.key else { continue };
+            if a.kind != AssetKind::PrivateKey || k.spki_sha256.is_some() {
+                continue;
+            }
+            let mut found: Option<(trustmap_core::KeyInfo, String)> = None;
+            'places: for o in &a.occurrences {
+                let path = o.path.as_str();
+                let stem = path
+                    .rsplit_once('.')
+                    .filter(|(s, ext)| !s.ends_with('/') && !ext.contains('/'))
+                    .map(|(s, _)| s);
+                let mut neighbours = vec![format!("{path}.pub")];
+                if let Some(stem) = stem {
+                    neighbours.push(format!("{stem}.pub"));
+                }
+                for n in &neighbours {
+                    let halves = self.public_halves(by_path.get(n.as_str()), false);
+                    if let Some(h) = agreed(&halves, k) {
+                        found = Some((h, n.clone()));
+                        break 'places;
+                    }
+                }
+                // A bundle's leaf; a lone self-signed CA certificate when there is no leaf.
+                let mut halves = self.public_halves(by_path.get(path), true);
+                if halves.is_empty() {
+                    halves = self.public_halves(by_path.get(path), false);
+                }
+                if let Some(h) = agreed(&halves, k) {
+                    found = Some((
+                        h,
+                        format!("{path} (the certificate or public key beside it)"),
+                    ));
+                    break;
+                }
+            }
+            if let Some((h, from)) = found {
+                adopt.push((a.id.clone(), h, from));
+            }
+        }
+        for (id, h, from) in adopt {
+            if let Some(k) = self.assets.get_mut(&id).and_then(|a| a.key.as_mut()) {
+                k.algorithm = h.algorithm;
+                k.bits = h.bits;
+                k.curve = h.curve;
+                k.spki_sha256 = h.spki_sha256;
+                k.rsa_exponent = h.rsa_exponent;
+                k.ssh_fingerprint = k.ssh_fingerprint.take().or(h.ssh_fingerprint);
+                k.public_key_from = Some(from);
+            }
+        }
+    }
+
+    /// The public keys of the certificates and public keys `ids` (leaf certificates only
+    /// when `leaf_only`, as a bundle also holds its chain's CAs).
+    fn public_halves(
+        &self,
+        ids: Option<&Vec<&str>>,
+        leaf_only: bool,
+    ) -> Vec<trustmap_core::KeyInfo> {
+        let mut out: Vec<trustmap_core::KeyInfo> = Vec::new();
+        for id in ids.into_iter().flatten() {
+            let Some(a) = self.assets.get(*id) else {
+                continue;
+            };
+            let k = match (&a.certificate, &a.key) {
+                (Some(c), _) if !(leaf_only && c.is_ca) => c.public_key.clone(),
+                (None, Some(k)) => k.clone(),
+                _ => continue,
+            };
+            if k.spki_sha256.is_some() && !out.iter().any(|o| o.spki_sha256 == k.spki_sha256) {
+                out.push(k);
+            }
+        }
+        out
     }
 
     fn link_keys(&mut self) {
@@ -163,6 +259,18 @@ impl Inventory {
                 }
             }
         }
+    }
+}
+
+/// The one public half of `halves` when there is exactly one and it does not contradict
+/// the algorithm the private key states (`unknown` states none).
+fn agreed(
+    halves: &[trustmap_core::KeyInfo],
+    key: &trustmap_core::KeyInfo,
+) -> Option<trustmap_core::KeyInfo> {
+    match halves {
+        [one] if key.algorithm == "unknown" || key.algorithm == one.algorithm => Some(one.clone()),
+        _ => None,
     }
 }
 

@@ -54,18 +54,30 @@ pub fn objects(data: &[u8]) -> Vec<Object> {
             continue;
         };
         if let Some(items) = value.get("items").and_then(Value::as_sequence) {
-            // A List: entries' lines cannot be told apart reliably; owners still apply.
-            for item in items {
-                out.push(object(item, text, range.clone()));
+            // A List: each item is located in its own `- ` block of `items:`, so its entries
+            // get their own lines; when the blocks cannot be told apart, the document's.
+            let blocks = list_items(doc);
+            for (i, item) in items.iter().enumerate() {
+                match blocks.get(i).filter(|_| blocks.len() == items.len()) {
+                    Some((r, base)) => out.push(object(
+                        item,
+                        text,
+                        range.start + r.start..range.start + r.end,
+                        *base,
+                    )),
+                    None => out.push(object(item, text, range.clone(), 0)),
+                }
             }
         } else if value.get("kind").is_some() {
-            out.push(object(&value, text, range));
+            out.push(object(&value, text, range, 0));
         }
     }
     out
 }
 
-fn object(v: &Value, text: &str, range: std::ops::Range<usize>) -> Object {
+/// `range`: the object's bytes in `text`; `base`: the indentation of its top-level keys
+/// (0 for a document, more for an item of a List).
+fn object(v: &Value, text: &str, range: std::ops::Range<usize>, base: usize) -> Object {
     let kind = v
         .get("kind")
         .and_then(Value::as_str)
@@ -113,7 +125,7 @@ fn object(v: &Value, text: &str, range: std::ops::Range<usize>) -> Object {
             let (Some(k), Some(val)) = (k.as_str(), val.as_str()) else {
                 continue;
             };
-            let (line, erange) = locate(doc, field, k)
+            let (line, erange) = locate(doc, base, field, k)
                 .map(|(l, r)| {
                     (
                         Some(l + line_of(text, range.start) - 1),
@@ -172,9 +184,54 @@ fn line_of(text: &str, offset: usize) -> u64 {
     memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() as u64 + 1
 }
 
-/// Finds `key:` under the top-level `field:` of a document: its 1-based line within the
-/// document and the byte range of the entry (the key line and any more-indented lines).
-fn locate(doc: &str, field: &str, key: &str) -> Option<(u64, std::ops::Range<usize>)> {
+/// Indentation of a line, the `- ` of a sequence item counted as indentation (the first
+/// key of a List item sits on its `- ` line).
+fn indent_of(line: &str) -> usize {
+    let spaces = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[spaces..];
+    match rest.strip_prefix("- ") {
+        Some(after) => spaces + 2 + (after.len() - after.trim_start_matches(' ').len()),
+        None => spaces,
+    }
+}
+
+/// The `- ` blocks of the top-level `items:` sequence of a List document: byte range in
+/// the document and the indentation of each item's keys.
+fn list_items(doc: &str) -> Vec<(std::ops::Range<usize>, usize)> {
+    let mut out: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
+    let mut in_items = false;
+    let mut dash: Option<usize> = None;
+    let mut pos = 0;
+    for line in doc.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let t = line.trim_end();
+        if t.is_empty() || t.trim_start().starts_with('#') {
+            continue;
+        }
+        let spaces = t.len() - t.trim_start().len();
+        if spaces == 0 && !t.starts_with('-') {
+            in_items = t == "items:";
+            continue;
+        }
+        if !in_items {
+            continue;
+        }
+        let is_dash = t[spaces..].starts_with("- ") || &t[spaces..] == "-";
+        if is_dash && dash.is_none_or(|d| d == spaces) {
+            dash = Some(spaces);
+            out.push((start..pos, indent_of(t)));
+        } else if let Some(last) = out.last_mut() {
+            last.0.end = pos;
+        }
+    }
+    out
+}
+
+/// Finds `key:` under the top-level `field:` of an object (top-level keys at indentation
+/// `base`): its 1-based line within `doc` and the byte range of the entry (the key line and
+/// any more-indented lines).
+fn locate(doc: &str, base: usize, field: &str, key: &str) -> Option<(u64, std::ops::Range<usize>)> {
     let mut in_field = false;
     let mut child_indent: Option<usize> = None;
     let mut pos = 0;
@@ -186,10 +243,12 @@ fn locate(doc: &str, field: &str, key: &str) -> Option<(u64, std::ops::Range<usi
         if trimmed.is_empty() {
             continue;
         }
-        let indent = trimmed.len() - trimmed.trim_start().len();
-        if indent == 0 {
-            in_field = trimmed.strip_suffix(':').is_some_and(|f| f == field)
-                || trimmed.starts_with(&format!("{field}:"));
+        let indent = indent_of(trimmed);
+        if indent <= base {
+            let trimmed = &trimmed[indent.min(trimmed.len())..];
+            in_field = indent == base
+                && (trimmed.strip_suffix(':').is_some_and(|f| f == field)
+                    || trimmed.starts_with(&format!("{field}:")));
             child_indent = None;
             continue;
         }
@@ -249,6 +308,36 @@ mod tests {
         assert_eq!(s.entries[0].line, Some(21));
         assert_eq!(s.entries[0].decoded.as_deref(), Some(&b"hello"[..]));
         assert_eq!(s.entries[1].decoded.as_deref(), Some(&b"world"[..]));
+    }
+
+    #[test]
+    fn list_items_have_their_own_lines_and_owners() {
+        let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: a\n    labels:\n      team: alpha\n  data:\n    tls.crt: aGVsbG8=\n-   apiVersion: v1\n    kind: Secret\n    metadata:\n      name: b\n    data:\n      other: eA==\n      tls.crt: d29ybGQ=\n";
+        let objs = objects(list.as_bytes());
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].entries[0].route, "data.tls.crt");
+        assert_eq!(objs[0].entries[0].line, Some(11));
+        assert_eq!(objs[1].entries[1].route, "data.tls.crt");
+        assert_eq!(objs[1].entries[1].line, Some(18));
+        assert_eq!(objs[1].entries[1].decoded.as_deref(), Some(&b"world"[..]));
+        // Owners of the first item do not reach the second.
+        assert_eq!(objs[0].owners.len(), 1);
+        assert!(objs[1].owners.is_empty());
+        assert!(!objs[0].range.contains(&objs[1].entries[1].range.start));
+        // Indented sequences too.
+        let indented: String = list
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i >= 3 {
+                    format!("  {l}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let objs = objects(indented.as_bytes());
+        assert_eq!(objs[0].entries[0].line, Some(11), "{indented}");
     }
 
     #[test]

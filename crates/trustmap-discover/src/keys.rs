@@ -607,12 +607,14 @@ fn dsa_public(p: &[u8], g: &[u8], x: &[u8]) -> Option<Vec<u8>> {
     Some(der_uint(&y.to_bytes_be()))
 }
 
-/// PKCS#8 EncryptedPrivateKeyInfo: the algorithm is unreadable without the password.
+/// PKCS#8 EncryptedPrivateKeyInfo: the algorithm is unreadable without the password, so it
+/// is "unknown" until a public half found elsewhere (a `.pub` beside it, the certificate in
+/// the same file or keystore entry) tells it: see the inventory.
 pub fn parse_pkcs8_encrypted(data: &[u8]) -> Result<ParsedKey, ParseError> {
     let f = sequence_fields(data).ok_or_else(|| err("encrypted PKCS#8: not a DER SEQUENCE"))?;
     match f.as_slice() {
         [alg, blob] if alg.tag == 0x30 && blob.tag == 0x04 && is_pbe(alg) => {
-            let mut k = opaque_key(data, "encrypted", None, "pkcs8-encrypted", true, true);
+            let mut k = opaque_key(data, "unknown", None, "pkcs8-encrypted", true, true);
             k.info.encryption = Some(describe_encryption(alg));
             Ok(k)
         }

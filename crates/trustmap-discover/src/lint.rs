@@ -377,6 +377,12 @@ pub fn lint_parsed(cert: &X509Certificate<'_>) -> Vec<&'static str> {
     run(cert.as_raw(), Some(cert))
 }
 
+/// [`lint_parsed`] with the encoding checks on `der_bytes`, the certificate as found, when
+/// `cert` was read from a normalised copy of it (lenient validity times).
+pub fn lint_raw(der_bytes: &[u8], cert: &X509Certificate<'_>) -> Vec<&'static str> {
+    run(der_bytes, Some(cert))
+}
+
 fn run(der_bytes: &[u8], cert: Option<&X509Certificate<'_>>) -> Vec<&'static str> {
     let Some(raw) = Raw::read(der_bytes) else {
         return Vec::new();

@@ -91,6 +91,7 @@ impl Scanner {
             lines: LineIndex::new(data),
             out: &mut out,
             member: None,
+            binary: is_binary(data),
         };
         self.scan(&mut ctx, data, 0, None, 0, true);
         out
@@ -150,7 +151,7 @@ impl Scanner {
                     }
                     Err(e) => {
                         if !e.label.is_empty() && interesting_label(&e.label) {
-                            ctx.error(base + at, &e.message);
+                            ctx.armour_error(base + at, &e.message);
                         }
                         pos = pos.max(e.resume.min(data.len()));
                     }
@@ -181,7 +182,7 @@ impl Scanner {
                             let o = ctx.occ(base + at, true, route);
                             ctx.push(k.into_found(o))
                         }
-                        Err(e) => ctx.error(base + at, &format!("PuTTY key: {e}")),
+                        Err(e) => ctx.armour_error(base + at, &format!("PuTTY key: {e}")),
                     }
                     material.push(at..end);
                     pos = pos.max(end);
@@ -194,7 +195,7 @@ impl Scanner {
                                 let o = ctx.occ(base + off, true, route);
                                 ctx.push(k.into_found(o))
                             }
-                            Err(e) => ctx.error(base + off, &format!("SSH public key: {e}")),
+                            Err(e) => ctx.armour_error(base + off, &format!("SSH public key: {e}")),
                         }
                     }
                 }
@@ -343,11 +344,15 @@ impl Scanner {
                     Err(e) => ctx.error(base, &format!("{rr}: {e}")),
                 }
             }
-            // A key sealed in a keystore no default opens is listed among the container's
+            // A key sealed in the entry takes its public half from the entry's certificate
+            // (the keystore binds them); with neither, it is listed among the container's
             // aliases, not as an asset: its only identity would be ciphertext.
-            if let Some(k) = entry
-                .key
-                .filter(|k| k.info.spki_sha256.is_some() || !k.info.encrypted.unwrap_or(false))
+            let key = entry.key.map(|k| match entry.certificates.first() {
+                Some(cert) if k.info.spki_sha256.is_none() => unsealed(k, cert),
+                _ => k,
+            });
+            if let Some(k) =
+                key.filter(|k| k.info.spki_sha256.is_some() || !k.info.encrypted.unwrap_or(false))
             {
                 container
                     .children
@@ -483,6 +488,24 @@ impl Scanner {
     }
 }
 
+/// A sealed private key with the identity and facts of the public key of `cert_der`, the
+/// certificate its keystore entry pairs it with; its format and protection stay its own.
+fn unsealed(k: crate::ParsedKey, cert_der: &[u8]) -> crate::ParsedKey {
+    let Some(spki) = x509::spki_der(cert_der) else {
+        return k;
+    };
+    match keys::key_from_spki(spki, "", true, true) {
+        Ok(mut pk) => {
+            pk.info.format = k.info.format;
+            pk.info.encrypted = k.info.encrypted;
+            pk.info.encryption = k.info.encryption;
+            pk.info.public_key_from = Some("the certificate of its keystore entry".into());
+            pk
+        }
+        Err(_) => k,
+    }
+}
+
 /// A Kubernetes Secret's data value is a credential when its key says so (`password`,
 /// `token`, `api-key`...) and it is not a placeholder: base64 in a manifest is not
 /// protection. Returns its fingerprint and redacted facts.
@@ -599,6 +622,14 @@ struct Ctx<'p, 'o> {
     /// Inside an archive: the member's name (path-scoped secret rules look at it), and no
     /// line numbers, which would point into the member, not the file.
     member: Option<String>,
+    /// The file is binary (an executable, a library): armour in it is reported only when it
+    /// decodes, since programs hold PEM and SSH header strings as constants.
+    binary: bool,
+}
+
+/// Binary, as git and ripgrep decide it: a NUL byte in the first 8 KiB.
+fn is_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
 }
 
 impl Ctx<'_, '_> {
@@ -616,6 +647,13 @@ impl Ctx<'_, '_> {
     }
     fn push(&mut self, f: Found) {
         self.out.found.push(f);
+    }
+    /// An error in text armour (a PEM block, an SSH or PuTTY key) that did not decode:
+    /// dropped in binary files, where such text is a program's constant, not material.
+    fn armour_error(&mut self, offset: usize, msg: &str) {
+        if !self.binary {
+            self.error(offset, msg);
+        }
     }
     fn error(&mut self, offset: usize, msg: &str) {
         let line = self.lines.line(offset);

@@ -66,6 +66,9 @@ pub struct Progress {
     pub bytes: AtomicU64,
     /// Distinct assets so far (kept by the driver).
     pub found: AtomicU64,
+    /// Files and directories skipped because an exclude pattern matched them (a directory
+    /// counts once, not its contents).
+    pub excluded: AtomicU64,
 }
 
 impl Progress {

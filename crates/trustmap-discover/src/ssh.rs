@@ -72,17 +72,25 @@ fn ssh_key(
     private: bool,
     encrypted: bool,
 ) -> Result<ParsedKey, ParseError> {
-    match key_data_spki(key) {
-        Some(spki) => key_from_spki(spki, format, private, encrypted),
-        None => Ok(opaque_key(
+    let mut parsed = match key_data_spki(key) {
+        Some(spki) => key_from_spki(spki, format, private, encrypted)?,
+        None => opaque_key(
             blob,
             key.algorithm().as_str(),
             None,
             format,
             private,
             encrypted,
-        )),
-    }
+        ),
+    };
+    parsed.info.ssh_fingerprint = fingerprint(key);
+    Ok(parsed)
+}
+
+/// `SHA256:` and the unpadded base64 of the SHA-256 of the key's public blob, as
+/// `ssh-keygen -l` prints it (for a certificate, of the certified key).
+pub fn fingerprint(key: &KeyData) -> Option<String> {
+    Some(key.fingerprint(ssh_key::HashAlg::Sha256).to_string())
 }
 
 /// Reads one SSH `string` (u32 length + bytes) from the front of `data`.

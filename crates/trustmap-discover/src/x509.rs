@@ -63,17 +63,149 @@ fn pss_hash(params: Option<&[u8]>) -> &'static str {
 }
 
 /// Parses one DER certificate into the contract's fields.
+///
+/// Validity times that real software reads but RFC 5280 forbids (no seconds, fractional
+/// seconds, a `+hhmm` offset, no `Z`: see [`lenient_time`]) do not lose the certificate: it
+/// is read with the times normalised, its signature checked over the bytes as found, and the
+/// lint `x509-time-format-invalid` says the encoding is not conformant.
 pub fn parse_certificate(der_bytes: &[u8]) -> Result<CertificateInfo, ParseError> {
-    let (_, cert) = X509Certificate::from_der(der_bytes)
-        .map_err(|e| ParseError::new(format!("invalid X.509 certificate: {e}")))?;
-    Ok(info(&cert))
+    match X509Certificate::from_der(der_bytes) {
+        Ok((_, cert)) => Ok(info(&cert, der_bytes)),
+        Err(e) => {
+            let invalid = || ParseError::new(format!("invalid X.509 certificate: {e}"));
+            let patched = normalise_validity(der_bytes).ok_or_else(invalid)?;
+            let (_, cert) = X509Certificate::from_der(&patched).map_err(|_| invalid())?;
+            Ok(info(&cert, der_bytes))
+        }
+    }
+}
+
+/// A validity time read the way OpenSSL reads it: UTCTime `YYMMDDHHMM[SS]` or
+/// GeneralizedTime `YYYYMMDDHHMM[SS[.fff]]`, then `Z`, a `+hhmm`/`-hhmm` offset, or nothing
+/// (read as UTC; OpenSSL reads such a certificate but prints "Bad time value"). Returns the
+/// instant in UTC (fractions of a second dropped) and whether the encoding is the one RFC
+/// 5280 allows (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`).
+pub fn lenient_time(tag: u8, content: &[u8]) -> Option<(time::OffsetDateTime, bool)> {
+    let s = std::str::from_utf8(content).ok()?;
+    if !s.is_ascii() {
+        return None;
+    }
+    let (year, rest) = match tag {
+        0x17 => {
+            let yy: i32 = digits(s.get(..2)?)?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &s[2..])
+        }
+        0x18 => (digits(s.get(..4)?)?, &s[4..]),
+        _ => return None,
+    };
+    let two = |i: usize| rest.get(i..i + 2).and_then(digits::<u8>);
+    let (month, day, hour, minute) = (two(0)?, two(2)?, two(4)?, two(6)?);
+    let mut rest = &rest[8..];
+    let mut second = 0u8;
+    if rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_digit) {
+        second = digits(&rest[..2])?;
+        rest = &rest[2..];
+    }
+    let conformant_digits = s.len() - rest.len() == if tag == 0x17 { 12 } else { 14 };
+    if tag == 0x18
+        && let Some(frac) = rest.strip_prefix('.')
+    {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let zone = rest.len() - rest.trim_start_matches(['Z', '+', '-']).len();
+    let offset_secs: i32 = match rest {
+        "Z" | "" => 0,
+        _ if zone == 1 && rest.len() == 5 => {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            let hh: i32 = digits(&rest[1..3])?;
+            let mm: i32 = digits(&rest[3..5])?;
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            sign * (hh * 3600 + mm * 60)
+        }
+        _ => return None,
+    };
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let t = time::Time::from_hms(hour, minute, second.min(59)).ok()?;
+    let local = time::PrimitiveDateTime::new(date, t);
+    let offset = time::UtcOffset::from_whole_seconds(offset_secs).ok()?;
+    let utc = local.assume_offset(offset).to_offset(time::UtcOffset::UTC);
+    Some((utc, conformant_digits && rest == "Z"))
+}
+
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The certificate re-encoded with its non-conformant validity times in the RFC 5280 form
+/// (UTCTime for 1950-2049, GeneralizedTime otherwise), for a parser that reads only that
+/// form. `None` when nothing needed rewriting or a time is unreadable even leniently.
+fn normalise_validity(der_bytes: &[u8]) -> Option<Vec<u8>> {
+    use keys::encode_tlv;
+    let (cert, _) = der::read(der_bytes)?;
+    let mut top = der::children(cert.content);
+    let tbs = top.next()?;
+    let rest_of_cert = &cert.content[tbs.raw.len()..];
+    let fields: Vec<der::Tlv<'_>> = der::children(tbs.content).take(16).collect();
+    // version [0] is optional: validity is the 4th field after it (serial, sig, issuer).
+    let vi = if fields.first()?.tag == 0xa0 { 4 } else { 3 };
+    let validity = fields.get(vi).filter(|t| t.tag == 0x30)?;
+    let mut times = Vec::new();
+    let mut changed = false;
+    for t in der::children(validity.content).take(3) {
+        let (dt, conformant) = lenient_time(t.tag, t.content)?;
+        if conformant {
+            times.extend_from_slice(t.raw);
+            continue;
+        }
+        changed = true;
+        let utc = (1950..2050).contains(&dt.year());
+        let text = if utc {
+            format!("{:02}", dt.year() % 100)
+        } else {
+            format!("{:04}", dt.year())
+        } + &format!(
+            "{:02}{:02}{:02}{:02}{:02}Z",
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        );
+        times.extend(encode_tlv(if utc { 0x17 } else { 0x18 }, text.as_bytes()));
+    }
+    if !changed {
+        return None;
+    }
+    let mut tbs_content = Vec::with_capacity(tbs.content.len() + 4);
+    for (i, f) in fields.iter().enumerate() {
+        if i == vi {
+            tbs_content.extend(encode_tlv(0x30, &times));
+        } else {
+            tbs_content.extend_from_slice(f.raw);
+        }
+    }
+    let mut cert_content = encode_tlv(0x30, &tbs_content);
+    cert_content.extend_from_slice(rest_of_cert);
+    Some(encode_tlv(0x30, &cert_content))
 }
 
 fn hex_colonless(b: &[u8]) -> String {
     hex::encode(b)
 }
 
-fn info(cert: &X509Certificate<'_>) -> CertificateInfo {
+/// Facts of `cert`, parsed from `original` (the bytes as found: `cert` may have been read
+/// from a normalised copy, so lints and the signature look at `original`).
+fn info(cert: &X509Certificate<'_>, original: &[u8]) -> CertificateInfo {
     let tbs = &cert.tbs_certificate;
     let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
     let (mut signature_algorithm, hash) = signature_algorithm(&sig_oid);
@@ -84,8 +216,8 @@ fn info(cert: &X509Certificate<'_>) -> CertificateInfo {
         signature_algorithm = format!("rsassa-pss-{}", h.to_ascii_lowercase().replace('-', ""));
     }
     let mut out = CertificateInfo {
-        subject: tbs.subject.to_string(),
-        issuer: tbs.issuer.to_string(),
+        subject: dn_string(&tbs.subject),
+        issuer: dn_string(&tbs.issuer),
         serial: hex_colonless(tbs.raw_serial()),
         not_before: tbs.validity.not_before.to_datetime().into(),
         not_after: tbs.validity.not_after.to_datetime().into(),
@@ -179,10 +311,91 @@ fn info(cert: &X509Certificate<'_>) -> CertificateInfo {
             _ => {}
         }
     }
-    out.self_signed =
-        tbs.subject.as_raw() == tbs.issuer.as_raw() && cert.verify_signature(None).is_ok();
-    let lints = crate::lint::lint_parsed(cert);
+    // Self-signed is decided as OpenSSL decides it (names, then key identifiers); the
+    // signature is checked when it can be, and reported on its own.
+    let self_issued = tbs.subject.as_raw() == tbs.issuer.as_raw();
+    if self_issued {
+        let ids_match = match (&out.aki, &out.ski) {
+            (Some(a), Some(s)) => a == s,
+            _ => true,
+        };
+        let tbs_raw = der::read(original)
+            .and_then(|(c, _)| der::children(c.content).next())
+            .map_or(&[][..], |t| t.raw);
+        out.signature_verified = match x509_parser::verify::verify_signature(
+            &tbs.subject_pki,
+            &cert.signature_algorithm,
+            &cert.signature_value,
+            tbs_raw,
+        ) {
+            Ok(()) => Some(true),
+            Err(x509_parser::error::X509Error::SignatureVerificationError) => Some(false),
+            Err(_) => None,
+        };
+        // Another key with the same name (the key identifiers differ, or the signature fails
+        // with the certificate's own key): self-issued, not self-signed.
+        out.self_signed = ids_match && out.signature_verified != Some(false);
+    }
+    let lints = crate::lint::lint_raw(original, cert);
     out.lints = lints.into_iter().map(str::to_string).collect();
+    out
+}
+
+/// A distinguished name as `C=TW, O=Chunghwa Telecom Co.\, Ltd., CN=...`: the RDNs in
+/// encoded order, `, ` between them and ` + ` inside a multi-valued one, each value escaped as
+/// RFC 4514 section 2.4 says (`,` `+` `"` `\` `<` `>` `;`, a leading `#` or space, a trailing
+/// space, NUL), so a comma inside a value cannot be read as a separator. Values that are not
+/// strings are `#` and the hex of their encoding.
+pub fn dn_string(name: &x509_parser::x509::X509Name<'_>) -> String {
+    use x509_parser::der_parser::asn1_rs::ToDer;
+    let registry = x509_parser::objects::oid_registry();
+    let mut out = String::new();
+    for (i, rdn) in name.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for (j, attr) in rdn.iter().enumerate() {
+            if j > 0 {
+                out.push_str(" + ");
+            }
+            let oid = attr.attr_type();
+            match x509_parser::objects::oid2abbrev(oid, registry) {
+                Ok(a) => out.push_str(a),
+                Err(_) => out.push_str(&oid.to_id_string()),
+            }
+            out.push('=');
+            match attr.as_str() {
+                Ok(v) => out.push_str(&escape_dn_value(v)),
+                Err(_) => {
+                    let raw = attr.attr_value().to_der_vec().unwrap_or_default();
+                    out.push('#');
+                    out.push_str(&hex::encode(raw));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// RFC 4514 section 2.4 escaping of one attribute value.
+pub fn escape_dn_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        match c {
+            ',' | '+' | '"' | '\\' | '<' | '>' | ';' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | ' ' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == last => out.push_str("\\ "),
+            '\0' => out.push_str("\\00"),
+            _ => out.push(c),
+        }
+    }
     out
 }
 
@@ -200,26 +413,55 @@ fn general_name(n: &GeneralName<'_>) -> String {
             }
             _ => format!("IP:{}", hex::encode(ip)),
         },
-        GeneralName::DirectoryName(d) => format!("DirName:{d}"),
+        GeneralName::DirectoryName(d) => format!("DirName:{}", dn_string(d)),
         other => format!("{other}"),
     }
 }
 
+/// The bytes x509-parser can read for `der_bytes`: themselves, or a copy with its validity
+/// times normalised ([`parse_certificate`]).
+fn readable(der_bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if X509Certificate::from_der(der_bytes).is_ok() {
+        return der_bytes.into();
+    }
+    normalise_validity(der_bytes).map_or(der_bytes.into(), Into::into)
+}
+
 /// True when `issuer_der`'s key verifies `child_der`'s signature (and the names chain).
 pub fn verify_issued_by(child_der: &[u8], issuer_der: &[u8]) -> bool {
+    let (child_bytes, issuer_bytes) = (readable(child_der), readable(issuer_der));
     let (Ok((_, child)), Ok((_, issuer))) = (
-        X509Certificate::from_der(child_der),
-        X509Certificate::from_der(issuer_der),
+        X509Certificate::from_der(&child_bytes),
+        X509Certificate::from_der(&issuer_bytes),
     ) else {
         return false;
     };
+    // The signature covers the tbsCertificate as found, not a normalised copy.
+    let Some(tbs_raw) = der::read(child_der).and_then(|(c, _)| der::children(c.content).next())
+    else {
+        return false;
+    };
     child.issuer().as_raw() == issuer.subject().as_raw()
-        && child.verify_signature(Some(issuer.public_key())).is_ok()
+        && x509_parser::verify::verify_signature(
+            issuer.public_key(),
+            &child.signature_algorithm,
+            &child.signature_value,
+            tbs_raw.raw,
+        )
+        .is_ok()
+}
+
+/// The SubjectPublicKeyInfo DER of a certificate.
+pub fn spki_der(der_bytes: &[u8]) -> Option<Vec<u8>> {
+    let bytes = readable(der_bytes);
+    let (_, c) = X509Certificate::from_der(&bytes).ok()?;
+    Some(c.public_key().raw.to_vec())
 }
 
 /// Raw subject and issuer name DER of a certificate, for chain building.
 pub fn names(der_bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let (_, c) = X509Certificate::from_der(der_bytes).ok()?;
+    let bytes = readable(der_bytes);
+    let (_, c) = X509Certificate::from_der(&bytes).ok()?;
     Some((c.subject().as_raw().to_vec(), c.issuer().as_raw().to_vec()))
 }
 

@@ -37,6 +37,9 @@ pub enum Error {
     /// A trusted bundle named by the policy with no certificate in it.
     #[error("trusted bundle {} holds no certificate", .0.display())]
     EmptyBundle(PathBuf),
+    /// An `--exclude` pattern that is not a valid gitignore-style glob.
+    #[error("{0}")]
+    Exclude(String),
     /// A Rego file that does not parse or evaluate, or a finding it returns that is invalid.
     #[error("{0}")]
     Rego(String),

@@ -54,6 +54,9 @@ pub struct ScanOptions {
     /// trustmap's own, like the policy, baseline, Rego and rules files the request names
     /// (see [`crate::own`]).
     pub writes: Vec<PathBuf>,
+    /// Gitignore-style globs of paths not to walk, relative to each root; the policy's
+    /// `exclude` list is added to them.
+    pub exclude: Vec<String>,
 }
 
 /// What to scan.
@@ -169,6 +172,10 @@ impl Scan {
         walk.respect_gitignore = o.respect_gitignore;
         walk.follow_symlinks = o.follow_symlinks;
         walk.threads = o.threads;
+        for pattern in &o.exclude {
+            trustmap_discover::walk::check_exclude(pattern).map_err(Error::Exclude)?;
+        }
+        walk.exclude = o.exclude.iter().chain(&policy.exclude).cloned().collect();
         let mut all: Vec<Box<dyn Source>> = walk
             .sources()
             .into_iter()
@@ -294,6 +301,7 @@ impl Scan {
                 bytes_scanned: progress.bytes.load(Ordering::Relaxed),
                 duration_ms,
                 policy: self.policy_shown,
+                excluded: progress.excluded.load(Ordering::Relaxed),
             },
             assets,
             relations,

@@ -28,17 +28,21 @@ pub fn owner(a: &Asset) -> String {
         .map_or_else(|| "unowned".to_string(), |o| o.name.clone())
 }
 
-/// Counts of vulnerable / all certificates and keys.
+/// Counts of vulnerable / all certificates and keys; `unknown` are those whose algorithm
+/// nothing tells (an encrypted key with no public half beside it): counted in `total`, never
+/// as safe.
 #[derive(Default, Clone, Copy)]
 pub struct Share {
     pub vulnerable: usize,
+    pub unknown: usize,
     pub total: usize,
 }
 
 impl Share {
-    fn add(&mut self, vulnerable: bool) {
+    fn add(&mut self, vulnerable: Option<bool>) {
         self.total += 1;
-        self.vulnerable += usize::from(vulnerable);
+        self.vulnerable += usize::from(vulnerable == Some(true));
+        self.unknown += usize::from(vulnerable.is_none());
     }
     /// Vulnerable share in percent (0 when there is nothing).
     pub fn percent(self) -> f64 {
@@ -67,15 +71,22 @@ fn verdict(k: &KeyInfo) -> Option<bool> {
         .then(|| policy::strength(k).is_none_or(|s| s <= 112))
 }
 
+/// Whether the key's algorithm is known at all ("unknown": an encrypted key whose
+/// algorithm nothing tells).
+pub fn algorithm_known(k: &KeyInfo) -> bool {
+    !k.algorithm.is_empty() && k.algorithm != "unknown"
+}
+
 /// Counts the quantum-vulnerable certificates and keys of a report.
 pub fn tally(r: &Report) -> Tally {
     let mut t = Tally::default();
     for a in &r.assets {
         let Some(k) = key_of(a) else { continue };
         let v = verdict(k);
-        t.all.add(v.is_some());
-        t.by_kind.entry(a.kind).or_default().add(v.is_some());
-        t.by_owner.entry(owner(a)).or_default().add(v.is_some());
+        let vulnerable = algorithm_known(k).then_some(v.is_some());
+        t.all.add(vulnerable);
+        t.by_kind.entry(a.kind).or_default().add(vulnerable);
+        t.by_owner.entry(owner(a)).or_default().add(vulnerable);
         t.deprecated_2030 += usize::from(v == Some(true));
     }
     t
@@ -211,6 +222,7 @@ pub fn plan<'a>(r: &'a Report, first_seen: &BTreeMap<String, String>) -> Vec<Ite
 fn share_json(s: Share) -> Value {
     json!({
         "vulnerable": s.vulnerable,
+        "unknown": s.unknown,
         "total": s.total,
         "percent": (s.percent() * 10.0).round() / 10.0,
     })

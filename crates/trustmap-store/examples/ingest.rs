@@ -116,6 +116,7 @@ fn report(id: &str, n: usize, generation: usize) -> Report {
             bytes_scanned: 0,
             duration_ms: 0,
             policy: None,
+            excluded: 0,
         },
         assets,
         relations: vec![],

@@ -24,6 +24,10 @@ pub struct ScanInput {
     /// Follow symbolic links (loops are reported, not followed forever).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Skip paths matching GLOB (gitignore syntax, relative to each scanned root; repeatable;
+    /// added to the policy's `exclude`). The summary and JSON count what was excluded.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Extra secret rules: a gitleaks-format TOML file (repeatable).
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
@@ -65,6 +69,7 @@ impl ScanInput {
                 host: self.host.clone(),
                 now: self.now.now,
                 writes: Vec::new(),
+                exclude: self.exclude.clone(),
             },
         }
     }

@@ -57,6 +57,15 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
         r.scan.duration_ms as f64 / 1000.0,
         r.scan.roots.join(", ")
     );
+    if r.scan.excluded > 0 {
+        // Visible, so an `exclude` list in a scanned tree's own trustmap.toml hides nothing
+        // from whoever reads the result.
+        let _ = writeln!(
+            s,
+            "{} excluded by --exclude or the policy's exclude patterns",
+            count(r.scan.excluded as usize, "path", "paths")
+        );
+    }
     let _ = writeln!(
         s,
         "Policy: {}",
@@ -154,14 +163,14 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                 } else {
                     String::new()
                 };
-                let _ = writeln!(s, "    {:<22} {}{}", f.rule, place, more);
+                let _ = writeln!(s, "    {:<22} {}{}", f.rule, safe(&place), more);
                 let _ = writeln!(
                     s,
                     "    {:<22} {} [{}]{}",
                     "",
-                    f.message,
-                    owner(a),
-                    waiver_note(f)
+                    safe(&f.message),
+                    safe(&owner(a)),
+                    safe(&waiver_note(f))
                 );
             }
             if of.len() > SHOWN {
@@ -203,7 +212,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             r.errors.len()
         );
         for e in r.errors.iter().take(SHOWN) {
-            let _ = writeln!(s, "  {}: {}", e.path, e.error);
+            let _ = writeln!(s, "  {}: {}", safe(&e.path), safe(&e.error));
         }
         if r.errors.len() > SHOWN {
             let _ = writeln!(s, "  ... and {} more", r.errors.len() - SHOWN);
@@ -214,7 +223,13 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
         "\nFull inventory: trustmap scan {} --format json",
         r.scan.roots.join(" ")
     );
-    s
+    // Values are escaped where they are written; this catches any that were not.
+    crate::table::terminal_safe_lines(&s).into_owned()
+}
+
+/// Text from scanned files, made safe for the terminal (control characters escaped).
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::table::terminal_safe(text)
 }
 
 /// " (waived by X until D)", " (waiver by X expired D)", or nothing.

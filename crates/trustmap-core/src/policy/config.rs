@@ -97,6 +97,9 @@ pub struct Policy {
     /// `[rules]`: id -> setting. Ids are catalogue ids or extra ids (X.509 lints).
     pub rules: HashMap<String, RuleSetting>,
     pub scopes: Vec<Scope>,
+    /// `exclude`: gitignore-style globs, relative to each scanned root, of paths the walk
+    /// skips (added to `--exclude`; the report counts what they excluded).
+    pub exclude: Vec<String>,
 }
 
 /// Key kinds with cryptoperiods (NIST SP 800-57 Part 1 Rev 5, table 1).
@@ -168,6 +171,7 @@ impl Default for Policy {
             trusted_bundles: Vec::new(),
             rules: HashMap::new(),
             scopes: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -225,6 +229,8 @@ struct Raw {
     rules: Option<BTreeMap<String, String>>,
     #[serde(default)]
     scope: Vec<RawScope>,
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -807,6 +813,14 @@ fn validate(raw: Raw, spans: &Spans, extra: &[&str]) -> Result<Policy, PolicyErr
             rules: s.rules,
         });
     }
+    for (i, pattern) in raw.exclude.into_iter().enumerate() {
+        let body = pattern.trim_start_matches('!').trim_matches('/');
+        if body.is_empty() {
+            return Err(spans.at_field(&format!("exclude[{i}]"), "empty exclude pattern"));
+        }
+        glob(spans, &format!("exclude[{i}]"), body, false)?;
+        p.exclude.push(pattern);
+    }
     Ok(p)
 }
 
@@ -847,6 +861,7 @@ impl PartialEq for Policy {
             && self.trusted_bundles == o.trusted_bundles
             && self.rules == o.rules
             && sc(self) == sc(o)
+            && self.exclude == o.exclude
     }
 }
 

@@ -50,6 +50,7 @@ pub(super) struct Bag {
     kind: BagKind,
 }
 
+#[allow(clippy::large_enum_variant)] // a few bags per store; boxing buys nothing
 pub(super) enum BagKind {
     Key(ParsedKey),
     Cert(Vec<u8>),

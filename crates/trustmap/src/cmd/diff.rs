@@ -93,7 +93,8 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
                     places(&m.to)
                 ));
             }
-            out(&s)?;
+            // Paths come from scanned trees: no control characters reach the terminal.
+            out(&crate::table::terminal_safe_lines(&s))?;
         }
     }
     Ok(0)

@@ -32,10 +32,21 @@ pub fn summary_line(r: &Report) -> Option<String> {
     let t = tally(r);
     (t.all.total > 0).then(|| {
         format!(
-            "{} of {} certificates and keys quantum-vulnerable; IR 8547 (draft): deprecated after {DEPRECATED_AFTER}, disallowed after {DISALLOWED_AFTER} — trustmap pqc for the plan",
-            t.all.vulnerable, t.all.total
+            "{} of {} certificates and keys quantum-vulnerable{}; IR 8547 (draft): deprecated after {DEPRECATED_AFTER}, disallowed after {DISALLOWED_AFTER} — trustmap pqc for the plan",
+            t.all.vulnerable,
+            t.all.total,
+            unknown_note(t.all.unknown)
         )
     })
+}
+
+/// ", N unknown" when some algorithms are unknown (encrypted keys nothing tells about).
+fn unknown_note(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} unknown")
+    }
 }
 
 pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
@@ -43,10 +54,18 @@ pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Post-quantum readiness: {} of {} certificates and keys quantum-vulnerable ({:.0}%)",
+        "Post-quantum readiness: {} of {} certificates and keys quantum-vulnerable ({:.0}%){}",
         t.all.vulnerable,
         t.all.total,
-        t.all.percent()
+        t.all.percent(),
+        if t.all.unknown == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {} unknown (encrypted, nothing tells the algorithm: not counted as safe)",
+                t.all.unknown
+            )
+        }
     );
     let _ = writeln!(
         s,
@@ -60,11 +79,12 @@ pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
     for (k, sh) in &t.by_kind {
         let _ = writeln!(
             s,
-            "  {:<24} {:>5} of {:<5} {:>4.0}%",
+            "  {:<24} {:>5} of {:<5} {:>4.0}%{}",
             k.as_str(),
             sh.vulnerable,
             sh.total,
-            sh.percent()
+            sh.percent(),
+            unknown_note(sh.unknown)
         );
     }
     let _ = writeln!(s, "\nBy owner");
@@ -73,11 +93,12 @@ pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
     for (o, sh) in owners {
         let _ = writeln!(
             s,
-            "  {:<24} {:>5} of {:<5} {:>4.0}%",
-            o,
+            "  {:<24} {:>5} of {:<5} {:>4.0}%{}",
+            crate::table::terminal_safe(o),
             sh.vulnerable,
             sh.total,
-            sh.percent()
+            sh.percent(),
+            unknown_note(sh.unknown)
         );
     }
     let plan = plan(r, first_seen);
@@ -97,9 +118,9 @@ pub fn render(r: &Report, first_seen: &BTreeMap<String, String>) -> String {
             "  {:>3}. {}  {}  {}  [{}]",
             i + 1,
             a.id,
-            a.label(),
-            path,
-            owner(a)
+            crate::table::terminal_safe(&a.label()),
+            crate::table::terminal_safe(path),
+            crate::table::terminal_safe(&owner(a))
         );
         let _ = writeln!(s, "       {}", it.why);
     }
@@ -120,7 +141,7 @@ pub fn pqc(args: PqcArgs) -> Result<i32> {
     let (report, seen) = (&outcome.report, &outcome.first_seen);
     let text = match args.format {
         PqcFormat::Json => serde_json::to_string_pretty(&to_json(report, seen))? + "\n",
-        PqcFormat::Table => render(report, seen),
+        PqcFormat::Table => crate::table::terminal_safe_lines(&render(report, seen)).into_owned(),
     };
     print!("{text}");
     Ok(0)

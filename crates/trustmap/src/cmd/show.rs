@@ -22,7 +22,8 @@ pub fn show(a: ShowArgs) -> Result<i32> {
         return Ok(0);
     }
     let r = &d.row;
-    let mut s = format!("{}  {}  {}\n", r.id, r.kind, r.label);
+    let safe = |t: &str| crate::table::terminal_safe(t).into_owned();
+    let mut s = format!("{}  {}  {}\n", r.id, r.kind, safe(&r.label));
     s.push_str(&format!("  fingerprint  {}\n", r.fingerprint));
     let who = |name: &Option<String>, src: &Option<String>| match (name, src) {
         (Some(n), Some(src)) => format!("{n} (from {src})"),
@@ -57,7 +58,7 @@ pub fn show(a: ShowArgs) -> Result<i32> {
                         serde_json::Value::String(t) => t.clone(),
                         other => other.to_string(),
                     };
-                    s.push_str(&format!("    {k:<24} {text}\n"));
+                    s.push_str(&format!("    {k:<24} {}\n", safe(&text)));
                 }
             }
         }
@@ -81,6 +82,7 @@ pub fn show(a: ShowArgs) -> Result<i32> {
         if !o.present {
             place.push_str(" [gone]");
         }
+        let place = safe(&place);
         s.push_str(&format!(
             "  {place}  first seen {}, last seen {} ({} scan{})\n",
             o.first_seen,
@@ -98,14 +100,14 @@ pub fn show(a: ShowArgs) -> Result<i32> {
             "  {} {} {}\n",
             x.kind,
             x.asset,
-            x.label.clone().unwrap_or_default()
+            safe(&x.label.clone().unwrap_or_default())
         ));
     }
     for x in &d.relations_in {
         s.push_str(&format!(
             "  {} {} {} (this asset)\n",
             x.asset,
-            x.label.clone().unwrap_or_default(),
+            safe(&x.label.clone().unwrap_or_default()),
             x.kind
         ));
     }
@@ -117,8 +119,8 @@ pub fn show(a: ShowArgs) -> Result<i32> {
         s.push_str(&format!(
             "  {:<7} {}  from {}{}\n",
             o.role,
-            o.name,
-            o.source,
+            safe(&o.name),
+            safe(&o.source),
             if o.effective { "" } else { "  (overridden)" }
         ));
     }
@@ -126,6 +128,8 @@ pub fn show(a: ShowArgs) -> Result<i32> {
     for (id, at) in &d.scans {
         s.push_str(&format!("  {at}  {id}\n"));
     }
-    out(&s)?;
+    // Labels, facts, paths and owners come from scanned files: escape control characters
+    // per value (a line break inside one), then whatever else made it into the text.
+    out(&crate::table::terminal_safe_lines(&s))?;
     Ok(0)
 }
