@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 use time::OffsetDateTime;
 use trustmap_core::policy::{Inputs, Policy};
-use trustmap_core::{Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
+use trustmap_core::{Asset, Owner, Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
 use trustmap_discover::Found;
 use trustmap_discover::inventory::Inventory;
 use trustmap_discover::scan::Scanner;
@@ -207,13 +207,15 @@ impl Scan {
             hints,
             ..
         } = sink;
-        let (assets, relations) = inventory.finish(&hints);
+        let (mut assets, relations) = inventory.finish(&hints);
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
 
         let first_seen = match store {
             Some(s) => {
                 let ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
+                let explicit = record::explicit_owners(s, &ids)?;
+                apply_explicit_owners(&mut assets, explicit);
                 record::first_seen(s, &ids)?
             }
             None => BTreeMap::new(),
@@ -317,6 +319,23 @@ pub fn scan(
         out.record(s)?;
     }
     Ok(out)
+}
+
+/// The store's explicit owners over what the scan inferred: per role, explicit owners
+/// replace the inferred ones (as the store's listings count them), before the policy judges
+/// (`asset-unowned`) and in the report.
+fn apply_explicit_owners(assets: &mut [Asset], mut explicit: HashMap<String, Vec<Owner>>) {
+    if explicit.is_empty() {
+        return;
+    }
+    for a in assets.iter_mut() {
+        let Some(owners) = explicit.remove(&a.id) else {
+            continue;
+        };
+        a.owners
+            .retain(|o| !owners.iter().any(|e| e.role == o.role));
+        a.owners.splice(0..0, owners);
+    }
 }
 
 /// Key age for `key-rotation-overdue`: the history's first-seen instants, parsed.

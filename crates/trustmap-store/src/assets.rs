@@ -1,7 +1,7 @@
 //! Reading the inventory: listings ([`Store::assets`], [`Store::count_assets`]), one asset
 //! in full ([`Store::show`]), and first-seen times for the policy's key age.
 
-use crate::db::{Row, Val};
+use crate::db::{Db, Row, Val};
 use crate::error::{Entity, Error};
 use crate::owners::{OwnerRow, effective, load_owners, mark_effective, owner_row};
 use crate::query::{AssetQuery, asset_filter};
@@ -122,13 +122,23 @@ fn sort_places(places: &mut Vec<AssetPlace>) {
     places.dedup_by(|later, earlier| later.place == earlier.place);
 }
 
+/// The WHERE clause of `q` over `assets a`, with a bare `--owner` team name resolved to the
+/// stored names it matches.
+fn filter_of(db: &mut Db, q: &AssetQuery) -> Result<(String, Vec<Val>), Error> {
+    let owner_names = match &q.owner {
+        Some(team) => crate::owners::resolve_owner(db, team)?,
+        None => Vec::new(),
+    };
+    asset_filter(q, db.backend(), &owner_names)
+}
+
 impl Store {
     /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
     /// `q.limit` of them.
     pub fn assets(&self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
-        let (filter, params) = asset_filter(q, self.backend())?;
-        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let mut db = self.conn()?;
+        let (filter, params) = filter_of(&mut db, q)?;
+        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let rows = db.query(
             &format!(
                 "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
@@ -186,9 +196,9 @@ impl Store {
 
     /// How many assets match every filter in `q` (ignoring its limit).
     pub fn count_assets(&self, q: &AssetQuery) -> Result<u64, Error> {
-        let (filter, params) = asset_filter(q, self.backend())?;
-        Ok(self
-            .conn()?
+        let mut db = self.conn()?;
+        let (filter, params) = filter_of(&mut db, q)?;
+        Ok(db
             .query_one(
                 &format!("SELECT COUNT(*) FROM assets a WHERE {filter}"),
                 &params,
@@ -204,6 +214,17 @@ impl Store {
             .iter()
             .map(|r| (r.text(0), r.text(1)))
             .collect())
+    }
+
+    /// The kind of asset `id` ([`Error::NotFound`] when the inventory has no such asset).
+    pub fn asset_kind(&self, id: &str) -> Result<trustmap_core::AssetKind, Error> {
+        let row = self
+            .conn()?
+            .query_one("SELECT kind FROM assets WHERE id = ?", &[id.into()])?
+            .ok_or_else(|| Error::not_found(Entity::Asset, id))?;
+        let kind = row.text(0);
+        trustmap_core::AssetKind::parse(&kind)
+            .ok_or_else(|| Error::corrupt(format!("asset {id} has unknown kind {kind:?}")))
     }
 
     /// Everything known about one asset.

@@ -20,7 +20,8 @@ pub struct AssetQuery {
     pub expired: bool,
     /// RFC 3339 "now" for the two filters above.
     pub now: String,
-    /// Effective owner (explicit, else inferred) is exactly this name.
+    /// Effective owner (explicit, else inferred) is this name; a bare team name (no `@` or
+    /// `/`) also matches it under any `@org/` prefix: `edge` matches `@acme/edge`.
     pub owner: Option<String>,
     /// No owner at all.
     pub unowned: bool,
@@ -216,8 +217,13 @@ fn rid_in(keys: &str, backend: Backend) -> String {
     }
 }
 
-/// The WHERE clause (over `assets a`) and its parameters.
-pub(crate) fn asset_filter(q: &AssetQuery, backend: Backend) -> Result<(String, Vec<Val>), Error> {
+/// The WHERE clause (over `assets a`) and its parameters. `owner_names`: the stored names
+/// `q.owner` selects (`owners::resolve_owner`); when empty, `q.owner` itself.
+pub(crate) fn asset_filter(
+    q: &AssetQuery,
+    backend: Backend,
+    owner_names: &[String],
+) -> Result<(String, Vec<Val>), Error> {
     let mut clauses = vec!["1 = 1".to_string()];
     let mut params = Vec::new();
     if !q.include_gone {
@@ -240,18 +246,26 @@ pub(crate) fn asset_filter(q: &AssetQuery, backend: Backend) -> Result<(String, 
         // Effective owner: the assets `o` owns explicitly, then those it owns by inference
         // that have no explicit owner (an anti-join with the few explicit owners). Both read
         // from the owners_name index alone (name, role, explicit, asset_rid).
+        let names: Vec<Val> = if owner_names.is_empty() {
+            vec![Val::from(o)]
+        } else {
+            owner_names.iter().map(Val::from).collect()
+        };
+        let marks = vec!["?"; names.len()].join(", ");
         clauses.push(rid_in(
-            "SELECT w.asset_rid FROM owners w
-             WHERE w.name = ? AND w.role = 'owner' AND w.explicit = 1
-             UNION ALL
-             SELECT w.asset_rid FROM owners w
-             WHERE w.name = ? AND w.role = 'owner' AND w.explicit <> 1
-               AND NOT EXISTS (SELECT 1 FROM owners x
-                 WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)",
+            &format!(
+                "SELECT w.asset_rid FROM owners w
+                 WHERE w.name IN ({marks}) AND w.role = 'owner' AND w.explicit = 1
+                 UNION ALL
+                 SELECT w.asset_rid FROM owners w
+                 WHERE w.name IN ({marks}) AND w.role = 'owner' AND w.explicit <> 1
+                   AND NOT EXISTS (SELECT 1 FROM owners x
+                     WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)"
+            ),
             backend,
         ));
-        params.push(Val::from(o));
-        params.push(Val::from(o));
+        params.extend(names.iter().cloned());
+        params.extend(names);
     }
     if q.unowned {
         clauses.push(
@@ -353,7 +367,7 @@ mod tests {
             include_gone: true,
             ..Default::default()
         };
-        let (_, params) = asset_filter(&q, Backend::Sqlite).unwrap();
+        let (_, params) = asset_filter(&q, Backend::Sqlite, &[]).unwrap();
         assert!(matches!(&params[0], Val::Text(t) if t == "%a\\_b 100\\%%"));
     }
 
@@ -376,7 +390,7 @@ mod tests {
                         quantum_vulnerable: true,
                         ..Default::default()
                     };
-                    let (sql, params) = asset_filter(&q, backend).unwrap();
+                    let (sql, params) = asset_filter(&q, backend, &[]).unwrap();
                     assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
                     // PostgreSQL looks up the assets an owner or a path prefix selects.
                     let lookups = sql.matches("= ANY(ARRAY(").count();

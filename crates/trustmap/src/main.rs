@@ -123,12 +123,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 Some(RulesCommand::Show { id }) => rules::show(&id)?,
                 None => rules::list(a.format == ListFormat::Json)?,
             };
-            print!("{text}");
+            table::out(&text)?;
             Ok(0)
         }
         Command::Init(a) => {
             let path = rules::init(&a.dir, a.force)?;
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display())?;
             Ok(0)
         }
         Command::Waive(a) => waivers::waive(a),

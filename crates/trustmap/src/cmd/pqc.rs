@@ -122,6 +122,6 @@ pub fn pqc(args: PqcArgs) -> Result<i32> {
         PqcFormat::Json => serde_json::to_string_pretty(&to_json(report, seen))? + "\n",
         PqcFormat::Table => render(report, seen),
     };
-    print!("{text}");
+    crate::table::out(&text)?;
     Ok(0)
 }
