@@ -192,10 +192,24 @@ mod tests {
 
     #[test]
     fn rules_know_the_kinds_they_apply_to() {
-        assert_eq!(rule_kinds("cert-expired"), Some(&[AssetKind::Certificate][..]));
-        assert!(rule_kinds("secret-plaintext").unwrap().contains(&AssetKind::Secret));
-        assert!(!rule_kinds("secret-plaintext").unwrap().contains(&AssetKind::Certificate));
-        assert_eq!(rule_kinds("x509-serial-zero"), Some(&[AssetKind::Certificate][..]));
+        assert_eq!(
+            rule_kinds("cert-expired"),
+            Some(&[AssetKind::Certificate][..])
+        );
+        assert!(
+            rule_kinds("secret-plaintext")
+                .unwrap()
+                .contains(&AssetKind::Secret)
+        );
+        assert!(
+            !rule_kinds("secret-plaintext")
+                .unwrap()
+                .contains(&AssetKind::Certificate)
+        );
+        assert_eq!(
+            rule_kinds("x509-serial-zero"),
+            Some(&[AssetKind::Certificate][..])
+        );
         assert_eq!(rule_kinds("org-legacy-ca-2027"), None);
     }
 

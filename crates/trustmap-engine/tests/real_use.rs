@@ -68,7 +68,7 @@ fn a_key_ages_from_its_oldest_evidence_in_every_scan() {
             "scan {scan_no}: {f:?}"
         );
         assert!(
-            f.evidence["age_days"].as_i64().unwrap() >= 1199,
+            f.evidence["age_days"].parse::<i64>().unwrap() >= 1199,
             "scan {scan_no}: {f:?}"
         );
     }
@@ -87,7 +87,10 @@ fn explicit_owners_from_the_store_judge_and_show_in_every_scan() {
     let legacy = id_of(&r, AssetKind::Certificate, "services/legacy/old.crt");
     let edge = id_of(&r, AssetKind::Certificate, "services/edge/edge.crt");
     assert!(finding(&r, "asset-unowned", &legacy).is_some());
-    assert_eq!(r.assets.iter().find(|a| a.id == edge).unwrap().owners[0].name, "@acme/platform");
+    assert_eq!(
+        r.assets.iter().find(|a| a.id == edge).unwrap().owners[0].name,
+        "@acme/platform"
+    );
 
     store
         .set_owner(
@@ -97,7 +100,11 @@ fn explicit_owners_from_the_store_judge_and_show_in_every_scan() {
         )
         .unwrap();
     store
-        .set_owner(&OwnerTarget::Asset(edge.clone()), Some("@acme/edge"), Some("@acme/sre"))
+        .set_owner(
+            &OwnerTarget::Asset(edge.clone()),
+            Some("@acme/edge"),
+            Some("@acme/sre"),
+        )
         .unwrap();
 
     for scan_no in 2..=3 {
@@ -109,8 +116,15 @@ fn explicit_owners_from_the_store_judge_and_show_in_every_scan() {
                 .map(|o| format!("{} {} {}", o.role, o.name, o.source))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(owners(&legacy), ["owner @acme/legacy explicit"], "scan {scan_no}");
-        assert!(finding(&r, "asset-unowned", &legacy).is_none(), "scan {scan_no}");
+        assert_eq!(
+            owners(&legacy),
+            ["owner @acme/legacy explicit"],
+            "scan {scan_no}"
+        );
+        assert!(
+            finding(&r, "asset-unowned", &legacy).is_none(),
+            "scan {scan_no}"
+        );
         // Explicit wins over CODEOWNERS for its role.
         assert_eq!(
             owners(&edge),
@@ -127,7 +141,8 @@ fn explicit_owners_from_the_store_judge_and_show_in_every_scan() {
             .collect();
         assert_eq!(rows.len(), 3, "scan {scan_no}: {rows:?}");
         assert!(
-            rows.iter().all(|(_, source, explicit)| *explicit == (source == "explicit")),
+            rows.iter()
+                .all(|(_, source, explicit)| *explicit == (source == "explicit")),
             "scan {scan_no}: {rows:?}"
         );
     }
@@ -163,8 +178,14 @@ fn waivers_that_could_never_apply_are_refused() {
     let Error::Store { source, .. } = &err else {
         panic!("{err}")
     };
-    assert!(matches!(source, trustmap_store::Error::Conflict(_)), "{source}");
-    assert!(source.to_string().contains(&format!("waiver {}", first.id)), "{source}");
+    assert!(
+        matches!(source, trustmap_store::Error::Conflict(_)),
+        "{source}"
+    );
+    assert!(
+        source.to_string().contains(&format!("waiver {}", first.id)),
+        "{source}"
+    );
     assert_eq!(store.waivers().unwrap().len(), 1);
 
     // Revoked, it may be granted again.

@@ -202,7 +202,10 @@ mod tests {
     #[test]
     fn passwords_are_hidden_in_urls() {
         use super::redact_url;
-        assert_eq!(redact_url("postgres://u:secret@db/x"), "postgres://u:***@db/x");
+        assert_eq!(
+            redact_url("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
         assert_eq!(redact_url("/tmp/a:b@c.db"), "/tmp/a:b@c.db");
         // A password holding `@` or `/` is hidden whole.
         assert_eq!(

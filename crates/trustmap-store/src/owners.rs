@@ -112,7 +112,8 @@ impl Store {
 
 impl Store {
     /// The explicit owners (set with [`Store::set_owner`]) of each of `ids` that has any, as
-    /// model owners with source `explicit`: a scan applies them over what it inferred.
+    /// model owners with source `explicit` (owners before backups): a scan applies them over
+    /// what it inferred.
     pub fn explicit_owners(
         &self,
         ids: &[String],
@@ -121,7 +122,8 @@ impl Store {
         for r in self.conn()?.query_in(
             "SELECT a.id, w.role, w.name FROM assets a
              JOIN owners w ON w.asset_rid = a.rid AND w.explicit = 1
-             WHERE a.id IN ({in}) ORDER BY a.id, w.role, w.name",
+             WHERE a.id IN ({in})
+             ORDER BY a.id, CASE WHEN w.role = 'owner' THEN 0 ELSE 1 END, w.role, w.name",
             ids,
         )? {
             out.entry(r.text(0))
@@ -143,7 +145,10 @@ pub const EXPLICIT: &str = "explicit";
 /// The owner names `--owner TEAM` selects among `names` (each distinct owner name): `TEAM`
 /// itself, and, when `TEAM` has no `@` or `/`, every `@org/TEAM` (GitHub-style team names
 /// matched by the team's name alone). Case-sensitive, as names are stored.
-pub(crate) fn owner_names_matching(team: &str, names: impl IntoIterator<Item = String>) -> Vec<String> {
+pub(crate) fn owner_names_matching(
+    team: &str,
+    names: impl IntoIterator<Item = String>,
+) -> Vec<String> {
     let bare = !team.contains(['@', '/']);
     let mut out: Vec<String> = names
         .into_iter()
@@ -151,7 +156,8 @@ pub(crate) fn owner_names_matching(team: &str, names: impl IntoIterator<Item = S
             n == team
                 || (bare
                     && n.starts_with('@')
-                    && n.rsplit_once('/').is_some_and(|(org, t)| t == team && org.len() > 1))
+                    && n.rsplit_once('/')
+                        .is_some_and(|(org, t)| t == team && org.len() > 1))
         })
         .collect();
     if !out.iter().any(|n| n == team) {
@@ -250,13 +256,24 @@ mod tests {
 
     #[test]
     fn a_bare_team_name_matches_with_or_without_its_org() {
-        let names = ["@acme/edge", "@other/edge", "edge", "@acme/edge-2", "@acme/sub/edge", "@/edge", "team-edge"]
-            .map(String::from);
+        let names = [
+            "@acme/edge",
+            "@other/edge",
+            "edge",
+            "@acme/edge-2",
+            "@acme/sub/edge",
+            "@/edge",
+            "team-edge",
+        ]
+        .map(String::from);
         assert_eq!(
             owner_names_matching("edge", names.clone()),
             ["@acme/edge", "@acme/sub/edge", "@other/edge", "edge"]
         );
-        assert_eq!(owner_names_matching("@acme/edge", names.clone()), ["@acme/edge"]);
+        assert_eq!(
+            owner_names_matching("@acme/edge", names.clone()),
+            ["@acme/edge"]
+        );
         // Nothing stored under that name: the name itself (which matches nothing).
         assert_eq!(owner_names_matching("ledger", names), ["ledger"]);
     }

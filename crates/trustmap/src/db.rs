@@ -12,7 +12,12 @@ pub struct DbArg {
     /// it; other commands fail when it does not exist
     /// [default: $XDG_DATA_HOME/trustmap/inventory.db, i.e. ~/.local/share/trustmap/inventory.db]
     // hide_env_values: `--help` would otherwise print $TRUSTMAP_DB, password and all.
-    #[arg(long, env = "TRUSTMAP_DB", hide_env_values = true, value_name = "PATH|URL")]
+    #[arg(
+        long,
+        env = "TRUSTMAP_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
     pub db: Option<String>,
 }
 
@@ -41,7 +46,9 @@ impl DbArg {
         Store::open_existing(&target).map_err(|e| match e {
             // Its message names the target already.
             e @ trustmap_store::Error::NoInventory(_) => e.into(),
-            e => anyhow::Error::new(e).context(format!("opening inventory {}", redact_url(&target))),
+            e => {
+                anyhow::Error::new(e).context(format!("opening inventory {}", redact_url(&target)))
+            }
         })
     }
 
@@ -58,9 +65,7 @@ impl DbArg {
         match Store::open_existing(&target) {
             Ok(s) => Ok(Some(s)),
             Err(trustmap_store::Error::NoInventory(_)) => Ok(None),
-            Err(e) => {
-                Err(e).with_context(|| format!("opening inventory {}", redact_url(&target)))
-            }
+            Err(e) => Err(e).with_context(|| format!("opening inventory {}", redact_url(&target))),
         }
     }
 }

@@ -83,7 +83,11 @@ fn parse_window(s: &str) -> Result<time::Duration, String> {
         "w" => 7 * 24,
         "m" => 30 * 24,
         "y" => 365 * 24,
-        "" => return Err(format!("window {s:?} has no unit: did you mean {num}d? ({USE})")),
+        "" => {
+            return Err(format!(
+                "window {s:?} has no unit: did you mean {num}d? ({USE})"
+            ));
+        }
         _ => return Err(format!("bad window {s:?}: unknown unit {unit:?}; {USE}")),
     };
     // Beyond 10,000 years no certificate date can fall inside; the cap keeps the
@@ -105,7 +109,10 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
             .expiring
             .map(|w| {
                 now.checked_add(w).map(rfc3339).with_context(|| {
-                    format!("--expiring {w}: from {} that is past year 9999", rfc3339(now))
+                    format!(
+                        "--expiring {w}: from {} that is past year 9999",
+                        rfc3339(now)
+                    )
                 })
             })
             .transpose()?,
@@ -210,13 +217,21 @@ mod tests {
         assert_eq!(parse_window("2w").unwrap(), time::Duration::days(14));
         assert_eq!(parse_window("6m").unwrap(), time::Duration::days(180));
         assert_eq!(parse_window("1y").unwrap(), time::Duration::days(365));
-        assert_eq!(parse_window("10000y").unwrap(), time::Duration::days(3_650_000));
+        assert_eq!(
+            parse_window("10000y").unwrap(),
+            time::Duration::days(3_650_000)
+        );
         let e = parse_window("7").unwrap_err();
         assert!(e.contains("did you mean 7d?"), "{e}");
         for bad in ["soon", "d", "-3d", "3x", "3 d", ""] {
             assert!(parse_window(bad).is_err(), "{bad}");
         }
-        for huge in ["99999999d", "10001y", "999999999999999999d", "99999999999999999999999h"] {
+        for huge in [
+            "99999999d",
+            "10001y",
+            "999999999999999999d",
+            "99999999999999999999999h",
+        ] {
             let e = parse_window(huge).unwrap_err();
             assert!(e.contains("too long"), "{huge}: {e}");
         }

@@ -51,9 +51,9 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
                 && let Some(head) = &a.head
             {
                 match store.audit_event_with_hash(head)? {
-                    Some(seq) => {
-                        crate::outln!("earlier head {head} is event {seq}: events 1-{seq} are unchanged")?
-                    }
+                    Some(seq) => crate::outln!(
+                        "earlier head {head} is event {seq}: events 1-{seq} are unchanged"
+                    )?,
                     None => {
                         crate::outln!(
                             "audit log BROKEN: no event has the earlier head hash {head}; events were removed from the end or the log was replaced ({} events now)",
@@ -75,7 +75,11 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
                 Some(b) => {
                     crate::outln!(
                         "audit log BROKEN at event {} ({} {}): {}; {} events before it verify",
-                        b.seq, b.kind, b.subject, b.reason, v.events
+                        b.seq,
+                        b.kind,
+                        b.subject,
+                        b.reason,
+                        v.events
                     )?;
                     Ok(1)
                 }

@@ -87,7 +87,11 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
     let (w, custom) = grant(&store, &w, &a.rego)?;
     crate::outln!(
         "waiver {}: {} on {} waived by {} until {}",
-        w.id, w.rule, w.asset, w.by, w.until
+        w.id,
+        w.rule,
+        w.asset,
+        w.by,
+        w.until
     )?;
     if custom {
         eprintln!(
