@@ -56,6 +56,9 @@ pub enum Error {
     /// A rule id that no rule has (waivers); the message suggests the nearest ids.
     #[error("{0}")]
     UnknownRule(String),
+    /// A waiver of a rule that can never raise a finding on the asset's kind.
+    #[error("{0}")]
+    NotApplicable(String),
     /// A date or instant that does not parse.
     #[error("bad date {0:?}: use 2026-12-31 or 2026-12-31T12:00:00Z")]
     BadDate(String),

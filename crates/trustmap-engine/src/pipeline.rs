@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 use time::OffsetDateTime;
 use trustmap_core::policy::{Inputs, Policy};
-use trustmap_core::{Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
+use trustmap_core::{Asset, Owner, Report, ScanError, ScanInfo, ToolInfo, rfc3339, sha256_hex};
 use trustmap_discover::Found;
 use trustmap_discover::inventory::Inventory;
 use trustmap_discover::scan::Scanner;
@@ -114,6 +114,9 @@ pub struct ScanOutcome {
     pub record: Option<trustmap_store::ScanRecord>,
     /// Monotonic start, for `finished_at` (the wall clock is read once, in `clock`).
     timer: Instant,
+    /// The owners the scan inferred for the assets whose report shows the store's explicit
+    /// owners instead: what the store records as inferred.
+    inferred: HashMap<String, Vec<Owner>>,
 }
 
 /// A scan whose inputs are loaded and valid, ready to run.
@@ -235,16 +238,18 @@ impl Scan {
             hints,
             ..
         } = sink;
-        let (assets, relations) = inventory.finish(&hints);
+        let (mut assets, relations) = inventory.finish(&hints);
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
 
-        let first_seen = match store {
+        let (first_seen, inferred) = match store {
             Some(s) => {
                 let ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
-                record::first_seen(s, &ids)?
+                let explicit = record::explicit_owners(s, &ids)?;
+                let inferred = apply_explicit_owners(&mut assets, explicit);
+                (record::first_seen(s, &ids)?, inferred)
             }
-            None => BTreeMap::new(),
+            None => (BTreeMap::new(), HashMap::new()),
         };
         self.inputs.first_seen = key_age(&first_seen);
         let mut findings = trustmap_core::policy::evaluate_with(
@@ -317,6 +322,7 @@ impl Scan {
             first_seen,
             record: None,
             timer,
+            inferred,
         })
     }
 }
@@ -326,13 +332,31 @@ impl ScanOutcome {
     /// first seen at its end.
     pub fn record(&mut self, store: StoreHandle<'_>) -> Result<&trustmap_store::ScanRecord, Error> {
         let finished_at = rfc3339(self.clock.started + self.timer.elapsed());
-        let rec = record::record(store, &self.report, &self.roots, &finished_at)?;
+        // The store records what the scan inferred; its explicit owners stay as they are.
+        self.swap_inferred_owners();
+        let rec = record::record(store, &self.report, &self.roots, &finished_at);
+        self.swap_inferred_owners();
+        let rec = rec?;
         for id in &rec.first_seen {
             self.first_seen
                 .entry(id.clone())
                 .or_insert_with(|| finished_at.clone());
         }
         Ok(self.record.insert(rec))
+    }
+}
+
+impl ScanOutcome {
+    /// Swaps the report's owners of the assets with explicit owners and the inferred ones.
+    fn swap_inferred_owners(&mut self) {
+        if self.inferred.is_empty() {
+            return;
+        }
+        for a in &mut self.report.assets {
+            if let Some(owners) = self.inferred.get_mut(&a.id) {
+                std::mem::swap(&mut a.owners, owners);
+            }
+        }
     }
 }
 
@@ -347,6 +371,34 @@ pub fn scan(
         out.record(s)?;
     }
     Ok(out)
+}
+
+/// The store's explicit owners over what the scan inferred: per role, explicit owners
+/// replace the inferred ones (as the store's listings count them), before the policy judges
+/// (`asset-unowned`) and in the report. Returns the owners the scan inferred for the assets
+/// it changed.
+fn apply_explicit_owners(
+    assets: &mut [Asset],
+    mut explicit: HashMap<String, Vec<Owner>>,
+) -> HashMap<String, Vec<Owner>> {
+    let mut inferred = HashMap::new();
+    if explicit.is_empty() {
+        return inferred;
+    }
+    for a in assets.iter_mut() {
+        let Some(mut owners) = explicit.remove(&a.id) else {
+            continue;
+        };
+        owners.extend(
+            a.owners
+                .iter()
+                .filter(|o| !owners.iter().any(|e| e.role == o.role))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        inferred.insert(a.id.clone(), std::mem::replace(&mut a.owners, owners));
+    }
+    inferred
 }
 
 /// Key age for `key-rotation-overdue`: the history's first-seen instants, parsed.

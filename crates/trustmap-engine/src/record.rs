@@ -4,9 +4,9 @@
 
 use crate::Error;
 use crate::pipeline::ScanRoot;
-use std::collections::BTreeMap;
-use trustmap_core::Report;
-use trustmap_store::{ScanMeta, ScanRecord, Store, WaiverRow};
+use std::collections::{BTreeMap, HashMap};
+use trustmap_core::{AssetKind, Owner, Report};
+use trustmap_store::{NewWaiver, ScanMeta, ScanRecord, Store, WaiverRow};
 
 /// The handle the pipeline borrows for one request.
 pub type StoreHandle<'a> = &'a Store;
@@ -22,6 +22,33 @@ pub fn first_seen(
         source,
     })?;
     Ok(rows.into_iter().collect())
+}
+
+/// The explicit owners of each of `ids` that has any (source `explicit`).
+pub fn explicit_owners(
+    store: StoreHandle<'_>,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<Owner>>, Error> {
+    store.explicit_owners(ids).map_err(|source| Error::Store {
+        context: "reading explicit owners",
+        source,
+    })
+}
+
+/// The kind of an asset in the inventory.
+pub fn asset_kind(store: StoreHandle<'_>, id: &str) -> Result<AssetKind, Error> {
+    store.asset_kind(id).map_err(|source| Error::Store {
+        context: "reading the asset",
+        source,
+    })
+}
+
+/// Records a waiver (the store refuses a second one in force for the same rule and asset).
+pub fn grant_waiver(store: StoreHandle<'_>, w: &NewWaiver) -> Result<WaiverRow, Error> {
+    store.grant_waiver(w).map_err(|source| Error::Store {
+        context: "recording the waiver",
+        source,
+    })
 }
 
 /// Every waiver: active, expired and revoked.

@@ -8,10 +8,11 @@
 //! applies; an unknown id is refused with the nearest known ids as suggestions.
 
 use crate::Error;
+use crate::record::{self, StoreHandle};
 use std::path::PathBuf;
 use time::OffsetDateTime;
-use trustmap_core::{Finding, Timestamp, Waiver, rfc3339};
-use trustmap_store::WaiverRow;
+use trustmap_core::{AssetKind, Finding, Timestamp, Waiver, rfc3339};
+use trustmap_store::{NewWaiver, WaiverRow};
 
 /// Where a waiver stands at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,45 @@ pub fn near<'a>(id: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a 
     v.into_iter().map(|(_, c)| c).collect()
 }
 
+/// The kinds of asset `rule` can raise findings on: a catalogue rule's kinds; an X.509
+/// lint's, certificates; `None` for a custom rule (any kind).
+pub fn rule_kinds(rule: &str) -> Option<&'static [AssetKind]> {
+    if let Some(r) = trustmap_core::policy::rule(rule) {
+        return Some(r.kinds);
+    }
+    trustmap_discover::lint::LINTS
+        .iter()
+        .any(|l| l.id == rule)
+        .then_some(&[AssetKind::Certificate][..])
+}
+
+/// Grants a waiver, refusing one that could never apply: a rule unknown (see
+/// [`check_rule`]; `rego` as given to a scan), a rule that never looks at the asset's kind
+/// ([`Error::NotApplicable`]), or a second waiver in force of the same rule on the same
+/// asset (the store's [`trustmap_store::Error::Conflict`]). Returns the waiver and whether
+/// its rule is a custom one.
+pub fn grant(
+    store: StoreHandle<'_>,
+    w: &NewWaiver,
+    rego: &[PathBuf],
+) -> Result<(WaiverRow, bool), Error> {
+    let custom = check_rule(&w.rule, rego)?;
+    if let Some(kinds) = rule_kinds(&w.rule) {
+        let kind = record::asset_kind(store, &w.asset)?;
+        if !kinds.contains(&kind) {
+            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            return Err(Error::NotApplicable(format!(
+                "{} is a {kind}, and {} applies only to {}: a waiver of it there could never \
+                 apply",
+                w.asset,
+                w.rule,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok((record::grant_waiver(store, w)?, custom))
+}
+
 /// Checks that `rule` can be waived: built in, or found in the `rego` files (as given to a
 /// scan's Rego option). Returns whether it is a custom rule.
 pub fn check_rule(rule: &str, rego: &[PathBuf]) -> Result<bool, Error> {
@@ -150,6 +190,29 @@ mod tests {
         assert!(known_rule("key-unprotected"));
         assert!(known_rule("x509-serial-zero"));
         assert!(!known_rule("no-such-rule"));
+    }
+
+    #[test]
+    fn rules_know_the_kinds_they_apply_to() {
+        assert_eq!(
+            rule_kinds("cert-expired"),
+            Some(&[AssetKind::Certificate][..])
+        );
+        assert!(
+            rule_kinds("secret-plaintext")
+                .unwrap()
+                .contains(&AssetKind::Secret)
+        );
+        assert!(
+            !rule_kinds("secret-plaintext")
+                .unwrap()
+                .contains(&AssetKind::Certificate)
+        );
+        assert_eq!(
+            rule_kinds("x509-serial-zero"),
+            Some(&[AssetKind::Certificate][..])
+        );
+        assert_eq!(rule_kinds("org-legacy-ca-2027"), None);
     }
 
     #[test]

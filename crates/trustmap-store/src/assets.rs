@@ -146,7 +146,12 @@ impl Store {
             }
             _ => None,
         };
-        asset_filter(q, backend, resolved.as_ref())
+        // A bare `--owner` team name, resolved to the stored names it matches.
+        let owner_names = match &q.owner {
+            Some(team) => crate::owners::resolve_owner(db, team)?,
+            None => Vec::new(),
+        };
+        asset_filter(q, backend, &owner_names, resolved.as_ref())
     }
 
     /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
@@ -230,6 +235,17 @@ impl Store {
             .iter()
             .map(|r| (r.text(0), r.text(1)))
             .collect())
+    }
+
+    /// The kind of asset `id` ([`Error::NotFound`] when the inventory has no such asset).
+    pub fn asset_kind(&self, id: &str) -> Result<trustmap_core::AssetKind, Error> {
+        let row = self
+            .conn()?
+            .query_one("SELECT kind FROM assets WHERE id = ?", &[id.into()])?
+            .ok_or_else(|| Error::not_found(Entity::Asset, id))?;
+        let kind = row.text(0);
+        trustmap_core::AssetKind::parse(&kind)
+            .ok_or_else(|| Error::corrupt(format!("asset {id} has unknown kind {kind:?}")))
     }
 
     /// Everything known about one asset.

@@ -45,6 +45,10 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// [`crate::Store::open_existing`] found no inventory at the target (shown with its
+    /// password hidden): no such SQLite file, or a database never migrated.
+    #[error("no inventory at {0}: check the path or URL (only `trustmap scan` creates one)")]
+    NoInventory(String),
     /// A file the store needs could not be read or created.
     #[error("{path}")]
     Io {
@@ -98,7 +102,7 @@ impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::NotFound { .. } | Error::NoInventory(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::Backend(BackendError::PoolTimeout(_)) => ErrorKind::Unavailable,

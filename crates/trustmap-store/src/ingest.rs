@@ -85,9 +85,13 @@ fn state_hash(facts: &str, owners: &BTreeSet<(String, String, String)>) -> Strin
     hex::encode(&h.finalize()[..16])
 }
 
+/// The inferred owners of a report's asset: its owners but the explicit ones, which the
+/// engine copied from this store into the report (they stay as [`crate::Store::set_owner`]
+/// set them).
 pub(crate) fn owners_key(owners: &[Owner]) -> BTreeSet<(String, String, String)> {
     owners
         .iter()
+        .filter(|o| o.source != crate::owners::EXPLICIT)
         .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
         .collect()
 }

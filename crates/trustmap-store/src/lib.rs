@@ -88,10 +88,22 @@ impl Store {
     /// Opening an inventory already at the latest schema only reads: it takes no lock and
     /// waits for no writer.
     pub fn open(target: &str) -> Result<Store, Error> {
-        Self::open_to(target, schema::latest_version())
+        Self::open_to(target, schema::latest_version(), true)
     }
 
-    fn open_to(target: &str, version: i64) -> Result<Store, Error> {
+    /// Opens the inventory at `target` only if it exists (migrating it when older): a SQLite
+    /// file that is missing, or holds no trustmap schema, or a PostgreSQL database (schema)
+    /// never migrated, is [`Error::NoInventory`] and nothing is created. For every use
+    /// but recording a scan, so a mistyped target fails instead of answering from an empty
+    /// inventory.
+    pub fn open_existing(target: &str) -> Result<Store, Error> {
+        Self::open_to(target, schema::latest_version(), false)
+    }
+
+    fn open_to(target: &str, version: i64, create: bool) -> Result<Store, Error> {
+        if !create && !is_postgres_url(target) && !std::path::Path::new(target).is_file() {
+            return Err(Error::NoInventory(redact_url(target)));
+        }
         let (backend, pool) = if is_postgres_url(target) {
             // Parsed once here, so a bad URL is an error of `open`.
             pg_tls::PgTarget::parse(target)?;
@@ -107,6 +119,9 @@ impl Store {
         };
         {
             let mut db = pool.get()?;
+            if !create && schema::current_version(&mut db)? == 0 {
+                return Err(Error::NoInventory(redact_url(target)));
+            }
             schema::migrate(&mut db, version)?;
         }
         Ok(Store {
@@ -139,6 +154,41 @@ pub fn is_postgres_url(target: &str) -> bool {
     target.starts_with("postgres://") || target.starts_with("postgresql://")
 }
 
+/// `target` fit for messages: a PostgreSQL URL with its password (in the user-info or a
+/// `password=` query parameter) replaced by `***`; a file path unchanged.
+pub fn redact_url(target: &str) -> String {
+    if !is_postgres_url(target) {
+        return target.to_string();
+    }
+    let Some(s) = target.find("://").map(|s| s + 3) else {
+        return target.to_string();
+    };
+    let (main, query) = match target.find('?') {
+        Some(q) => (&target[..q], Some(&target[q + 1..])),
+        None => (target, None),
+    };
+    // The user-info ends at the last `@` before the query: a password may hold `@` or `/`.
+    let mut out = match main[s..].rfind('@').map(|at| s + at) {
+        Some(at) => match main[s..at].find(':') {
+            Some(c) => format!("{}:***{}", &main[..s + c], &main[at..]),
+            None => main.to_string(),
+        },
+        None => main.to_string(),
+    };
+    if let Some(q) = query {
+        let pairs: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -147,5 +197,25 @@ mod tests {
         fn sent<T: Send>() {}
         shared::<super::Store>();
         sent::<super::PendingScan>();
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        use super::redact_url;
+        assert_eq!(
+            redact_url("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
+        assert_eq!(redact_url("/tmp/a:b@c.db"), "/tmp/a:b@c.db");
+        // A password holding `@` or `/` is hidden whole.
+        assert_eq!(
+            redact_url("postgresql://u:p@ss/w0rd@db:5432/x?sslmode=require"),
+            "postgresql://u:***@db:5432/x?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://db/x?user=u&password=secret&sslmode=disable"),
+            "postgres://db/x?user=u&password=***&sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
     }
 }

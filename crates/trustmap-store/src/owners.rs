@@ -5,7 +5,7 @@ use crate::db::{Db, Row, Val};
 use crate::error::{Entity, Error};
 use crate::{Store, audit, now_rfc3339, query};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// One owner record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,6 +110,91 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The explicit owners (set with [`Store::set_owner`]) of each of `ids` that has any, as
+    /// model owners with source `explicit` (owners before backups): a scan applies them over
+    /// what it inferred.
+    pub fn explicit_owners(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<trustmap_core::Owner>>, Error> {
+        let mut out: HashMap<String, Vec<trustmap_core::Owner>> = HashMap::new();
+        for r in self.conn()?.query_in(
+            "SELECT a.id, w.role, w.name FROM assets a
+             JOIN owners w ON w.asset_rid = a.rid AND w.explicit = 1
+             WHERE a.id IN ({in})
+             ORDER BY a.id, CASE WHEN w.role = 'owner' THEN 0 ELSE 1 END, w.role, w.name",
+            ids,
+        )? {
+            out.entry(r.text(0))
+                .or_default()
+                .push(trustmap_core::Owner {
+                    name: r.text(2),
+                    role: r.text(1),
+                    source: EXPLICIT.to_string(),
+                });
+        }
+        Ok(out)
+    }
+}
+
+/// The `source` of an explicit owner, in the owners table and in a report's owners: a scan
+/// records only the other (inferred) owners of its report as inferred.
+pub const EXPLICIT: &str = "explicit";
+
+/// The owner names `--owner TEAM` selects among `names` (each distinct owner name): `TEAM`
+/// itself, and, when `TEAM` has no `@` or `/`, every `@org/TEAM` (GitHub-style team names
+/// matched by the team's name alone). Case-sensitive, as names are stored.
+pub(crate) fn owner_names_matching(
+    team: &str,
+    names: impl IntoIterator<Item = String>,
+) -> Vec<String> {
+    let bare = !team.contains(['@', '/']);
+    let mut out: Vec<String> = names
+        .into_iter()
+        .filter(|n| {
+            n == team
+                || (bare
+                    && n.starts_with('@')
+                    && n.rsplit_once('/')
+                        .is_some_and(|(org, t)| t == team && org.len() > 1))
+        })
+        .collect();
+    if !out.iter().any(|n| n == team) {
+        out.push(team.to_string());
+    }
+    out.sort();
+    out
+}
+
+/// At most this many distinct owner names are read to match a bare team name.
+const MAX_OWNER_NAMES: usize = 100_000;
+
+/// The stored owner names `team` selects (see [`owner_names_matching`]); a name with `@` or
+/// `/` selects only itself, without reading the store. The distinct names are read by
+/// walking the owners_name index from name to name (a loose index scan), not every row.
+pub(crate) fn resolve_owner(db: &mut Db, team: &str) -> Result<Vec<String>, Error> {
+    if team.contains(['@', '/']) {
+        return Ok(vec![team.to_string()]);
+    }
+    let names = db
+        .query(
+            &format!(
+                "WITH RECURSIVE n(name) AS (
+                   SELECT MIN(name) FROM owners
+                   UNION ALL
+                   SELECT (SELECT MIN(o.name) FROM owners o WHERE o.name > n.name)
+                   FROM n WHERE n.name IS NOT NULL)
+                 SELECT name FROM n WHERE name IS NOT NULL LIMIT {MAX_OWNER_NAMES}"
+            ),
+            &[],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Vec<_>>();
+    Ok(owner_names_matching(team, names))
+}
+
 /// An owner record from `role, name, source, explicit` columns starting at `at`.
 pub(crate) fn owner_row(r: &Row, at: usize) -> OwnerRow {
     OwnerRow {
@@ -168,6 +253,30 @@ fn effective_name(db: &mut Db, rid: i64, role: &str) -> Result<Option<String>, E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_team_name_matches_with_or_without_its_org() {
+        let names = [
+            "@acme/edge",
+            "@other/edge",
+            "edge",
+            "@acme/edge-2",
+            "@acme/sub/edge",
+            "@/edge",
+            "team-edge",
+        ]
+        .map(String::from);
+        assert_eq!(
+            owner_names_matching("edge", names.clone()),
+            ["@acme/edge", "@acme/sub/edge", "@other/edge", "edge"]
+        );
+        assert_eq!(
+            owner_names_matching("@acme/edge", names.clone()),
+            ["@acme/edge"]
+        );
+        // Nothing stored under that name: the name itself (which matches nothing).
+        assert_eq!(owner_names_matching("ledger", names), ["ledger"]);
+    }
 
     #[test]
     fn explicit_owner_wins_per_role() {

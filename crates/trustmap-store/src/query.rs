@@ -23,7 +23,8 @@ pub struct AssetQuery {
     pub expired: bool,
     /// "Now" for the two filters above.
     pub now: Timestamp,
-    /// Effective owner (explicit, else inferred) is exactly this name.
+    /// Effective owner (explicit, else inferred) is this name; a bare team name (no `@` or
+    /// `/`) also matches it under any `@org/` prefix: `edge` matches `@acme/edge`.
     pub owner: Option<String>,
     /// No owner at all.
     pub unowned: bool,
@@ -250,11 +251,14 @@ pub(crate) fn place_query(
     )))
 }
 
-/// The WHERE clause (over `assets a`) and its parameters. `present_matches`, when given,
-/// stands for the host and path filters: the assets with a present place that matches them.
+/// The WHERE clause (over `assets a`) and its parameters. `owner_names`: the stored names
+/// `q.owner` selects (`owners::resolve_owner`); when empty, `q.owner` itself.
+/// `present_matches`, when given, stands for the host and path filters: the assets with a
+/// present place that matches them.
 pub(crate) fn asset_filter(
     q: &AssetQuery,
     backend: Backend,
+    owner_names: &[String],
     present_matches: Option<&RoaringBitmap>,
 ) -> Result<(String, Vec<Val>), Error> {
     let mut clauses = vec!["1 = 1".to_string()];
@@ -280,18 +284,26 @@ pub(crate) fn asset_filter(
         // Effective owner: the assets `o` owns explicitly, then those it owns by inference
         // that have no explicit owner (an anti-join with the few explicit owners). Both read
         // from the owners_name index alone (name, role, explicit, asset_rid).
+        let names: Vec<Val> = if owner_names.is_empty() {
+            vec![Val::from(o)]
+        } else {
+            owner_names.iter().map(Val::from).collect()
+        };
+        let marks = vec!["?"; names.len()].join(", ");
         clauses.push(rid_in(
-            "SELECT w.asset_rid FROM owners w
-             WHERE w.name = ? AND w.role = 'owner' AND w.explicit = 1
-             UNION ALL
-             SELECT w.asset_rid FROM owners w
-             WHERE w.name = ? AND w.role = 'owner' AND w.explicit <> 1
-               AND NOT EXISTS (SELECT 1 FROM owners x
-                 WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)",
+            &format!(
+                "SELECT w.asset_rid FROM owners w
+                 WHERE w.name IN ({marks}) AND w.role = 'owner' AND w.explicit = 1
+                 UNION ALL
+                 SELECT w.asset_rid FROM owners w
+                 WHERE w.name IN ({marks}) AND w.role = 'owner' AND w.explicit <> 1
+                   AND NOT EXISTS (SELECT 1 FROM owners x
+                     WHERE x.asset_rid = w.asset_rid AND x.role = 'owner' AND x.explicit = 1)"
+            ),
             backend,
         ));
-        params.push(Val::from(o));
-        params.push(Val::from(o));
+        params.extend(names.iter().cloned());
+        params.extend(names);
     }
     if q.unowned {
         clauses.push(
@@ -392,7 +404,7 @@ mod tests {
             include_gone: true,
             ..Default::default()
         };
-        let (_, params) = asset_filter(&q, Backend::Sqlite, None).unwrap();
+        let (_, params) = asset_filter(&q, Backend::Sqlite, &[], None).unwrap();
         assert!(matches!(&params[0], Val::Text(t) if t == "%a\\_b 100\\%%"));
     }
 
@@ -415,7 +427,7 @@ mod tests {
                         quantum_vulnerable: true,
                         ..Default::default()
                     };
-                    let (sql, params) = asset_filter(&q, backend, None).unwrap();
+                    let (sql, params) = asset_filter(&q, backend, &[], None).unwrap();
                     assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
                     // PostgreSQL looks up the assets an owner or a path prefix selects.
                     let lookups = sql.matches("= ANY(ARRAY(").count();

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 impl Store {
     /// Opens the store migrating only up to `version`: for tests of migrations.
     pub fn open_at_version(target: &str, version: i64) -> Result<Store, Error> {
-        Self::open_to(target, version)
+        Self::open_to(target, version, true)
     }
 
     /// Sets the bulk-load threshold: for tests of the bulk path on small scans.

@@ -56,7 +56,10 @@ fn waiver_by_id(db: &mut Db, id: i64) -> Result<Option<WaiverRow>, Error> {
 
 impl Store {
     /// Records a waiver (and a `waiver-granted` audit event). The asset must be in the
-    /// inventory; the rule id and the date are the caller's to check.
+    /// inventory, and no waiver of the same rule on it may be in force (neither revoked nor
+    /// expired): that is an [`Error::Conflict`] naming it. The rule id, whether it can apply
+    /// to the asset's kind, and the date are the caller's to check
+    /// (`trustmap_engine::waivers::grant` does).
     pub fn grant_waiver(&self, w: &NewWaiver) -> Result<WaiverRow, Error> {
         self.conn()?.transaction(|db| {
             if db
@@ -66,6 +69,23 @@ impl Store {
                 return Err(Error::not_found(Entity::Asset, &w.asset));
             }
             let now = now_rfc3339();
+            if let Some(r) = db.query_one(
+                "SELECT id, expires_at FROM waivers WHERE rule = ? AND asset_id = ?
+                 AND revoked_at IS NULL AND expires_at > ? ORDER BY id LIMIT 1",
+                &[
+                    w.rule.as_str().into(),
+                    w.asset.as_str().into(),
+                    now.as_str().into(),
+                ],
+            )? {
+                return Err(Error::Conflict(format!(
+                    "waiver {} already waives {} on {} until {}: revoke it first to grant another",
+                    r.int(0),
+                    w.rule,
+                    w.asset,
+                    r.text(1),
+                )));
+            }
             let id = db
                 .query_one(
                     "INSERT INTO waivers (rule, asset_id, reason, expires_at, granted_by, granted_at)

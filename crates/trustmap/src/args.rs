@@ -31,8 +31,9 @@ pub struct ScanInput {
     /// Extra secret rules: a gitleaks-format TOML file (repeatable).
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', default_value_t = 0)]
+    /// Worker threads (default: one per core; at most 1024).
+    #[arg(long, short = 'j', default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub threads: usize,
     /// Policy file (default: the nearest trustmap.toml in or above the scanned directory,
     /// up to the repository root).

@@ -3,12 +3,21 @@
 use anyhow::{Context, Result};
 use trustmap_store::Store;
 
+pub use trustmap_store::redact_url;
+
 /// Where the inventory lives.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DbArg {
-    /// Inventory database: a SQLite file path, or a postgres:// URL
+    /// Inventory database: a SQLite file path, or a postgres:// URL. Only `scan` creates
+    /// it; other commands fail when it does not exist
     /// [default: $XDG_DATA_HOME/trustmap/inventory.db, i.e. ~/.local/share/trustmap/inventory.db]
-    #[arg(long, env = "TRUSTMAP_DB", value_name = "PATH|URL")]
+    // hide_env_values: `--help` would otherwise print $TRUSTMAP_DB, password and all.
+    #[arg(
+        long,
+        env = "TRUSTMAP_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
     pub db: Option<String>,
 }
 
@@ -31,39 +40,32 @@ impl DbArg {
         self.target().map(|t| redact_url(&t)).unwrap_or_default()
     }
 
+    /// Opens the inventory, which must exist (every command but `scan`).
     pub fn open(&self) -> Result<Store> {
+        let target = self.target()?;
+        Store::open_existing(&target).map_err(|e| match e {
+            // Its message names the target already.
+            e @ trustmap_store::Error::NoInventory(_) => e.into(),
+            e => {
+                anyhow::Error::new(e).context(format!("opening inventory {}", redact_url(&target)))
+            }
+        })
+    }
+
+    /// Opens the inventory, creating it when it does not exist (`scan`).
+    pub fn open_or_create(&self) -> Result<Store> {
         let target = self.target()?;
         Store::open(&target).with_context(|| format!("opening inventory {}", redact_url(&target)))
     }
-}
 
-/// Hides a password in a database URL for messages.
-pub fn redact_url(target: &str) -> String {
-    if !trustmap_store::is_postgres_url(target) {
-        return target.to_string();
-    }
-    match (target.find("://"), target.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &target[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &target[..s + 3], &creds[..c], &target[at..]),
-                None => target.to_string(),
-            }
+    /// Opens the inventory if it exists; `None` when there is none at the target
+    /// (`baseline` and `pqc`, which need no inventory).
+    pub fn open_if_exists(&self) -> Result<Option<Store>> {
+        let target = self.target()?;
+        match Store::open_existing(&target) {
+            Ok(s) => Ok(Some(s)),
+            Err(trustmap_store::Error::NoInventory(_)) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("opening inventory {}", redact_url(&target))),
         }
-        _ => target.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_hidden_in_urls() {
-        assert_eq!(
-            redact_url("postgres://u:secret@db/x"),
-            "postgres://u:***@db/x"
-        );
-        assert_eq!(redact_url("/tmp/a.db"), "/tmp/a.db");
     }
 }

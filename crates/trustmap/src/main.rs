@@ -128,12 +128,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 None if a.secrets => rules::list_secrets(a.format == ListFormat::Json)?,
                 None => rules::list(a.format == ListFormat::Json)?,
             };
-            print!("{text}");
+            table::out(&text)?;
             Ok(0)
         }
         Command::Init(a) => {
             let path = rules::init(&a.dir, a.force)?;
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display())?;
             Ok(0)
         }
         Command::Waive(a) => waivers::waive(a),

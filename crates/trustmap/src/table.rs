@@ -1,14 +1,39 @@
 //! Output helpers: stdout, aligned tables, CSV fields.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Writes `text` to stdout and flushes.
+/// Set once stdout's reader has gone (`| head`): later output is dropped.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to stdout and flushes: every command's stdout goes through here. A reader
+/// that closed the pipe (`trustmap scan --format json | head -c100`) ends the output
+/// quietly: the rest is dropped and the command finishes as it would (a scan is still
+/// recorded, its exit code unchanged).
 pub fn out(text: &str) -> Result<()> {
+    if CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        r => r.context("writing to stdout"),
+    }
+}
+
+/// `println!` through [`out`]: `outln!("{x}")?`.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::table::out(&format!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -592,8 +592,9 @@ pub const RULES: &[Rule] = &[
         description: "Key or secret is older than the cryptoperiod for its kind",
         rationale: "NIST SP 800-57 Part 1 Rev 5 (5.3.6, table 1) recommends cryptoperiods: private \
             signature keys 1-3 years, private authentication and key-agreement keys 1-2 years, \
-            symmetric authentication keys up to 2 years. Age comes from the inventory history \
-            (first seen) when known, else from the notBefore of the key's certificate. Kinds: \
+            symmetric authentication keys up to 2 years. Age comes from the oldest evidence of \
+            the key: the inventory history (first seen) or the notBefore of its certificate, \
+            whichever is earlier, so recording a key does not restart its age. Kinds: \
             key-agreement for X25519/X448/ML-KEM or keyAgreement-only certificates; signature for \
             CA and code-signing keys; authentication for TLS and SSH keys; symmetric for secrets; \
             signature otherwise. Long-lived credentials are OWASP NHI7. Periods are policy ([rotation]).",
@@ -621,6 +622,15 @@ pub const RULES: &[Rule] = &[
                     {"id":"key_tls","kind":"private-key"},
                     {"id":"crt_tls","kind":"certificate","certificate":{"not_before":"2024-01-01T00:00:00Z","extended_key_usage":["serverAuth"]}}],
                   "relations":[{"from":"key_tls","to":"crt_tls","type":"key-of"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "first seen last week, but its TLS certificate's notBefore is 2024-01-01: the older evidence counts",
+                scenario: r#"{"assets":[
+                    {"id":"key_tls","kind":"private-key"},
+                    {"id":"crt_tls","kind":"certificate","certificate":{"not_before":"2024-01-01T00:00:00Z","extended_key_usage":["serverAuth"]}}],
+                  "relations":[{"from":"key_tls","to":"crt_tls","type":"key-of"}],
+                  "first_seen":{"key_tls":"2026-11-16T00:00:00Z"}}"#,
             },
             Example {
                 fires: false,

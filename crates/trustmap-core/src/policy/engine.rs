@@ -723,7 +723,10 @@ fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
                     .filter_map(|c| c.certificate.as_ref().map(|c| c.not_before.get()))
                     .min()
                     .map(|t| (t, "notBefore of its certificate"));
-                rotation(ctx, a, key_kind(k, certs), first_seen.or(not_before), hits);
+                // The oldest evidence of the key: a scan's first sighting is no younger
+                // than its certificate, so the age does not restart when first recorded.
+                let since = first_seen.into_iter().chain(not_before).min_by_key(|s| s.0);
+                rotation(ctx, a, key_kind(k, certs), since, hits);
             }
             if let Some(ca) = certs
                 .iter()

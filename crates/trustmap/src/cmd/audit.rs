@@ -51,32 +51,36 @@ pub fn audit(c: AuditCommand) -> Result<i32> {
                 && let Some(head) = &a.head
             {
                 match store.audit_event_with_hash(head)? {
-                    Some(seq) => {
-                        println!("earlier head {head} is event {seq}: events 1-{seq} are unchanged")
-                    }
+                    Some(seq) => crate::outln!(
+                        "earlier head {head} is event {seq}: events 1-{seq} are unchanged"
+                    )?,
                     None => {
-                        println!(
+                        crate::outln!(
                             "audit log BROKEN: no event has the earlier head hash {head}; events were removed from the end or the log was replaced ({} events now)",
                             v.events
-                        );
+                        )?;
                         return Ok(1);
                     }
                 }
             }
             match &v.broken {
                 None => {
-                    println!(
+                    crate::outln!(
                         "audit log intact: {} events, head {}",
                         v.events,
                         v.head.as_deref().unwrap_or("(empty)")
-                    );
+                    )?;
                     Ok(0)
                 }
                 Some(b) => {
-                    println!(
+                    crate::outln!(
                         "audit log BROKEN at event {} ({} {}): {}; {} events before it verify",
-                        b.seq, b.kind, b.subject, b.reason, v.events
-                    );
+                        b.seq,
+                        b.kind,
+                        b.subject,
+                        b.reason,
+                        v.events
+                    )?;
                     Ok(1)
                 }
             }

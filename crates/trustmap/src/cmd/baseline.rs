@@ -43,7 +43,7 @@ pub fn baseline(args: BaselineArgs) -> Result<i32> {
     } else {
         format!(" ({})", by_sev.join(", "))
     };
-    println!(
+    crate::outln!(
         "wrote {}: {n} findings{detail}; `trustmap scan {} --baseline {}` now fails only on new ones",
         args.output.display(),
         args.input
@@ -53,6 +53,6 @@ pub fn baseline(args: BaselineArgs) -> Result<i32> {
             .collect::<Vec<_>>()
             .join(" "),
         args.output.display()
-    );
+    )?;
     Ok(0)
 }

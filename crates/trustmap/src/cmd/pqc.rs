@@ -143,6 +143,6 @@ pub fn pqc(args: PqcArgs) -> Result<i32> {
         PqcFormat::Json => serde_json::to_string_pretty(&to_json(report, seen))? + "\n",
         PqcFormat::Table => crate::table::terminal_safe_lines(&render(report, seen)).into_owned(),
     };
-    print!("{text}");
+    crate::table::out(&text)?;
     Ok(0)
 }

@@ -45,7 +45,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut req = args.input.request();
     req.options.baseline = args.baseline.clone();
     req.options.writes.extend(args.output.clone());
-    let (mut outcome, store) = run(&args.input, req)?;
+    let (mut outcome, store) = run(&args.input, req, true)?;
     let report = &outcome.report;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(report)? + "\n",
@@ -71,15 +71,28 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
 
 /// Prepares the scan (bad inputs fail before the walk), opens the store once unless
 /// `--no-store`, and runs the pipeline with a progress bar. The scan is not recorded yet.
+/// `create`: create the store when there is none (`scan`); otherwise (`baseline`, `pqc`) a
+/// missing store means a scan without one, said on stderr.
 pub fn run(
     input: &ScanInput,
     req: trustmap_engine::ScanRequest,
+    create: bool,
 ) -> Result<(ScanOutcome, Option<Store>)> {
     let prepared = Scan::prepare(req)?;
     let store = if input.no_store {
         None
+    } else if create {
+        Some(input.db.open_or_create()?)
     } else {
-        Some(input.db.open()?)
+        let store = input.db.open_if_exists()?;
+        if store.is_none() && !input.quiet {
+            eprintln!(
+                "note: no inventory at {}: this scan is not recorded and no waivers apply \
+                 (`trustmap scan` creates the inventory)",
+                input.db.shown()
+            );
+        }
+        store
     };
     let progress = Progress::default();
     let show_bar = !input.quiet && std::io::stderr().is_terminal();
@@ -140,7 +153,7 @@ pub fn run_and_record_request(
     input: &ScanInput,
     req: trustmap_engine::ScanRequest,
 ) -> Result<ScanOutcome> {
-    let (mut outcome, store) = run(input, req)?;
+    let (mut outcome, store) = run(input, req, false)?;
     if let Some(store) = store {
         record(input, &mut outcome, &store)?;
     }

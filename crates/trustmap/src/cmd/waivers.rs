@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use std::path::PathBuf;
 use trustmap_core::rfc3339;
 use trustmap_engine::clock::parse_until;
-use trustmap_engine::waivers::{check_rule, status};
+use trustmap_engine::waivers::{check_rule, grant, status};
 use trustmap_store::NewWaiver;
 
 #[derive(clap::Args)]
@@ -67,7 +67,7 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
     else {
         bail!("usage: trustmap waive RULE ASSET_ID --reason TEXT --until DATE --by NAME");
     };
-    let custom = check_rule(&rule, &a.rego)?;
+    check_rule(&rule, &a.rego)?;
     if reason.trim().is_empty() || by.trim().is_empty() {
         bail!("--reason and --by must not be empty");
     }
@@ -76,17 +76,23 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
     if until <= rfc3339(now) {
         bail!("--until {until} is not in the future");
     }
-    let w = a.db.open()?.grant_waiver(&NewWaiver {
+    let store = a.db.open()?;
+    let w = NewWaiver {
         rule,
         asset,
         reason,
         until,
         by,
-    })?;
-    println!(
+    };
+    let (w, custom) = grant(&store, &w, &a.rego)?;
+    crate::outln!(
         "waiver {}: {} on {} waived by {} until {}",
-        w.id, w.rule, w.asset, w.by, w.until
-    );
+        w.id,
+        w.rule,
+        w.asset,
+        w.by,
+        w.until
+    )?;
     if custom {
         eprintln!(
             "note: {} is a custom Rego rule; the waiver applies to its findings in scans run \
