@@ -50,6 +50,9 @@ pub enum Error {
     /// A rule id that no rule has (waivers); the message suggests the nearest ids.
     #[error("{0}")]
     UnknownRule(String),
+    /// Keystore passwords that cannot be used (too many); never names a password.
+    #[error("{0}")]
+    KeystorePasswords(String),
     /// A date or instant that does not parse.
     #[error("bad date {0:?}: use 2026-12-31 or 2026-12-31T12:00:00Z")]
     BadDate(String),

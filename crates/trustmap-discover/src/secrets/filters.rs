@@ -31,7 +31,6 @@ const PLACEHOLDER_MARKS: &[&str] = &[
     "changeme",
     "change_me",
     "change-me",
-    "changeit",
     "redacted",
     "dummy",
     "sample",
@@ -125,6 +124,27 @@ pub(crate) fn generic_value_ok(value: &[u8]) -> bool {
         .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'.' | b'-'));
     // `config.auth.token`, `my-secret-name`, `SOME_CONSTANT`: names, not values.
     digit || (upper && lower) || special
+}
+
+/// Base64 of `user:password` (HTTP basic credentials, Docker's `auth`): decodes to UTF-8
+/// text with a colon, a non-empty password that is not a placeholder.
+pub(crate) fn is_basic_auth(value: &[u8]) -> bool {
+    use base64::engine::general_purpose::STANDARD;
+    let Ok(plain) = STANDARD.decode(value) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&plain) else {
+        return false;
+    };
+    match text.split_once(':') {
+        Some((user, pass)) => {
+            !user.is_empty()
+                && !pass.is_empty()
+                && !text.chars().any(char::is_control)
+                && !is_placeholder(pass.as_bytes())
+        }
+        None => false,
+    }
 }
 
 /// A JWT: `header.payload.signature`, base64url, the header a JSON object naming `alg`
