@@ -44,9 +44,21 @@ pub enum Unlock {
 impl fmt::Debug for Unlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unlock::Locked(l) => write!(f, "Locked(<{} bytes>)", l.data.len()),
-            Unlock::Password(p) => write!(f, "Password(<redacted>, refs {:?})", p.refs),
+            Unlock::Locked(l) => l.fmt(f),
+            Unlock::Password(p) => p.fmt(f),
         }
+    }
+}
+
+impl fmt::Debug for Locked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Locked(<{} bytes>)", self.data.len())
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Password(<redacted>, refs {:?})", self.refs)
     }
 }
 

@@ -108,6 +108,14 @@ pub(crate) fn generic_value_ok(value: &[u8]) -> bool {
     {
         return false;
     }
+    // References to where the secret is: `file:/run/secrets/x`, `env:DB_PW`, `vault:...`.
+    const REFERENCES: &[&[u8]] = &[
+        b"file:", b"env:", b"vault:", b"classpath:", b"secret:", b"ssm:", b"k8s:", b"keyring:",
+    ];
+    let lower = value.to_ascii_lowercase();
+    if REFERENCES.iter().any(|r| lower.starts_with(r)) {
+        return false;
+    }
     // Function calls and member accesses in code: `getPassword()`, `cfg.get("x")`.
     if let Some(p) = memchr::memchr(b'(', value)
         && value[..p]
@@ -220,6 +228,7 @@ mod tests {
         assert!(!generic_value_ok(b"config.auth.token"));
         assert!(!generic_value_ok(b"/run/secrets/db"));
         assert!(!generic_value_ok(b"getPassword()"));
+        assert!(!generic_value_ok(b"file:/run/secrets/key"));
         assert!(generic_value_ok(b"Zq8mK2vL9w"));
     }
 
