@@ -569,7 +569,10 @@ pub(crate) fn keystore_found(
         occ.clone(),
     );
     for entry in ks.entries {
-        let r = join_route(route.as_deref(), &format!("keystore entry '{}'", entry.alias));
+        let r = join_route(
+            route.as_deref(),
+            &format!("keystore entry '{}'", entry.alias),
+        );
         for (i, der) in entry.certificates.iter().enumerate() {
             let rr = if i == 0 {
                 r.clone()

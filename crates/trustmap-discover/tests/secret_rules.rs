@@ -389,7 +389,11 @@ fn passwords_in_every_configuration_format() {
             r#"<Connector port="8443" keystoreFile="conf/ks.jks" keystorePass="tomcatpass" />"#,
             "tomcatpass",
         ),
-        ("config.json", r#"{"db": {"password": "Wq7-pLm2-zX9c"}}"#, "Wq7-pLm2-zX9c"),
+        (
+            "config.json",
+            r#"{"db": {"password": "Wq7-pLm2-zX9c"}}"#,
+            "Wq7-pLm2-zX9c",
+        ),
         ("app.ini", "[db]\npassword = Rt5!kLm9Qa\n", "Rt5!kLm9Qa"),
         (".env", "export DB_PASSWORD=Gh4#nM7xPq\n", "Gh4#nM7xPq"),
         (
@@ -417,7 +421,11 @@ fn passwords_in_every_configuration_format() {
             "//registry.internal/:_authToken=Xb8Rk2Lm5Vq9Tz3Wc7Np\n",
             "Xb8Rk2Lm5Vq9Tz3Wc7Np",
         ),
-        (".pypirc", "[internal]\nusername = ci\npassword = Hn5-Qz8-Lw3\n", "Hn5-Qz8-Lw3"),
+        (
+            ".pypirc",
+            "[internal]\nusername = ci\npassword = Hn5-Qz8-Lw3\n",
+            "Hn5-Qz8-Lw3",
+        ),
         (
             ".docker/config.json",
             r#"{"auths": {"registry.internal": {"auth": "Y2k6Tm03LXF4Mi1Mdjg="}}}"#,
@@ -435,18 +443,30 @@ fn passwords_in_every_configuration_format() {
         assert_eq!(&m[0].value, value, "{path}: {text} ({})", m[0].rule);
     }
     let silent: &[(&str, &str)] = &[
-        ("application.properties", "server.ssl.key-store-password=${KS_PASSWORD}\n"),
+        (
+            "application.properties",
+            "server.ssl.key-store-password=${KS_PASSWORD}\n",
+        ),
         ("application.properties", "server.ssl.key-store-password=\n"),
-        ("values.yaml", "keyStorePassword: {{ .Values.tls.password }}\n"),
+        (
+            "values.yaml",
+            "keyStorePassword: {{ .Values.tls.password }}\n",
+        ),
         ("config.yml", "key-password: <password>\n"),
         ("config.yml", "keystore-password: '***'\n"),
         ("config.yml", "keystore_password: xxxxxxxx\n"),
         ("app.ini", "password = changeme\n"),
         ("app.properties", "ssl.key.password=file:/run/secrets/key\n"),
         (".env", "DB_PASSWORD=$DB_PASSWORD\n"),
-        ("application.properties", "jdbc.url=jdbc:postgresql://db/app?user=app&password=${DB_PW}\n"),
+        (
+            "application.properties",
+            "jdbc.url=jdbc:postgresql://db/app?user=app&password=${DB_PW}\n",
+        ),
         (".docker/config.json", r#"{"auths": {"r": {"auth": ""}}}"#),
-        (".kube/config", "users:\n- name: ci\n  user:\n    token: ${TOKEN}\n"),
+        (
+            ".kube/config",
+            "users:\n- name: ci\n  user:\n    token: ${TOKEN}\n",
+        ),
         ("docs/ssl.md", "server.ssl.key-store-password=changeit\n"),
     ];
     for (path, text) in silent {

@@ -104,7 +104,15 @@ fn a_locked_keystore_is_an_error_until_a_given_password_opens_it() {
     assert_eq!(private_keys(&r), 0);
 
     // On the command line.
-    let (r, all) = scan(dir, &["--keystore-password", "wrong-one", "--keystore-password", &password]);
+    let (r, all) = scan(
+        dir,
+        &[
+            "--keystore-password",
+            "wrong-one",
+            "--keystore-password",
+            &password,
+        ],
+    );
     let ks = keystore(&r, "client.p12");
     assert_eq!(ks["keystore"]["locked"], false);
     assert_eq!(ks["keystore"]["opened_with"], Value::Null);
@@ -253,7 +261,11 @@ fn a_jks_named_by_a_config_elsewhere_is_opened_but_unrelated_configs_are_not_tri
         ])
         .output()
         .expect("keytool is installed");
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     std::fs::remove_file(certs.join("server.p12")).unwrap();
     // A second keystore nobody names, with another password that sits in an unrelated config.
     let unrelated = format!("Uz{}", generated_token(16));
@@ -280,6 +292,9 @@ fn a_jks_named_by_a_config_elsewhere_is_opened_but_unrelated_configs_are_not_tri
     let lonely = keystore(&r, "other/lonely.p12");
     assert_eq!(lonely["keystore"]["locked"], true);
     let errors = errors_at(&r, "other/lonely.p12");
-    assert!(errors.len() == 1 && errors[0].contains(LOCKED), "{errors:?}");
+    assert!(
+        errors.len() == 1 && errors[0].contains(LOCKED),
+        "{errors:?}"
+    );
     assert!(!all.contains(&password) && !all.contains(&unrelated));
 }

@@ -81,17 +81,14 @@ pub struct ParsedKeystore {
 pub(super) fn candidates<'p>(
     extra: &'p [&'p str],
 ) -> impl Iterator<Item = (Option<usize>, &'p str)> {
-    DEFAULT_PASSWORDS
-        .iter()
-        .map(|p| (None, *p))
-        .chain(
-            extra
-                .iter()
-                .take(MAX_EXTRA)
-                .enumerate()
-                .filter(|(_, p)| !DEFAULT_PASSWORDS.contains(p))
-                .map(|(i, p)| (Some(i), *p)),
-        )
+    DEFAULT_PASSWORDS.iter().map(|p| (None, *p)).chain(
+        extra
+            .iter()
+            .take(MAX_EXTRA)
+            .enumerate()
+            .filter(|(_, p)| !DEFAULT_PASSWORDS.contains(p))
+            .map(|(i, p)| (Some(i), *p)),
+    )
 }
 
 /// One entry of a keystore.

@@ -110,7 +110,14 @@ pub(crate) fn generic_value_ok(value: &[u8]) -> bool {
     }
     // References to where the secret is: `file:/run/secrets/x`, `env:DB_PW`, `vault:...`.
     const REFERENCES: &[&[u8]] = &[
-        b"file:", b"env:", b"vault:", b"classpath:", b"secret:", b"ssm:", b"k8s:", b"keyring:",
+        b"file:",
+        b"env:",
+        b"vault:",
+        b"classpath:",
+        b"secret:",
+        b"ssm:",
+        b"k8s:",
+        b"keyring:",
     ];
     let lower = value.to_ascii_lowercase();
     if REFERENCES.iter().any(|r| lower.starts_with(r)) {
