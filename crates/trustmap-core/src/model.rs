@@ -228,6 +228,10 @@ pub struct KeystoreInfo {
     /// How the container's contents are protected: "PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)", ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<String>,
+    /// Where the password that opened it sits in plaintext, as `path:line` of a configuration
+    /// file in the same scan (`key-password-exposed`); never the password itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_in: Option<String>,
 }
 
 /// Who owns an asset, and where we learnt it.

@@ -62,6 +62,7 @@ rule_ids! {
     KeyDuplicated = "key-duplicated",
     KeyRotationOverdue = "key-rotation-overdue",
     KeystoreDefaultPassword = "keystore-default-password",
+    KeyPasswordExposed = "key-password-exposed",
     SecretPlaintext = "secret-plaintext",
     AssetUnowned = "asset-unowned",
     EndpointLegacyProtocol = "endpoint-legacy-protocol" reserved = true,

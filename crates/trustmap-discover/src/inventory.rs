@@ -42,6 +42,7 @@ impl Inventory {
             occurrence,
             children,
             owners,
+            unlock: _,
         } = found;
         let id = asset_id(kind, &fingerprint);
         let asset = self.assets.entry(id.clone()).or_insert_with(|| Asset {
@@ -74,9 +75,12 @@ impl Inventory {
             Detail::Secret(info) => {
                 asset.secret.get_or_insert(info);
             }
-            Detail::Keystore(info) => {
-                asset.keystore.get_or_insert(info);
-            }
+            Detail::Keystore(info) => match &mut asset.keystore {
+                // A copy opened (by a password found later in the scan) tells more.
+                Some(k) if k.locked && !info.locked => *k = info,
+                Some(_) => {}
+                None => asset.keystore = Some(info),
+            },
         }
         add_occurrence(&mut asset.occurrences, occurrence);
         for o in owners {

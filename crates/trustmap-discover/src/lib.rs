@@ -24,6 +24,7 @@ pub mod scan;
 pub mod secrets;
 pub mod source;
 pub mod ssh;
+pub mod unlock;
 pub mod walk;
 pub mod x509;
 
@@ -44,6 +45,9 @@ pub struct Found {
     pub children: Vec<Found>,
     /// Owners stated next to the material (Kubernetes labels); CODEOWNERS is applied later.
     pub owners: Vec<Owner>,
+    /// For the scan's second chance ([`unlock`]): a locked keystore's bytes, or a plaintext
+    /// password-like secret. The inventory ignores it.
+    pub unlock: Option<Box<unlock::Unlock>>,
 }
 
 impl Found {
@@ -69,6 +73,7 @@ impl Found {
             occurrence,
             children: Vec::new(),
             owners: Vec::new(),
+            unlock: None,
         }
     }
 }

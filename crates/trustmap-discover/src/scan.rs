@@ -9,6 +9,7 @@
 //! 4. the secret rules (their own keyword prefilter), minus hits inside key material.
 
 use crate::secrets::RuleSet;
+use crate::unlock::Unlock;
 use crate::{Detail, Found, ParseError, archive, keys, keystore, pem, ssh, x509};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine as _;
@@ -68,6 +69,8 @@ pub struct FileResult {
 pub struct Scanner {
     markers: AhoCorasick,
     secrets: RuleSet,
+    /// Keystore passwords the user gave, tried after the defaults. Never shown.
+    passwords: Vec<String>,
 }
 
 impl Scanner {
@@ -76,7 +79,23 @@ impl Scanner {
             .match_kind(MatchKind::LeftmostFirst)
             .build(MARKERS)
             .expect("static markers build");
-        Scanner { markers, secrets }
+        Scanner {
+            markers,
+            secrets,
+            passwords: Vec::new(),
+        }
+    }
+
+    /// Keystore passwords to try after the defaults (`--keystore-password`); at most
+    /// [`keystore::MAX_EXTRA`] are used. A keystore one of them opens is not locked, and its
+    /// `opened_with` stays empty: given passwords are never shown or stored.
+    pub fn with_keystore_passwords(mut self, passwords: Vec<String>) -> Scanner {
+        self.passwords = passwords;
+        self
+    }
+
+    fn given(&self) -> Vec<&str> {
+        self.passwords.iter().map(String::as_str).collect()
     }
 
     pub fn secrets(&self) -> &RuleSet {
@@ -210,6 +229,7 @@ impl Scanner {
             self.kubernetes(ctx, &objects, depth);
         }
         let scope = ctx.member.clone().unwrap_or_else(|| ctx.path.to_string());
+        let mut refs: Option<Vec<String>> = None;
         for m in self.secrets.scan(data, &scope) {
             if material
                 .iter()
@@ -224,12 +244,22 @@ impl Scanner {
                 redacted: redact(&value),
             };
             let occ = ctx.occ(base + m.start, true, route);
-            ctx.push(Found::new(
+            let mut f = Found::new(
                 AssetKind::Secret,
                 fingerprint(value.as_bytes()),
                 Detail::Secret(info),
                 occ,
-            ));
+            );
+            // A candidate password for the locked keystores of the scan (see `unlock`).
+            if value.len() <= crate::unlock::MAX_PASSWORD_LEN {
+                let refs = refs
+                    .get_or_insert_with(|| crate::unlock::keystore_refs(data))
+                    .clone();
+                f.unlock = Some(Box::new(Unlock::Password(crate::unlock::Password::new(
+                    value, refs,
+                ))));
+            }
+            ctx.push(f);
         }
     }
 
@@ -273,7 +303,7 @@ impl Scanner {
         if data.len() >= 4
             && (data[..4] == [0xfe, 0xed, 0xfe, 0xed] || data[..4] == [0xce, 0xce, 0xce, 0xce])
         {
-            let r = keystore::parse_jks(data);
+            let r = keystore::parse_jks_with(data, &self.given());
             self.keystore(ctx, data, base, route, r, "Java keystore");
             return true;
         }
@@ -281,7 +311,7 @@ impl Scanner {
             return false;
         }
         if keystore::looks_like_pkcs12(data) {
-            let r = keystore::parse_pkcs12(data);
+            let r = keystore::parse_pkcs12_with(data, &self.given());
             self.keystore(ctx, data, base, route, r, "PKCS#12");
             return true;
         }
@@ -325,38 +355,21 @@ impl Scanner {
                 return;
             }
         };
-        let mut container = Found::new(
-            AssetKind::Keystore,
-            fingerprint(data),
-            Detail::Keystore(KeystoreInfo { ..ks.info }),
-            ctx.occ(base, has_line, route),
-        );
-        for entry in ks.entries {
-            let r = join_route(route, &format!("keystore entry '{}'", entry.alias));
-            for (i, der) in entry.certificates.iter().enumerate() {
-                let rr = if i == 0 {
-                    r.clone()
-                } else {
-                    format!("{r}, chain {}", i + 1)
-                };
-                match x509::found(der, ctx.occ(base, has_line, Some(&rr))) {
-                    Ok(f) => container.children.push(f),
-                    Err(e) => ctx.error(base, &format!("{rr}: {e}")),
-                }
-            }
-            // A key sealed in the entry takes its public half from the entry's certificate
-            // (the keystore binds them); with neither, it is listed among the container's
-            // aliases, not as an asset: its only identity would be ciphertext.
-            let key = entry.key.map(|k| match entry.certificates.first() {
-                Some(cert) if k.info.spki_sha256.is_none() => unsealed(k, cert),
-                _ => k,
-            });
-            if let Some(k) =
-                key.filter(|k| k.info.spki_sha256.is_some() || !k.info.encrypted.unwrap_or(false))
-            {
-                container
-                    .children
-                    .push(k.into_found(ctx.occ(base, has_line, Some(&r))));
+        let locked = ks.info.locked;
+        let occ = ctx.occ(base, has_line, route);
+        let mut errors = Vec::new();
+        let mut container = keystore_found(ks, data, occ, &mut errors);
+        for e in errors {
+            ctx.error(base, &e);
+        }
+        if locked {
+            let text = ctx.error_text(base, &format!("{what}: {LOCKED}"));
+            ctx.out.errors.push(text.clone());
+            if data.len() <= crate::unlock::MAX_LOCKED_BYTES {
+                container.unlock = Some(Box::new(Unlock::Locked(crate::unlock::Locked {
+                    data: data.to_vec(),
+                    error: text,
+                })));
             }
         }
         ctx.push(container);
@@ -551,6 +564,61 @@ fn secret_data_value(route: &str, value: &[u8]) -> Option<(String, SecretInfo)> 
     ))
 }
 
+/// The error a locked keystore is reported with (after the format and place).
+pub const LOCKED: &str = "locked: no known password opens it; pass --keystore-password";
+
+/// A parsed keystore as a [`Found`] container at `occ`, its entries as children (routes
+/// `keystore entry 'alias'` under `occ`'s container). Entry certificates that do not parse
+/// are described in `errors`.
+pub(crate) fn keystore_found(
+    ks: keystore::ParsedKeystore,
+    data: &[u8],
+    occ: Occurrence,
+    errors: &mut Vec<String>,
+) -> Found {
+    let route = occ.container.clone();
+    let at = |container: String| Occurrence {
+        container: Some(container),
+        ..occ.clone()
+    };
+    let mut container = Found::new(
+        AssetKind::Keystore,
+        fingerprint(data),
+        Detail::Keystore(KeystoreInfo { ..ks.info }),
+        occ.clone(),
+    );
+    for entry in ks.entries {
+        let r = join_route(
+            route.as_deref(),
+            &format!("keystore entry '{}'", entry.alias),
+        );
+        for (i, der) in entry.certificates.iter().enumerate() {
+            let rr = if i == 0 {
+                r.clone()
+            } else {
+                format!("{r}, chain {}", i + 1)
+            };
+            match x509::found(der, at(rr.clone())) {
+                Ok(f) => container.children.push(f),
+                Err(e) => errors.push(format!("{rr}: {e}")),
+            }
+        }
+        // A key sealed in the entry takes its public half from the entry's certificate
+        // (the keystore binds them); with neither, it is listed among the container's
+        // aliases, not as an asset: its only identity would be ciphertext.
+        let key = entry.key.map(|k| match entry.certificates.first() {
+            Some(cert) if k.info.spki_sha256.is_none() => unsealed(k, cert),
+            _ => k,
+        });
+        if let Some(k) =
+            key.filter(|k| k.info.spki_sha256.is_some() || !k.info.encrypted.unwrap_or(false))
+        {
+            container.children.push(k.into_found(at(r.clone())));
+        }
+    }
+    container
+}
+
 /// Labels whose broken blocks are worth an error (not CSRs, CRLs, PGP armour...).
 fn interesting_label(label: &str) -> bool {
     label.contains("CERTIFICATE") && !label.contains("REQUEST")
@@ -656,7 +724,11 @@ impl Ctx<'_, '_> {
         }
     }
     fn error(&mut self, offset: usize, msg: &str) {
+        let text = self.error_text(offset, msg);
+        self.out.errors.push(text);
+    }
+    fn error_text(&mut self, offset: usize, msg: &str) -> String {
         let line = self.lines.line(offset);
-        self.out.errors.push(format!("line {line}: {msg}"));
+        format!("line {line}: {msg}")
     }
 }

@@ -366,3 +366,111 @@ fn positive_examples_hold_for_random_values_of_their_shape() {
         failures.join("\n")
     );
 }
+
+/// Issue 13: passwords in the configuration formats users have, each reported once with
+/// exactly its value; placeholders and references in the same formats are not.
+#[test]
+fn passwords_in_every_configuration_format() {
+    let set = builtin();
+    // (path, text, value). Values are made up for the test.
+    let found: &[(&str, &str, &str)] = &[
+        (
+            "src/main/resources/application.properties",
+            "server.ssl.key-store=classpath:keystore.p12\nserver.ssl.key-store-password=changeit\n",
+            "changeit",
+        ),
+        (
+            "config/application.yml",
+            "server:\n  ssl:\n    key-store-password: changeit\n",
+            "changeit",
+        ),
+        (
+            "conf/server.xml",
+            r#"<Connector port="8443" keystoreFile="conf/ks.jks" keystorePass="tomcatpass" />"#,
+            "tomcatpass",
+        ),
+        (
+            "config.json",
+            r#"{"db": {"password": "Wq7-pLm2-zX9c"}}"#,
+            "Wq7-pLm2-zX9c",
+        ),
+        ("app.ini", "[db]\npassword = Rt5!kLm9Qa\n", "Rt5!kLm9Qa"),
+        (".env", "export DB_PASSWORD=Gh4#nM7xPq\n", "Gh4#nM7xPq"),
+        (
+            "settings.py",
+            "DATABASE_URL = 'postgres://app:Zk2Vn8Lq5Rt@db.internal:5432/app'\n",
+            "Zk2Vn8Lq5Rt",
+        ),
+        (
+            "application.properties",
+            "spring.datasource.url=jdbc:mysql://db:3306/shop?user=shop&password=Pm3Xq8Lr2v&useSSL=true\n",
+            "Pm3Xq8Lr2v",
+        ),
+        (
+            "appsettings.json",
+            r#"{"ConnectionStrings": {"Orders": "Server=sql;Database=Orders;User Id=app;Password=Fy6Kp2Wn9s;"}}"#,
+            "Fy6Kp2Wn9s",
+        ),
+        (
+            ".npmrc",
+            "//registry.internal/:_password=UGs3LW5wbS1wYXNzd29yZA==\n",
+            "UGs3LW5wbS1wYXNzd29yZA==",
+        ),
+        (
+            ".npmrc",
+            "//registry.internal/:_authToken=Xb8Rk2Lm5Vq9Tz3Wc7Np\n",
+            "Xb8Rk2Lm5Vq9Tz3Wc7Np",
+        ),
+        (
+            ".pypirc",
+            "[internal]\nusername = ci\npassword = Hn5-Qz8-Lw3\n",
+            "Hn5-Qz8-Lw3",
+        ),
+        (
+            ".docker/config.json",
+            r#"{"auths": {"registry.internal": {"auth": "Y2k6Tm03LXF4Mi1Mdjg="}}}"#,
+            "Y2k6Tm03LXF4Mi1Mdjg=",
+        ),
+        (
+            ".kube/config",
+            "users:\n- name: ci\n  user:\n    token: Tk8Lm2Qx5Vr9Wn3Zc7Bp4Hs6\n",
+            "Tk8Lm2Qx5Vr9Wn3Zc7Bp4Hs6",
+        ),
+    ];
+    for (path, text, value) in found {
+        let m = set.scan(text.as_bytes(), path);
+        assert_eq!(m.len(), 1, "{path}: {text}: {m:?}");
+        assert_eq!(&m[0].value, value, "{path}: {text} ({})", m[0].rule);
+    }
+    let silent: &[(&str, &str)] = &[
+        (
+            "application.properties",
+            "server.ssl.key-store-password=${KS_PASSWORD}\n",
+        ),
+        ("application.properties", "server.ssl.key-store-password=\n"),
+        (
+            "values.yaml",
+            "keyStorePassword: {{ .Values.tls.password }}\n",
+        ),
+        ("config.yml", "key-password: <password>\n"),
+        ("config.yml", "keystore-password: '***'\n"),
+        ("config.yml", "keystore_password: xxxxxxxx\n"),
+        ("app.ini", "password = changeme\n"),
+        ("app.properties", "ssl.key.password=file:/run/secrets/key\n"),
+        (".env", "DB_PASSWORD=$DB_PASSWORD\n"),
+        (
+            "application.properties",
+            "jdbc.url=jdbc:postgresql://db/app?user=app&password=${DB_PW}\n",
+        ),
+        (".docker/config.json", r#"{"auths": {"r": {"auth": ""}}}"#),
+        (
+            ".kube/config",
+            "users:\n- name: ci\n  user:\n    token: ${TOKEN}\n",
+        ),
+        ("docs/ssl.md", "server.ssl.key-store-password=changeit\n"),
+    ];
+    for (path, text) in silent {
+        let m = set.scan(text.as_bytes(), path);
+        assert!(m.is_empty(), "{path}: {text}: {m:?}");
+    }
+}

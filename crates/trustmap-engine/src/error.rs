@@ -59,6 +59,9 @@ pub enum Error {
     /// A waiver of a rule that can never raise a finding on the asset's kind.
     #[error("{0}")]
     NotApplicable(String),
+    /// Keystore passwords that cannot be used (too many); never names a password.
+    #[error("{0}")]
+    KeystorePasswords(String),
     /// A date or instant that does not parse.
     #[error("bad date {0:?}: use 2026-12-31 or 2026-12-31T12:00:00Z")]
     BadDate(String),

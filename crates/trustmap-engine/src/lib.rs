@@ -37,5 +37,7 @@ pub mod waivers;
 
 pub use clock::Clock;
 pub use error::{Error, Invalid};
-pub use pipeline::{Scan, ScanOptions, ScanOutcome, ScanRequest, ScanRoot, local_host_name, scan};
+pub use pipeline::{
+    KeystorePasswords, Scan, ScanOptions, ScanOutcome, ScanRequest, ScanRoot, local_host_name, scan,
+};
 pub use trustmap_discover::source::{Progress, Source};

@@ -26,6 +26,7 @@ use trustmap_discover::inventory::Inventory;
 use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::source::{self, OwnerHints, Progress, Sink, Source};
+use trustmap_discover::unlock::Retry;
 use trustmap_discover::walk::WalkOptions;
 
 /// How to scan; everything but the roots.
@@ -57,6 +58,21 @@ pub struct ScanOptions {
     /// Gitignore-style globs of paths not to walk, relative to each root; the policy's
     /// `exclude` list is added to them.
     pub exclude: Vec<String>,
+    /// Keystore passwords to try after the defaults (`--keystore-password`).
+    pub keystore_passwords: KeystorePasswords,
+    /// Files of keystore passwords, one a line (`--keystore-password-file`).
+    pub keystore_password_files: Vec<PathBuf>,
+}
+
+/// Passwords the user gave for their keystores: tried after the defaults, never shown
+/// (`Debug` prints how many), never stored.
+#[derive(Clone, Default)]
+pub struct KeystorePasswords(pub Vec<String>);
+
+impl std::fmt::Debug for KeystorePasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeystorePasswords(<{} given>)", self.0.len())
+    }
 }
 
 /// What to scan.
@@ -159,6 +175,7 @@ impl Scan {
                 &file.display().to_string(),
             )?);
         }
+        let passwords = keystore_passwords(o.keystore_passwords.0, &o.keystore_password_files)?;
         let (policy, policy_file) = policy::load(o.policy.as_deref(), &paths)?;
         let inputs = policy::inputs(&policy, policy_file.as_deref())?;
         let custom = CustomRules::load(&o.rego)?;
@@ -188,7 +205,7 @@ impl Scan {
         Ok(Scan {
             paths,
             sources: all,
-            scanner: Scanner::new(rules),
+            scanner: Scanner::new(rules).with_keystore_passwords(passwords),
             policy,
             inputs,
             custom,
@@ -228,16 +245,25 @@ impl Scan {
             inventory: Inventory::new(),
             errors: Vec::new(),
             hints: Vec::new(),
+            retry: Retry::default(),
             progress,
             own: &mut self.own,
         };
         source::run_all(&self.sources, &self.scanner, progress, &mut sink);
         let Collect {
-            inventory,
+            mut inventory,
             mut errors,
             hints,
+            retry,
             ..
         } = sink;
+        // The second chance: locked keystores tried with the passwords the walk found in
+        // configurations next to them (bounded; see trustmap_discover::unlock).
+        for r in retry.run() {
+            errors.retain(|e| *e != r.withdrawn);
+            errors.extend(r.errors);
+            inventory.add(r.found);
+        }
         let (mut assets, relations) = inventory.finish(&hints);
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
@@ -401,6 +427,29 @@ fn apply_explicit_owners(
     inferred
 }
 
+/// The given keystore passwords and those of the files (one a line, line ends removed,
+/// empty lines skipped), at most [`trustmap_discover::keystore::MAX_EXTRA`].
+fn keystore_passwords(mut given: Vec<String>, files: &[PathBuf]) -> Result<Vec<String>, Error> {
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::read("keystore password file", file, e))?;
+        given.extend(
+            text.lines()
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let max = trustmap_discover::keystore::MAX_EXTRA;
+    if given.len() > max {
+        return Err(Error::KeystorePasswords(format!(
+            "{} keystore passwords given; at most {max} are tried",
+            given.len()
+        )));
+    }
+    Ok(given)
+}
+
 /// Key age for `key-rotation-overdue`: the history's first-seen instants, parsed.
 fn key_age(first_seen: &BTreeMap<String, String>) -> HashMap<String, OffsetDateTime> {
     let rfc = time::format_description::well_known::Rfc3339;
@@ -415,16 +464,19 @@ struct Collect<'a> {
     inventory: Inventory,
     errors: Vec<ScanError>,
     hints: Vec<OwnerHints>,
+    /// Locked keystores and candidate passwords, for the second chance after the walk.
+    retry: Retry,
     progress: &'a Progress,
     /// trustmap's own files: the generic secret rules do not apply to them.
     own: &'a mut OwnFiles,
 }
 
 impl Sink for Collect<'_> {
-    fn found(&mut self, found: Found) {
+    fn found(&mut self, mut found: Found) {
         if !self.own.keep(&found) {
             return;
         }
+        self.retry.take(&mut found);
         self.inventory.add(found);
         self.progress
             .found

@@ -43,6 +43,13 @@ pub struct ScanInput {
     /// Package `trustmap.custom` defines `findings`; see the README.
     #[arg(long, value_name = "FILE|DIR")]
     pub rego: Vec<PathBuf>,
+    /// A keystore password to try after the well-known defaults (repeatable); never printed
+    /// or stored. Prefer --keystore-password-file: a command line is visible to other users.
+    #[arg(long, value_name = "PASS")]
+    pub keystore_password: Vec<String>,
+    /// A file of keystore passwords to try, one a line (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub keystore_password_file: Vec<PathBuf>,
     /// Host name to record the scan under (default: this machine's host name).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -71,6 +78,10 @@ impl ScanInput {
                 now: self.now.now,
                 writes: Vec::new(),
                 exclude: self.exclude.clone(),
+                keystore_passwords: trustmap_engine::KeystorePasswords(
+                    self.keystore_password.clone(),
+                ),
+                keystore_password_files: self.keystore_password_file.clone(),
             },
         }
     }

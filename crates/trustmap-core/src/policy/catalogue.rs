@@ -671,6 +671,33 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: RuleId::KeyPasswordExposed,
+        severity: Severity::High,
+        kinds: &[KS],
+        description: "Keystore opens with a password found in plaintext in a configuration file of the same scan",
+        rationale: "A keystore's password written next to it protects nothing: whoever reads the \
+            configuration opens the keystore (OWASP NHI2 secret leakage, NHI4 insecure \
+            authentication); keys at rest must stay protected (NIST CSF 2.0 PR.DS-01).",
+        frameworks: &[
+            "OWASP-NHI-2025:NHI2",
+            "OWASP-NHI-2025:NHI4",
+            "NIST-CSF-2.0:PR.DS-01",
+            "NIST-CSF-2.0:PR.AA-01",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a PKCS#12 opened with the password in application.properties line 3",
+                scenario: r#"{"assets":[{"kind":"keystore","keystore":{"format":"pkcs12","opened_with":null,"locked":false,"password_in":"app/application.properties:3"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a PKCS#12 opened with a password given on the command line",
+                scenario: r#"{"assets":[{"kind":"keystore","keystore":{"format":"pkcs12","opened_with":null,"locked":false}}]}"#,
+            },
+        ],
+    },
+    Rule {
         id: RuleId::SecretPlaintext,
         severity: Severity::High,
         kinds: &[S],

@@ -236,6 +236,20 @@ pub fn evaluate_with(
                 .ev("format", &k.format),
             );
         }
+        if let Some(k) = &a.keystore
+            && let Some(place) = &k.password_in
+        {
+            hits.push(
+                hit(
+                    RuleId::KeyPasswordExposed,
+                    format!(
+                        "{} keystore opens with the password in plaintext at {place}: its protection is void",
+                        k.format
+                    ),
+                )
+                .ev("password_in", place),
+            );
+        }
         if a.owners.is_empty() {
             hits.push(hit(
                 RuleId::AssetUnowned,

@@ -51,6 +51,12 @@ pub(super) fn java_key_unprotect(protected: &[u8], password: &str) -> Option<Vec
 
 /// Parses a JKS (0xFEEDFEED) or JCEKS (0xCECECECE) keystore.
 pub fn parse_jks(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
+    parse_jks_with(data, &[])
+}
+
+/// [`parse_jks`], trying `extra` passwords after the defaults (at most [`MAX_EXTRA`] of
+/// them); [`ParsedKeystore::opened_by`] says which one opened it.
+pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, ParseError> {
     let mut r = Reader { data, pos: 0 };
     let magic = r.u32()?;
     let format = match magic {
@@ -103,10 +109,12 @@ pub fn parse_jks(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
     }
     let signed = &data[..r.pos];
     let digest = r.bytes(20)?;
-    let opened_with = DEFAULT_PASSWORDS.iter().copied().find(|pw| {
+    let opened = candidates(extra).find(|(_, pw)| {
         let pw: Vec<u8> = pw.encode_utf16().flat_map(u16::to_be_bytes).collect();
         hash(Hash::Sha1, &[&pw, b"Mighty Aphrodite", signed]) == digest
     });
+    let opened_with = opened.map(|(_, pw)| pw);
+    let opened_by = opened.and_then(|(i, _)| i);
 
     let protection = if format == "jks" {
         "JKS KeyProtector (SHA-1 keystream)"
@@ -157,8 +165,15 @@ pub fn parse_jks(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
         })
         .collect();
     Ok(ParsedKeystore {
-        info: keystore_info(format, opened_with, &entries, Some(protection.to_string())),
+        info: keystore_info(
+            format,
+            opened_with.filter(|_| opened_by.is_none()),
+            opened_with.is_none(),
+            &entries,
+            Some(protection.to_string()),
+        ),
         entries,
+        opened_by,
     })
 }
 

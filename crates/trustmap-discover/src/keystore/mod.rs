@@ -62,11 +62,33 @@ const MAX_ITERATIONS: u32 = 200_000;
 const MAX_ENTRIES: usize = 100_000;
 const MAX_CHAIN: usize = 16;
 
+/// The most extra passwords (given by the user, or found in configurations) tried on one
+/// keystore beyond the defaults: each try of a PKCS#12 costs a KDF run.
+pub const MAX_EXTRA: usize = 64;
+
 /// A keystore and its entries.
 #[derive(Debug, Clone)]
 pub struct ParsedKeystore {
     pub info: KeystoreInfo,
     pub entries: Vec<KeystoreEntry>,
+    /// Index of the extra password (not a default) that opened it, if one did. The info's
+    /// `opened_with` names only default passwords, never an extra one.
+    pub opened_by: Option<usize>,
+}
+
+/// The passwords to try, in order: the defaults (index `None`), then at most [`MAX_EXTRA`]
+/// extra ones (their index) that are not defaults.
+pub(super) fn candidates<'p>(
+    extra: &'p [&'p str],
+) -> impl Iterator<Item = (Option<usize>, &'p str)> {
+    DEFAULT_PASSWORDS.iter().map(|p| (None, *p)).chain(
+        extra
+            .iter()
+            .take(MAX_EXTRA)
+            .enumerate()
+            .filter(|(_, p)| !DEFAULT_PASSWORDS.contains(p))
+            .map(|(i, p)| (Some(i), *p)),
+    )
 }
 
 /// One entry of a keystore.
@@ -92,8 +114,8 @@ mod reader;
 
 use reader::Reader;
 
-pub use jks::parse_jks;
-pub use pkcs12::{looks_like_pkcs12, parse_pkcs12};
+pub use jks::{parse_jks, parse_jks_with};
+pub use pkcs12::{looks_like_pkcs12, parse_pkcs12, parse_pkcs12_with};
 
 // Certificates.
 
@@ -137,19 +159,23 @@ pub(super) fn complete_from_cert(key: ParsedKey, leaf: Option<&Vec<u8>>) -> Pars
     }
 }
 
+/// `opened_with` is a default password that opened it (never an extra one: those are not
+/// to be shown or stored); `locked` says no password did.
 pub(super) fn keystore_info(
     format: &str,
     opened_with: Option<&str>,
+    locked: bool,
     entries: &[KeystoreEntry],
     encryption: Option<String>,
 ) -> KeystoreInfo {
     KeystoreInfo {
         format: format.to_string(),
         opened_with: opened_with.map(str::to_string),
-        locked: opened_with.is_none(),
+        locked,
         entries: entries.len() as u32,
         aliases: entries.iter().map(|e| e.alias.clone()).collect(),
         encryption,
+        password_in: None,
     }
 }
 

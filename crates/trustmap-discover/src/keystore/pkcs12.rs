@@ -240,6 +240,12 @@ pub(super) fn verify_mac(mac: &Tlv<'_>, content: &[u8], password: &str) -> bool 
 
 /// Parses a PKCS#12 file, opening it with the first of [`DEFAULT_PASSWORDS`] that works.
 pub fn parse_pkcs12(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
+    parse_pkcs12_with(data, &[])
+}
+
+/// [`parse_pkcs12`], trying `extra` passwords after the defaults (at most [`MAX_EXTRA`] of
+/// them); [`ParsedKeystore::opened_by`] says which one opened it.
+pub fn parse_pkcs12_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, ParseError> {
     let (pfx, _) = der::read(data)
         .filter(|(t, _)| t.tag == 0x30)
         .ok_or_else(|| err("PKCS#12: not a DER SEQUENCE"))?;
@@ -294,13 +300,14 @@ pub fn parse_pkcs12(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
         // Enveloped data (public-key privacy mode) cannot be opened by password: skipped.
     }
 
-    let opened_with = DEFAULT_PASSWORDS.iter().copied().find(|pw| match &mac {
+    let opened = candidates(extra).find(|(_, pw)| match &mac {
         Some(mac) => verify_mac(mac, &content, pw),
         None => parts.iter().all(|(alg, octs)| match alg {
             None => true,
             Some(alg) => pbe_decrypt(alg, octs, pw).is_some_and(|p| der::is_single_sequence(&p)),
         }),
     });
+    let opened_with = opened.map(|(_, pw)| pw);
 
     let mut bags = Vec::new();
     let mut schemes = Vec::new();
@@ -316,9 +323,17 @@ pub fn parse_pkcs12(data: &[u8]) -> Result<ParsedKeystore, ParseError> {
         }
     }
     let entries = pkcs12_entries(bags);
+    let opened_by = opened.and_then(|(i, _)| i);
     Ok(ParsedKeystore {
-        info: keystore_info("pkcs12", opened_with, &entries, summarize(schemes)),
+        info: keystore_info(
+            "pkcs12",
+            opened_with.filter(|_| opened_by.is_none()),
+            opened_with.is_none(),
+            &entries,
+            summarize(schemes),
+        ),
         entries,
+        opened_by,
     })
 }
 

@@ -31,7 +31,6 @@ const PLACEHOLDER_MARKS: &[&str] = &[
     "changeme",
     "change_me",
     "change-me",
-    "changeit",
     "redacted",
     "dummy",
     "sample",
@@ -109,6 +108,21 @@ pub(crate) fn generic_value_ok(value: &[u8]) -> bool {
     {
         return false;
     }
+    // References to where the secret is: `file:/run/secrets/x`, `env:DB_PW`, `vault:...`.
+    const REFERENCES: &[&[u8]] = &[
+        b"file:",
+        b"env:",
+        b"vault:",
+        b"classpath:",
+        b"secret:",
+        b"ssm:",
+        b"k8s:",
+        b"keyring:",
+    ];
+    let lower = value.to_ascii_lowercase();
+    if REFERENCES.iter().any(|r| lower.starts_with(r)) {
+        return false;
+    }
     // Function calls and member accesses in code: `getPassword()`, `cfg.get("x")`.
     if let Some(p) = memchr::memchr(b'(', value)
         && value[..p]
@@ -125,6 +139,27 @@ pub(crate) fn generic_value_ok(value: &[u8]) -> bool {
         .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'.' | b'-'));
     // `config.auth.token`, `my-secret-name`, `SOME_CONSTANT`: names, not values.
     digit || (upper && lower) || special
+}
+
+/// Base64 of `user:password` (HTTP basic credentials, Docker's `auth`): decodes to UTF-8
+/// text with a colon, a non-empty password that is not a placeholder.
+pub(crate) fn is_basic_auth(value: &[u8]) -> bool {
+    use base64::engine::general_purpose::STANDARD;
+    let Ok(plain) = STANDARD.decode(value) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&plain) else {
+        return false;
+    };
+    match text.split_once(':') {
+        Some((user, pass)) => {
+            !user.is_empty()
+                && !pass.is_empty()
+                && !text.chars().any(char::is_control)
+                && !is_placeholder(pass.as_bytes())
+        }
+        None => false,
+    }
 }
 
 /// A JWT: `header.payload.signature`, base64url, the header a JSON object naming `alg`
@@ -200,6 +235,7 @@ mod tests {
         assert!(!generic_value_ok(b"config.auth.token"));
         assert!(!generic_value_ok(b"/run/secrets/db"));
         assert!(!generic_value_ok(b"getPassword()"));
+        assert!(!generic_value_ok(b"file:/run/secrets/key"));
         assert!(generic_value_ok(b"Zq8mK2vL9w"));
     }
 

@@ -302,7 +302,14 @@ pub(crate) fn parse_native(text: &str, file: &str) -> Result<Vec<SecretRule>, Ru
         let validate = match &r.validate {
             None => None,
             Some(v) if v.get_ref() == "jwt" => Some(Validator::Jwt),
-            Some(v) => return Err(cx.err(v.span(), "validate", "unknown validator (known: jwt)")),
+            Some(v) if v.get_ref() == "basic-auth" => Some(Validator::BasicAuth),
+            Some(v) => {
+                return Err(cx.err(
+                    v.span(),
+                    "validate",
+                    "unknown validator (known: jwt, basic-auth)",
+                ));
+            }
         };
         let mut examples = Vec::new();
         for (list, positive) in [(&r.examples, true), (&r.negatives, false)] {

@@ -43,7 +43,7 @@
 //! | `entropy` | minimum Shannon entropy of the secret, bits per character |
 //! | `path` | regex over the relative path: the rule only runs on matching files |
 //! | `allow`, `stopwords` | regexes / case-insensitive substrings of the secret that mean "not a secret" |
-//! | `validate` | a named validator (`jwt`) |
+//! | `validate` | a named validator (`jwt`, `basic-auth`) |
 //! | `generic` | a generic assignment rule: extra value sanity, yields to provider rules |
 //! | `requires`, `assignment` | cheap pre-checks before the regex: a literal after the keyword on its line; the keyword ends an assigned name |
 //! | `[[rules.examples]]` `text`, `secret`, `path` | must be reported, with exactly this secret |
@@ -129,6 +129,7 @@ impl SecretRule {
             Validator::Jwt => {
                 "jwt: three base64url segments whose header decodes to a JSON object naming an `alg`"
             }
+            Validator::BasicAuth => "basic-auth: base64 that decodes to `user:password`",
         })
     }
 
@@ -239,6 +240,7 @@ impl SecretRule {
         }
         match self.validate {
             Some(Validator::Jwt) => filters::is_jwt(value),
+            Some(Validator::BasicAuth) => filters::is_basic_auth(value),
             None => true,
         }
     }
@@ -257,6 +259,8 @@ pub(crate) enum SecretGroup {
 pub(crate) enum Validator {
     /// Three base64url segments; the header decodes to a JSON object naming `alg`.
     Jwt,
+    /// Base64 of `user:password`, the password non-empty and not a placeholder.
+    BasicAuth,
 }
 
 /// What an allow-list regex is matched against.
@@ -435,6 +439,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "rules/database.toml",
         include_str!("../../rules/database.toml"),
     ),
+    ("rules/config.toml", include_str!("../../rules/config.toml")),
     (
         "rules/generic.toml",
         include_str!("../../rules/generic.toml"),
