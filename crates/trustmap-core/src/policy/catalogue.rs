@@ -1,5 +1,5 @@
 //! The rule catalogue as data: id, default severity, description, rationale with its
-//! source, framework references and examples that `tests/policy_catalogue.rs` runs.
+//! source, framework references and examples that `tests/it/policy_catalogue.rs` runs.
 //!
 //! Ids are public (SARIF ruleId, CI gates, waivers) and never reused. The order of
 //! [`RULES`] is the order findings of one severity are listed in.

@@ -50,7 +50,7 @@
 //! | `[[rules.negatives]]` `text`, `path` | must not be reported |
 //!
 //! Example texts use `«SPEC*N»` markers ([`expand_template`]) so that fake tokens are
-//! visibly synthetic and no token-shaped literal is committed; `tests/secret_rules.rs` runs
+//! visibly synthetic and no token-shaped literal is committed; `tests/it/secret_rules.rs` runs
 //! every example of every rule through the whole set.
 //!
 //! Rules whose keywords cannot be known (gitleaks rules without `keywords` whose regex has
@@ -458,7 +458,7 @@ impl RuleSet {
     ///
     /// # Panics
     ///
-    /// If an embedded rule file is invalid; `tests/secret_rules.rs` guarantees they are not.
+    /// If an embedded rule file is invalid; `tests/it/secret_rules.rs` guarantees they are not.
     pub fn builtin() -> RuleSet {
         let mut rules = Vec::new();
         for (file, text) in BUILTIN {

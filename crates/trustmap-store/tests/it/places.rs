@@ -2,9 +2,7 @@
 //! liveness per place, the host filter, migration 8 carrying old inventories forward, and
 //! path globs that match the same on both backends.
 
-mod common;
-
-use common::{cert, cert_at, meta, occurrence, report, targets};
+use crate::common::{cert, cert_at, meta, occurrence, report, targets};
 use trustmap_store::{AssetQuery, Store};
 
 const T1: &str = "2026-01-01T00:00:01Z";

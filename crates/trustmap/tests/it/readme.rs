@@ -139,7 +139,7 @@ fn the_readme_json_sample_is_the_example_estates_real_output() {
     assert!(
         masked(got) == masked(&expected),
         "README's JSON sample differs from the real output; \
-         TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test readme_cli rewrites it.\n\
+         TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test it readme rewrites it.\n\
          expected:\n{expected}"
     );
     assert!(

@@ -1,26 +1,10 @@
 //! End-to-end tests of `trustmap scan`: the real binary over trees generated here with
 //! openssl, checked through the JSON contract.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-
-fn scan_json(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "scan",
-        dir.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-store",
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = trustmap(&args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    serde_json::from_str(&stdout).expect("valid JSON")
-}
 
 fn assets_of<'a>(r: &'a Value, kind: &str) -> Vec<&'a Value> {
     r["assets"]

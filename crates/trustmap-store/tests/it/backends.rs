@@ -1,25 +1,23 @@
 //! The store as a library, on SQLite always and on PostgreSQL when `TRUSTMAP_TEST_PG_URL`
 //! is set: transactions, migrations, the audit chain.
 
-mod common;
-
 use trustmap_core::{Asset, AssetKind, Report, asset_id, fingerprint};
 use trustmap_store::{ScanMeta, Store};
 
-fn targets(test: &str) -> Vec<common::Target> {
-    common::targets("lib", test)
+fn targets(test: &str) -> Vec<crate::common::Target> {
+    crate::common::targets("lib", test)
 }
 
 fn cert(seed: &str, path: &str) -> Asset {
-    common::cert(seed, path)
+    crate::common::cert(seed, path)
 }
 
 fn report(id: &str, assets: Vec<Asset>) -> Report {
-    common::report(id, &["/srv"], assets)
+    crate::common::report(id, &["/srv"], assets)
 }
 
 fn meta() -> ScanMeta {
-    common::meta("test", &[("/srv", "/srv")], "2026-01-01T00:00:01Z")
+    crate::common::meta("test", &[("/srv", "/srv")], "2026-01-01T00:00:01Z")
 }
 
 #[test]

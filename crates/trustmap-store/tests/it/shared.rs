@@ -1,9 +1,7 @@
 //! One store, many threads: readers never wait for a writer, and one `Arc<Store>` serves
 //! concurrent callers. On SQLite always, on PostgreSQL when `TRUSTMAP_TEST_PG_URL` is set.
 
-mod common;
-
-use common::{cert, meta, report, targets};
+use crate::common::{cert, meta, report, targets};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use trustmap_store::{AssetQuery, OwnerTarget, Store};

@@ -1,25 +1,13 @@
 //! The policy from the command line: `trustmap init`, `trustmap rules`, `--policy` and the
 //! default `trustmap.toml` in the scanned root, and errors that name file, line and field.
 
-mod common;
-
-use common::trustmap;
+use crate::common::{openssl, scan_json, trustmap};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 fn rules_found(dir: &Path, extra: &[&str]) -> Vec<(String, String, String)> {
-    let mut args = vec![
-        "scan",
-        dir.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-store",
-    ];
-    args.extend_from_slice(extra);
-    let (code, out, err) = trustmap(&args);
-    assert_eq!(code, 0, "{err}");
-    let r: Value = serde_json::from_str(&out).unwrap();
+    let r = scan_json(dir, extra);
     r["findings"]
         .as_array()
         .unwrap()
@@ -37,19 +25,18 @@ fn rules_found(dir: &Path, extra: &[&str]) -> Vec<(String, String, String)> {
 /// An unencrypted EC key at `dir/name`.
 fn key(dir: &Path, name: &str) {
     std::fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
-    let st = Command::new("openssl")
-        .args([
+    openssl(
+        dir,
+        &[
             "genpkey",
             "-algorithm",
             "EC",
             "-pkeyopt",
             "ec_paramgen_curve:P-256",
             "-out",
-        ])
-        .arg(dir.join(name))
-        .output()
-        .unwrap();
-    assert!(st.status.success());
+            name,
+        ],
+    );
 }
 
 #[test]
@@ -188,18 +175,7 @@ fn rules_lists_the_catalogue_and_explains_one() {
 fn a_private_root_trusted_in_the_policy_stops_untrusted_root_findings() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ssl = |args: &[&str]| {
-        let st = Command::new("openssl")
-            .current_dir(d)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-    };
+    let ssl = |args: &[&str]| openssl(d, args);
     ssl(&[
         "req",
         "-x509",
@@ -284,12 +260,10 @@ fn key_age_for_rotation_comes_from_the_inventory_history() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("tree");
     std::fs::create_dir(&d).unwrap();
-    let st = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "ed25519", "-out"])
-        .arg(d.join("signing.key"))
-        .output()
-        .unwrap();
-    assert!(st.status.success());
+    openssl(
+        &d,
+        &["genpkey", "-algorithm", "ed25519", "-out", "signing.key"],
+    );
     let db = dir.path().join("inventory.db");
     let db = db.to_str().unwrap();
     let rotation = |extra: &[&str]| -> usize {
@@ -522,7 +496,7 @@ fn expiry_windows_by_lifetime_from_the_policy_file() {
     // fixed 14-day high window.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    common::ec_cert(d, "acme", "90");
+    crate::common::ec_cert(d, "acme", "90");
     let now = (time::OffsetDateTime::now_utc() + time::Duration::days(80))
         .date()
         .to_string();

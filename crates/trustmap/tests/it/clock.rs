@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 
-mod common;
-
-use common::{ec_cert, trustmap};
+use crate::common::{ec_cert, trustmap};
 
 fn json(args: &[&str]) -> Value {
     let (c, out, err) = trustmap(args);
@@ -25,7 +23,7 @@ fn rules(report: &Value) -> Vec<String> {
 
 #[test]
 fn now_judges_expiry_and_host_names_the_scan() {
-    for db in common::backends("c", "now") {
+    for db in crate::common::backends("c", "now") {
         let t = tempfile::tempdir().unwrap();
         ec_cert(t.path(), "web", "400");
         let dir = t.path().to_str().unwrap();

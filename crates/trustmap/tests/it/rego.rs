@@ -1,9 +1,7 @@
 //! Custom rules in Rego from the command line: `scan --rego FILE|DIR` with the two examples
 //! in examples/rego/, on fixtures made with openssl. Every scan runs with `--no-store`.
 
-mod common;
-
-use common::{openssl, trustmap};
+use crate::common::{openssl, trustmap};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,6 @@
 //! Helpers shared by the CLI tests: run the real binary, make fixtures with openssl, make
 //! tokens that are generated, never real.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::path::Path;
 use std::process::Command;
 
@@ -16,6 +14,28 @@ pub fn trustmap(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `trustmap scan DIR --format json --no-store EXTRA...`, which must exit 0: the report.
+pub fn scan_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    scan_json_output(dir, extra).0
+}
+
+/// [`scan_json`], with everything the run printed (stdout, then stderr) for checks that no
+/// secret shows anywhere.
+pub fn scan_json_output(dir: &Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let mut args = vec![
+        "scan",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-store",
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = trustmap(&args);
+    assert_eq!(code, 0, "{args:?}: {stderr}");
+    let report = serde_json::from_str(&stdout).expect("valid JSON");
+    (report, format!("{stdout}\n{stderr}"))
 }
 
 pub fn openssl(dir: &Path, args: &[&str]) {

@@ -7,9 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-mod common;
-
-use common::{Db, ec_cert};
+use crate::common::{Db, ec_cert};
 
 fn cmd(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_trustmap"));
@@ -97,7 +95,7 @@ fn estate() -> tempfile::TempDir {
 }
 
 fn backends(test: &str) -> Vec<Db> {
-    common::backends("u", test)
+    crate::common::backends("u", test)
 }
 
 #[test]
@@ -460,7 +458,7 @@ fn waivers_that_could_never_apply_or_repeat_are_refused() {
     let db = dir.path().join("i.db");
     let db = db.to_str().unwrap();
     let tree = tempfile::tempdir().unwrap();
-    let token = common::generated_token(36);
+    let token = crate::common::generated_token(36);
     std::fs::write(
         tree.path().join("ci.env"),
         format!("GITHUB_TOKEN=ghp_{token}\n"),

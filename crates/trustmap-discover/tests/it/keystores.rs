@@ -1,9 +1,7 @@
 //! Keystores made at test time with keytool and openssl: JKS, JCEKS and PKCS#12, opened with a
 //! default password, locked with a random one, truncated at every length.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use trustmap_discover::keystore::{ParsedKeystore, looks_like_pkcs12, parse_jks, parse_pkcs12};
 
 fn keytool(d: &TempDir, args: &[&str]) {

@@ -1,9 +1,7 @@
 //! Private and public keys in every format, generated at test time with openssl, ssh-keygen
 //! and puttygen; checked against OpenSSL's own SPKI for the same key.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use trustmap_discover::keys::{parse_der_key, parse_jwk, parse_pem_key};
 use trustmap_discover::ssh::{find_public_keys, parse_openssh_private, parse_putty};
 

@@ -7,12 +7,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod common;
-
-use common::Db;
+use crate::common::Db;
 
 fn backends(test: &str) -> Vec<Db> {
-    common::backends("t", test)
+    crate::common::backends("t", test)
 }
 
 fn run(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -53,7 +51,7 @@ fn scan(db: &Db, dir: &Path) -> Value {
     )
 }
 
-use common::ec_cert;
+use crate::common::ec_cert;
 
 /// Id of the asset of `kind` seen at `path` in a scan report.
 fn id_at(report: &Value, kind: &str, path: &str) -> String {

@@ -3,8 +3,6 @@
 //! certificate (`/etc/ssl/certs/ssl-cert-snakeoil.pem`), self-signed for one host name:
 //! verify-ca accepts it under any name, verify-full only under its own.
 
-mod common;
-
 use std::process::Command;
 use trustmap_store::Store;
 
@@ -47,9 +45,9 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// The schema of one test, so opening a store (which migrates) stays out of others' way.
-fn base(test: &str) -> Option<(String, common::Target)> {
-    common::pg_url()?;
-    let t = common::targets("tls", test).pop().unwrap();
+fn base(test: &str) -> Option<(String, crate::common::Target)> {
+    crate::common::pg_url()?;
+    let t = crate::common::targets("tls", test).pop().unwrap();
     Some((t.url.clone(), t))
 }
 

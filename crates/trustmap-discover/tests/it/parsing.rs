@@ -3,9 +3,7 @@
 //! distinguished names with separators inside values. Fixtures are generated at test time
 //! (rcgen, openssl) and compared with what openssl says.
 
-mod support;
-
-use support::{TempDir, have, run};
+use crate::support::{TempDir, have, run};
 use trustmap_discover::der;
 use trustmap_discover::keys::encode_tlv;
 use trustmap_discover::x509::parse_certificate;
@@ -231,7 +229,7 @@ fn self_signed_does_not_depend_on_a_verifiable_signature() {
         ("m.pem", "md5WithRSAEncryption"),
         ("d.pem", "dsa-with-sha256"),
     ] {
-        let (_, _, der_bytes) = support::first_pem(&dir.read(file));
+        let (_, _, der_bytes) = crate::support::first_pem(&dir.read(file));
         let info = parse_certificate(&der_bytes).unwrap();
         assert_eq!(info.signature_algorithm, alg);
         assert!(info.self_signed, "{file}: issuer = subject, AKI = SKI");
@@ -574,8 +572,8 @@ mod keys {
             "p3",
         ]);
         enc("p3", "lonely.key");
-        let want1 = support::openssl_spki_sha256(&d, "p1", None);
-        let want2 = support::openssl_spki_sha256(&d, "p2", None);
+        let want1 = crate::support::openssl_spki_sha256(&d, "p1", None);
+        let want2 = crate::support::openssl_spki_sha256(&d, "p2", None);
         for f in ["p1", "p2", "p3", "k2", "c2"] {
             std::fs::remove_file(d.path(f)).unwrap();
         }

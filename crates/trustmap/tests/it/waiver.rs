@@ -1,18 +1,16 @@
 //! Waivers end to end: the real binary granting, listing, applying, expiring and revoking
 //! waivers. Run on SQLite always and on PostgreSQL whenever `TRUSTMAP_TEST_PG_URL` is set
-//! (each test in its own fresh schema), like `store_cli.rs`. Expiry is tested with `--now`
+//! (each test in its own fresh schema), like `store.rs`. Expiry is tested with `--now`
 //! (RFC 3339 or YYYY-MM-DD), which judges a scan or lists waivers as if it were that instant.
 
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod common;
-
-use common::Db;
+use crate::common::Db;
 
 fn backends(test: &str) -> Vec<Db> {
-    common::backends("w", test)
+    crate::common::backends("w", test)
 }
 
 /// Runs with the store given through `TRUSTMAP_DB` (as a CI job would); `extra` arguments

@@ -8,17 +8,15 @@
 //! editing a generated certificate's DER with the crate's DER reader and re-encoding it; the
 //! signature no longer verifies, which linting does not care about.
 
-mod support;
-
 use std::collections::HashSet;
 use std::process::Command;
 
+use crate::support::{TempDir, have};
 use rcgen::{
     BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName,
     DnType, ExtendedKeyUsagePurpose as Eku, IsCa, Issuer, KeyPair, KeyUsagePurpose as Ku, SanType,
     SerialNumber,
 };
-use support::{TempDir, have};
 use trustmap_core::Severity;
 use trustmap_discover::der;
 use trustmap_discover::lint::{LINTS, find, lint};

@@ -1,10 +1,8 @@
 //! CI gates and post-quantum readiness from the command line: `trustmap baseline`,
 //! `scan --baseline --fail-on`, `trustmap pqc`. Every scan runs with `--no-store`.
 
-mod common;
-
+use crate::common::{ec_cert, openssl, trustmap};
 use base64::Engine as _;
-use common::{ec_cert, openssl, trustmap};
 use serde_json::Value;
 use std::path::Path;
 
@@ -464,7 +462,7 @@ fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
 
     // A name is not an identity: a file called trustmap-baseline.json that is no baseline
     // is scanned like any other.
-    let pw = common::generated_token(16);
+    let pw = crate::common::generated_token(16);
     std::fs::create_dir(d.join("other")).unwrap();
     std::fs::write(
         d.join("other/trustmap-baseline.json"),

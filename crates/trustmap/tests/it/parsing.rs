@@ -2,25 +2,9 @@
 //! MD5 leaf, exclude patterns (and a tree's own), encrypted keys in `pqc`, Kubernetes
 //! Lists, and control characters from scanned files in human output.
 
-mod common;
-
-use common::{openssl, trustmap};
+use crate::common::{openssl, scan_json, trustmap};
 use serde_json::Value;
 use std::path::Path;
-
-fn scan_json(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "scan",
-        dir.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-store",
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = trustmap(&args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    serde_json::from_str(&stdout).expect("valid JSON")
-}
 
 #[test]
 fn a_self_signed_md5_leaf_is_reported_as_one() {
@@ -70,9 +54,9 @@ fn excludes_from_the_command_line_and_the_tree_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("vendor")).unwrap();
-    common::ec_cert(d, "app", "300");
-    common::ec_cert(&d.join("vendor"), "lib", "300");
-    common::ec_cert(d, "hidden", "300");
+    crate::common::ec_cert(d, "app", "300");
+    crate::common::ec_cert(&d.join("vendor"), "lib", "300");
+    crate::common::ec_cert(d, "hidden", "300");
     let count = |r: &Value| r["assets"].as_array().unwrap().len();
     let all = scan_json(d, &[]);
     assert_eq!(all["scan"]["excluded"], 0);
@@ -106,7 +90,7 @@ fn excludes_from_the_command_line_and_the_tree_are_counted() {
 fn pqc_counts_an_encrypted_key_nothing_tells_about_as_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    common::ec_cert(d, "svc", "300");
+    crate::common::ec_cert(d, "svc", "300");
     openssl(
         d,
         &[
@@ -151,7 +135,7 @@ fn pqc_counts_an_encrypted_key_nothing_tells_about_as_unknown() {
 fn a_secret_in_a_kubernetes_list_is_at_the_line_of_its_tls_crt() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    common::ec_cert(d, "k", "300");
+    crate::common::ec_cert(d, "k", "300");
     use base64::Engine as _;
     let b64 =
         base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join("k.crt")).unwrap());

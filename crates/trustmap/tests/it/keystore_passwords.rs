@@ -3,9 +3,7 @@
 //! in a configuration next to the keystore (`key-password-exposed`). No password is ever
 //! printed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 
@@ -34,21 +32,6 @@ fn p12(dir: &Path, name: &str, password: &str) {
     // Only the keystore stays: its key and certificate must come from opening it.
     std::fs::remove_file(dir.join(format!("{name}.key"))).unwrap();
     std::fs::remove_file(dir.join(format!("{name}.crt"))).unwrap();
-}
-
-fn scan(dir: &Path, extra: &[&str]) -> (Value, String) {
-    let mut args = vec![
-        "scan",
-        dir.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-store",
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = trustmap(&args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    let all = format!("{stdout}\n{stderr}");
-    (serde_json::from_str(&stdout).expect("valid JSON"), all)
 }
 
 fn keystore<'a>(r: &'a Value, path: &str) -> &'a Value {
@@ -95,7 +78,7 @@ fn a_locked_keystore_is_an_error_until_a_given_password_opens_it() {
     let password = generated_token(24);
     p12(dir, "client", &password);
 
-    let (r, _) = scan(dir, &[]);
+    let (r, _) = scan_json_output(dir, &[]);
     let ks = keystore(&r, "client.p12");
     assert_eq!(ks["keystore"]["locked"], true);
     let errors = errors_at(&r, "client.p12");
@@ -104,7 +87,7 @@ fn a_locked_keystore_is_an_error_until_a_given_password_opens_it() {
     assert_eq!(private_keys(&r), 0);
 
     // On the command line.
-    let (r, all) = scan(
+    let (r, all) = scan_json_output(
         dir,
         &[
             "--keystore-password",
@@ -126,7 +109,7 @@ fn a_locked_keystore_is_an_error_until_a_given_password_opens_it() {
     // In a file, one a line (CRLF line ends too).
     let pwfile = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(pwfile.path(), format!("first\r\n\n{password}\r\n")).unwrap();
-    let (r, all) = scan(
+    let (r, all) = scan_json_output(
         dir,
         &["--keystore-password-file", pwfile.path().to_str().unwrap()],
     );
@@ -195,7 +178,7 @@ fn a_password_in_the_config_next_to_a_keystore_opens_it_and_is_reported() {
     )
     .unwrap();
 
-    let (r, all) = scan(tmp.path(), &[]);
+    let (r, all) = scan_json_output(tmp.path(), &[]);
     let ks = keystore(&r, "src/main/resources/keystore.p12");
     assert_eq!(ks["keystore"]["locked"], false, "{ks}");
     assert_eq!(ks["keystore"]["opened_with"], Value::Null);
@@ -281,7 +264,7 @@ fn a_jks_named_by_a_config_elsewhere_is_opened_but_unrelated_configs_are_not_tri
     )
     .unwrap();
 
-    let (r, all) = scan(tmp.path(), &[]);
+    let (r, all) = scan_json_output(tmp.path(), &[]);
     let ks = keystore(&r, "certs/server.jks");
     assert_eq!(ks["keystore"]["format"], "jks");
     assert_eq!(ks["keystore"]["locked"], false, "{ks}");

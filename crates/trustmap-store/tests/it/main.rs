@@ -1,0 +1,11 @@
+//! The store's integration tests, on SQLite always and on PostgreSQL when
+//! `TRUSTMAP_TEST_PG_URL` is set.
+//!
+//! One test binary per crate (each module was its own binary): a clean build links one
+//! executable instead of one per file.
+
+mod backends;
+mod common;
+mod pg_tls;
+mod places;
+mod shared;

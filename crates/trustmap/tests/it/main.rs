@@ -1,0 +1,18 @@
+//! The CLI's integration tests: the real `trustmap` binary over trees generated at test time.
+//!
+//! One test binary per crate (each module was its own binary): a clean build links one
+//! executable instead of one per file.
+
+mod clock;
+mod common;
+mod estate;
+mod gate;
+mod keystore_passwords;
+mod parsing;
+mod policy;
+mod readme;
+mod real_use;
+mod rego;
+mod scan;
+mod store;
+mod waiver;
