@@ -429,8 +429,14 @@ pub struct ScanInfo {
     /// `trustmap.toml`); `null`: the built-in policy.
     #[serde(default)]
     pub policy: Option<String>,
+    /// Settings of a discovered `trustmap.toml` (one the person running the scan did not
+    /// name with `--policy`) that were not applied because they would loosen the built-in
+    /// policy: `rules.cert-wildcard = "off"`, `exclude "secrets/**"`. Empty when the
+    /// policy is the built-in one or was given with `--policy`.
+    #[serde(default)]
+    pub policy_ignored: Vec<String>,
     /// Files and directories not walked because an exclude pattern (`--exclude`, or
-    /// `exclude` in the policy file, possibly the scanned tree's own) matched them.
+    /// `exclude` in a `--policy` file) matched them.
     #[serde(default)]
     pub excluded: u64,
 }
@@ -454,7 +460,7 @@ impl Report {
 
 /// Formats a `time::OffsetDateTime` as RFC 3339 in UTC, second precision.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = crate::timestamp::utc(t);
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&fmt)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())

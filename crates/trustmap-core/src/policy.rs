@@ -34,6 +34,7 @@
 mod catalogue;
 mod config;
 mod engine;
+mod tighten;
 
 pub use crate::vocab::quantum_vulnerable;
 pub use catalogue::{EXAMPLE_NOW, Example, RULES, Rule, rank, rule};

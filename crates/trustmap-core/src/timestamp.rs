@@ -16,7 +16,7 @@ pub struct Timestamp(OffsetDateTime);
 impl Timestamp {
     /// The instant `t`, converted to UTC and truncated to the second.
     pub fn new(t: OffsetDateTime) -> Timestamp {
-        let t = t.to_offset(time::UtcOffset::UTC);
+        let t = utc(t);
         Timestamp(t.replace_nanosecond(0).unwrap_or(t))
     }
 
@@ -32,6 +32,20 @@ impl Timestamp {
 }
 
 /// The Unix epoch: only as a placeholder in `Default` values of the model.
+/// `t` in UTC. An instant whose UTC date falls outside the years -9999..=9999 that `time`
+/// represents (`9999-12-31T23:59:59-23:59`, from a certificate or a policy file) is clamped
+/// to the nearest representable instant instead of panicking as `to_offset` would.
+pub fn utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or_else(|| {
+            if t.year() > 0 {
+                time::PrimitiveDateTime::MAX.assume_utc()
+            } else {
+                time::PrimitiveDateTime::MIN.assume_utc()
+            }
+        })
+}
+
 impl Default for Timestamp {
     fn default() -> Self {
         Timestamp(OffsetDateTime::UNIX_EPOCH)
@@ -96,5 +110,14 @@ mod tests {
                 .to_string(),
             "9999-12-31T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn instants_past_year_9999_in_utc_clamp_instead_of_panicking() {
+        // 9999-12-31T23:59:59-23:59 is 10000-01-01T23:58:59Z, which `time` cannot hold.
+        let t = Timestamp::parse("9999-12-31T23:59:59-23:59").unwrap();
+        assert_eq!(t.to_string(), "9999-12-31T23:59:59Z");
+        let t = Timestamp::parse("-9999-01-01T00:00:00+23:59");
+        assert!(t.is_none_or(|t| t.get().year() == -9999));
     }
 }

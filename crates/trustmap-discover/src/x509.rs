@@ -106,7 +106,7 @@ pub fn lenient_time(tag: u8, content: &[u8]) -> Option<(time::OffsetDateTime, bo
         second = digits(&rest[..2])?;
         rest = &rest[2..];
     }
-    let conformant_digits = s.len() - rest.len() == if tag == 0x17 { 12 } else { 14 };
+    let mut conformant_digits = s.len() - rest.len() == if tag == 0x17 { 12 } else { 14 };
     if tag == 0x18
         && let Some(frac) = rest.strip_prefix('.')
     {
@@ -115,6 +115,8 @@ pub fn lenient_time(tag: u8, content: &[u8]) -> Option<(time::OffsetDateTime, bo
             return None;
         }
         rest = &frac[n..];
+        // RFC 5280 4.1.2.5.2: GeneralizedTime MUST NOT include fractional seconds.
+        conformant_digits = false;
     }
     let zone = rest.len() - rest.trim_start_matches(['Z', '+', '-']).len();
     let offset_secs: i32 = match rest {
@@ -135,7 +137,7 @@ pub fn lenient_time(tag: u8, content: &[u8]) -> Option<(time::OffsetDateTime, bo
     let t = time::Time::from_hms(hour, minute, second.min(59)).ok()?;
     let local = time::PrimitiveDateTime::new(date, t);
     let offset = time::UtcOffset::from_whole_seconds(offset_secs).ok()?;
-    let utc = local.assume_offset(offset).to_offset(time::UtcOffset::UTC);
+    let utc = trustmap_core::timestamp::utc(local.assume_offset(offset));
     Some((utc, conformant_digits && rest == "Z"))
 }
 
@@ -497,4 +499,24 @@ pub fn pkcs7_certificates(data: &[u8]) -> Option<Vec<&[u8]>> {
             .map(|t| t.raw)
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lenient_time;
+
+    #[test]
+    fn lenient_times_at_the_edge_of_the_calendar_do_not_panic() {
+        // 9999-12-31 23:59 at -23:59 is past the last instant `time` holds in UTC: clamped.
+        let (t, conformant) = lenient_time(0x18, b"99991231235959-2359").unwrap();
+        assert_eq!((t.year(), conformant), (9999, false));
+        let (t, _) = lenient_time(0x18, b"00000101000000+2359").unwrap();
+        assert_eq!(t.year(), -1);
+        assert_eq!(lenient_time(0x18, b"2026013112"), None);
+        assert_eq!(lenient_time(0x17, "26013112005\u{e9}Z".as_bytes()), None);
+        // A long fraction is read in one pass and dropped.
+        let long = format!("20260131120000.{}Z", "9".repeat(100_000));
+        let (t, conformant) = lenient_time(0x18, long.as_bytes()).unwrap();
+        assert_eq!((t.hour(), t.second(), conformant), (12, 0, false));
+    }
 }

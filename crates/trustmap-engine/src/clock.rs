@@ -35,7 +35,7 @@ impl Clock {
 /// `2026-12-31` (the start of that day, UTC) or RFC 3339, for `--now`.
 pub fn parse_instant(s: &str) -> Result<OffsetDateTime, Error> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t.to_offset(time::UtcOffset::UTC));
+        return Ok(trustmap_core::timestamp::utc(t));
     }
     Ok(parse_day(s)?.midnight().assume_utc())
 }

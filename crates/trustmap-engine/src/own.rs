@@ -145,36 +145,59 @@ impl OwnFiles {
 
 /// Whether the file is a trustmap JSON report or baseline, by its format marker.
 pub fn marked(path: &Path) -> bool {
+    marked_within(path, MAX_MARKER_BYTES)
+}
+
+/// [`marked`] for files of at most `max` bytes (larger ones are not trustmap's).
+pub fn marked_within(path: &Path, max: u64) -> bool {
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
+    if file.metadata().map_or(true, |m| m.len() > max) {
+        return false;
+    }
     let mut text = Vec::new();
-    if file
-        .take(MAX_MARKER_BYTES + 1)
-        .read_to_end(&mut text)
-        .is_err()
-        || text.len() as u64 > MAX_MARKER_BYTES
-    {
+    if file.take(max + 1).read_to_end(&mut text).is_err() || text.len() as u64 > max {
         return false;
     }
     is_trustmap_json(&text)
 }
 
+/// The top-level fields the marker needs; the rest of the document is skipped without being
+/// kept, so checking a large report costs its size in time but not in memory.
+#[derive(serde::Deserialize)]
+struct Marker {
+    tool: Option<Tool>,
+    scan: Option<std::collections::BTreeMap<String, serde::de::IgnoredAny>>,
+    findings: Option<Vec<serde::de::IgnoredAny>>,
+    trustmap_baseline: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Tool {
+    Named { name: String },
+    Other(serde::de::IgnoredAny),
+}
+
 /// Whether these bytes are a trustmap JSON report (`tool.name` = "trustmap", with `scan`
 /// and `findings`) or a baseline (`trustmap_baseline` version, `findings`).
 pub fn is_trustmap_json(text: &[u8]) -> bool {
-    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice::<serde_json::Value>(text)
-    else {
+    // Cheap refusals first: nearly every file a generic rule matches in is not JSON at all.
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    if start.is_none_or(|i| text[i] != b'{')
+        || memchr::memmem::find(text, b"\"findings\"").is_none()
+        || memchr::memmem::find(text, b"trustmap").is_none()
+    {
+        return false;
+    }
+    let Ok(doc) = serde_json::from_slice::<Marker>(text) else {
         return false;
     };
-    let findings = doc.get("findings").is_some_and(|f| f.is_array());
-    let report = doc
-        .get("tool")
-        .and_then(|t| t.get("name"))
-        .is_some_and(|n| n == "trustmap")
-        && doc.get("scan").is_some_and(|s| s.is_object());
-    let baseline = doc.get("trustmap_baseline").is_some_and(|v| v.is_u64());
-    findings && (report || baseline)
+    let report =
+        matches!(&doc.tool, Some(Tool::Named { name }) if name == "trustmap") && doc.scan.is_some();
+    let baseline = doc.trustmap_baseline.is_some();
+    doc.findings.is_some() && (report || baseline)
 }
 
 /// The file-tree source's name for a root (see `trustmap_discover::walk`).
@@ -209,5 +232,15 @@ mod tests {
         ] {
             assert!(!is_trustmap_json(not), "{}", String::from_utf8_lossy(not));
         }
+    }
+
+    #[test]
+    fn files_over_the_marker_limit_are_not_read_as_trustmap_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.json");
+        let doc = br#"{"tool":{"name":"trustmap"},"scan":{},"assets":[],"findings":[]}"#;
+        std::fs::write(&p, doc).unwrap();
+        assert!(super::marked_within(&p, doc.len() as u64));
+        assert!(!super::marked_within(&p, doc.len() as u64 - 1));
     }
 }

@@ -45,6 +45,8 @@ pub struct ScanOptions {
     pub policy: Option<PathBuf>,
     /// Custom Rego rules: `.rego` files or directories searched for them.
     pub rego: Vec<PathBuf>,
+    /// What each Rego file may spend (time, memory, findings).
+    pub rego_limits: crate::rego::Limits,
     /// Baseline file: findings in it are marked baselined.
     pub baseline: Option<PathBuf>,
     /// The scanning host's name as recorded; `None`: this machine's ([`local_host_name`]).
@@ -148,6 +150,8 @@ pub struct Scan {
     now: Option<OffsetDateTime>,
     /// The policy file as shown in `scan.policy`; `None`: the built-in policy.
     policy_shown: Option<String>,
+    /// Settings of a discovered policy file ignored because they loosen the built-in one.
+    policy_ignored: Vec<String>,
     own: OwnFiles,
 }
 
@@ -176,12 +180,15 @@ impl Scan {
             )?);
         }
         let passwords = keystore_passwords(o.keystore_passwords.0, &o.keystore_password_files)?;
-        let (policy, policy_file) = policy::load(o.policy.as_deref(), &paths)?;
-        let inputs = policy::inputs(&policy, policy_file.as_deref())?;
-        let custom = CustomRules::load(&o.rego)?;
-        let policy_shown = policy_file
-            .as_deref()
-            .map(|f| policy::shown(f, o.policy.is_some()));
+        let policy::Loaded {
+            policy,
+            file: policy_file,
+            explicit,
+            ignored: policy_ignored,
+        } = policy::load(o.policy.as_deref(), &paths)?;
+        let inputs = policy::inputs(&policy, policy_file.as_deref(), &paths)?;
+        let custom = CustomRules::load_with(&o.rego, o.rego_limits.clone())?;
+        let policy_shown = policy_file.as_deref().map(|f| policy::shown(f, explicit));
         let mut own_files: Vec<PathBuf> = policy_file.into_iter().collect();
         own_files.extend(o.baseline.iter().cloned());
         own_files.extend(rego::files(&o.rego)?);
@@ -213,6 +220,7 @@ impl Scan {
             host: o.host.unwrap_or_else(local_host_name),
             now: o.now,
             policy_shown,
+            policy_ignored,
             own,
         })
     }
@@ -332,6 +340,7 @@ impl Scan {
                 bytes_scanned: progress.bytes.load(Ordering::Relaxed),
                 duration_ms,
                 policy: self.policy_shown,
+                policy_ignored: self.policy_ignored,
                 excluded: progress.excluded.load(Ordering::Relaxed),
             },
             assets,

@@ -105,9 +105,41 @@ pub fn shown(file: &Path, explicit: bool) -> String {
     s.to_string_lossy().replace('\\', "/")
 }
 
+/// The largest policy file read (the commented default is about 8 KB).
+pub const MAX_POLICY_BYTES: u64 = 1 << 20;
+
+/// The largest trusted bundle read (Mozilla's whole root store is about 220 KB).
+pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// Reads a regular file of at most `max` bytes. A FIFO, a device or a directory is refused
+/// before it is opened (opening a FIFO would block), and a file that grows past `max` while
+/// being read is refused too, so a policy cannot make trustmap hang or read without end.
+pub fn read_bounded(what: &'static str, path: &Path, max: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let bad = |msg: String| Error::read(what, path, std::io::Error::other(msg));
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(what, path, e))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    if meta.len() > max {
+        return Err(bad(format!("larger than {max} bytes")));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::read(what, path, e))?;
+    let mut data = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| Error::read(what, path, e))?;
+    if data.len() as u64 > max {
+        return Err(bad(format!("larger than {max} bytes")));
+    }
+    Ok(data)
+}
+
 /// Reads and validates a policy file; X.509 lint ids are valid rule ids in it.
 pub fn read(file: &Path) -> Result<Policy, Error> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::read("policy file", file, e))?;
+    let data = read_bounded("policy file", file, MAX_POLICY_BYTES)?;
+    let text = String::from_utf8(data)
+        .map_err(|_| Error::read("policy file", file, std::io::Error::other("not UTF-8 text")))?;
     let lint_ids: Vec<&str> = LINTS.iter().map(|l| l.id).collect();
     Ok(Policy::from_toml_with(
         &text,
@@ -116,20 +148,58 @@ pub fn read(file: &Path) -> Result<Policy, Error> {
     )?)
 }
 
-/// The policy for a scan and the file it came from (see [`file_for`]).
-pub fn load(
-    explicit: Option<&Path>,
-    roots: &[PathBuf],
-) -> Result<(Policy, Option<PathBuf>), Error> {
+/// The policy a scan applies and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub policy: Policy,
+    /// The policy file; `None`: the built-in policy.
+    pub file: Option<PathBuf>,
+    /// Whether the person running the scan chose the file (`--policy`). A discovered file
+    /// is applied tightened ([`Policy::tightened`]).
+    pub explicit: bool,
+    /// The settings of a discovered file that were ignored because they loosen the
+    /// built-in policy (`scan.policy_ignored`).
+    pub ignored: Vec<String>,
+}
+
+/// The policy for a scan (see [`file_for`]). A `--policy` file applies as written; a
+/// `trustmap.toml` discovered in or above the scanned tree may tighten the built-in policy
+/// but never loosen it: the scanned repository cannot lower the gate of the person running
+/// the scan.
+pub fn load(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<Loaded, Error> {
     match file_for(explicit, roots)? {
-        None => Ok((Policy::default(), None)),
-        Some(file) => Ok((read(&file)?, Some(file))),
+        None => Ok(Loaded::default()),
+        Some(file) => {
+            let policy = read(&file)?;
+            if explicit.is_some() {
+                return Ok(Loaded {
+                    policy,
+                    file: Some(file),
+                    explicit: true,
+                    ignored: Vec::new(),
+                });
+            }
+            let (policy, ignored) = policy.tightened(&Policy::default());
+            Ok(Loaded {
+                policy,
+                file: Some(file),
+                explicit: false,
+                ignored,
+            })
+        }
     }
 }
 
 /// Policy engine inputs: X.509 lint severities, the system trust store, and the policy's
-/// bundles (relative to the policy file). Key age (`first_seen`) comes from the store later.
-pub fn inputs(policy: &Policy, policy_file: Option<&Path>) -> Result<Inputs, Error> {
+/// bundles. A bundle path is relative to the policy file and must stay inside the policy
+/// file's directory or one of the scanned `roots` (after resolving `..` and symbolic
+/// links); it is read with [`read_bounded`]. Key age (`first_seen`) comes from the store
+/// later.
+pub fn inputs(
+    policy: &Policy,
+    policy_file: Option<&Path>,
+    roots: &[PathBuf],
+) -> Result<Inputs, Error> {
     let mut inputs = Inputs::default();
     for l in LINTS {
         inputs.lint_severities.insert(l.id.to_string(), l.severity);
@@ -139,7 +209,7 @@ pub fn inputs(policy: &Policy, policy_file: Option<&Path>) -> Result<Inputs, Err
     }
     if let Some(bundle) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
         // Unreadable or odd system bundles are not the user's error: skip what fails.
-        if let Ok(data) = std::fs::read(bundle) {
+        if let Ok(data) = read_bounded("system bundle", bundle, MAX_BUNDLE_BYTES) {
             add_roots(&data, &mut inputs, true);
         }
     }
@@ -147,12 +217,39 @@ pub fn inputs(policy: &Policy, policy_file: Option<&Path>) -> Result<Inputs, Err
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
+    let mut allowed: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
+    if let Ok(b) = std::fs::canonicalize(if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &base
+    }) {
+        allowed.push(b);
+    }
     for b in &policy.trusted_bundles {
         let path = base.join(b);
-        let data = std::fs::read(&path).map_err(|source| Error::Bundle {
+        let real = std::fs::canonicalize(&path).map_err(|source| Error::Bundle {
             path: path.clone(),
             source,
         })?;
+        if !allowed.iter().any(|dir| real.starts_with(dir)) {
+            return Err(Error::Bundle {
+                path: path.clone(),
+                source: std::io::Error::other(
+                    "outside the policy file's directory and the scanned roots; copy it there",
+                ),
+            });
+        }
+        let data =
+            read_bounded("trusted bundle", &real, MAX_BUNDLE_BYTES).map_err(|e| match e {
+                Error::Read { source, .. } => Error::Bundle {
+                    path: path.clone(),
+                    source,
+                },
+                other => other,
+            })?;
         if add_roots(&data, &mut inputs, false) == 0 {
             return Err(Error::EmptyBundle(path));
         }

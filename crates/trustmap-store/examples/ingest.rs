@@ -116,6 +116,7 @@ fn report(id: &str, n: usize, generation: usize) -> Report {
             bytes_scanned: 0,
             duration_ms: 0,
             policy: None,
+            policy_ignored: vec![],
             excluded: 0,
         },
         assets,

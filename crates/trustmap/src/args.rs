@@ -43,6 +43,19 @@ pub struct ScanInput {
     /// Package `trustmap.custom` defines `findings`; see the README.
     #[arg(long, value_name = "FILE|DIR")]
     pub rego: Vec<PathBuf>,
+    /// Seconds each Rego file may run for over the whole scan; past it the scan stops with
+    /// an error naming the file.
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub rego_timeout: u64,
+    /// Memory (MiB) each Rego file's evaluation may hold.
+    #[arg(long, value_name = "MIB", default_value_t = 2048,
+          value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    pub rego_memory: u64,
+    /// Findings each Rego file may produce over the whole scan.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub rego_max_findings: u64,
     /// A keystore password to try after the well-known defaults (repeatable); never printed
     /// or stored. Prefer --keystore-password-file: a command line is visible to other users.
     #[arg(long, value_name = "PASS")]
@@ -73,6 +86,12 @@ impl ScanInput {
                 secret_rules: self.rules.clone(),
                 policy: self.policy.clone(),
                 rego: self.rego.clone(),
+                rego_limits: trustmap_engine::rego::Limits {
+                    time: std::time::Duration::from_secs(self.rego_timeout),
+                    memory_bytes: self.rego_memory << 20,
+                    findings: self.rego_max_findings as usize,
+                    exe: None,
+                },
                 baseline: None,
                 host: self.host.clone(),
                 now: self.now.now,

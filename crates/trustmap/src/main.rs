@@ -102,6 +102,15 @@ struct InitArgs {
 }
 
 fn main() {
+    // This binary is also the sandboxed evaluator of Rego files (trustmap_engine::rego).
+    let mut args = std::env::args_os().skip(1);
+    if args
+        .next()
+        .is_some_and(|a| a == trustmap_engine::rego::CHILD_ARG)
+    {
+        let file = std::path::PathBuf::from(args.next().unwrap_or_default());
+        std::process::exit(trustmap_engine::rego::child_main(&file));
+    }
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(code) => code,

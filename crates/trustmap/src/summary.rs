@@ -74,6 +74,33 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             .as_deref()
             .unwrap_or("built-in defaults (no trustmap.toml)")
     );
+    let ignored = &r.scan.policy_ignored;
+    if !ignored.is_empty() {
+        // A trustmap.toml found in the scanned tree cannot loosen the gate of whoever runs
+        // the scan; say what it tried, and how to apply it on purpose.
+        let _ = writeln!(
+            s,
+            "  found in or above the scanned tree, so only what tightens the built-in policy applies;\n  \
+             {} ignored (pass --policy {} to apply them):",
+            count(
+                ignored.len(),
+                "setting that would loosen it was",
+                "settings that would loosen it were"
+            ),
+            r.scan.policy.as_deref().unwrap_or("FILE")
+        );
+        const SHOWN: usize = 10;
+        for item in ignored.iter().take(SHOWN) {
+            let _ = writeln!(s, "    {}", crate::table::terminal_safe(item));
+        }
+        if ignored.len() > SHOWN {
+            let _ = writeln!(
+                s,
+                "    ... and {} more (see scan.policy_ignored in --format json)",
+                ignored.len() - SHOWN
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "\nInventory ({}, {})",
@@ -202,7 +229,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
     if r.findings.iter().any(|f| f.rule == "cert-untrusted-root") {
         let _ = writeln!(
             s,
-            "\nA private root of yours? Trust it in trustmap.toml (`trustmap init` writes one):\n  [trust]\n  roots = [\"sha256:<fingerprint from `trustmap show ID`>\"]"
+            "\nA private root of yours? Trust it in a policy file (`trustmap init` writes one) passed\nwith --policy (a scanned tree's own trustmap.toml cannot trust roots):\n  [trust]\n  roots = [\"sha256:<fingerprint from `trustmap show ID`>\"]"
         );
     }
     if !r.errors.is_empty() {

@@ -100,6 +100,10 @@ pub struct Policy {
     /// `exclude`: gitignore-style globs, relative to each scanned root, of paths the walk
     /// skips (added to `--exclude`; the report counts what they excluded).
     pub exclude: Vec<String>,
+    /// Set on a policy the person running the scan did not choose (see
+    /// [`Policy::tightened`]): `[rules]` and `[[scope]]` severities apply only where they
+    /// raise a finding's severity, and `"off"` switches nothing off.
+    pub raise_only: bool,
 }
 
 /// Key kinds with cryptoperiods (NIST SP 800-57 Part 1 Rev 5, table 1).
@@ -172,6 +176,7 @@ impl Default for Policy {
             rules: HashMap::new(),
             scopes: Vec::new(),
             exclude: Vec::new(),
+            raise_only: false,
         }
     }
 }
@@ -502,7 +507,7 @@ impl Policy {
 
     /// Whether a rule is evaluated at all.
     pub fn enabled(&self, id: &str) -> bool {
-        self.rule_setting(id) != RuleSetting::Off
+        self.raise_only || self.rule_setting(id) != RuleSetting::Off
     }
 }
 
@@ -862,6 +867,7 @@ impl PartialEq for Policy {
             && self.rules == o.rules
             && sc(self) == sc(o)
             && self.exclude == o.exclude
+            && self.raise_only == o.raise_only
     }
 }
 

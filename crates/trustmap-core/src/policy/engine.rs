@@ -287,22 +287,32 @@ fn finalise(policy: &Policy, a: &Asset, h: Hit) -> Option<Finding> {
         .severity
         .or(r.map(|r| r.severity))
         .unwrap_or(Severity::Medium);
-    match policy.rule_setting(&h.rule) {
-        RuleSetting::Off => return None,
-        RuleSetting::On => {}
-        RuleSetting::Severity(s) => severity = s,
+    // A policy the person running the scan did not choose only raises severities.
+    let raise_only = policy.raise_only;
+    let apply = |setting: RuleSetting, severity: &mut Severity| -> bool {
+        match setting {
+            RuleSetting::Off => raise_only,
+            RuleSetting::On => true,
+            RuleSetting::Severity(s) => {
+                if !raise_only || s > *severity {
+                    *severity = s;
+                }
+                true
+            }
+        }
+    };
+    if !apply(policy.rule_setting(&h.rule), &mut severity) {
+        return None;
     }
     let scope = policy.scopes.iter().find(|s| {
         (s.rules.is_empty() || s.rules.contains(&h.rule))
             && !a.occurrences.is_empty()
             && a.occurrences.iter().all(|o| s.matcher.is_match(&o.path))
     });
-    if let Some(s) = scope {
-        match s.setting {
-            RuleSetting::Off => return None,
-            RuleSetting::On => {}
-            RuleSetting::Severity(sev) => severity = sev,
-        }
+    if let Some(s) = scope
+        && !apply(s.setting, &mut severity)
+    {
+        return None;
     }
     let first = a.occurrences.first();
     Some(Finding {

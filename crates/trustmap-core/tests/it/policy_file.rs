@@ -380,3 +380,53 @@ fn lint_ids_are_accepted_when_the_caller_names_them() {
         RuleSetting::Severity(Severity::High)
     );
 }
+
+#[test]
+fn a_discovered_policy_only_tightens_the_built_in_one() {
+    let text = "exclude = [\"vendor/\"]\n\n[expiry]\nmedium = 60\nhigh = 10\ncritical = 3\n\n\
+        [expiry.lifetime_fraction]\nmedium = 0.3\nhigh = 0.01\ncritical = 0.005\n\n\
+        [validity]\nprivate_max_days = 90\n\n[[validity.override]]\npath = \"legacy/**\"\nmax_days = 825\n\n\
+        [keys.min_bits]\nRSA = 3072\nEC = 160\n\n[signatures]\nallowed_hashes = [\"SHA-256\", \"SHA-1\"]\n\n\
+        [rotation]\nsignature = 365\nsymmetric = 9999\n\n[rules]\ncert-wildcard = \"off\"\nkey-weak = \"critical\"\n";
+    let p = Policy::from_toml(text, "trustmap.toml").unwrap();
+    let (t, ignored) = p.tightened(&Policy::default());
+    // Stricter settings stay; looser ones take the built-in value.
+    assert_eq!(
+        t.expiry_windows,
+        [
+            (Severity::Critical, 7),
+            (Severity::High, 14),
+            (Severity::Medium, 60)
+        ]
+    );
+    assert_eq!(t.expiry_fractions[1], (Severity::High, 0.1));
+    assert_eq!(t.expiry_fractions[2], (Severity::Medium, 0.3));
+    assert_eq!(t.private_max_days, 90);
+    assert_eq!(t.validity_overrides[0].max_days, Some(90));
+    assert_eq!(t.min_key_bits["RSA"], 3072);
+    assert_eq!(t.min_key_bits["EC"], 224);
+    assert_eq!(t.allowed_hashes, ["SHA-256"]);
+    assert_eq!(t.rotation_days["signature"], 365);
+    assert_eq!(t.rotation_days["symmetric"], 730);
+    assert!(t.exclude.is_empty());
+    assert!(t.raise_only && t.enabled("cert-wildcard"));
+    assert_eq!(
+        ignored,
+        [
+            "expiry.critical = 3 (shorter than 7)",
+            "expiry.high = 10 (shorter than 14)",
+            "expiry.lifetime_fraction.critical = 0.005 (smaller than 0.05)",
+            "expiry.lifetime_fraction.high = 0.01 (smaller than 0.1)",
+            "validity.override legacy/** max_days = 825 (longer than 90)",
+            "keys.min_bits.EC = 160 (below 224)",
+            "signatures.allowed_hashes \"SHA-1\" (not allowed by default)",
+            "rotation.symmetric = 9999 (longer than 730)",
+            "exclude \"vendor/\"",
+            "rules.cert-wildcard = \"off\"",
+        ]
+    );
+    // The built-in policy tightened by itself is itself.
+    let (same, none) = Policy::default().tightened(&Policy::default());
+    assert!(none.is_empty());
+    assert_eq!(same.expiry_windows, Policy::default().expiry_windows);
+}

@@ -98,6 +98,7 @@ pub fn report(id: &str, roots: &[&str], assets: Vec<Asset>) -> Report {
             bytes_scanned: 1,
             duration_ms: 1,
             policy: None,
+            policy_ignored: vec![],
             excluded: 0,
         },
         assets,

@@ -504,3 +504,114 @@ fn trustmaps_own_files_are_not_material_yet_hide_nothing() {
     );
     assert!(s.iter().all(|(_, p)| !own.contains(&p.as_str())), "{s:?}");
 }
+
+#[test]
+fn a_scanned_trees_own_policy_cannot_lower_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ec_cert(d, "svc", "300");
+    // An unprotected key: `key-unprotected` is high, so `--fail-on high` fails the job.
+    let gate = ["scan", ds, "--no-store", "--fail-on", "high", "-f", "json"];
+    let (code, _) = json(&gate);
+    assert_eq!(code, 1);
+    // The repository ships a policy that switches everything off, widens every window,
+    // trusts a root and excludes its key.
+    let hostile = "exclude = [\"*.key\"]\n\n[expiry]\ncritical = 1\nhigh = 2\nmedium = 3\n\n\
+        [validity]\nprivate_max_days = 3650\n\n[keys.min_bits]\nRSA = 512\n\n\
+        [signatures]\nallowed_hashes = [\"MD5\", \"SHA-1\", \"SHA-256\"]\n\n\
+        [trust]\nroots = [\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]\n\n\
+        [rules]\nkey-unprotected = \"off\"\ncert-self-signed-leaf = \"info\"\n\n\
+        [[scope]]\npath = \"**\"\nseverity = \"off\"\n";
+    std::fs::write(d.join("trustmap.toml"), hostile).unwrap();
+    let (code, r) = json(&gate);
+    assert_eq!(code, 1, "the tree's policy must not turn the gate off");
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|f| f["rule"] == "key-unprotected" && f["severity"] == "high"),
+        "{r}"
+    );
+    let ignored: Vec<&str> = r["scan"]["policy_ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for expected in [
+        "expiry.critical = 1 (shorter than 7)",
+        "validity.private_max_days = 3650 (longer than 398)",
+        "keys.min_bits.RSA = 512 (below 2048)",
+        "signatures.allowed_hashes \"MD5\" (not allowed by default)",
+        "exclude \"*.key\"",
+        "rules.key-unprotected = \"off\"",
+        "rules.cert-self-signed-leaf = \"info\" (below its default low)",
+        "scope[0] ** severity = \"off\"",
+    ] {
+        assert!(ignored.contains(&expected), "{expected} not in {ignored:?}");
+    }
+    assert!(
+        ignored.iter().any(|i| i.starts_with("trust.roots")),
+        "{ignored:?}"
+    );
+    // The human summary says the same and how to apply the file on purpose.
+    let (code, out, _) = trustmap(&["scan", ds, "--no-store", "--fail-on", "high"]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("Nothing needs attention"), "{out}");
+    assert!(out.contains("pass --policy"), "{out}");
+    // Named with --policy by the person running the scan, it applies as written.
+    let policy = d.join("trustmap.toml");
+    let mut chosen = gate.to_vec();
+    chosen.extend(["--policy", policy.to_str().unwrap()]);
+    let (code, r) = json(&chosen);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["scan"]["policy_ignored"], serde_json::json!([]));
+}
+
+#[test]
+fn policy_bundles_are_confined_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ec_cert(d, "svc", "300");
+    let policy = d.join("strict.toml");
+    let run = |bundle: &str| {
+        std::fs::write(&policy, format!("[trust]\nbundles = [\"{bundle}\"]\n")).unwrap();
+        trustmap(&[
+            "scan",
+            ds,
+            "--no-store",
+            "--policy",
+            policy.to_str().unwrap(),
+        ])
+    };
+    // A device that never ends, a path outside the policy's directory and the scanned root.
+    let (code, _, err) = run("/dev/zero");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/dev/zero"), "{err}");
+    let outside = tempfile::tempdir().unwrap();
+    ec_cert(outside.path(), "ca", "300");
+    let (code, _, err) = run(outside.path().join("ca.crt").to_str().unwrap());
+    assert_eq!(code, 2);
+    assert!(err.contains("outside the policy file's directory"), "{err}");
+    let (code, _, err) = run("../../../../../../../etc/ssl/certs/ca-certificates.crt");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("outside") || err.contains("No such file"),
+        "{err}"
+    );
+    // A FIFO is refused before it is opened (opening one would wait for a writer).
+    let fifo = d.join("bundle.pem");
+    let st = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (code, _, err) = run("bundle.pem");
+    assert_eq!(code, 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    std::fs::remove_file(&fifo).unwrap();
+    // A bundle beside the policy file applies.
+    let (code, _, err) = run("svc.crt");
+    assert_eq!(code, 0, "{err}");
+}

@@ -4,7 +4,6 @@
 
 use crate::common::{openssl, scan_json, trustmap};
 use serde_json::Value;
-use std::path::Path;
 
 #[test]
 fn a_self_signed_md5_leaf_is_reported_as_one() {
@@ -70,11 +69,24 @@ fn excludes_from_the_command_line_and_the_tree_are_counted() {
         (6, 2),
         "app's certificate and key are left"
     );
-    // A tree's own trustmap.toml may exclude, but the result says so.
-    std::fs::write(d.join("trustmap.toml"), "exclude = [\"hidden.*\"]\n").unwrap();
+    // A tree's own trustmap.toml cannot hide its files: its exclude is ignored, and said so.
+    let policy = d.join("trustmap.toml");
+    std::fs::write(&policy, "exclude = [\"hidden.*\"]\n").unwrap();
     let r = scan_json(d, &[]);
+    assert_eq!(r["scan"]["excluded"], 0);
+    assert_eq!(count(&r), 6);
+    assert_eq!(r["scan"]["policy_ignored"][0], "exclude \"hidden.*\"");
+    // Chosen with --policy, it applies, and the result counts what it excluded.
+    let r = scan_json(d, &["--policy", policy.to_str().unwrap()]);
     assert_eq!(r["scan"]["excluded"], 2);
-    let (code, text, _) = trustmap(&["scan", d.to_str().unwrap(), "--no-store"]);
+    assert_eq!(r["scan"]["policy_ignored"], serde_json::json!([]));
+    let (code, text, _) = trustmap(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--no-store",
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
     assert!(
         text.contains("2 paths excluded by --exclude or the policy's exclude patterns"),

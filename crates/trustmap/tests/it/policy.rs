@@ -75,8 +75,31 @@ fn init_writes_a_policy_that_scans_use_and_refuses_to_overwrite() {
         "[rules]\n",
         "[rules]\nkey-quantum-vulnerable = \"off\"\nkey-unprotected = \"critical\"\n",
     ) + "\n[[scope]]\npath = \"tests/**\"\nseverity = \"info\"\n";
-    std::fs::write(d.join("trustmap.toml"), edited).unwrap();
+    let policy = d.join("trustmap.toml");
+    std::fs::write(&policy, edited).unwrap();
+    // Found in the scanned tree, it may only tighten: the re-grade up applies, the rule
+    // switched off and the scope down to info do not.
     let found = rules_found(d, &[]);
+    let sev = |rule: &str, path: &str| {
+        found
+            .iter()
+            .find(|(r, _, p)| r == rule && p == path)
+            .map(|(_, s, _)| s.clone())
+    };
+    assert_eq!(
+        sev("key-unprotected", "app/server.key").as_deref(),
+        Some("critical")
+    );
+    assert_eq!(
+        sev("key-unprotected", "tests/fixture.key").as_deref(),
+        Some("critical")
+    );
+    assert!(
+        found.iter().any(|(r, _, _)| r == "key-quantum-vulnerable"),
+        "{found:?}"
+    );
+    // Named with --policy, the person running the scan chose it: it applies as written.
+    let found = rules_found(d, &["--policy", policy.to_str().unwrap()]);
     let sev = |rule: &str, path: &str| {
         found
             .iter()
@@ -247,12 +270,13 @@ fn a_private_root_trusted_in_the_policy_stops_untrusted_root_findings() {
         .unwrap()
         .stdout;
     let fp = trustmap_core::fingerprint(&der);
-    std::fs::write(
-        d.join("trustmap.toml"),
-        format!("[trust]\nroots = [\"{fp}\"]\n"),
-    )
-    .unwrap();
-    assert!(untrusted(&rules_found(d, &[])).is_empty());
+    let policy = d.join("trustmap.toml");
+    std::fs::write(&policy, format!("[trust]\nroots = [\"{fp}\"]\n")).unwrap();
+    // Trusting a root loosens the gate: a tree's own policy cannot do it...
+    assert_eq!(untrusted(&rules_found(d, &[])), ["ca.crt", "leaf.crt"]);
+    // ... the person running the scan can.
+    let chosen = ["--policy", policy.to_str().unwrap()];
+    assert!(untrusted(&rules_found(d, &chosen)).is_empty());
 }
 
 #[test]
@@ -356,13 +380,24 @@ fn the_policy_is_found_up_to_the_repository_root_and_named() {
     let (_, out, _) = trustmap(&["scan", sub.to_str().unwrap(), "--no-store"]);
     assert!(out.contains(&format!("Policy: {shown}\n")), "{out}");
     // The nearest one wins (`trustmap scan pol/sub` reads pol/trustmap.toml), for a file
-    // root too.
+    // root too; found in the tree, it cannot grade below the default (high).
     grade(&repo.join("pol"), "low");
     let (sev, policy) = unprotected(&sub, "a.key", &[]);
-    assert_eq!(sev.as_deref(), Some("low"));
+    assert_eq!(sev.as_deref(), Some("high"));
     assert!(policy.as_str().unwrap().ends_with("repo/pol/trustmap.toml"));
     let (sev, _) = unprotected(&sub.join("a.key"), "a.key", &[]);
-    assert_eq!(sev.as_deref(), Some("low"));
+    assert_eq!(sev.as_deref(), Some("high"));
+    let r = crate::common::scan_json(&sub, &[]);
+    assert_eq!(
+        r["scan"]["policy_ignored"],
+        serde_json::json!(["rules.key-unprotected = \"low\" (below its default high)"])
+    );
+    let (_, out, _) = trustmap(&["scan", sub.to_str().unwrap(), "--no-store"]);
+    assert!(
+        out.contains("1 setting that would loosen it was ignored")
+            && out.contains("    rules.key-unprotected = \"low\" (below its default high)"),
+        "{out}"
+    );
     // --policy wins over the discovered file, and is named as given.
     let explicit = outer.join("strict.toml");
     std::fs::write(&explicit, "[rules]\nkey-unprotected = \"medium\"\n").unwrap();

@@ -167,3 +167,65 @@ fn invalid_severity_exits_2_naming_the_rule() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("org-bad-sev"), "{err}");
 }
+
+/// `trustmap scan DIR --rego FILE EXTRA...` with `rule` as the file: (exit code, stderr).
+fn hostile(rule: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::ec_cert(dir.path(), "svc", "300");
+    let file = dir.path().join("hostile.rego");
+    std::fs::write(&file, rule).unwrap();
+    let mut args = vec![
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--no-store",
+        "-q",
+        "--rego",
+        file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = trustmap(&args);
+    assert!(
+        err.contains("hostile.rego"),
+        "the error names the file: {err}"
+    );
+    (code, err)
+}
+
+#[test]
+fn a_rego_file_cannot_take_the_process_down() {
+    // A function that calls itself: regorus recurses until the stack overflows, which would
+    // abort the whole scan; it happens in the evaluator, and the scan reports it.
+    let (code, err) = hostile(
+        "package trustmap.custom\nimport rego.v1\n\nf(x) := y if { y := f(x + 1) }\n\n\
+         findings contains {\"id\": \"r\", \"severity\": \"low\", \"message\": \"m\"} if { f(1) }\n",
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("overflowed its stack"), "{err}");
+    // A rule that builds far more than it may: stopped at the findings or memory limit.
+    let (code, err) = hostile(
+        "package trustmap.custom\nimport rego.v1\n\n\
+         findings contains {\"id\": sprintf(\"r%d\", [i]), \"severity\": \"low\", \"message\": \"m\"} \
+         if { some i in numbers.range(1, 5000) }\n",
+        &["--rego-max-findings", "1000"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("more than 1000 findings"), "{err}");
+    let (code, err) = hostile(
+        "package trustmap.custom\nimport rego.v1\n\n\
+         big := [x | some x in numbers.range(1, 100000000)]\n\n\
+         findings contains {\"id\": \"r\", \"severity\": \"low\", \"message\": \"m\"} if { count(big) > 0 }\n",
+        &["--rego-memory", "64", "--rego-timeout", "60"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("64 MiB"), "{err}");
+    // A rule that runs on and on: stopped at the time limit.
+    let (code, err) = hostile(
+        "package trustmap.custom\nimport rego.v1\n\n\
+         n := count([x | some x in numbers.range(1, 2000000); some y in numbers.range(1, 2000000); x == y])\n\n\
+         findings contains {\"id\": \"r\", \"severity\": \"low\", \"message\": \"m\"} if { n > 0 }\n",
+        &["--rego-timeout", "2"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("stopped after 2 s"), "{err}");
+}

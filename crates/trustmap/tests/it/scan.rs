@@ -3,7 +3,6 @@
 
 use crate::common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
 
 fn assets_of<'a>(r: &'a Value, kind: &str) -> Vec<&'a Value> {
