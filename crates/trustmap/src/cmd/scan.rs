@@ -19,6 +19,31 @@ pub enum Format {
     Summary,
     /// The JSON contract (see docs/ARCHITECTURE.md).
     Json,
+    /// CycloneDX 1.6 with cryptographic assets (a CBOM).
+    Cyclonedx,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// Assets and findings, one row each, for spreadsheets.
+    Csv,
+    /// One self-contained HTML report that opens offline.
+    Html,
+    /// Prometheus metrics (x509-certificate-exporter's names and labels, and trustmap's own).
+    Prometheus,
+}
+
+impl Format {
+    /// The exporter behind a format, for those that are not the CLI's own.
+    pub fn exporter(self) -> Option<trustmap_export::Format> {
+        use trustmap_export::Format as E;
+        match self {
+            Format::Summary | Format::Json => None,
+            Format::Cyclonedx => Some(E::CycloneDx),
+            Format::Sarif => Some(E::Sarif),
+            Format::Csv => Some(E::Csv),
+            Format::Html => Some(E::Html),
+            Format::Prometheus => Some(E::Prometheus),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -47,9 +72,17 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     req.options.writes.extend(args.output.clone());
     let (mut outcome, store) = run(&args.input, req, true)?;
     let report = &outcome.report;
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(report)? + "\n",
-        Format::Summary => summary::render(report, outcome.clock.now, outcome.baselined),
+    let text = match (args.format, args.format.exporter()) {
+        (_, Some(f)) => trustmap_export::export(
+            report,
+            f,
+            &trustmap_export::Context {
+                now: outcome.clock.now,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        ),
+        (Format::Json, _) => serde_json::to_string_pretty(report)? + "\n",
+        _ => summary::render(report, outcome.clock.now, outcome.baselined),
     };
     match &args.output {
         Some(path) => {
