@@ -6,6 +6,7 @@
 mod clock;
 mod common;
 mod estate;
+mod formats;
 mod gate;
 mod keystore_passwords;
 mod parsing;
