@@ -7,6 +7,7 @@ mod clock;
 mod common;
 mod estate;
 mod gate;
+mod hostile_store;
 mod keystore_passwords;
 mod parsing;
 mod policy;
