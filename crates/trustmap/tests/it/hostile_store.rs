@@ -52,7 +52,7 @@ fn certs(n: usize) -> tempfile::TempDir {
 /// Starts a scan of `dir` that writes everything (as a bulk load, on SQLite through the
 /// rollback journal) and then waits before committing until `hold/go` exists.
 fn held_scan(db: &Db, dir: &Path, hold: &Path) -> Child {
-    let c = cmd(
+    let mut c = cmd(
         db,
         &["scan", dir.to_str().unwrap(), "-q", "--output", "/dev/null"],
         &[
@@ -69,6 +69,8 @@ fn held_scan(db: &Db, dir: &Path, hold: &Path) -> Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let _ = c.kill();
+    let _ = c.wait();
     panic!("[{}] the held scan never reached its commit", db.name);
 }
 
