@@ -226,7 +226,7 @@ fn a_killed_bulk_load_leaves_an_empty_store() {
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "a_killed_bulk_load_leaves_an_empty_store",
+            "backends::a_killed_bulk_load_leaves_an_empty_store",
             "--nocapture",
         ])
         .env("TRUSTMAP_TEST_KILLED_BULK_LOAD", &path)
