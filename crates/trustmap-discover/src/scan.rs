@@ -71,6 +71,47 @@ pub struct Scanner {
     secrets: RuleSet,
     /// Keystore passwords the user gave, tried after the defaults. Never shown.
     passwords: Vec<String>,
+    /// The key secrets' fingerprints are made with (see [`SecretKey`]).
+    secret_key: SecretKey,
+}
+
+/// The key of secrets' fingerprints: a secret's fingerprint is `sha256:` + hex of
+/// `HMAC-SHA256(key, SHA-256(value))`, never the plain hash of its value, which would be a
+/// ready verifier for a guessed password. An inventory keeps one key (so the same secret
+/// keeps one identity across its scans; the engine passes it in); a scanner made without
+/// one uses a random key of its own, so fingerprints of a run without a store match
+/// nothing outside that run. Its `Debug` shows nothing of the key.
+#[derive(Clone)]
+pub struct SecretKey(ring::hmac::Key);
+
+impl SecretKey {
+    pub fn new(key: &[u8]) -> SecretKey {
+        SecretKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key))
+    }
+
+    /// A random key from the operating system's random source.
+    pub fn random() -> SecretKey {
+        let rng = ring::rand::SystemRandom::new();
+        SecretKey(
+            ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+                .expect("the operating system's random source works"),
+        )
+    }
+
+    /// The fingerprint of a secret `value`.
+    pub fn fingerprint(&self, value: &[u8]) -> String {
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(value);
+        format!(
+            "sha256:{}",
+            hex::encode(ring::hmac::sign(&self.0, &digest).as_ref())
+        )
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
 }
 
 impl Scanner {
@@ -83,7 +124,14 @@ impl Scanner {
             markers,
             secrets,
             passwords: Vec::new(),
+            secret_key: SecretKey::random(),
         }
+    }
+
+    /// The key secrets' fingerprints are made with (the inventory's); without one, a random
+    /// key of this scanner's.
+    pub fn set_secret_key(&mut self, key: SecretKey) {
+        self.secret_key = key;
     }
 
     /// Keystore passwords to try after the defaults (`--keystore-password`); at most
@@ -246,7 +294,7 @@ impl Scanner {
             let occ = ctx.occ(base + m.start, true, route);
             let mut f = Found::new(
                 AssetKind::Secret,
-                fingerprint(value.as_bytes()),
+                self.secret_key.fingerprint(value.as_bytes()),
                 Detail::Secret(info),
                 occ,
             );
@@ -483,7 +531,7 @@ impl Scanner {
                 self.scan(ctx, decoded, e.range.start, Some(&r), depth + 1, false);
                 if ctx.out.found.len() == before
                     && obj.kind == "Secret"
-                    && let Some(f) = secret_data_value(&e.route, decoded)
+                    && let Some(f) = secret_data_value(&self.secret_key, &e.route, decoded)
                 {
                     let occ = ctx.occ(e.range.start, true, Some(&r));
                     ctx.push(Found::new(AssetKind::Secret, f.0, Detail::Secret(f.1), occ));
@@ -522,7 +570,11 @@ fn unsealed(k: crate::ParsedKey, cert_der: &[u8]) -> crate::ParsedKey {
 /// A Kubernetes Secret's data value is a credential when its key says so (`password`,
 /// `token`, `api-key`...) and it is not a placeholder: base64 in a manifest is not
 /// protection. Returns its fingerprint and redacted facts.
-fn secret_data_value(route: &str, value: &[u8]) -> Option<(String, SecretInfo)> {
+fn secret_data_value(
+    secret_key: &SecretKey,
+    route: &str,
+    value: &[u8],
+) -> Option<(String, SecretInfo)> {
     const CREDENTIAL_WORDS: &[&str] = &[
         "password",
         "passwd",
@@ -555,7 +607,7 @@ fn secret_data_value(route: &str, value: &[u8]) -> Option<(String, SecretInfo)> 
         return None;
     }
     Some((
-        fingerprint(text.as_bytes()),
+        secret_key.fingerprint(text.as_bytes()),
         SecretInfo {
             rule: "kubernetes-secret-data".into(),
             provider: "Kubernetes".into(),

@@ -249,6 +249,13 @@ impl Scan {
         progress: &Progress,
     ) -> Result<ScanOutcome, Error> {
         let timer = Instant::now();
+        // Secrets are fingerprinted with the inventory's key (the same secret keeps its
+        // identity across scans); without a store, with the scanner's own random key.
+        if let Some(s) = store {
+            let key = record::secret_fingerprint_key(s)?;
+            self.scanner
+                .set_secret_key(trustmap_discover::scan::SecretKey::new(&key));
+        }
         let mut sink = Collect {
             inventory: Inventory::new(),
             errors: Vec::new(),

@@ -35,6 +35,18 @@ pub fn explicit_owners(
     })
 }
 
+/// The key the inventory's secret fingerprints are made with (for the scanner only).
+pub fn secret_fingerprint_key(
+    store: StoreHandle<'_>,
+) -> Result<[u8; trustmap_store::SECRET_KEY_LEN], Error> {
+    store
+        .secret_fingerprint_key()
+        .map_err(|source| Error::Store {
+            context: "reading the inventory's secret-fingerprint key",
+            source,
+        })
+}
+
 /// The kind of an asset in the inventory.
 pub fn asset_kind(store: StoreHandle<'_>, id: &str) -> Result<AssetKind, Error> {
     store.asset_kind(id).map_err(|source| Error::Store {
@@ -77,6 +89,14 @@ pub fn record(
             .collect(),
         finished_at: finished_at.to_string(),
     };
+    // Test hook (feature `test-hooks` only): the bulk-load path on a small scan.
+    #[cfg(feature = "test-hooks")]
+    if let Some(n) = std::env::var("TRUSTMAP_TEST_BULK_LOAD")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        store.set_bulk_load_threshold(n);
+    }
     let pending = store
         .begin_scan(report, &meta)
         .map_err(|source| Error::Store {
@@ -89,8 +109,24 @@ pub fn record(
     if std::env::var_os("TRUSTMAP_TEST_ABORT_BEFORE_COMMIT").is_some() {
         std::process::abort();
     }
+    // Test hook (feature `test-hooks` only): hold the written, uncommitted scan (and the
+    // write lock) until the test says go, so other processes can be run against it.
+    #[cfg(feature = "test-hooks")]
+    if let Some(dir) = std::env::var_os("TRUSTMAP_TEST_PAUSE_BEFORE_COMMIT") {
+        pause(std::path::Path::new(&dir));
+    }
     pending.commit().map_err(|source| Error::Store {
         context: "committing the scan",
         source,
     })
+}
+
+/// Creates `dir/paused`, then waits until `dir/go` exists (at most five minutes).
+#[cfg(feature = "test-hooks")]
+fn pause(dir: &std::path::Path) {
+    let _ = std::fs::write(dir.join("paused"), b"");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !dir.join("go").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -1,11 +1,21 @@
-//! The append-only, hash-chained audit log.
+//! The append-only, hash-chained audit log, and what it vouches for.
 //!
 //! Event `n` stores `hash = SHA-256(JSON [prev_hash, seq, at, kind, subject, data])`, where
 //! `prev_hash` is event `n-1`'s hash (64 zeros for the first) and `data` is the exact JSON
 //! text stored. Editing any field, deleting an event or swapping two changes a hash or
 //! breaks a link, and [`verify`] names the first event where the chain no longer holds.
-//! (Truncating the newest events is not detectable from the log alone; an exported head
-//! hash kept elsewhere covers that.)
+//!
+//! The state that changes a verdict lives in tables beside the log, so [`verify`] also
+//! replays the log and compares: every waiver (granted, expiry, revoked) and every explicit
+//! owner must be what its events say, and every recorded scan must have its
+//! `scan-started` and `scan-finished` events. The engine reads waivers from the events
+//! themselves ([`crate::Store::waivers`]), so a waiver edited in its table is never applied.
+//!
+//! What the chain alone cannot show: events removed from the end together with the state
+//! they vouch for, or a log rewritten and re-hashed from some event on (anyone who can
+//! write the database can compute SHA-256). The head (event count and hash) printed by
+//! `audit verify` and kept outside the database covers both: [`crate::Store::audit_event_hash`]
+//! must still give the same hash at the same position.
 
 use crate::Error;
 use crate::db::{Db, Val};
@@ -35,6 +45,17 @@ pub struct AuditVerdict {
     pub head: Option<String>,
     /// The first event where the chain is broken.
     pub broken: Option<BrokenEvent>,
+    /// Stored state the intact chain does not vouch for: a waiver or explicit owner that
+    /// differs from its events, a scan without its events. Empty when the chain is broken
+    /// (nothing is compared against a broken chain).
+    pub unvouched: Vec<String>,
+}
+
+impl AuditVerdict {
+    /// Whether the chain holds and vouches for every waiver, explicit owner and scan.
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.unvouched.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,6 +163,18 @@ impl crate::Store {
         verify(&mut *self.conn()?)
     }
 
+    /// The hash of event `seq`, if the log holds it: a head kept from an earlier verify
+    /// (`seq:hash`) is still the log's prefix when this gives the same hash.
+    pub fn audit_event_hash(&self, seq: i64) -> Result<Option<String>, Error> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT hash FROM audit_events WHERE seq = ?",
+                &[Val::Int(seq)],
+            )?
+            .map(|r| r.text(0)))
+    }
+
     /// The position of the audit event with this hash, if the log holds one. With an intact
     /// chain, finding an earlier head proves every event up to it is unchanged.
     pub fn audit_event_with_hash(&self, hash: &str) -> Result<Option<i64>, Error> {
@@ -164,6 +197,7 @@ fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
     let rows = db.query(&format!("{SELECT} ORDER BY seq"), &[])?;
     let mut prev = GENESIS.to_string();
     let mut checked = 0;
+    let mut replay = Replay::default();
     for (expected_seq, r) in (1_i64..).zip(rows.iter()) {
         let (e, raw) = event(r);
         let reason = if e.seq != expected_seq {
@@ -188,16 +222,205 @@ fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
                     subject: e.subject,
                     reason,
                 }),
+                unvouched: Vec::new(),
             });
         }
         checked += 1;
+        replay.add(&e);
         prev = e.hash;
     }
+    let unvouched = replay.compare(db)?;
     Ok(AuditVerdict {
         events: checked,
         head: (checked > 0).then_some(prev),
         broken: None,
+        unvouched,
     })
+}
+
+/// The waiver and explicit-owner state the events say, and the scans they record.
+#[derive(Default)]
+struct Replay {
+    waivers: std::collections::BTreeMap<i64, crate::WaiverRow>,
+    /// (asset, role) -> the explicit owner its last explicit `owner-changed` event set.
+    owners: std::collections::BTreeMap<(String, String), String>,
+    /// Scan ids with a `scan-started` event, and with a `scan-finished` one.
+    started: std::collections::HashSet<String>,
+    finished: std::collections::HashSet<String>,
+}
+
+impl Replay {
+    fn add(&mut self, e: &AuditEvent) {
+        match e.kind.as_str() {
+            "scan-started" => {
+                self.started.insert(e.subject.clone());
+            }
+            "scan-finished" => {
+                self.finished.insert(e.subject.clone());
+            }
+            "waiver-granted" | "waiver-revoked" => apply_waiver_event(&mut self.waivers, e),
+            "secret-ids-rekeyed" => {
+                apply_waiver_event(&mut self.waivers, e);
+                for (old, new) in renamed(e) {
+                    let keys: Vec<_> = self
+                        .owners
+                        .keys()
+                        .filter(|(a, _)| *a == old)
+                        .cloned()
+                        .collect();
+                    for k in keys {
+                        if let Some(v) = self.owners.remove(&k) {
+                            self.owners.insert((new.clone(), k.1), v);
+                        }
+                    }
+                }
+            }
+            "owner-changed" if e.data["source"] == "explicit" => {
+                if let (Some(role), Some(to)) = (e.data["role"].as_str(), e.data["to"].as_str()) {
+                    self.owners
+                        .insert((e.subject.clone(), role.to_string()), to.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// What the tables hold that these events do not vouch for, one line each.
+    fn compare(mut self, db: &mut Db) -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        // Scans recorded before the audit log existed (schema version 2) have no events.
+        let log_since = db
+            .query_one(
+                "SELECT applied_at FROM schema_migrations WHERE version = 2",
+                &[],
+            )?
+            .map(|r| r.text(0))
+            .unwrap_or_default();
+        for r in db.query("SELECT id, finished_at FROM scans ORDER BY seq", &[])? {
+            let id = r.text(0);
+            if r.text(1) < log_since {
+                continue;
+            }
+            if !self.started.contains(&id) || !self.finished.contains(&id) {
+                out.push(format!(
+                    "scan {id} is recorded but its scan-started/scan-finished events are missing (events were removed)"
+                ));
+            }
+        }
+        for stored in crate::waivers::stored_waivers(db)? {
+            let id = stored.id;
+            match self.waivers.remove(&id) {
+                None => out.push(format!(
+                    "waiver {id} ({} on {}) has no waiver-granted event",
+                    stored.rule, stored.asset
+                )),
+                Some(told) if told != stored => out.push(format!(
+                    "waiver {id} ({} on {}) differs from its events: the table says {}, the events {} (the events are applied)",
+                    stored.rule,
+                    stored.asset,
+                    waiver_terms(&stored),
+                    waiver_terms(&told)
+                )),
+                Some(_) => {}
+            }
+        }
+        for (id, w) in self.waivers {
+            out.push(format!(
+                "waiver {id} ({} on {}) is in the events but not in the waivers table",
+                w.rule, w.asset
+            ));
+        }
+        for r in db.query(
+            "SELECT a.id, w.role, w.name FROM owners w JOIN assets a ON a.rid = w.asset_rid
+             WHERE w.explicit = 1 ORDER BY a.id, w.role",
+            &[],
+        )? {
+            let (asset, role, name) = (r.text(0), r.text(1), r.text(2));
+            match self.owners.remove(&(asset.clone(), role.clone())) {
+                Some(told) if told == name => {}
+                Some(told) => out.push(format!(
+                    "explicit {role} of {asset} is {name:?} but its last owner-changed event set {told:?}"
+                )),
+                None => out.push(format!(
+                    "explicit {role} of {asset} ({name:?}) has no owner-changed event"
+                )),
+            }
+        }
+        for ((asset, role), name) in self.owners {
+            out.push(format!(
+                "explicit {role} of {asset} ({name:?}) is in the events but not in the owners table"
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A waiver's terms for messages.
+fn waiver_terms(w: &crate::WaiverRow) -> String {
+    let mut s = format!("until {} granted {} by {:?}", w.until, w.granted_at, w.by);
+    if let Some(at) = &w.revoked_at {
+        s.push_str(&format!(", revoked {at}"));
+    }
+    s
+}
+
+/// The (old, new) asset ids of a `secret-ids-rekeyed` event (migration 9).
+fn renamed(e: &AuditEvent) -> Vec<(String, String)> {
+    serde_json::from_value(e.data["renamed"].clone()).unwrap_or_default()
+}
+
+/// Folds one `waiver-granted`, `waiver-revoked` or `secret-ids-rekeyed` event into the
+/// waivers it builds.
+pub(crate) fn apply_waiver_event(
+    waivers: &mut std::collections::BTreeMap<i64, crate::WaiverRow>,
+    e: &AuditEvent,
+) {
+    if e.kind == "secret-ids-rekeyed" {
+        let renamed: std::collections::HashMap<String, String> = renamed(e).into_iter().collect();
+        for w in waivers.values_mut() {
+            if let Some(new) = renamed.get(&w.asset) {
+                w.asset = new.clone();
+            }
+        }
+        return;
+    }
+    let Some(id) = e.data["waiver"].as_i64() else {
+        return;
+    };
+    let text = |k: &str| e.data[k].as_str().unwrap_or_default().to_string();
+    if e.kind == "waiver-granted" {
+        waivers.insert(
+            id,
+            crate::WaiverRow {
+                id,
+                rule: text("rule"),
+                asset: e.subject.clone(),
+                reason: text("reason"),
+                until: text("until"),
+                by: text("by"),
+                granted_at: e.at.clone(),
+                revoked_at: None,
+                revoked_by: None,
+            },
+        );
+    } else if let Some(w) = waivers.get_mut(&id) {
+        w.revoked_at = Some(e.at.clone());
+        w.revoked_by = Some(text("by"));
+    }
+}
+
+/// The waiver events, oldest first (a partial index keeps this from reading the whole log).
+pub(crate) fn waiver_events(db: &mut Db) -> Result<Vec<AuditEvent>, Error> {
+    Ok(db
+        .query(
+            &format!(
+                "{SELECT} WHERE kind IN ('waiver-granted', 'waiver-revoked', 'secret-ids-rekeyed') ORDER BY seq"
+            ),
+            &[],
+        )?
+        .iter()
+        .map(|r| event(r).0)
+        .collect())
 }
 
 fn events_since(db: &mut Db, since: Option<&str>) -> Result<Vec<AuditEvent>, Error> {

@@ -126,9 +126,22 @@ pub(crate) enum Db {
     },
 }
 
-/// How long a SQLite connection waits for another scan's write lock: recording a very
-/// large scan can take minutes, and the waiting scan has nothing better to do.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a writer waits for another writer's lock by default: recording a very large
+/// scan can take minutes, and the waiting scan has nothing better to do.
+const LOCK_WAIT: Duration = Duration::from_secs(600);
+
+/// How long a writer waits for another writer's lock (SQLite's busy timeout, PostgreSQL's
+/// `lock_timeout` around the write lock): `TRUSTMAP_LOCK_TIMEOUT` seconds, else 600 s. Past
+/// it the store answers [`crate::BackendError::Locked`] instead of waiting on.
+pub(crate) fn lock_wait() -> Duration {
+    static WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *WAIT.get_or_init(|| {
+        std::env::var("TRUSTMAP_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map_or(LOCK_WAIT, Duration::from_secs)
+    })
+}
 
 /// A memory map of up to 2 GB (SQLite's compiled-in maximum) for reads.
 const MMAP: &str = "PRAGMA mmap_size=2147418112";
@@ -150,9 +163,9 @@ impl Db {
             })?;
         }
         let conn = rusqlite::Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(lock_wait())?;
         if first {
-            Self::sqlite_file_settings(&conn, path)?;
+            Self::sqlite_file_settings(&conn)?;
         }
         // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss;
         // a page cache of up to 128 MiB (allocated only as used) keeps a large scan's
@@ -170,10 +183,7 @@ impl Db {
     }
 
     /// Page size and journal mode: settings of the file, made by a store's first connection.
-    fn sqlite_file_settings(
-        conn: &rusqlite::Connection,
-        path: &std::path::Path,
-    ) -> Result<(), Error> {
+    fn sqlite_file_settings(conn: &rusqlite::Connection) -> Result<(), Error> {
         // 16 KiB pages for a new database (an existing one keeps its size): a quarter as
         // many pages to fetch, split and write. Loading 1M assets took 8% less time than
         // with the default 4 KiB (three alternating pairs, BENCHMARKS.md); re-scans and
@@ -181,19 +191,42 @@ impl Db {
         conn.execute_batch("PRAGMA page_size=16384")?;
         // WAL: readers never block the writer, and a crash mid-transaction leaves the last
         // committed state intact. (On a file already in WAL this only reads the mode.)
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(Error::other(format!(
-                "{}: could not switch to WAL journal mode (got {mode})",
-                path.display()
-            )));
+        //
+        // The switch needs the only lock on the file. While another process writes a bulk
+        // load through the rollback journal it holds the write lock, and SQLite answers
+        // SQLITE_BUSY at once (waiting could deadlock, so the busy handler is not called):
+        // this connection then goes on in the file's current mode, which is just as correct
+        // (readers read the last committed state, writers wait for the write lock), and a
+        // later opener switches. Never waiting here is what lets a reader read during a
+        // bulk load instead of failing "database is locked".
+        conn.busy_timeout(Duration::ZERO)?;
+        let mode = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0));
+        conn.busy_timeout(lock_wait())?;
+        match mode {
+            // Any mode this returns on a file is WAL or a rollback journal; both are safe.
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// Connects to PostgreSQL, over TLS as the URL's `sslmode` says ([`crate::pg_tls`]).
     pub fn open_postgres(url: &str) -> Result<Db, Error> {
-        let client = crate::pg_tls::connect(url)?;
+        let mut client = crate::pg_tls::connect(url)?;
+        // Every wait for a lock is bounded: the write lock, and the table locks a first bulk
+        // load holds while it rebuilds indexes (readers wait for those, they never fail
+        // before the bound).
+        client.batch_execute(&format!(
+            "SET lock_timeout = '{}ms'",
+            lock_wait().as_millis().max(1)
+        ))?;
         Ok(Db::Postgres {
             client: Box::new(client),
             statements: HashMap::new(),
@@ -229,7 +262,8 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction, waiting for any other writer to finish.
+    /// Starts a write transaction, waiting for any other writer to finish (at most
+    /// [`lock_wait`], then [`crate::BackendError::Locked`]).
     pub fn begin(&mut self) -> Result<(), Error> {
         match self {
             Db::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
@@ -265,7 +299,7 @@ impl Db {
         let mode = c.query_row(&format!("PRAGMA journal_mode={want}"), [], |r| {
             r.get::<_, String>(0)
         });
-        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.busy_timeout(lock_wait())?;
         let switched = mode.is_ok_and(|m| m.eq_ignore_ascii_case(want));
         // No memory map while a bulk load grows the file: SQLite remaps it as it grows
         // (measured slower: 29.0-29.5 s against 27.1 s for 1M assets).
@@ -275,6 +309,38 @@ impl Db {
             MMAP
         })?;
         Ok(switched)
+    }
+
+    /// SQLite's own check of the database file: `PRAGMA integrity_check` (`full`: every
+    /// page, index entry and constraint) or `PRAGMA quick_check` (pages and records, no
+    /// index cross-check). The problems it reports, at most 20; empty when the file is
+    /// sound. PostgreSQL has no such check here (nothing, see ARCHITECTURE.md).
+    pub fn integrity_problems(&mut self, full: bool) -> Result<Vec<String>, Error> {
+        let Db::Sqlite(c) = self else {
+            return Ok(Vec::new());
+        };
+        let sql = if full {
+            "PRAGMA integrity_check(20)"
+        } else {
+            "PRAGMA quick_check(20)"
+        };
+        let rows = match c.prepare(sql).and_then(|mut st| {
+            st.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        }) {
+            Ok(rows) => rows,
+            // A file damaged where the check starts reading is refused by the check itself.
+            Err(rusqlite::Error::SqliteFailure(e, msg))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+                ) =>
+            {
+                vec![msg.unwrap_or_else(|| e.to_string())]
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     /// The database file, for SQLite.

@@ -74,6 +74,23 @@ pub enum BackendError {
     /// Stored data the store cannot read back (a corrupt scan set, a key out of range).
     #[error("{0}")]
     Corrupt(String),
+    /// Another writer held the inventory's write lock longer than this process waits
+    /// (`TRUSTMAP_LOCK_TIMEOUT`, 600 s by default).
+    #[error(
+        "the inventory stayed locked by another writer for {} s (database is locked); retry when it is done, or wait longer with TRUSTMAP_LOCK_TIMEOUT=SECONDS",
+        .0.as_secs()
+    )]
+    Locked(std::time::Duration),
+    /// SQLite's integrity check failed: the file is damaged, and nothing more is written to
+    /// it. The problems as the check reports them.
+    #[error(
+        "the database file is corrupt (SQLite {check}: {}); restore it from a backup",
+        problems.join("; ")
+    )]
+    Damaged {
+        check: &'static str,
+        problems: Vec<String>,
+    },
     /// Every pooled connection stayed in use for too long.
     #[error("no database connection became free within {0:?}")]
     PoolTimeout(std::time::Duration),
@@ -105,7 +122,9 @@ impl Error {
             Error::NotFound { .. } | Error::NoInventory(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
-            Error::Backend(BackendError::PoolTimeout(_)) => ErrorKind::Unavailable,
+            Error::Backend(BackendError::PoolTimeout(_) | BackendError::Locked(_)) => {
+                ErrorKind::Unavailable
+            }
             Error::Backend(BackendError::Postgres(e)) if e.is_closed() => ErrorKind::Unavailable,
             Error::Backend(BackendError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
                 if matches!(
@@ -137,12 +156,21 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::Backend(BackendError::Sqlite(e))
+        match &e {
+            // Every SQLite connection waits up to the lock bound before answering BUSY.
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+                Error::Backend(BackendError::Locked(crate::db::lock_wait()))
+            }
+            _ => Error::Backend(BackendError::Sqlite(e)),
+        }
     }
 }
 
 impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
+        if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+            return Error::Backend(BackendError::Locked(crate::db::lock_wait()));
+        }
         Error::Backend(BackendError::Postgres(e))
     }
 }

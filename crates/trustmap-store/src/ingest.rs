@@ -443,13 +443,34 @@ fn write_rows(
 /// the commit's fsync (the file is a few GB and the kernel would otherwise hold it all in
 /// dirty pages). Only durability work moves; the commit still syncs.
 fn flush_behind(path: std::path::PathBuf, loading: &std::sync::atomic::AtomicBool) {
-    let Ok(file) = std::fs::File::open(&path) else {
+    let Some(file) = kept_open(&path) else {
         return;
     };
     while loading.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(250));
         let _ = file.sync_data();
     }
+}
+
+/// A handle on `path` that stays open until the process ends.
+///
+/// Closing any descriptor of a file drops every POSIX advisory lock the process holds on
+/// it, SQLite's included (sqlite.org/howtocorrupt.html, 2.2). A handle opened and closed
+/// here during a bulk load released the loader's write lock mid-transaction: another
+/// process then took the rollback journal for a hot one, rolled it back and deleted it,
+/// and the loader's commit failed with "disk I/O error: File being deleted does not
+/// exist" after its pages were written. So the handle is never closed (one per database
+/// file per process).
+fn kept_open(path: &std::path::Path) -> Option<std::sync::Arc<std::fs::File>> {
+    type Handles = Vec<(std::path::PathBuf, std::sync::Arc<std::fs::File>)>;
+    static HANDLES: std::sync::Mutex<Handles> = std::sync::Mutex::new(Vec::new());
+    let mut handles = HANDLES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, f)) = handles.iter().find(|(p, _)| p == path) {
+        return Some(std::sync::Arc::clone(f));
+    }
+    let file = std::sync::Arc::new(std::fs::File::open(path).ok()?);
+    handles.push((path.to_path_buf(), std::sync::Arc::clone(&file)));
+    Some(file)
 }
 
 /// Clears a flag when dropped.

@@ -31,6 +31,7 @@ mod facts;
 mod ingest;
 mod migrate5;
 mod migrate8;
+mod migrate9;
 mod owners;
 mod pg_tls;
 mod pool;
@@ -38,6 +39,7 @@ mod query;
 mod record;
 mod scans;
 mod schema;
+mod secret_key;
 mod sets;
 #[cfg(any(test, feature = "test-support"))]
 mod test_support;
@@ -51,6 +53,7 @@ pub use owners::{OwnerChange, OwnerRow, OwnerTarget};
 pub use query::AssetQuery;
 pub use record::{PendingScan, ScanMeta, ScanRecord, ScanRoot};
 pub use scans::{Diff, Move, Rotation, ScanRow, roots_key};
+pub use secret_key::SECRET_KEY_LEN;
 #[cfg(any(test, feature = "test-support"))]
 pub use test_support::{drop_pg_schema, fresh_pg_schema};
 pub use waivers::{NewWaiver, WaiverRow};
@@ -117,8 +120,16 @@ impl Store {
             });
             (Backend::Sqlite, pool)
         };
+        let existed = backend == Backend::Sqlite && std::path::Path::new(target).is_file();
         {
             let mut db = pool.get()?;
+            // Before anything is written into an existing SQLite inventory (`open` is the
+            // scan's entry point), SQLite's quick check: a damaged file is refused rather
+            // than written into. Reads (`open_existing`) skip it; `audit verify` runs the
+            // full integrity check. (Cost: ARCHITECTURE.md, "The store".)
+            if create && existed {
+                check(&mut db, false)?;
+            }
             if !create && schema::current_version(&mut db)? == 0 {
                 return Err(Error::NoInventory(redact_url(target)));
             }
@@ -144,10 +155,39 @@ impl Store {
         schema::current_version(&mut *self.conn()?)
     }
 
+    /// SQLite's check of the database file (`full`: `PRAGMA integrity_check`, every page,
+    /// index entry and constraint; else `PRAGMA quick_check`): the problems it found, empty
+    /// when the file is sound. Always empty on PostgreSQL, which keeps its own checksums.
+    pub fn integrity_problems(&self, full: bool) -> Result<Vec<String>, Error> {
+        self.conn()?.integrity_problems(full)
+    }
+
+    /// [`Store::integrity_problems`] as an error: [`BackendError::Damaged`] when the file
+    /// fails the check.
+    pub fn check_integrity(&self, full: bool) -> Result<(), Error> {
+        check(&mut *self.conn()?, full)
+    }
+
     /// The schema version this build migrates to.
     pub fn latest_schema_version() -> i64 {
         schema::latest_version()
     }
+}
+
+fn check(db: &mut db::Db, full: bool) -> Result<(), Error> {
+    let problems = db.integrity_problems(full)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(BackendError::Damaged {
+        check: if full {
+            "integrity_check"
+        } else {
+            "quick_check"
+        },
+        problems,
+    }
+    .into())
 }
 
 pub fn is_postgres_url(target: &str) -> bool {

@@ -79,6 +79,12 @@ impl Store {
                 for (role, name) in [("owner", owner), ("backup", backup)] {
                     let Some(name) = name else { continue };
                     let before = effective_name(db, *rid, role)?;
+                    let explicit_before = db
+                        .query_one(
+                            "SELECT name FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1",
+                            &[Val::Int(*rid), role.into()],
+                        )?
+                        .map(|r| r.text(0));
                     db.exec(
                         "DELETE FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1",
                         &[Val::Int(*rid), role.into()],
@@ -88,13 +94,19 @@ impl Store {
                          VALUES (?, ?, ?, 'explicit', 1, ?)",
                         &[Val::Int(*rid), role.into(), name.into(), now.as_str().into()],
                     )?;
-                    if before.as_deref() != Some(name) {
+                    // Audited whenever the explicit record changes (`audit verify` replays
+                    // these events against the owners table), even when the name already
+                    // was the effective (inferred) one.
+                    if before.as_deref() != Some(name) || explicit_before.as_deref() != Some(name)
+                    {
                         audit.append(
                             &now,
                             "owner-changed",
                             id,
                             serde_json::json!({"role": role, "from": before, "to": name, "source": "explicit"}),
                         );
+                    }
+                    if before.as_deref() != Some(name) {
                         changes.push(OwnerChange {
                             asset: id.clone(),
                             role: role.to_string(),

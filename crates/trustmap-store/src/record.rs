@@ -120,7 +120,10 @@ impl PendingScan {
         let db = self.conn.as_mut().expect("a connection until dropped");
         let committed = db.commit();
         if std::mem::take(&mut self.restore_wal) {
-            db.rollback_journal(false)?;
+            // Best effort: once committed, the scan is recorded whatever happens next, and
+            // is never reported as failed. A reader holding the file keeps it in the
+            // rollback journal; the next store to open it switches it back to WAL.
+            let _ = db.rollback_journal(false);
         }
         committed?;
         // Fresh planner statistics after a large scan, so the filtered queries keep using

@@ -344,6 +344,24 @@ ALTER TABLE occurrences ADD COLUMN root TEXT NOT NULL DEFAULT '';
         sql_pg: None,
         after: Some(crate::migrate8::backfill),
     },
+    Migration {
+        version: 9,
+        name: "secret fingerprints keyed per inventory; waiver events indexed",
+        // The inventory's keys (the secret-fingerprint key, made here), secrets re-keyed
+        // (`crate::migrate9`), and a partial index over the events the waivers are read
+        // from (the engine reads waivers from the chain, not from their table).
+        sql: r#"
+CREATE TABLE inventory_keys (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX audit_events_waivers ON audit_events (seq)
+    WHERE kind IN ('waiver-granted', 'waiver-revoked', 'secret-ids-rekeyed');
+"#,
+        sql_pg: None,
+        after: Some(crate::migrate9::backfill),
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of

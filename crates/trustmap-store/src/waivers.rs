@@ -152,13 +152,26 @@ impl Store {
         })
     }
 
-    /// Every waiver ever granted (revoked and expired ones too), oldest first.
+    /// Every waiver ever granted (revoked and expired ones too), oldest first, as the audit
+    /// log's `waiver-granted` and `waiver-revoked` events say: the chained events are the
+    /// record, the `waivers` table only an index of them. A table row edited by hand
+    /// (`expires_at` moved to 2099) therefore changes nothing that is applied, and
+    /// `audit verify` reports it.
     pub fn waivers(&self) -> Result<Vec<WaiverRow>, Error> {
-        Ok(self
-            .conn()?
-            .query(&format!("{WAIVER_SELECT} ORDER BY id"), &[])?
-            .iter()
-            .map(waiver_row)
-            .collect())
+        let events = audit::waiver_events(&mut *self.conn()?)?;
+        let mut waivers = std::collections::BTreeMap::new();
+        for e in &events {
+            audit::apply_waiver_event(&mut waivers, e);
+        }
+        Ok(waivers.into_values().collect())
     }
+}
+
+/// The rows of the `waivers` table, oldest first (for `audit verify` to compare).
+pub(crate) fn stored_waivers(db: &mut Db) -> Result<Vec<WaiverRow>, Error> {
+    Ok(db
+        .query(&format!("{WAIVER_SELECT} ORDER BY id"), &[])?
+        .iter()
+        .map(waiver_row)
+        .collect())
 }

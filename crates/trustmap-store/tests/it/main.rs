@@ -8,4 +8,5 @@ mod backends;
 mod common;
 mod pg_tls;
 mod places;
+mod secret_keys;
 mod shared;

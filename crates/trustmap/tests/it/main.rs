@@ -8,6 +8,7 @@ mod common;
 mod estate;
 mod formats;
 mod gate;
+mod hostile_store;
 mod keystore_passwords;
 mod parsing;
 mod policy;

@@ -56,10 +56,20 @@ fn render(x: &Report) -> String {
 
 /// Volatile values blanked: the scan's id, start, duration and host, the tool's version.
 fn masked(block: &str) -> String {
+    // A secret's id and fingerprint are keyed with a random key on every `--no-store` run.
+    let mut in_secret = false;
     block
         .lines()
         .map(|l| {
             let t = l.trim_start();
+            if t.starts_with("\"id\": \"sec_") {
+                in_secret = true;
+            } else if t.starts_with("\"id\":") {
+                in_secret = false;
+            }
+            let secret_id = t.starts_with("\"id\": \"sec_")
+                || t.starts_with("\"asset\": \"sec_")
+                || (in_secret && t.starts_with("\"fingerprint\":"));
             let volatile = [
                 "\"started_at\":",
                 "\"duration_ms\":",
@@ -68,7 +78,8 @@ fn masked(block: &str) -> String {
             ]
             .iter()
             .any(|k| t.starts_with(k))
-                || t.starts_with("\"id\": \"scan_");
+                || t.starts_with("\"id\": \"scan_")
+                || secret_id;
             match (volatile, l.split_once(':')) {
                 (true, Some((k, v))) => {
                     let comma = if v.trim_end().ends_with(',') { "," } else { "" };

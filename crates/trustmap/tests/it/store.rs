@@ -308,15 +308,16 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         assert!(text.contains("event 3 "), "[{}] {text}", db.name);
         assert!(text.contains("edited"), "[{}] {text}", db.name);
     }
-    // Truncation: removing the newest events leaves an intact chain; the head hash kept from
-    // an earlier verify is what catches it.
+    // Truncation: removing the newest events leaves an intact chain, but the scan they
+    // recorded has lost its events (and a head kept from an earlier verify no longer
+    // matches: `hostile_store::a_saved_head_catches_truncation_and_a_rewritten_log`).
     for db in backends("audit_truncate") {
         let (_t, d) = tree();
         ec_cert(&d, "a", "30");
         scan(&db, &d);
         let text = ok(&db, &["audit", "verify"]);
         let head = text.trim().rsplit(' ').next().unwrap().to_string();
-        assert_eq!(head.len(), 64, "{text}");
+        assert_eq!(head.split_once(':').unwrap().1.len(), 64, "{text}");
         ec_cert(&d, "b", "30");
         scan(&db, &d);
         let grown = ok(&db, &["audit", "verify", "--head", &head]);
@@ -326,24 +327,11 @@ fn edited_deleted_or_reordered_audit_events_fail_verification() {
         s.execute_raw(&format!("DELETE FROM audit_events WHERE seq >= {}", n - 3))
             .unwrap();
         drop(s);
-        assert!(ok(&db, &["audit", "verify"]).contains("intact"));
-        let out = run(&db, &["audit", "verify", "--head", &head], &[]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "[{}] still holds the older head: {text}",
-            db.name
-        );
-        let s = trustmap_store::Store::open(&db.target).unwrap();
-        s.execute_raw("DELETE FROM audit_events WHERE seq >= 3")
-            .unwrap();
-        drop(s);
-        let out = run(&db, &["audit", "verify", "--head", &head], &[]);
+        let out = run(&db, &["audit", "verify"], &[]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "[{}] {text}", db.name);
         assert!(
-            text.contains("removed from the end"),
+            text.contains("scan-started/scan-finished events are missing"),
             "[{}] {text}",
             db.name
         );
