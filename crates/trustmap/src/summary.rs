@@ -2,7 +2,7 @@
 //! needs attention first (findings by severity, with owner and path), then errors.
 
 use std::fmt::Write as _;
-use trustmap_core::{Asset, AssetKind, Report, Severity};
+use trustmap_core::{Asset, AssetKind, Finding, Report, Severity};
 
 /// Findings shown per severity before "... and N more".
 const SHOWN: usize = 12;
@@ -38,6 +38,15 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `path:line`, `path`, or nothing.
+fn place_of(f: &Finding) -> String {
+    match (&f.path, f.line) {
+        (Some(p), Some(l)) => format!("{p}:{l}"),
+        (Some(p), None) => p.clone(),
+        _ => String::new(),
+    }
+}
+
 fn owner(a: Option<&Asset>) -> String {
     match a.and_then(|a| a.owners.first()) {
         Some(o) => o.name.clone(),
@@ -45,8 +54,10 @@ fn owner(a: Option<&Asset>) -> String {
     }
 }
 
-/// `baseline`: whether the findings were compared with a `--baseline` file.
-pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String {
+/// `baseline`: whether the findings were compared with a `--baseline` file; `all`: list
+/// every finding (low and info ones too, one by one) and every error, with no cap.
+pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool, all: bool) -> String {
+    let shown = if all { usize::MAX } else { SHOWN };
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -131,6 +142,30 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             String::new()
         };
         let _ = writeln!(s, "\nNeeds attention ({} findings{new})", r.findings.len());
+        if baseline {
+            // Which ones are new: what a reviewer of the failing CI job needs first.
+            let fresh: Vec<&Finding> = r.findings.iter().filter(|f| !f.baselined).collect();
+            if !fresh.is_empty() {
+                let _ = writeln!(s, "  NEW SINCE THE BASELINE ({})", fresh.len());
+                for f in fresh.iter().take(shown) {
+                    let _ = writeln!(
+                        s,
+                        "    {:<8} {:<22} {}  {}",
+                        f.severity.as_str(),
+                        f.rule,
+                        safe(&place_of(f)),
+                        safe(&f.message)
+                    );
+                }
+                if fresh.len() > shown {
+                    let _ = writeln!(
+                        s,
+                        "    ... and {} more (--all lists every one)",
+                        fresh.len() - shown
+                    );
+                }
+            }
+        }
         for sev in [
             Severity::Critical,
             Severity::High,
@@ -143,7 +178,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                 continue;
             }
             let _ = writeln!(s, "  {} ({})", sev.as_str().to_uppercase(), of.len());
-            if sev <= Severity::Low {
+            if sev <= Severity::Low && !all {
                 // Low and info findings are many and alike: counted by rule, not listed; the
                 // count says how many of them are waived or raised again.
                 let mut by_rule: Vec<(&str, [usize; 3])> = Vec::new();
@@ -177,12 +212,8 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                 }
                 continue;
             }
-            for f in of.iter().take(SHOWN) {
-                let place = match (&f.path, f.line) {
-                    (Some(p), Some(l)) => format!("{p}:{l}"),
-                    (Some(p), None) => p.clone(),
-                    _ => String::new(),
-                };
+            for f in of.iter().take(shown) {
+                let place = place_of(f);
                 let a = r.asset(&f.asset);
                 let more = a.map_or(0, |a| a.occurrences.len().saturating_sub(1));
                 let more = if more > 0 {
@@ -200,14 +231,18 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
                     safe(&waiver_note(f))
                 );
             }
-            if of.len() > SHOWN {
-                let hidden_waived = of[SHOWN..].iter().filter(|f| f.waiver.is_some()).count();
+            if of.len() > shown {
+                let hidden_waived = of[shown..].iter().filter(|f| f.waiver.is_some()).count();
                 let waived = if hidden_waived > 0 {
-                    format!(" ({hidden_waived} of them waived)")
+                    format!(", {hidden_waived} of them waived")
                 } else {
                     String::new()
                 };
-                let _ = writeln!(s, "    ... and {} more{waived}", of.len() - SHOWN);
+                let _ = writeln!(
+                    s,
+                    "    ... and {} more (--all lists every one{waived})",
+                    of.len() - shown
+                );
             }
         }
     }
@@ -238,11 +273,15 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool) -> String 
             "\nErrors ({}): these files were read but not fully understood",
             r.errors.len()
         );
-        for e in r.errors.iter().take(SHOWN) {
+        for e in r.errors.iter().take(shown) {
             let _ = writeln!(s, "  {}: {}", safe(&e.path), safe(&e.error));
         }
-        if r.errors.len() > SHOWN {
-            let _ = writeln!(s, "  ... and {} more", r.errors.len() - SHOWN);
+        if r.errors.len() > shown {
+            let _ = writeln!(
+                s,
+                "  ... and {} more (--all lists every one)",
+                r.errors.len() - shown
+            );
         }
     }
     let _ = writeln!(

@@ -53,6 +53,9 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Summary)]
     pub format: Format,
+    /// Summary: list every finding and error (low and info ones too), with no cap.
+    #[arg(long)]
+    pub all: bool,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -82,7 +85,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
             },
         ),
         (Format::Json, _) => serde_json::to_string_pretty(report)? + "\n",
-        _ => summary::render(report, outcome.clock.now, outcome.baselined),
+        _ => summary::render(report, outcome.clock.now, outcome.baselined, args.all),
     };
     match &args.output {
         Some(path) => {

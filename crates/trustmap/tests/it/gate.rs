@@ -615,3 +615,65 @@ fn policy_bundles_are_confined_and_bounded() {
     let (code, _, err) = run("svc.crt");
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn the_summary_names_the_new_findings_and_all_lists_every_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("trustmap-baseline.json");
+    let (ds, bs) = (d.to_str().unwrap(), base.to_str().unwrap());
+    ec_cert(d, "old", "365");
+    let (code, _, err) = trustmap(&["baseline", ds, "--no-store", "-q", "--output", bs]);
+    assert_eq!(code, 0, "{err}");
+    // Fourteen new unprotected keys: more than the summary lists per severity.
+    for i in 0..14 {
+        openssl(
+            d,
+            &[
+                "genpkey",
+                "-algorithm",
+                "ed25519",
+                "-out",
+                &format!("new{i:02}.key"),
+            ],
+        );
+    }
+    let (code, text, _) = trustmap(&["scan", ds, "--no-store", "--baseline", bs]);
+    assert_eq!(code, 0);
+    assert!(text.contains("new since the baseline"), "{text}");
+    // The section's lines, and the number its heading gives.
+    let section = |t: &str| -> (usize, usize) {
+        let rest = t.split("NEW SINCE THE BASELINE (").nth(1).unwrap_or("");
+        let n: usize = rest.split(')').next().unwrap_or("0").parse().unwrap_or(0);
+        let lines = rest
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("    ") && !l.contains("... and"))
+            .filter(|l| l.contains(".key:1"))
+            .count();
+        (n, lines)
+    };
+    // 14 keys, each unprotected, quantum-vulnerable and unowned: 42 new findings, the first
+    // 12 named (the high ones first), the rest counted.
+    let (n, lines) = section(&text);
+    assert_eq!((n, lines), (42, 12), "{text}");
+    assert!(
+        text.contains("... and 30 more (--all lists every one)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("old.key:1  "),
+        "the baselined key is not new: {text}"
+    );
+    let (_, all, _) = trustmap(&["scan", ds, "--no-store", "--baseline", bs, "--all"]);
+    assert_eq!(section(&all), (42, 42), "{all}");
+    // --all lists low findings one by one instead of counting them by rule.
+    let lows = all
+        .lines()
+        .filter(|l| {
+            l.trim_start().starts_with("key-quantum-vulnerable") || l.contains("asset-unowned ")
+        })
+        .count();
+    assert!(lows >= 14, "{all}");
+}
