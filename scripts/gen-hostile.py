@@ -304,9 +304,11 @@ def silent(d, scale):
 
     pem = certs()(11)
     der_bytes = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    # The serial number onwards overwritten: still one SEQUENCE shaped like a certificate
+    # (outer and tbs headers, the [0] version), but no longer a certificate.
     bad = bytearray(der_bytes)
-    for i in range(40, 60):
-        bad[i] ^= 0xFF
+    for i in range(13, 33):
+        bad[i] = 0xFF
     open(os.path.join(d, "corrupt.der"), "wb").write(bad)
     p12 = os.path.join(d, "truncated.p12")
     os.makedirs(d, exist_ok=True)

@@ -320,6 +320,9 @@ impl Inventory {
         }
         let mut relations = Vec::new();
         let mut errors = Vec::new();
+        // Per file: certificates cut short, candidates not tried, verified issuers not linked.
+        let mut cut: std::collections::BTreeMap<&str, (usize, usize, usize)> =
+            std::collections::BTreeMap::new();
         for child in &certs {
             let Some(candidates) = by_subject.get(&child.issuer) else {
                 continue;
@@ -376,24 +379,35 @@ impl Inventory {
                 });
             }
             if untried > 0 || unlinked > 0 {
-                let mut cut = Vec::new();
-                if untried > 0 {
-                    cut.push(format!(
-                        "{untried} more certificates with its issuer's name were not tried \
-                         (at most {MAX_ISSUER_CANDIDATES} keys are)"
-                    ));
-                }
-                if unlinked > 0 {
-                    cut.push(format!(
-                        "{unlinked} more verified issuers were not linked \
-                         (at most {MAX_ISSUERS} issued-by relations per certificate)"
-                    ));
-                }
-                errors.push(ScanError {
-                    path: child.path.to_string(),
-                    error: format!("certificate {}: {}", child.id, cut.join("; ")),
-                });
+                let e = cut.entry(child.path).or_default();
+                e.0 += 1;
+                e.1 += untried;
+                e.2 += unlinked;
             }
+        }
+        // One error per file (a bundle of a thousand look-alikes is one entry, not a
+        // thousand).
+        for (path, (certs, untried, unlinked)) in cut {
+            let mut what = Vec::new();
+            if untried > 0 {
+                what.push(format!(
+                    "{untried} candidate issuers (certificates named as the issuer) were not \
+                     tried (at most {MAX_ISSUER_CANDIDATES} keys per certificate are)"
+                ));
+            }
+            if unlinked > 0 {
+                what.push(format!(
+                    "{unlinked} verified issuers were not linked (at most {MAX_ISSUERS} \
+                     issued-by relations per certificate)"
+                ));
+            }
+            errors.push(ScanError {
+                path: path.to_string(),
+                error: format!(
+                    "issuer linking cut short for {certs} certificates: {}",
+                    what.join("; ")
+                ),
+            });
         }
         self.relations.extend(relations);
         self.errors.extend(errors);
