@@ -275,8 +275,13 @@ def pem_boundary(d, scale):
     size = max(1 << 20, int((40 << 20) * scale))
     with open(os.path.join(d, "big.pem"), "wb") as f:
         written = 0
+        chunk = 32 << 20
         while written < size - 4096:
             block = filler * 1100 + pem
+            if written < chunk <= written + len(block) and size > chunk:
+                # Lead up to the part boundary so this certificate straddles it.
+                lead = filler * ((chunk - written - 200) // len(filler))
+                block = lead + pem
             f.write(block)
             written += len(block)
         f.write(b"-----BEGIN CERTIFICATE-----\nQUJD\n")

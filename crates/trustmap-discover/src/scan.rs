@@ -270,6 +270,7 @@ impl Scanner {
                 self.archive(ctx, data, base, route, depth, kind);
                 return;
             }
+            // Not opened; its bytes are still scanned as they are (stored members show).
             ctx.error(
                 base,
                 &format!(
@@ -277,7 +278,6 @@ impl Scanner {
                     route.map(|r| format!("{r}: ")).unwrap_or_default()
                 ),
             );
-            return;
         }
         if partial && in_file {
             if let Some(kind) = archive::kind(data) {
