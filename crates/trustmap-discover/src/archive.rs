@@ -4,7 +4,10 @@
 //!
 //! Bounded so that a hostile archive cannot exhaust memory or time: members larger than
 //! [`MAX_MEMBER`] are skipped with an error, the total inflated per archive is capped at
-//! [`MAX_TOTAL`], and at most [`MAX_MEMBERS`] members are read.
+//! [`MAX_TOTAL`] (bytes inflated for members that then fail, a bad CRC say, count too; once
+//! it is spent the rest is not read, and an error says how many members that left), and at
+//! most [`MAX_MEMBERS`] members are read (an error counts the rest). Archives nested more
+//! than [`crate::scan::MAX_DEPTH`] deep are not opened (an error says so).
 
 use std::io::Read;
 
@@ -50,7 +53,17 @@ pub fn for_each_member(
         Kind::Zip => {
             let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data))
                 .map_err(|e| format!("unreadable zip archive: {e}"))?;
+            if zip.len() > MAX_MEMBERS {
+                errors.push(format!(
+                    "zip archive has {} members; only the first {MAX_MEMBERS} were read",
+                    zip.len()
+                ));
+            }
             for i in 0..zip.len().min(MAX_MEMBERS) {
+                if budget == 0 {
+                    errors.push(spent("zip", zip.len().min(MAX_MEMBERS) - i));
+                    break;
+                }
                 let mut f = match zip.by_index(i) {
                     Ok(f) => f,
                     Err(e) => {
@@ -105,7 +118,17 @@ fn tar_members(
     let entries = ar
         .entries()
         .map_err(|e| format!("unreadable tar archive: {e}"))?;
-    for (i, entry) in entries.enumerate().take(MAX_MEMBERS) {
+    for (i, entry) in entries.enumerate() {
+        if i >= MAX_MEMBERS {
+            errors.push(format!(
+                "{format} archive has more than {MAX_MEMBERS} members; only the first {MAX_MEMBERS} were read"
+            ));
+            break;
+        }
+        if *budget == 0 {
+            errors.push(spent(format, 0));
+            break;
+        }
         let mut e = match entry {
             Ok(e) => e,
             Err(err) => {
@@ -129,7 +152,23 @@ fn tar_members(
     Ok(())
 }
 
-/// Reads at most [`MAX_MEMBER`] bytes and at most what is left of `budget`.
+/// The error for an archive whose inflate budget ran out with `left` members unread (0:
+/// unknown, for tar streams).
+fn spent(format: &str, left: usize) -> String {
+    let left = if left > 0 {
+        format!("{left} members")
+    } else {
+        "the remaining members".to_string()
+    };
+    format!(
+        "{format} archive: the {MAX_TOTAL}-byte inflate budget is spent \
+         (failed members count too); {left} not read"
+    )
+}
+
+/// Reads at most [`MAX_MEMBER`] bytes and at most what is left of `budget`. Every byte
+/// inflated is taken from `budget`, also when the member then fails (a bad CRC, a corrupt
+/// stream), so a member repeated under many names cannot be inflated again and again.
 fn read_bounded(r: &mut impl Read, declared: u64, budget: &mut u64) -> Result<Vec<u8>, String> {
     if declared > MAX_MEMBER {
         return Err(format!(
@@ -138,15 +177,14 @@ fn read_bounded(r: &mut impl Read, declared: u64, budget: &mut u64) -> Result<Ve
     }
     let cap = MAX_MEMBER.min(*budget);
     let mut out = Vec::with_capacity(declared.min(cap) as usize);
-    r.take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
+    let read = r.take(cap + 1).read_to_end(&mut out);
+    *budget = budget.saturating_sub(out.len() as u64);
+    read.map_err(|e| e.to_string())?;
     if out.len() as u64 > cap {
         return Err(format!(
             "inflates past {cap} bytes (archive limits); skipped"
         ));
     }
-    *budget -= out.len() as u64;
     Ok(out)
 }
 

@@ -68,6 +68,54 @@ pub fn is_single_sequence(data: &[u8]) -> bool {
     matches!(read(data), Some((t, rest)) if t.tag == 0x30 && rest.iter().all(|&b| b == 0 || b == b'\n' || b == b'\r'))
 }
 
+/// What a file that starts like a DER container but is not one whole SEQUENCE looks like:
+/// "PKCS#12 keystore" (`SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...`) or "DER
+/// certificate" (`SEQUENCE { SEQUENCE { [0] { INTEGER v } ...`: a v2/v3 certificate; CRLs
+/// and requests start otherwise), judged from its first bytes only. `None` for anything
+/// else (most files starting with `0`).
+pub fn container_shape(data: &[u8]) -> Option<&'static str> {
+    const OID_DATA: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+    ];
+    let (hdr, _) = header(data)?;
+    if data.first() != Some(&0x30) {
+        return None;
+    }
+    let inner = &data[hdr..];
+    if inner.starts_with(&[0x02, 0x01, 0x03]) {
+        let (h2, _) = header(&inner[3..]).filter(|_| inner.get(3) == Some(&0x30))?;
+        return inner[3 + h2..]
+            .starts_with(OID_DATA)
+            .then_some("PKCS#12 keystore");
+    }
+    if inner.first() == Some(&0x30) {
+        let (h2, _) = header(inner)?;
+        let tbs = &inner[h2..];
+        if tbs.starts_with(&[0xa0, 0x03, 0x02, 0x01]) {
+            return Some("DER certificate");
+        }
+    }
+    None
+}
+
+/// The header length and declared content length of the element at the start of `data`,
+/// whether or not the contents are all there.
+pub fn header(data: &[u8]) -> Option<(usize, usize)> {
+    let first = *data.get(1)?;
+    if first < 0x80 {
+        return Some((2, first as usize));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *data.get(2 + i)? as usize;
+    }
+    Some((2 + n, len))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

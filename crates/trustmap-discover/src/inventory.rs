@@ -8,15 +8,46 @@
 use crate::source::OwnerHints;
 use crate::{Detail, Found, x509};
 use std::collections::{BTreeSet, HashMap};
-use trustmap_core::{Asset, AssetKind, Occurrence, Owner, Relation, RelationType, asset_id};
+use std::hash::{Hash, Hasher};
+use trustmap_core::{
+    Asset, AssetKind, Occurrence, Owner, Relation, RelationType, ScanError, asset_id,
+};
+
+/// Certificates named as a certificate's issuer whose keys are tried on its signature:
+/// those whose subject key identifier matches its authority key identifier first, then the
+/// rest in id order; a key tried once is not tried again (same key, same verdict).
+pub const MAX_ISSUER_CANDIDATES: usize = 16;
+/// `issued-by` relations kept per certificate (a cross-signed certificate has two or three
+/// real issuers). The rest are counted in an error entry.
+pub const MAX_ISSUERS: usize = 4;
 
 /// Accumulates [`Found`] values from every source into deduplicated assets.
 #[derive(Default)]
 pub struct Inventory {
     assets: HashMap<String, Asset>,
+    /// Per asset: where its places are in `occurrences` (by hash of path and line), and the
+    /// first place in (path, line) order, so adding a place is O(1) however many there are.
+    places: HashMap<String, Places>,
     /// Certificate DER by asset id, for signature checks.
     cert_der: HashMap<String, Vec<u8>>,
     relations: BTreeSet<Relation>,
+    /// Work the inventory cut short (issuer candidates, relations), as report errors.
+    errors: Vec<ScanError>,
+}
+
+#[derive(Default)]
+struct Places {
+    /// Hash of (path, line) -> indexes of the occurrences with that hash.
+    index: HashMap<u64, Vec<usize>>,
+    /// The smallest (path, line) seen.
+    first: Option<(String, Option<u64>)>,
+}
+
+fn place_hash(path: &str, line: Option<u64>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    line.hash(&mut h);
+    h.finish()
 }
 
 impl Inventory {
@@ -66,10 +97,9 @@ impl Inventory {
             Detail::Key(info) => {
                 // Facts come from the first place in (path, line) order, whatever order the
                 // walker's threads delivered them in, so reports are reproducible.
-                let first = asset
-                    .occurrences
-                    .iter()
-                    .all(|o| (&occurrence.path, occurrence.line) < (&o.path, o.line));
+                let first = self.places.get(&id).and_then(|p| p.first.as_ref());
+                let first = first
+                    .is_none_or(|(path, line)| (&occurrence.path, occurrence.line) < (path, *line));
                 merge_key(&mut asset.key, info, first)
             }
             Detail::Secret(info) => {
@@ -82,7 +112,11 @@ impl Inventory {
                 None => asset.keystore = Some(info),
             },
         }
-        add_occurrence(&mut asset.occurrences, occurrence);
+        add_occurrence(
+            &mut asset.occurrences,
+            self.places.entry(id.clone()).or_default(),
+            occurrence,
+        );
         for o in owners {
             if !asset.owners.contains(&o) {
                 asset.owners.push(o);
@@ -100,8 +134,18 @@ impl Inventory {
     }
 
     /// Derives relations, applies the sources' owner hints, and returns assets sorted by kind
-    /// then id, and relations.
-    pub fn finish(mut self, owner_hints: &[OwnerHints]) -> (Vec<Asset>, Vec<Relation>) {
+    /// then id, and relations. Work it cut short is dropped: prefer [`Inventory::finish_all`].
+    pub fn finish(self, owner_hints: &[OwnerHints]) -> (Vec<Asset>, Vec<Relation>) {
+        let (assets, relations, _) = self.finish_all(owner_hints);
+        (assets, relations)
+    }
+
+    /// [`Inventory::finish`], and the errors saying what the bounds cut short
+    /// ([`MAX_ISSUER_CANDIDATES`], [`MAX_ISSUERS`]), for the report's `errors`.
+    pub fn finish_all(
+        mut self,
+        owner_hints: &[OwnerHints],
+    ) -> (Vec<Asset>, Vec<Relation>, Vec<ScanError>) {
         self.adopt_public_halves();
         self.link_keys();
         self.link_issuers();
@@ -111,7 +155,7 @@ impl Inventory {
             apply_owner_hints(a, owner_hints);
         }
         assets.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
-        (assets, self.relations.into_iter().collect())
+        (assets, self.relations.into_iter().collect(), self.errors)
     }
 
     /// An encrypted private key whose public half is sealed (encrypted PKCS#8, OpenSSL's
@@ -236,33 +280,137 @@ impl Inventory {
         }
     }
 
+    /// `issued-by`: for each certificate, the certificates whose subject is its issuer name and
+    /// whose key verifies its signature. Bounded: at most [`MAX_ISSUER_CANDIDATES`] distinct
+    /// keys are tried per certificate (key-identifier matches first), each key once, and at
+    /// most [`MAX_ISSUERS`] relations are kept; what a bound cut short is an error entry.
     fn link_issuers(&mut self) {
-        // Index certificates by raw subject name; verify only name matches.
-        let mut names: HashMap<&str, (Vec<u8>, Vec<u8>)> = HashMap::new();
-        let mut by_subject: HashMap<Vec<u8>, Vec<&str>> = HashMap::new();
-        for (id, der) in &self.cert_der {
-            if let Some((subject, issuer)) = x509::names(der) {
-                by_subject.entry(subject.clone()).or_default().push(id);
-                names.insert(id, (subject, issuer));
-            }
+        struct Cert<'a> {
+            id: &'a str,
+            issuer: Vec<u8>,
+            spki: Option<&'a str>,
+            ski: Option<&'a str>,
+            aki: Option<&'a str>,
+            path: &'a str,
         }
-        for (id, (_, issuer)) in &names {
-            let Some(candidates) = by_subject.get(issuer) else {
+        let mut ids: Vec<&String> = self.cert_der.keys().collect();
+        ids.sort();
+        let mut certs: Vec<Cert<'_>> = Vec::with_capacity(ids.len());
+        let mut by_subject: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for id in ids {
+            let Some((subject, issuer)) = x509::names(&self.cert_der[id]) else {
                 continue;
             };
-            for cand in candidates {
-                if cand == id {
-                    continue; // self-signed: no relation to itself
+            let asset = &self.assets[id];
+            let info = asset.certificate.as_ref();
+            by_subject.entry(subject).or_default().push(certs.len());
+            certs.push(Cert {
+                id,
+                issuer,
+                spki: info.and_then(|c| c.public_key.spki_sha256.as_deref()),
+                ski: info.and_then(|c| c.ski.as_deref()),
+                aki: info.and_then(|c| c.aki.as_deref()),
+                path: asset
+                    .occurrences
+                    .iter()
+                    .map(|o| o.path.as_str())
+                    .min()
+                    .unwrap_or(""),
+            });
+        }
+        let mut relations = Vec::new();
+        let mut errors = Vec::new();
+        // Per file: certificates cut short, candidates not tried, verified issuers not linked.
+        let mut cut: std::collections::BTreeMap<&str, (usize, usize, usize)> =
+            std::collections::BTreeMap::new();
+        for child in &certs {
+            let Some(candidates) = by_subject.get(&child.issuer) else {
+                continue;
+            };
+            // Key-identifier matches first, then the others; both in id order.
+            let key_match = |c: &Cert<'_>| child.aki.is_some() && c.ski == child.aki;
+            let ordered = candidates
+                .iter()
+                .map(|&i| &certs[i])
+                .filter(|c| c.id != child.id)
+                .filter(|c| key_match(c))
+                .chain(
+                    candidates
+                        .iter()
+                        .map(|&i| &certs[i])
+                        .filter(|c| c.id != child.id && !key_match(c)),
+                );
+            let mut verdicts: HashMap<&str, bool> = HashMap::new();
+            let mut tried = 0usize;
+            let mut links = 0usize;
+            let mut untried = 0usize;
+            let mut unlinked = 0usize;
+            for cand in ordered {
+                let verdict = match cand.spki.and_then(|k| verdicts.get(k)) {
+                    Some(v) => *v,
+                    None if tried >= MAX_ISSUER_CANDIDATES => {
+                        untried += 1;
+                        continue;
+                    }
+                    None => {
+                        tried += 1;
+                        let v = x509::verify_issued_by(
+                            &self.cert_der[child.id],
+                            &self.cert_der[cand.id],
+                        );
+                        if let Some(k) = cand.spki {
+                            verdicts.insert(k, v);
+                        }
+                        v
+                    }
+                };
+                if !verdict {
+                    continue;
                 }
-                if x509::verify_issued_by(&self.cert_der[*id], &self.cert_der[*cand]) {
-                    self.relations.insert(Relation {
-                        from: id.to_string(),
-                        to: cand.to_string(),
-                        kind: RelationType::IssuedBy,
-                    });
+                if links >= MAX_ISSUERS {
+                    unlinked += 1;
+                    continue;
                 }
+                links += 1;
+                relations.push(Relation {
+                    from: child.id.to_string(),
+                    to: cand.id.to_string(),
+                    kind: RelationType::IssuedBy,
+                });
+            }
+            if untried > 0 || unlinked > 0 {
+                let e = cut.entry(child.path).or_default();
+                e.0 += 1;
+                e.1 += untried;
+                e.2 += unlinked;
             }
         }
+        // One error per file (a bundle of a thousand look-alikes is one entry, not a
+        // thousand).
+        for (path, (certs, untried, unlinked)) in cut {
+            let mut what = Vec::new();
+            if untried > 0 {
+                what.push(format!(
+                    "{untried} candidate issuers (certificates named as the issuer) were not \
+                     tried (at most {MAX_ISSUER_CANDIDATES} keys per certificate are)"
+                ));
+            }
+            if unlinked > 0 {
+                what.push(format!(
+                    "{unlinked} verified issuers were not linked (at most {MAX_ISSUERS} \
+                     issued-by relations per certificate)"
+                ));
+            }
+            errors.push(ScanError {
+                path: path.to_string(),
+                error: format!(
+                    "issuer linking cut short for {certs} certificates: {}",
+                    what.join("; ")
+                ),
+            });
+        }
+        self.relations.extend(relations);
+        self.errors.extend(errors);
     }
 }
 
@@ -314,16 +462,28 @@ fn merge_key(slot: &mut Option<trustmap_core::KeyInfo>, info: trustmap_core::Key
 }
 
 /// Adds an occurrence unless the same place is already recorded; a more precise route
-/// (with a container) replaces a vaguer one at the same path and line.
-fn add_occurrence(list: &mut Vec<Occurrence>, occ: Occurrence) {
-    if let Some(existing) = list
-        .iter_mut()
-        .find(|o| o.path == occ.path && o.line == occ.line)
+/// (with a container) replaces a vaguer one at the same path and line. O(1): `places`
+/// indexes `list` by path and line.
+fn add_occurrence(list: &mut Vec<Occurrence>, places: &mut Places, occ: Occurrence) {
+    let h = place_hash(&occ.path, occ.line);
+    let slot = places.index.entry(h).or_default();
+    if let Some(&i) = slot
+        .iter()
+        .find(|&&i| list[i].path == occ.path && list[i].line == occ.line)
     {
+        let existing = &mut list[i];
         if existing.container.is_none() && occ.container.is_some() {
             *existing = occ;
         }
         return;
+    }
+    slot.push(list.len());
+    if places
+        .first
+        .as_ref()
+        .is_none_or(|(p, l)| (&occ.path, occ.line) < (p, *l))
+    {
+        places.first = Some((occ.path.clone(), occ.line));
     }
     list.push(occ);
 }

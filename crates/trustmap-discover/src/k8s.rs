@@ -7,6 +7,7 @@
 
 use base64::Engine as _;
 use serde_yaml_ng::Value;
+use std::collections::HashMap;
 use trustmap_core::Owner;
 
 /// One Kubernetes object in a manifest file.
@@ -41,15 +42,48 @@ pub fn looks_like_manifest(data: &[u8]) -> bool {
         && memchr::memmem::find(head, b"kind:").is_some()
 }
 
+/// The largest YAML document handed to the YAML parser; larger documents are not parsed
+/// as manifests (an error says so; their text is still scanned like any file's).
+pub const MAX_DOCUMENT: usize = 4 << 20;
+/// The deepest nesting of flow or block collections in a document handed to the parser.
+pub const MAX_NESTING: usize = 64;
+
 /// Parses every object of a (multi-document) YAML manifest. Documents that are not valid
 /// YAML (Helm templates, say) are skipped: the generic scan still reads their text.
 pub fn objects(data: &[u8]) -> Vec<Object> {
+    objects_bounded(data).0
+}
+
+/// [`objects`], and the documents the bounds kept from the parser ([`MAX_DOCUMENT`],
+/// [`MAX_NESTING`]) as (byte offset, reason).
+pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
+    let mut skipped = Vec::new();
     let Ok(text) = std::str::from_utf8(data) else {
-        return Vec::new();
+        return (Vec::new(), skipped);
     };
+    let mut lines = crate::scan::LineIndex::new(data);
     let mut out = Vec::new();
     for range in documents(text) {
         let doc = &text[range.clone()];
+        if doc.len() > MAX_DOCUMENT {
+            skipped.push((
+                range.start,
+                format!(
+                    "YAML document of {} bytes, over the {MAX_DOCUMENT}-byte limit: not parsed as a Kubernetes manifest",
+                    doc.len()
+                ),
+            ));
+            continue;
+        }
+        if nesting(doc) > MAX_NESTING {
+            skipped.push((
+                range.start,
+                format!(
+                    "YAML document nested more than {MAX_NESTING} levels deep: not parsed as a Kubernetes manifest"
+                ),
+            ));
+            continue;
+        }
         let Ok(value) = serde_yaml_ng::from_str::<Value>(doc) else {
             continue;
         };
@@ -64,20 +98,63 @@ pub fn objects(data: &[u8]) -> Vec<Object> {
                         text,
                         range.start + r.start..range.start + r.end,
                         *base,
+                        &mut lines,
                     )),
-                    None => out.push(object(item, text, range.clone(), 0)),
+                    None => out.push(object(item, text, range.clone(), 0, &mut lines)),
                 }
             }
         } else if value.get("kind").is_some() {
-            out.push(object(&value, text, range, 0));
+            out.push(object(&value, text, range, 0, &mut lines));
         }
     }
-    out
+    (out, skipped)
+}
+
+/// An upper bound of the nesting depth of a YAML document: flow brackets open at once, or
+/// block indentation levels, whichever is deeper (cheap, one pass; the parser is not run on
+/// documents deeper than [`MAX_NESTING`]).
+fn nesting(doc: &str) -> usize {
+    let mut flow = 0usize;
+    let mut max_flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    let mut max_block = 0usize;
+    for line in doc.lines() {
+        let t = line.trim_end();
+        let body = t.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if flow == 0 {
+            let ind = indent_of(t);
+            while indents.last().is_some_and(|&i| i >= ind) {
+                indents.pop();
+            }
+            indents.push(ind);
+            max_block = max_block.max(indents.len());
+        }
+        for b in body.bytes() {
+            match b {
+                b'[' | b'{' => {
+                    flow += 1;
+                    max_flow = max_flow.max(flow);
+                }
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    max_flow.max(max_block)
 }
 
 /// `range`: the object's bytes in `text`; `base`: the indentation of its top-level keys
 /// (0 for a document, more for an item of a List).
-fn object(v: &Value, text: &str, range: std::ops::Range<usize>, base: usize) -> Object {
+fn object(
+    v: &Value,
+    text: &str,
+    range: std::ops::Range<usize>,
+    base: usize,
+    lines: &mut crate::scan::LineIndex<'_>,
+) -> Object {
     let kind = v
         .get("kind")
         .and_then(Value::as_str)
@@ -116,6 +193,10 @@ fn object(v: &Value, text: &str, range: std::ops::Range<usize>, base: usize) -> 
     }
     let mut entries = Vec::new();
     let doc = &text[range.clone()];
+    // One pass over the object's lines finds every entry's key line; the object's first
+    // line comes from the file's line index.
+    let located = locate_all(doc, base);
+    let first_line = lines.line(range.start);
     for field in ["data", "stringData", "binaryData"] {
         let Some(map) = v.get(field).and_then(Value::as_mapping) else {
             continue;
@@ -125,10 +206,11 @@ fn object(v: &Value, text: &str, range: std::ops::Range<usize>, base: usize) -> 
             let (Some(k), Some(val)) = (k.as_str(), val.as_str()) else {
                 continue;
             };
-            let (line, erange) = locate(doc, base, field, k)
+            let (line, erange) = located
+                .get(&(field, k))
                 .map(|(l, r)| {
                     (
-                        Some(l + line_of(text, range.start) - 1),
+                        Some(l + first_line - 1),
                         r.start + range.start..r.end + range.start,
                     )
                 })
@@ -179,11 +261,6 @@ fn documents(text: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> u64 {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() as u64 + 1
-}
-
 /// Indentation of a line, the `- ` of a sequence item counted as indentation (the first
 /// key of a List item sits on its `- ` line).
 fn indent_of(line: &str) -> usize {
@@ -228,54 +305,76 @@ fn list_items(doc: &str) -> Vec<(std::ops::Range<usize>, usize)> {
     out
 }
 
-/// Finds `key:` under the top-level `field:` of an object (top-level keys at indentation
-/// `base`): its 1-based line within `doc` and the byte range of the entry (the key line and
-/// any more-indented lines).
-fn locate(doc: &str, base: usize, field: &str, key: &str) -> Option<(u64, std::ops::Range<usize>)> {
-    let mut in_field = false;
+/// Every `key:` directly under the top-level `data:`, `stringData:` and `binaryData:` of an
+/// object (top-level keys at indentation `base`), in one pass over `doc`: for each (field,
+/// key), its 1-based line within `doc` and the byte range of the entry (the key line and any
+/// more-indented lines after it). The first of duplicate keys wins.
+fn locate_all(
+    doc: &str,
+    base: usize,
+) -> HashMap<(&'static str, &str), (u64, std::ops::Range<usize>)> {
+    const FIELDS: [&str; 3] = ["data", "stringData", "binaryData"];
+    let mut out: HashMap<(&'static str, &str), (u64, std::ops::Range<usize>)> = HashMap::new();
+    let mut field: Option<&'static str> = None;
     let mut child_indent: Option<usize> = None;
+    // The entry whose range is still growing: its key and its indentation.
+    let mut open: Option<((&'static str, &str), usize)> = None;
     let mut pos = 0;
-    let lines: Vec<&str> = doc.split_inclusive('\n').collect();
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in doc.split_inclusive('\n').enumerate() {
         let start = pos;
         pos += line.len();
         let trimmed = line.trim_end();
         if trimmed.is_empty() {
             continue;
         }
+        let spaces = trimmed.len() - trimmed.trim_start().len();
+        if let Some((key, ci)) = open
+            && spaces <= ci
+        {
+            if let Some(e) = out.get_mut(&key) {
+                e.1.end = start;
+            }
+            open = None;
+        }
+        if let Some((key, _)) = open
+            && let Some(e) = out.get_mut(&key)
+        {
+            e.1.end = pos;
+        }
         let indent = indent_of(trimmed);
         if indent <= base {
-            let trimmed = &trimmed[indent.min(trimmed.len())..];
-            in_field = indent == base
-                && (trimmed.strip_suffix(':').is_some_and(|f| f == field)
-                    || trimmed.starts_with(&format!("{field}:")));
+            let t = &trimmed[indent.min(trimmed.len())..];
+            field = FIELDS.into_iter().find(|f| {
+                indent == base
+                    && (t.strip_suffix(':') == Some(*f)
+                        || t.strip_prefix(*f).is_some_and(|r| r.starts_with(':')))
+            });
             child_indent = None;
             continue;
         }
-        if !in_field {
-            continue;
-        }
+        let Some(f) = field else { continue };
         let ci = *child_indent.get_or_insert(indent);
         if indent != ci {
             continue;
         }
         let body = trimmed.trim_start();
-        let k = body
+        let Some(k) = body
             .split_once(':')
-            .map(|(k, _)| k.trim().trim_matches(|c| c == '"' || c == '\''));
-        if k == Some(key) {
-            let mut end = pos;
-            for next in &lines[i + 1..] {
-                let t = next.trim_end();
-                if !t.is_empty() && t.len() - t.trim_start().len() <= ci {
-                    break;
-                }
-                end += next.len();
-            }
-            return Some((i as u64 + 1, start..end));
+            .map(|(k, _)| k.trim().trim_matches(|c| c == '"' || c == '\''))
+        else {
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = out.entry((f, k)) {
+            e.insert((i as u64 + 1, start..pos));
+            open = Some(((f, k), ci));
         }
     }
-    None
+    if let Some((key, _)) = open
+        && let Some(e) = out.get_mut(&key)
+    {
+        e.1.end = doc.len();
+    }
+    out
 }
 
 #[cfg(test)]

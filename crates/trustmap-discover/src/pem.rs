@@ -10,7 +10,7 @@ use base64::Engine as _;
 pub const BEGIN: &[u8] = b"-----BEGIN ";
 
 /// Upper bound on the distance between BEGIN and END, so garbage cannot make us scan far.
-const MAX_BLOCK: usize = 4 << 20;
+pub const MAX_BLOCK: usize = 4 << 20;
 
 /// One decoded PEM block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,25 +70,34 @@ pub fn decode_at(data: &[u8], start: usize) -> Result<PemBlock, PemError> {
     let label = String::from_utf8_lossy(label_bytes).into_owned();
     let body_start = after_begin + dash + 5;
 
-    // END armour for this label.
+    // END armour for this label, or the next BEGIN (the block was cut and another started),
+    // whichever comes first: one forward pass over the `-----` runs of the window, so a
+    // file of BEGIN lines without END lines costs linear time, not a window per BEGIN.
     let window_end = data.len().min(body_start + MAX_BLOCK);
     let end_marker = format!("-----END {label}-----");
     let window = &data[body_start..window_end];
-    let Some(end_rel) = memchr::memmem::find(window, end_marker.as_bytes()) else {
-        return Err(err(
-            &label,
-            body_start,
-            format!("truncated PEM: no \"-----END {label}-----\" after BEGIN"),
-        ));
+    let mut from = 0;
+    let end_rel = loop {
+        let Some(i) = memchr::memmem::find(&window[from..], b"-----") else {
+            return Err(err(
+                &label,
+                body_start,
+                format!("truncated PEM: no \"-----END {label}-----\" after BEGIN"),
+            ));
+        };
+        let at = from + i;
+        if window[at..].starts_with(end_marker.as_bytes()) {
+            break at;
+        }
+        if window[at..].starts_with(BEGIN) {
+            return Err(err(
+                &label,
+                body_start + at,
+                format!("truncated PEM: \"{label}\" block has no END line before the next BEGIN"),
+            ));
+        }
+        from = at + 1;
     };
-    // A BEGIN before our END means this block was cut and another started.
-    if let Some(next) = memchr::memmem::find(&window[..end_rel], BEGIN) {
-        return Err(err(
-            &label,
-            body_start + next,
-            format!("truncated PEM: \"{label}\" block has no END line before the next BEGIN"),
-        ));
-    }
     let end = body_start + end_rel + end_marker.len();
     let prefix = line_prefix(data, start);
     let body = unescape(&data[body_start..body_start + end_rel]);

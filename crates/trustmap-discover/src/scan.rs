@@ -13,6 +13,7 @@ use crate::unlock::Unlock;
 use crate::{Detail, Found, ParseError, archive, keys, keystore, pem, ssh, x509};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine as _;
+use std::collections::HashMap;
 use std::ops::Range;
 use trustmap_core::{AssetKind, KeystoreInfo, Occurrence, SecretInfo, fingerprint, redact::redact};
 
@@ -54,15 +55,115 @@ fn marker(i: usize) -> Marker {
     }
 }
 
-/// How deep decoded content (base64 inside a Secret inside ...) is followed.
-const MAX_DEPTH: u8 = 3;
+/// How deep decoded content (base64 inside a Secret inside ...) is followed, and how deep
+/// archives nest: an archive inside three others is not opened (an error says so).
+pub const MAX_DEPTH: u8 = 3;
 
-/// What one file yielded.
+/// Places of one asset kept per file: the same certificate 160,000 times in one file is one
+/// asset with this many places, and an error entry counting the rest.
+pub const MAX_PLACES_PER_FILE: usize = 1000;
+/// Error entries kept per file; one more entry counts the rest.
+pub const MAX_ERRORS_PER_FILE: usize = 100;
+/// Distinct PEM blocks whose parse is remembered per file (by SHA-256 of label, headers and
+/// DER), so a block repeated a million times is parsed once.
+const MAX_CACHED_BLOCKS: usize = 4096;
+/// Bytes a part of a large file shares with the next part ([`Scanner::scan_part`]): more
+/// than a PEM block may span, so a block that starts before the overlap ends inside its
+/// part, and whatever starts in the overlap is left to the next part.
+pub const PART_OVERLAP: usize = pem::MAX_BLOCK + (1 << 20);
+
+/// The most bytes a PuTTY key file is read for (its `Private-MAC:` line must be within).
+const MAX_PUTTY: usize = 64 << 10;
+
+/// What one file (or one part of a large file) yielded.
 #[derive(Debug, Default)]
 pub struct FileResult {
     pub found: Vec<Found>,
     /// Errors in this file (truncated PEM, unreadable keystore...): the scan goes on.
     pub errors: Vec<String>,
+}
+
+/// One file's scan, carried across the parts of a large file: where the next part starts
+/// (offset and line), the PEM blocks already parsed, the places kept per asset and the
+/// errors kept, so bounds hold per file and nothing in an overlap is reported twice.
+pub struct FileScan {
+    path: String,
+    /// File offset of the next part's first byte.
+    offset: usize,
+    /// Newlines before the next part.
+    lines_before: u64,
+    first_part: bool,
+    cache: HashMap<[u8; 32], Cached>,
+    /// Places kept so far per asset (kind and fingerprint), and places dropped beyond
+    /// [`MAX_PLACES_PER_FILE`].
+    places: HashMap<(AssetKind, String), (usize, u64)>,
+    errors_kept: usize,
+    errors_dropped: u64,
+    /// Truncated PEM blocks of labels trustmap does not read, counted for one error.
+    unread_truncated: u64,
+    unread_labels: Vec<String>,
+}
+
+/// A PEM block's parse, remembered for its repeats in the same file.
+#[derive(Clone)]
+enum Cached {
+    Found(Box<Found>),
+    Error(String),
+    Nothing,
+}
+
+impl FileScan {
+    /// A new scan of the file at `path` (root-relative, forward slashes).
+    pub fn new(path: &str) -> FileScan {
+        FileScan {
+            path: path.to_string(),
+            offset: 0,
+            lines_before: 0,
+            first_part: true,
+            cache: HashMap::new(),
+            places: HashMap::new(),
+            errors_kept: 0,
+            errors_dropped: 0,
+            unread_truncated: 0,
+            unread_labels: Vec::new(),
+        }
+    }
+
+    /// The errors that summarise what the per-file bounds dropped; call once, at the end.
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut capped: Vec<_> = self
+            .places
+            .iter()
+            .filter(|(_, (_, dropped))| *dropped > 0)
+            .collect();
+        capped.sort_by(|a, b| a.0.cmp(b.0));
+        for ((kind, fp), (kept, dropped)) in capped {
+            out.push(format!(
+                "{} {fp} seen {} times in this file; only the first {kept} places are listed \
+                 (at most {MAX_PLACES_PER_FILE} per file)",
+                kind.as_str(),
+                *kept as u64 + dropped
+            ));
+        }
+        if self.unread_truncated > 0 {
+            out.push(format!(
+                "{} PEM blocks with labels trustmap does not read ({}) have no END line; skipped",
+                self.unread_truncated,
+                self.unread_labels.join(", ")
+            ));
+        }
+        if self.errors_dropped > 0 {
+            out.push(format!(
+                "{} more errors in this file not listed (at most {MAX_ERRORS_PER_FILE} are)",
+                self.errors_dropped
+            ));
+        }
+        self.places.clear();
+        self.errors_dropped = 0;
+        self.unread_truncated = 0;
+        out
+    }
 }
 
 /// The scanner: built once, shared by every walker thread.
@@ -152,20 +253,53 @@ impl Scanner {
 
     /// Scans one file's bytes. `path` is root-relative with forward slashes.
     pub fn scan_file(&self, path: &str, data: &[u8]) -> FileResult {
-        let mut out = FileResult::default();
-        let mut ctx = Ctx {
-            path,
-            lines: LineIndex::new(data),
-            out: &mut out,
-            member: None,
-            binary: is_binary(data),
-        };
-        self.scan(&mut ctx, data, 0, None, 0, true);
+        let mut file = FileScan::new(path);
+        let (mut out, _) = self.scan_part(&mut file, data, true);
+        out.errors.extend(file.finish());
         out
+    }
+
+    /// Scans one part of a large file read in parts: `data` starts where the previous part's
+    /// returned count of bytes ended (so it repeats that part's last [`PART_OVERLAP`] bytes),
+    /// and `last` says it ends the file. Material and errors that start in the overlap of a
+    /// part that is not the last are left to the next part, so nothing is reported twice and
+    /// nothing is cut by a part boundary; offsets and lines are the file's. Returns what the
+    /// part yielded and how many bytes of `data` the next part need not repeat. Call
+    /// [`FileScan::finish`] after the last part. A part that is not the last must be longer
+    /// than [`PART_OVERLAP`].
+    pub fn scan_part(&self, file: &mut FileScan, data: &[u8], last: bool) -> (FileResult, usize) {
+        let accept_before = if last {
+            data.len()
+        } else {
+            data.len().saturating_sub(PART_OVERLAP).max(1)
+        };
+        let mut out = FileResult::default();
+        let first = file.first_part;
+        let path = file.path.clone();
+        {
+            let mut ctx = Ctx {
+                path: &path,
+                lines: LineIndex::new(data),
+                out: &mut out,
+                member: None,
+                binary: is_binary(data),
+                file: &mut *file,
+                accept_before,
+                kept: 0,
+            };
+            self.scan(&mut ctx, data, 0, None, 0, first, !last);
+        }
+        file.first_part = false;
+        file.lines_before += memchr::memchr_iter(b'\n', &data[..accept_before]).count() as u64;
+        file.offset += accept_before;
+        (out, accept_before)
     }
 
     /// Scans `data`, which sits at `base` in the file (or is decoded from the file at `base`
     /// when `route` is given).
+    /// `in_file`: `data` is the file itself (or its first part), not decoded or inflated
+    /// content; `partial`: it is only a part of the file, read in parts.
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         ctx: &mut Ctx<'_, '_>,
@@ -174,20 +308,57 @@ impl Scanner {
         route: Option<&str>,
         depth: u8,
         in_file: bool,
+        partial: bool,
     ) {
-        if depth < MAX_DEPTH
-            && let Some(kind) = archive::kind(data)
-        {
-            self.archive(ctx, data, base, route, depth, kind);
-            return;
+        // Whole-file formats (archives, keystores, DER) are recognised at the start of the
+        // file only; a file read in parts is too large for them (one error says so).
+        let whole = !partial && (in_file || route.is_some());
+        if whole && let Some(kind) = archive::kind(data) {
+            if depth < MAX_DEPTH {
+                self.archive(ctx, data, base, route, depth, kind);
+                return;
+            }
+            // Not opened; its bytes are still scanned as they are (stored members show).
+            ctx.error(
+                base,
+                &format!(
+                    "{}archive nested more than {MAX_DEPTH} levels deep: not opened",
+                    route.map(|r| format!("{r}: ")).unwrap_or_default()
+                ),
+            );
         }
-        if self.whole_file(ctx, data, base, route) {
+        if partial && in_file {
+            if let Some(kind) = archive::kind(data) {
+                ctx.error(
+                    0,
+                    &format!(
+                        "{kind:?} archive larger than {} MiB: members not read (its bytes are \
+                         scanned as they are)",
+                        crate::walk::CHUNK >> 20
+                    ),
+                );
+            } else if let Some(what) = crate::der::container_shape(data) {
+                ctx.error(
+                    0,
+                    &format!(
+                        "{what} larger than {} MiB: not parsed",
+                        crate::walk::CHUNK >> 20
+                    ),
+                );
+            }
+        }
+        if whole && self.whole_file(ctx, data, base, route) {
             return;
         }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.
-        let objects = if in_file && depth == 0 && crate::k8s::looks_like_manifest(data) {
-            crate::k8s::objects(data)
+        let objects = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
+        {
+            let (objects, skipped) = crate::k8s::objects_bounded(data);
+            for (at, why) in skipped {
+                ctx.error(base + at, &why);
+            }
+            objects
         } else {
             Vec::new()
         };
@@ -219,6 +390,16 @@ impl Scanner {
                     Err(e) => {
                         if !e.label.is_empty() && interesting_label(&e.label) {
                             ctx.armour_error(base + at, &e.message);
+                        } else if e.message.starts_with("truncated")
+                            && !ctx.binary
+                            && ctx.mine(base + at)
+                            && e.label != "PGP SIGNED MESSAGE"
+                        {
+                            let f = &mut *ctx.file;
+                            f.unread_truncated += 1;
+                            if f.unread_labels.len() < 4 && !f.unread_labels.contains(&e.label) {
+                                f.unread_labels.push(e.label.clone());
+                            }
                         }
                         pos = pos.max(e.resume.min(data.len()));
                     }
@@ -232,18 +413,29 @@ impl Scanner {
                     let (start, end) = base64_token(data, at, phase);
                     if let Some(decoded) = decode_b64(&data[start..end]) {
                         let r = join_route(route, "base64");
-                        let before = ctx.out.found.len();
-                        self.scan(ctx, &decoded, base + start, Some(&r), depth + 1, false);
-                        if ctx.out.found.len() > before {
+                        let before = ctx.kept;
+                        self.scan(
+                            ctx,
+                            &decoded,
+                            base + start,
+                            Some(&r),
+                            depth + 1,
+                            false,
+                            false,
+                        );
+                        if ctx.kept > before {
                             material.push(start..end);
                         }
                     }
                     pos = pos.max(end);
                 }
                 Marker::Putty if at == 0 || data[at - 1] == b'\n' => {
-                    let end = memchr::memmem::find(&data[at..], b"Private-MAC:")
+                    // A PuTTY key is a few KB: its MAC line is looked for nearby only, so a
+                    // file of key headers without MACs costs linear time.
+                    let near = &data[at..data.len().min(at + MAX_PUTTY)];
+                    let end = memchr::memmem::find(near, b"Private-MAC:")
                         .and_then(|i| memchr::memchr(b'\n', &data[at + i..]).map(|j| at + i + j))
-                        .unwrap_or(data.len());
+                        .unwrap_or(at + near.len());
                     match ssh::parse_putty(&data[at..end]) {
                         Ok(k) => {
                             let o = ctx.occ(base + at, true, route);
@@ -278,7 +470,17 @@ impl Scanner {
         }
         let scope = ctx.member.clone().unwrap_or_else(|| ctx.path.to_string());
         let mut refs: Option<Vec<String>> = None;
-        for m in self.secrets.scan(data, &scope) {
+        let secrets = self.secrets.scan_bounded(data, &scope);
+        if let Some(at) = secrets.cut_short {
+            ctx.error(
+                base + at,
+                &format!(
+                    "secret rules stopped here: over {} candidate matches in this content; the rest was not searched",
+                    crate::secrets::MAX_MATCHES
+                ),
+            );
+        }
+        for m in secrets.matches {
             if material
                 .iter()
                 .any(|r| r.start <= m.start && m.end <= r.end)
@@ -325,7 +527,7 @@ impl Scanner {
         let result = archive::for_each_member(kind, data, |format, name, bytes| {
             let r = join_route(route, &format!("{format} entry '{name}'"));
             ctx.member = Some(name.to_string());
-            self.scan(ctx, bytes, base, Some(&r), depth + 1, false);
+            self.scan(ctx, bytes, base, Some(&r), depth + 1, false, false);
         });
         ctx.member = outer;
         match result {
@@ -355,7 +557,27 @@ impl Scanner {
             self.keystore(ctx, data, base, route, r, "Java keystore");
             return true;
         }
-        if data.first() != Some(&0x30) || !crate::der::is_single_sequence(data) {
+        if data.first() != Some(&0x30) {
+            return false;
+        }
+        if !crate::der::is_single_sequence(data) {
+            // A keystore or certificate cut short (or with bytes lost): say so, or it would
+            // vanish without a trace.
+            if let (Some(what), Some((hdr, len))) =
+                (crate::der::container_shape(data), crate::der::header(data))
+                && hdr + len != data.len()
+            {
+                let r = route.map(|r| format!("{r}: ")).unwrap_or_default();
+                ctx.error(
+                    base,
+                    &format!(
+                        "{r}{what} is truncated or damaged: its header declares {} bytes, there are {}",
+                        hdr + len,
+                        data.len()
+                    ),
+                );
+                return true;
+            }
             return false;
         }
         if keystore::looks_like_pkcs12(data) {
@@ -382,6 +604,16 @@ impl Scanner {
             ctx.push(k.into_found(o));
             return true;
         }
+        // Shaped like a certificate but not one: damaged bytes inside.
+        if let Some(what) = crate::der::container_shape(data) {
+            let why = match x509::parse_certificate(data) {
+                Err(e) => e.to_string(),
+                Ok(_) => "not readable".to_string(),
+            };
+            let r = route.map(|r| format!("{r}: ")).unwrap_or_default();
+            ctx.error(base, &format!("{r}{what} does not parse: {why}"));
+            return true;
+        }
         false
     }
 
@@ -404,6 +636,9 @@ impl Scanner {
             }
         };
         let locked = ks.info.locked;
+        if let Some(why) = &ks.cut_short {
+            ctx.error(base, &format!("{what}: {why}"));
+        }
         let occ = ctx.occ(base, has_line, route);
         let mut errors = Vec::new();
         let mut container = keystore_found(ks, data, occ, &mut errors);
@@ -431,35 +666,84 @@ impl Scanner {
         route: Option<&str>,
     ) {
         let at = base + block.start;
+        if !ctx.mine(at) {
+            return; // in the overlap: the next part reads it
+        }
+        if matches!(block.label.as_str(), "PKCS7" | "CMS") {
+            return self.pkcs7_block(ctx, block, at, route);
+        }
+        // Each distinct block is parsed once per file; its repeats reuse the parse.
+        let key = block_key(block);
+        let cached = match ctx.file.cache.get(&key) {
+            Some(c) => c.clone(),
+            None => {
+                let c = self.parse_pem_block(block);
+                if ctx.file.cache.len() < MAX_CACHED_BLOCKS {
+                    ctx.file.cache.insert(key, c.clone());
+                }
+                c
+            }
+        };
+        match cached {
+            Cached::Found(f) => {
+                if ctx.over_cap(f.kind, &f.fingerprint) {
+                    ctx.kept += 1;
+                    return;
+                }
+                let mut f = *f;
+                f.occurrence = ctx.occ(at, true, route);
+                ctx.kept += 1;
+                ctx.out.found.push(f);
+            }
+            Cached::Error(e) => ctx.error(at, &e),
+            Cached::Nothing => {}
+        }
+    }
+
+    /// A certificate or key block, parsed, with no place yet.
+    fn parse_pem_block(&self, block: &pem::PemBlock) -> Cached {
+        let nowhere = Occurrence {
+            path: String::new(),
+            line: None,
+            offset: None,
+            container: None,
+            root: None,
+        };
         match block.label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
                 // TRUSTED CERTIFICATE appends OpenSSL trust settings after the certificate.
                 let der = crate::der::read(&block.der).map_or(&block.der[..], |(t, _)| t.raw);
-                match x509::found(der, ctx.occ(at, true, route)) {
-                    Ok(f) => ctx.push(f),
-                    Err(e) => ctx.error(at, &e.to_string()),
+                match x509::found(der, nowhere) {
+                    Ok(f) => Cached::Found(Box::new(f)),
+                    Err(e) => Cached::Error(e.to_string()),
                 }
             }
-            "PKCS7" | "CMS" => match x509::pkcs7_certificates(&block.der) {
-                Some(certs) => {
-                    for (i, der) in certs.into_iter().enumerate() {
-                        let r = join_route(route, &format!("PKCS#7 certificate {}", i + 1));
-                        match x509::found(der, ctx.occ(at, true, Some(&r))) {
-                            Ok(f) => ctx.push(f),
-                            Err(e) => ctx.error(at, &format!("{r}: {e}")),
-                        }
+            label => match keys::parse_pem_key(label, &block.der, &block.headers) {
+                Some(Ok(k)) => Cached::Found(Box::new(k.into_found(nowhere))),
+                Some(Err(e)) => Cached::Error(format!("{label}: {e}")),
+                None => Cached::Nothing,
+            },
+        }
+    }
+
+    fn pkcs7_block(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        block: &pem::PemBlock,
+        at: usize,
+        route: Option<&str>,
+    ) {
+        match x509::pkcs7_certificates(&block.der) {
+            Some(certs) => {
+                for (i, der) in certs.into_iter().enumerate() {
+                    let r = join_route(route, &format!("PKCS#7 certificate {}", i + 1));
+                    match x509::found(der, ctx.occ(at, true, Some(&r))) {
+                        Ok(f) => ctx.push(f),
+                        Err(e) => ctx.error(at, &format!("{r}: {e}")),
                     }
                 }
-                None => ctx.error(at, "PKCS7 block is not a SignedData with certificates"),
-            },
-            label => match keys::parse_pem_key(label, &block.der, &block.headers) {
-                Some(Ok(k)) => {
-                    let o = ctx.occ(at, true, route);
-                    ctx.push(k.into_found(o))
-                }
-                Some(Err(e)) => ctx.error(at, &format!("{label}: {e}")),
-                None => {}
-            },
+            }
+            None => ctx.error(at, "PKCS7 block is not a SignedData with certificates"),
         }
     }
 
@@ -504,32 +788,49 @@ impl Scanner {
     }
 
     fn kubernetes(&self, ctx: &mut Ctx<'_, '_>, objects: &[crate::k8s::Object], depth: u8) {
-        // Material found in place inside an object: label its route and owners.
+        // Material found in place inside an object: label its route and owners. Objects
+        // and entries are looked up by binary search over their start offsets.
+        let mut entries: Vec<(usize, &crate::k8s::Entry)> = objects
+            .iter()
+            .enumerate()
+            .flat_map(|(i, o)| o.entries.iter().map(move |e| (i, e)))
+            .collect();
+        entries.sort_by_key(|(i, e)| (e.range.start, *i));
         for f in ctx.out.found.iter_mut() {
             let Some(off) = f.occurrence.offset.map(|o| o as usize) else {
                 continue;
             };
-            let Some(obj) = objects.iter().find(|o| o.range.contains(&off)) else {
+            let Some(oi) = containing(objects, |o| &o.range, off) else {
                 continue;
             };
+            let obj = &objects[oi];
             for o in &obj.owners {
                 if !f.owners.contains(o) {
                     f.owners.push(o.clone());
                 }
             }
             if f.occurrence.container.is_none()
-                && let Some(e) = obj.entries.iter().find(|e| e.range.contains(&off))
+                && let Some(ei) = containing_in(&entries, oi, off)
             {
-                f.occurrence.container = Some(e.route.clone());
+                f.occurrence.container = Some(entries[ei].1.route.clone());
             }
         }
         for obj in objects {
             for e in &obj.entries {
                 let Some(decoded) = &e.decoded else { continue };
                 let before = ctx.out.found.len();
+                let kept = ctx.kept;
                 let r = format!("{}, base64", e.route);
-                self.scan(ctx, decoded, e.range.start, Some(&r), depth + 1, false);
-                if ctx.out.found.len() == before
+                self.scan(
+                    ctx,
+                    decoded,
+                    e.range.start,
+                    Some(&r),
+                    depth + 1,
+                    false,
+                    false,
+                );
+                if ctx.kept == kept
                     && obj.kind == "Secret"
                     && let Some(f) = secret_data_value(&self.secret_key, &e.route, decoded)
                 {
@@ -547,6 +848,28 @@ impl Scanner {
             }
         }
     }
+}
+
+/// The first of `items` (in order of non-decreasing start) whose range holds `off`.
+fn containing<T>(items: &[T], range: impl Fn(&T) -> &Range<usize>, off: usize) -> Option<usize> {
+    let n = items.partition_point(|t| range(t).start <= off);
+    // Ranges that start at the same offset are alike (a List's items that could not be told
+    // apart): the first of them wins; a range that starts earlier may still hold `off`.
+    (0..n)
+        .rev()
+        .take(64)
+        .filter(|&i| range(&items[i]).contains(&off))
+        .min()
+}
+
+/// The first entry of object `obj` whose range holds `off` (`entries` sorted by start).
+fn containing_in(entries: &[(usize, &crate::k8s::Entry)], obj: usize, off: usize) -> Option<usize> {
+    let n = entries.partition_point(|(_, e)| e.range.start <= off);
+    (0..n)
+        .rev()
+        .take(64)
+        .filter(|&i| entries[i].0 == obj && entries[i].1.range.contains(&off))
+        .min()
 }
 
 /// A sealed private key with the identity and facts of the public key of `cert_der`, the
@@ -678,6 +1001,22 @@ fn interesting_label(label: &str) -> bool {
         || label == "PKCS7"
 }
 
+/// The cache key of a PEM block: SHA-256 of its label, headers and decoded body.
+fn block_key(block: &pem::PemBlock) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(block.label.as_bytes());
+    for (k, v) in &block.headers {
+        h.update([0]);
+        h.update(k.as_bytes());
+        h.update([1]);
+        h.update(v.as_bytes());
+    }
+    h.update([2]);
+    h.update(&block.der);
+    h.finalize().into()
+}
+
 fn join_route(route: Option<&str>, more: &str) -> String {
     match route {
         Some(r) => format!("{r}, {more}"),
@@ -713,25 +1052,51 @@ fn decode_b64(token: &[u8]) -> Option<Vec<u8>> {
     })
 }
 
-/// Line numbers of byte offsets, computed once per file on first use.
-struct LineIndex<'a> {
+/// Line numbers of byte offsets with flat memory: the newline count at every
+/// [`LINE_STRIDE`]-byte checkpoint (built on first use, one pass), then a count within one
+/// stride from the checkpoint or from the previous query, whichever is nearer. Queries in
+/// increasing order (the usual case) cost a linear pass in all.
+pub(crate) struct LineIndex<'a> {
     data: &'a [u8],
-    newlines: Option<Vec<usize>>,
+    checkpoints: Option<Vec<u64>>,
+    /// The last query: offset and its 0-based line.
+    cursor: (usize, u64),
 }
 
+const LINE_STRIDE: usize = 4096;
+
 impl<'a> LineIndex<'a> {
-    fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         LineIndex {
             data,
-            newlines: None,
+            checkpoints: None,
+            cursor: (0, 0),
         }
     }
-    fn line(&mut self, offset: usize) -> u64 {
+
+    /// The 1-based line of byte `offset`.
+    pub(crate) fn line(&mut self, offset: usize) -> u64 {
         let data = self.data;
-        let nl = self
-            .newlines
-            .get_or_insert_with(|| memchr::memchr_iter(b'\n', data).collect());
-        nl.partition_point(|&p| p < offset) as u64 + 1
+        let offset = offset.min(data.len());
+        let cp = self.checkpoints.get_or_insert_with(|| {
+            let mut v = Vec::with_capacity(data.len() / LINE_STRIDE + 1);
+            let mut n = 0u64;
+            for chunk in data.chunks(LINE_STRIDE) {
+                v.push(n);
+                n += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            }
+            v.push(n);
+            v
+        });
+        let block = offset / LINE_STRIDE;
+        let (from, base) = if self.cursor.0 <= offset && self.cursor.0 >= block * LINE_STRIDE {
+            self.cursor
+        } else {
+            (block * LINE_STRIDE, cp[block])
+        };
+        let line = base + memchr::memchr_iter(b'\n', &data[from..offset]).count() as u64;
+        self.cursor = (offset, line);
+        line + 1
     }
 }
 
@@ -745,6 +1110,13 @@ struct Ctx<'p, 'o> {
     /// The file is binary (an executable, a library): armour in it is reported only when it
     /// decodes, since programs hold PEM and SSH header strings as constants.
     binary: bool,
+    /// The file's state across parts: where this part starts, caches and per-file bounds.
+    file: &'o mut FileScan,
+    /// Offsets in this part at or past this are in the overlap: left to the next part.
+    accept_before: usize,
+    /// Found items handed to `push` (kept or dropped by a per-file bound): "did this
+    /// decoded content hold material?"
+    kept: usize,
 }
 
 /// Binary, as git and ripgrep decide it: a NUL byte in the first 8 KiB.
@@ -753,20 +1125,49 @@ fn is_binary(data: &[u8]) -> bool {
 }
 
 impl Ctx<'_, '_> {
-    /// An occurrence at file offset `offset` (for decoded content, the offset of its source).
-    /// `has_line` is false for material in binary files, which have no lines.
+    /// An occurrence at part offset `offset` (for decoded content, the offset of its
+    /// source). `has_line` is false for material in binary files, which have no lines.
     fn occ(&mut self, offset: usize, has_line: bool, route: Option<&str>) -> Occurrence {
         Occurrence {
             path: self.path.to_string(),
-            line: (has_line && self.member.is_none()).then(|| self.lines.line(offset)),
-            offset: Some(offset as u64),
+            line: (has_line && self.member.is_none()).then(|| self.line(offset)),
+            offset: Some((self.file.offset + offset) as u64),
             container: route.map(str::to_string),
             // The source that walks the file sets its root.
             root: None,
         }
     }
+    fn line(&mut self, offset: usize) -> u64 {
+        self.file.lines_before + self.lines.line(offset)
+    }
+    /// True when `offset` (in this part) belongs to this part, not to the next one's.
+    fn mine(&self, offset: usize) -> bool {
+        offset < self.accept_before
+    }
+    /// Keeps a found item, unless it starts in the overlap (the next part reports it) or
+    /// its asset already has [`MAX_PLACES_PER_FILE`] places in this file (counted).
     fn push(&mut self, f: Found) {
+        let at = f.occurrence.offset.map_or(0, |o| o as usize);
+        if !self.mine(at.saturating_sub(self.file.offset)) {
+            return;
+        }
+        self.kept += 1;
+        if self.over_cap(f.kind, &f.fingerprint) {
+            return;
+        }
         self.out.found.push(f);
+    }
+    /// Counts a place of the asset; true when the file already has enough of them.
+    fn over_cap(&mut self, kind: AssetKind, fingerprint: &str) -> bool {
+        let key = (kind, fingerprint.to_string());
+        let slot = self.file.places.entry(key).or_insert((0, 0));
+        if slot.0 >= MAX_PLACES_PER_FILE {
+            slot.1 += 1;
+            true
+        } else {
+            slot.0 += 1;
+            false
+        }
     }
     /// An error in text armour (a PEM block, an SSH or PuTTY key) that did not decode:
     /// dropped in binary files, where such text is a program's constant, not material.
@@ -776,11 +1177,19 @@ impl Ctx<'_, '_> {
         }
     }
     fn error(&mut self, offset: usize, msg: &str) {
+        if !self.mine(offset) {
+            return;
+        }
+        if self.file.errors_kept >= MAX_ERRORS_PER_FILE {
+            self.file.errors_dropped += 1;
+            return;
+        }
+        self.file.errors_kept += 1;
         let text = self.error_text(offset, msg);
         self.out.errors.push(text);
     }
     fn error_text(&mut self, offset: usize, msg: &str) -> String {
-        let line = self.lines.line(offset);
+        let line = self.line(offset);
         format!("line {line}: {msg}")
     }
 }

@@ -167,7 +167,7 @@ impl Retry {
                 Some(line) => format!("{}:{line}", at.path),
                 None => at.path.clone(),
             });
-            let mut errors = Vec::new();
+            let mut errors: Vec<String> = ks.cut_short.iter().cloned().collect();
             let found = crate::scan::keystore_found(ks, &locked.data, occ.clone(), &mut errors);
             debug_assert!(matches!(found.detail, Detail::Keystore(_)));
             out.push(Reopened {

@@ -22,11 +22,10 @@ use trustmap_core::ScanError;
 
 pub use crate::source::Progress;
 
-/// Files larger than this are read and scanned in chunks of this size (with overlap), so
-/// memory stays flat whatever the tree holds.
+/// Files larger than this are read and scanned in parts of this size, each repeating the
+/// last [`crate::scan::PART_OVERLAP`] bytes of the one before (see
+/// [`Scanner::scan_part`]), so memory stays flat whatever the tree holds.
 pub const CHUNK: usize = 32 << 20;
-/// Overlap between chunks, so material on a chunk boundary is still seen whole.
-const OVERLAP: usize = 1 << 20;
 
 /// What to walk and how.
 #[derive(Debug, Clone)]
@@ -130,12 +129,26 @@ impl Source for FileTree {
                 codeowners,
             });
         }
-        if let Err(e) = std::fs::metadata(&self.root) {
-            sink.error(ScanError {
-                path: self.name.clone(),
-                error: format!("cannot read scan root: {e}"),
-            });
-            return;
+        match std::fs::metadata(&self.root) {
+            Err(e) => {
+                sink.error(ScanError {
+                    path: self.name.clone(),
+                    error: format!("cannot read scan root: {e}"),
+                });
+                return;
+            }
+            Ok(m) if !m.is_dir() && !m.is_file() => {
+                sink.error(ScanError {
+                    path: self.name.clone(),
+                    error: format!(
+                        "not scanned: the root is a {}, not a regular file or directory \
+                         (special files are never opened)",
+                        special_kind(&m)
+                    ),
+                });
+                return;
+            }
+            Ok(_) => {}
         }
         if let Some(fs) = pseudo_filesystem(&self.root) {
             sink.error(ScanError {
@@ -167,6 +180,29 @@ impl Source for FileTree {
             }
         });
     }
+}
+
+/// What kind of special file `m` describes: "FIFO (named pipe)", "socket", "device"...
+fn special_kind(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+    }
+    let _ = m;
+    "special file"
 }
 
 fn display_root(root: &Path) -> String {
@@ -243,15 +279,21 @@ fn walk_root(
                     "file name is not valid UTF-8; shown with replacement characters".into(),
                 ));
             }
-            let result = scan_path(entry.path(), &path, scanner, progress, &mut buf);
-            let msg = match result {
-                Ok(r) if r.found.is_empty() && r.errors.is_empty() => {
-                    return ignore::WalkState::Continue;
+            let mut closed = false;
+            let mut emit = |r: FileResult| {
+                if !(r.found.is_empty() && r.errors.is_empty())
+                    && tx.send(Msg::File(path.clone(), r)).is_err()
+                {
+                    closed = true;
                 }
-                Ok(r) => Msg::File(path, r),
-                Err(e) => Msg::Error(path, e),
             };
-            if tx.send(msg).is_err() {
+            let result = scan_path(entry.path(), &path, scanner, progress, &mut buf, &mut emit);
+            if let Err(e) = result
+                && tx.send(Msg::Error(path, e)).is_err()
+            {
+                closed = true;
+            }
+            if closed {
                 return ignore::WalkState::Quit;
             }
             ignore::WalkState::Continue
@@ -328,70 +370,52 @@ pub fn pseudo_filesystem(path: &Path) -> Option<&'static str> {
         .map(|(_, kind)| kind)
 }
 
-/// Reads and scans one file; large files in overlapping chunks.
+/// Reads and scans one file; a large file in parts of [`CHUNK`] bytes, each handed to `emit`
+/// as soon as it is scanned (so results do not pile up), the overlap between parts handled
+/// by [`Scanner::scan_part`] (nothing reported twice, lines and offsets the file's).
 fn scan_path(
     fs_path: &Path,
     path: &str,
     scanner: &Scanner,
     progress: &Progress,
     buf: &mut Vec<u8>,
-) -> Result<FileResult, String> {
+    emit: &mut dyn FnMut(FileResult),
+) -> Result<(), String> {
     let mut file = std::fs::File::open(fs_path).map_err(|e| format!("cannot open: {e}"))?;
     buf.clear();
+    // One byte more than a part, to know whether the file goes on.
     let n = (&mut file)
-        .take(CHUNK as u64)
+        .take(CHUNK as u64 + 1)
         .read_to_end(buf)
         .map_err(|e| format!("cannot read: {e}"))?;
     progress.add_file(n as u64);
-    if n < CHUNK {
-        let r = scanner.scan_file(path, buf);
+    if n <= CHUNK {
+        emit(scanner.scan_file(path, buf));
         shrink(buf);
-        return Ok(r);
+        return Ok(());
     }
-    // Large file: scan chunk by chunk, carrying an overlap and fixing offsets and lines.
-    let mut out = FileResult::default();
-    let mut chunk_start = 0usize; // file offset of buf[0]
-    let mut lines_before = 0u64; // newlines before buf[0]
+    let mut state = crate::scan::FileScan::new(path);
     loop {
-        let mut r = scanner.scan_file(path, buf);
-        for f in &mut r.found {
-            relocate(f, chunk_start, lines_before);
-        }
-        out.found.extend(r.found);
-        out.errors.extend(r.errors);
-        if buf.len() < CHUNK {
+        let last = buf.len() <= CHUNK;
+        let (r, consumed) = scanner.scan_part(&mut state, buf, last);
+        emit(r);
+        if last {
             break;
         }
-        // Keep the overlap, read the next piece after it.
-        let keep_from = buf.len() - OVERLAP;
-        lines_before += memchr::memchr_iter(b'\n', &buf[..keep_from]).count() as u64;
-        chunk_start += keep_from;
-        buf.drain(..keep_from);
-        let want = (CHUNK - buf.len()) as u64;
+        buf.drain(..consumed);
+        let want = (CHUNK + 1 - buf.len()) as u64;
         let got = (&mut file)
             .take(want)
             .read_to_end(buf)
             .map_err(|e| format!("cannot read: {e}"))?;
         progress.bytes.fetch_add(got as u64, Ordering::Relaxed);
-        if got == 0 {
-            break;
-        }
     }
-    // Items wholly inside an overlap are seen twice; the inventory dedups by place.
+    emit(FileResult {
+        found: Vec::new(),
+        errors: state.finish(),
+    });
     shrink(buf);
-    Ok(out)
-}
-
-fn relocate(f: &mut crate::Found, chunk_start: usize, lines_before: u64) {
-    if let Some(o) = f.occurrence.offset.as_mut() {
-        *o += chunk_start as u64;
-    }
-    if let Some(l) = f.occurrence.line.as_mut() {
-        *l += lines_before;
-    }
-    for c in &mut f.children {
-        relocate(c, chunk_start, lines_before);
-    }
+    Ok(())
 }
 
 /// Gives memory back after an unusually large file, so peak RSS stays flat.

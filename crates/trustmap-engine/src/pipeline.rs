@@ -279,7 +279,9 @@ impl Scan {
             errors.extend(r.errors);
             inventory.add(r.found);
         }
-        let (mut assets, relations) = inventory.finish(&hints);
+        // What the inventory's bounds cut short (issuer candidates, relations) is an error too.
+        let (mut assets, relations, cut_short) = inventory.finish_all(&hints);
+        errors.extend(cut_short);
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
 

@@ -204,7 +204,12 @@ pub(super) fn sun_md5_3des(
 }
 
 /// Decrypts `data` encrypted under the password-based scheme `alg` (AlgorithmIdentifier TLV).
-pub(super) fn pbe_decrypt(alg: &Tlv<'_>, data: &[u8], password: &str) -> Option<Vec<u8>> {
+pub(super) fn pbe_decrypt(
+    alg: &Tlv<'_>,
+    data: &[u8],
+    password: &str,
+    budget: &KdfBudget,
+) -> Option<Vec<u8>> {
     let mut f = der::children(alg.content);
     let oid = oid_string(f.next()?.content);
     let params = f.next()?;
@@ -245,6 +250,10 @@ pub(super) fn pbe_decrypt(alg: &Tlv<'_>, data: &[u8], password: &str) -> Option<
                 _ => return None,
             };
             let iv = e.next().filter(|t| t.tag == 0x04)?.content;
+            let blocks = usize::div_ceil(key_len, prf.digest_alg().output_len()) as u64;
+            if !budget.charge(u64::from(iter) * blocks) {
+                return None;
+            }
             let mut key = vec![0u8; key_len];
             ring::pbkdf2::derive(
                 prf.pbkdf2_alg(),
@@ -273,6 +282,10 @@ pub(super) fn pbe_decrypt(alg: &Tlv<'_>, data: &[u8], password: &str) -> Option<
                 &[true]
             };
             encodings.iter().find_map(|&term| {
+                // Key and IV: two KDF runs of one SHA-1 block each.
+                if !budget.charge(2 * u64::from(iter)) {
+                    return None;
+                }
                 let pw = bmp_password(password, term);
                 let mut key = pkcs12_kdf(Hash::Sha1, 1, &pw, salt, iter, key_len);
                 if key_len == 16 && matches!(cipher, Cipher::TripleDes) {
@@ -285,6 +298,9 @@ pub(super) fn pbe_decrypt(alg: &Tlv<'_>, data: &[u8], password: &str) -> Option<
         }
         "1.3.6.1.4.1.42.2.19.1" => {
             let (salt, iter) = salt_iter()?;
+            if !budget.charge(2 * u64::from(iter)) {
+                return None;
+            }
             let (key, iv) = sun_md5_3des(password, salt, iter)?;
             cbc_decrypt(Cipher::TripleDes, &key, &iv, data)
         }
@@ -293,12 +309,12 @@ pub(super) fn pbe_decrypt(alg: &Tlv<'_>, data: &[u8], password: &str) -> Option<
 }
 
 /// Decrypts an EncryptedPrivateKeyInfo (DER) with `password`; returns the PrivateKeyInfo DER.
-pub(super) fn decrypt_epki(epki: &[u8], password: &str) -> Option<Vec<u8>> {
+pub(super) fn decrypt_epki(epki: &[u8], password: &str, budget: &KdfBudget) -> Option<Vec<u8>> {
     let (seq, _) = der::read(epki).filter(|(t, _)| t.tag == 0x30)?;
     let mut f = der::children(seq.content);
     let alg = f.next().filter(|t| t.tag == 0x30)?;
     let data = f.next().filter(|t| t.tag == 0x04)?;
-    let plain = pbe_decrypt(&alg, data.content, password)?;
+    let plain = pbe_decrypt(&alg, data.content, password, budget)?;
     // A wrong password that happens to leave valid padding is caught here.
     der::is_single_sequence(&plain).then_some(plain)
 }

@@ -36,7 +36,11 @@ pub(super) fn jks_unprotect(encrypted: &[u8], password: &str) -> Option<Vec<u8>>
 }
 
 /// Opens a JKS/JCEKS protected key (an EncryptedPrivateKeyInfo) with `password`.
-pub(super) fn java_key_unprotect(protected: &[u8], password: &str) -> Option<Vec<u8>> {
+pub(super) fn java_key_unprotect(
+    protected: &[u8],
+    password: &str,
+    budget: &KdfBudget,
+) -> Option<Vec<u8>> {
     let (seq, _) = der::read(protected)?;
     let mut f = der::children(seq.content);
     let alg = f.next()?;
@@ -45,7 +49,7 @@ pub(super) fn java_key_unprotect(protected: &[u8], password: &str) -> Option<Vec
     if oid_string(oid.content) == JKS_KEY_PROTECTOR {
         jks_unprotect(data.content, password)
     } else {
-        decrypt_epki(protected, password)
+        decrypt_epki(protected, password, budget)
     }
 }
 
@@ -107,6 +111,7 @@ pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, Par
         };
         raw.push((alias, entry));
     }
+    let budget = KdfBudget::new(MAX_KDF_WORK);
     let signed = &data[..r.pos];
     let digest = r.bytes(20)?;
     let opened = candidates(extra).find(|(_, pw)| {
@@ -121,6 +126,8 @@ pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, Par
     } else {
         "PBEWithMD5AndTripleDES"
     };
+    // The password that opened one key entry goes first for the next ones.
+    let mut last_key_pw: Option<&str> = None;
     let entries: Vec<KeystoreEntry> = raw
         .into_iter()
         .map(|(alias, entry)| match entry {
@@ -131,8 +138,15 @@ pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, Par
                 secret_key: None,
             },
             JksEntry::Key { protected, chain } => {
-                let plain = key_passwords(format, opened_with)
-                    .find_map(|pw| java_key_unprotect(protected, pw));
+                let first = last_key_pw;
+                let plain = first
+                    .into_iter()
+                    .chain(key_passwords(format, opened_with).filter(move |p| Some(*p) != first))
+                    .find_map(|pw| {
+                        java_key_unprotect(protected, pw, &budget).inspect(|_| {
+                            last_key_pw = Some(pw);
+                        })
+                    });
                 let key = match plain.and_then(|p| keys::parse_pkcs8(&p, format).ok()) {
                     Some(k) => {
                         let mut k = complete_from_cert(k, chain.first());
@@ -153,7 +167,7 @@ pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, Par
             JksEntry::Secret(obj) => {
                 let alg = obj.and_then(|o| {
                     key_passwords(format, opened_with)
-                        .find_map(|pw| unseal_secret_algorithm(&o, pw))
+                        .find_map(|pw| unseal_secret_algorithm(&o, pw, &budget))
                 });
                 KeystoreEntry {
                     alias,
@@ -174,6 +188,8 @@ pub fn parse_jks_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, Par
         ),
         entries,
         opened_by,
+        cut_short: budget.cut_short(),
+        kdf_work: budget.spent(),
     })
 }
 
@@ -195,7 +211,11 @@ pub(super) fn key_passwords<'p>(
 }
 
 /// The algorithm of a JCEKS sealed secret key, when `password` opens it.
-pub(super) fn unseal_secret_algorithm(sealed: &JavaObject, password: &str) -> Option<String> {
+pub(super) fn unseal_secret_algorithm(
+    sealed: &JavaObject,
+    password: &str,
+    budget: &KdfBudget,
+) -> Option<String> {
     let params = sealed.bytes("encodedParams")?;
     let content = sealed.bytes("encryptedContent")?;
     // PBEParameter ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER }
@@ -203,7 +223,7 @@ pub(super) fn unseal_secret_algorithm(sealed: &JavaObject, password: &str) -> Op
     let mut f = der::children(seq.content);
     let salt = f.next().filter(|t| t.tag == 0x04)?.content;
     let iter = small_uint(&f.next()?)?;
-    if iter == 0 || iter > MAX_ITERATIONS {
+    if iter == 0 || iter > MAX_ITERATIONS || !budget.charge(2 * u64::from(iter)) {
         return None;
     }
     let (key, iv) = sun_md5_3des(password, salt, iter)?;

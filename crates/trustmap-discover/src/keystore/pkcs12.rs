@@ -111,6 +111,7 @@ pub(super) fn read_bags(
     depth: u8,
     bags: &mut Vec<Bag>,
     schemes: &mut Vec<String>,
+    budget: &KdfBudget,
 ) {
     let Some((seq, _)) = der::read(data).filter(|(t, _)| t.tag == 0x30) else {
         return;
@@ -138,7 +139,7 @@ pub(super) fn read_bags(
                 if let Some(s) = &scheme {
                     schemes.push(format!("keys: {s}"));
                 }
-                let plain = password.and_then(|pw| decrypt_epki(value.raw, pw));
+                let plain = password.and_then(|pw| decrypt_epki(value.raw, pw, budget));
                 let mut key = plain
                     .and_then(|p| keys::parse_pkcs8(&p, "pkcs12").ok())
                     .unwrap_or_else(|| {
@@ -168,7 +169,7 @@ pub(super) fn read_bags(
                 let alg = inner
                     .as_deref()
                     .zip(password)
-                    .and_then(|(epki, pw)| decrypt_epki(epki, pw))
+                    .and_then(|(epki, pw)| decrypt_epki(epki, pw, budget))
                     .and_then(|p| {
                         let (seq, _) = der::read(&p)?;
                         let alg = der::children(seq.content).nth(1)?;
@@ -182,7 +183,7 @@ pub(super) fn read_bags(
             // safeContentsBag: nested
             "1.2.840.113549.1.12.10.1.6" => {
                 if depth < 4 {
-                    read_bags(value.raw, password, depth + 1, bags, schemes);
+                    read_bags(value.raw, password, depth + 1, bags, schemes, budget);
                 }
                 None
             }
@@ -199,7 +200,12 @@ pub(super) fn read_bags(
 }
 
 /// Whether `password` verifies the PFX MAC. `mac` is the MacData TLV, `content` the authSafe octets.
-pub(super) fn verify_mac(mac: &Tlv<'_>, content: &[u8], password: &str) -> bool {
+pub(super) fn verify_mac(
+    mac: &Tlv<'_>,
+    content: &[u8],
+    password: &str,
+    budget: &KdfBudget,
+) -> bool {
     let mut f = der::children(mac.content);
     let (Some(digest_info), Some(salt)) = (f.next(), f.next()) else {
         return false;
@@ -225,6 +231,10 @@ pub(super) fn verify_mac(mac: &Tlv<'_>, content: &[u8], password: &str) -> bool 
         &[true]
     };
     encodings.iter().any(|&term| {
+        let blocks = out_len.div_ceil(h.digest_alg().output_len()) as u64;
+        if !budget.charge(u64::from(iterations) * blocks) {
+            return false;
+        }
         let key = pkcs12_kdf(
             h,
             3,
@@ -300,11 +310,14 @@ pub fn parse_pkcs12_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, 
         // Enveloped data (public-key privacy mode) cannot be opened by password: skipped.
     }
 
+    let budget = KdfBudget::new(MAX_KDF_WORK);
     let opened = candidates(extra).find(|(_, pw)| match &mac {
-        Some(mac) => verify_mac(mac, &content, pw),
+        Some(mac) => verify_mac(mac, &content, pw, &budget),
         None => parts.iter().all(|(alg, octs)| match alg {
             None => true,
-            Some(alg) => pbe_decrypt(alg, octs, pw).is_some_and(|p| der::is_single_sequence(&p)),
+            Some(alg) => {
+                pbe_decrypt(alg, octs, pw, &budget).is_some_and(|p| der::is_single_sequence(&p))
+            }
         }),
     });
     let opened_with = opened.map(|(_, pw)| pw);
@@ -313,11 +326,12 @@ pub fn parse_pkcs12_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, 
     let mut schemes = Vec::new();
     for (alg, octs) in &parts {
         match alg {
-            None => read_bags(octs, opened_with, 0, &mut bags, &mut schemes),
+            None => read_bags(octs, opened_with, 0, &mut bags, &mut schemes, &budget),
             Some(alg) => {
                 schemes.push(format!("certificates: {}", describe_encryption(alg)));
-                if let Some(plain) = opened_with.and_then(|pw| pbe_decrypt(alg, octs, pw)) {
-                    read_bags(&plain, opened_with, 0, &mut bags, &mut schemes);
+                if let Some(plain) = opened_with.and_then(|pw| pbe_decrypt(alg, octs, pw, &budget))
+                {
+                    read_bags(&plain, opened_with, 0, &mut bags, &mut schemes, &budget);
                 }
             }
         }
@@ -334,6 +348,8 @@ pub fn parse_pkcs12_with(data: &[u8], extra: &[&str]) -> Result<ParsedKeystore, 
         ),
         entries,
         opened_by,
+        cut_short: budget.cut_short(),
+        kdf_work: budget.spent(),
     })
 }
 

@@ -21,8 +21,10 @@
 //! 3. For each keyword hit, each rule owning that keyword runs its regex on a bounded
 //!    window: the line holding the hit, clipped to [`WINDOW_BEFORE`] bytes before and
 //!    [`WINDOW_AFTER`] bytes after it, after the rule's cheap pre-checks on that line
-//!    (`requires`, `assignment`) pass. A rule never rescans a window it has already
-//!    scanned. Regexes are compiled once, when the set is built.
+//!    (`requires`, `assignment`) pass. Overlapping windows of one rule (keyword-dense
+//!    lines) are merged and scanned once, so a rule reads each byte at most once whatever
+//!    the keyword density; after [`MAX_MATCHES`] candidates a file is searched no further.
+//!    Regexes are compiled once, when the set is built.
 //! 4. A candidate survives only if it passes the rule's entropy floor, the shared
 //!    placeholder filter (`${VAR}`, `{{ .Values.x }}`, `<token>`, `xxxx`, `changeme`,
 //!    `example`, environment lookups, ...), the rule's own allow-lists and stopwords, and the
@@ -76,6 +78,17 @@ pub const WINDOW_BEFORE: usize = 256;
 pub const WINDOW_AFTER: usize = 4096;
 /// Content with a NUL byte in this many leading bytes is treated as binary.
 pub const BINARY_SNIFF: usize = 8192;
+/// Candidate matches kept per scanned content; past it the content is searched no further
+/// and [`SecretScan::cut_short`] says where it stopped.
+pub const MAX_MATCHES: usize = 10_000;
+
+/// What [`RuleSet::scan_bounded`] found, and whether a bound stopped it.
+#[derive(Debug, Default)]
+pub struct SecretScan {
+    pub matches: Vec<SecretMatch>,
+    /// The byte offset where the search stopped because [`MAX_MATCHES`] was reached.
+    pub cut_short: Option<usize>,
+}
 
 /// One detection rule, validated and compiled.
 #[derive(Debug, Clone)]
@@ -182,7 +195,7 @@ impl SecretRule {
     ) {
         let hay = &data[..end];
         let mut at = start;
-        while at <= end {
+        while at <= end && out.len() <= MAX_MATCHES {
             let Some(caps) = self.regex.captures_at(hay, at) else {
                 break;
             };
@@ -568,9 +581,15 @@ impl RuleSet {
     /// Finds the secrets in `data`, a file at `path` (relative, forward slashes; rules may
     /// be scoped by path). Returns matches sorted by position. Binary content is skipped.
     pub fn scan(&self, data: &[u8], path: &str) -> Vec<SecretMatch> {
+        self.scan_bounded(data, path).matches
+    }
+
+    /// [`RuleSet::scan`], saying whether [`MAX_MATCHES`] cut the search short.
+    pub fn scan_bounded(&self, data: &[u8], path: &str) -> SecretScan {
         if is_binary(data) {
-            return Vec::new();
+            return SecretScan::default();
         }
+        let mut cut_short = None;
         let mut found: Vec<Candidate> = Vec::new();
         // Per-rule state, allocated on the first keyword hit only.
         let mut state: Vec<RuleState> = Vec::new();
@@ -581,6 +600,13 @@ impl RuleSet {
         };
         if let Some(prefilter) = prefilter {
             prefilter.for_each(data, |k, hs, he| {
+                if cut_short.is_some() {
+                    return;
+                }
+                if found.len() >= MAX_MATCHES {
+                    cut_short = Some(hs);
+                    return;
+                }
                 let k = ids.map_or(k, |ids| ids[k]);
                 for (ri, exact) in &self.owners[k] {
                     if let Some(exact) = exact
@@ -607,11 +633,24 @@ impl RuleSet {
                     if ws >= st.start && we <= st.end || !rule.worth_trying(data, he, we) {
                         continue;
                     }
+                    if st.pending && ws < st.end {
+                        // Overlaps the window waiting to be scanned: grow it instead.
+                        st.end = st.end.max(we);
+                        continue;
+                    }
+                    if st.pending {
+                        rule.scan_window(*ri, data, st.start, st.end, path, &mut found);
+                    }
                     st.start = ws;
                     st.end = we;
-                    rule.scan_window(*ri, data, ws, we, path, &mut found);
+                    st.pending = true;
                 }
             });
+            for (ri, st) in state.iter().enumerate() {
+                if st.pending {
+                    self.rules[ri].scan_window(ri, data, st.start, st.end, path, &mut found);
+                }
+            }
         }
         for &ri in &self.unkeyed {
             let rule = &self.rules[ri];
@@ -619,7 +658,15 @@ impl RuleSet {
                 rule.scan_window(ri, data, 0, data.len(), path, &mut found);
             }
         }
-        self.finish(found, data)
+        if found.len() > MAX_MATCHES {
+            found.sort_unstable_by_key(|c| c.start);
+            cut_short = cut_short.or(Some(found[MAX_MATCHES].start));
+            found.truncate(MAX_MATCHES);
+        }
+        SecretScan {
+            matches: self.finish(found, data),
+            cut_short,
+        }
     }
 
     /// Sorts, deduplicates and lets provider rules win over generic ones.
@@ -693,9 +740,10 @@ enum PathState {
 #[derive(Debug, Clone, Copy, Default)]
 struct RuleState {
     path: PathState,
-    /// The last window scanned.
+    /// The window waiting to be scanned (`pending`), else the last one scanned.
     start: usize,
     end: usize,
+    pending: bool,
 }
 
 /// The window around a keyword hit `[hs, he)`: its line, clipped.

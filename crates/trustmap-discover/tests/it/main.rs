@@ -4,6 +4,7 @@
 //! One test binary per crate (each module was its own binary): a clean build links one
 //! executable instead of one per file.
 
+mod hostile;
 mod keys;
 mod keystores;
 mod parsing;
