@@ -156,8 +156,7 @@ pub fn repository_path(path: &str, asset: Option<&Asset>) -> String {
         .split('/')
         .filter(|s| !s.is_empty() && *s != ".")
         .collect();
-    let relative_inside =
-        !root.starts_with('/') && !root.contains(':') && !clean.iter().any(|s| *s == "..");
+    let relative_inside = !root.starts_with('/') && !root.contains(':') && !clean.contains(&"..");
     if !relative_inside || clean.is_empty() {
         return rel.to_string();
     }
@@ -594,11 +593,12 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-/// Markdown special characters escaped with a backslash.
+/// Markdown's inline special characters (emphasis, code, links, HTML, tables) escaped with a
+/// backslash; the help texts are single paragraphs, so line-start markers cannot occur.
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if "\\`*_{}[]<>()#+!|~".contains(c) {
+        if "\\`*_[]<>|".contains(c) {
             out.push('\\');
         }
         out.push(c);
