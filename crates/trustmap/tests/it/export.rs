@@ -197,8 +197,12 @@ fn a_real_tree_as_a_valid_cbom() {
             .unwrap()
             .to_string()
     };
-    // every asset is a component under its id
+    // every asset is a component under its id (a secret's id is keyed by the inventory, and
+    // each --no-store run has a key of its own: the secret is looked up by place below)
     for a in report["assets"].as_array().unwrap() {
+        if a["kind"] == "secret" {
+            continue;
+        }
         let c = component(&doc, a["id"].as_str().unwrap());
         assert_eq!(
             c["evidence"]["occurrences"].as_array().unwrap().len(),
@@ -251,7 +255,14 @@ fn a_real_tree_as_a_valid_cbom() {
         "algorithm/Ed25519"
     );
     // the token: a related crypto material of type token, at its line
-    let sec = component(&doc, &id_of(".env", "secret"));
+    let sec = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["evidence"]["occurrences"][0]["location"] == ".env")
+        .expect("the token is a component");
+    assert!(sec["bom-ref"].as_str().unwrap().starts_with("sec_"));
+    assert_eq!(sec["name"], "GitHub github-pat-classic");
     assert_eq!(
         sec["cryptoProperties"]["relatedCryptoMaterialProperties"]["type"],
         "token"
