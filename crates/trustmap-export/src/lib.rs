@@ -8,13 +8,16 @@
 //!
 //! Modules: [`cyclonedx`] (CycloneDX 1.6 CBOM), [`sarif`] (SARIF 2.1.0 for code scanning),
 //! [`csv`] (assets and findings for spreadsheets), [`prometheus`] (x509-certificate-exporter
-//! compatible metrics and trustmap's own series), [`html`] (one self-contained report file).
+//! compatible metrics and trustmap's own series), [`html`] (one self-contained report file);
+//! [`algorithms`] is the CBOM's algorithm catalogue, `json` the JSON text the JSON formats share.
 
 #![forbid(unsafe_code)]
 
+pub mod algorithms;
 pub mod csv;
 pub mod cyclonedx;
 pub mod html;
+mod json;
 pub mod prometheus;
 pub mod sarif;
 

@@ -6,6 +6,7 @@
 mod clock;
 mod common;
 mod estate;
+mod export;
 mod formats;
 mod gate;
 mod hostile_store;
