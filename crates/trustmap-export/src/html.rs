@@ -1,4 +1,4 @@
-//! html: not written yet.
+//! html: not written yet (the CLI does not offer `--format html` until it is; issue 15).
 
 use crate::Context;
 use trustmap_core::Report;
