@@ -616,6 +616,15 @@ pub(crate) fn write_scan(
     write_relations(db, report, &rid_of, now)?;
     sets::save(db, seq, sets::ASSETS, &saw_assets)?;
     sets::save(db, seq, sets::PLACES, &saw_places)?;
+    let findings_digest = crate::findings::write(
+        db,
+        seq,
+        report,
+        meta.roots
+            .iter()
+            .map(|r| (r.given.clone(), r.canonical.clone()))
+            .collect(),
+    )?;
     let before = update_live_counts(db, previous.as_ref(), &saw_assets, &new_rids)?;
     let diff = match &previous {
         Some((pid, _, _)) => {
@@ -640,6 +649,7 @@ pub(crate) fn write_scan(
             "first_seen": first_seen.len(),
             "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
             "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
+            "findings_sha256": findings_digest,
         }),
     );
     audit.flush(db)?;

@@ -230,6 +230,22 @@ pub(crate) fn load_owners(db: &mut Db, rid: i64) -> Result<Vec<OwnerRow>, Error>
         .collect())
 }
 
+/// The owner records of each of `rids` that has any.
+pub(crate) fn load_owners_of(
+    db: &mut Db,
+    rids: &[i64],
+) -> Result<HashMap<i64, Vec<OwnerRow>>, Error> {
+    let mut out: HashMap<i64, Vec<OwnerRow>> = HashMap::new();
+    for r in db.query_in_ints(
+        "SELECT asset_rid, role, name, source, explicit FROM owners WHERE asset_rid IN ({in})
+         ORDER BY asset_rid, role, explicit DESC, name",
+        rids,
+    )? {
+        out.entry(r.int(0)).or_default().push(owner_row(&r, 1));
+    }
+    Ok(out)
+}
+
 /// Explicit owners of a role win; without one, every inferred owner of that role counts.
 pub(crate) fn mark_effective(owners: &mut [OwnerRow]) {
     let explicit_roles: BTreeSet<String> = owners
