@@ -51,7 +51,7 @@ pub use assets::{AssetDetail, AssetPlace, AssetRow, OccurrenceRow, PlaceRef, Rel
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
 pub use error::{BackendError, Entity, Error, ErrorKind};
-pub use owners::{OwnerChange, OwnerRow, OwnerTarget};
+pub use owners::{OwnerChange, OwnerRow, OwnerTarget, owner_matches};
 pub use query::AssetQuery;
 pub use record::{PendingScan, ScanMeta, ScanRecord, ScanRoot};
 pub use report::{ScanSelection, SelectedScan, StoredReport, merge};

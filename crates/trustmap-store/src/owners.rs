@@ -179,6 +179,13 @@ pub(crate) fn owner_names_matching(
     out
 }
 
+/// Whether `--owner TEAM` selects the owner `name` (see [`owner_names_matching`]).
+pub fn owner_matches(team: &str, name: &str) -> bool {
+    owner_names_matching(team, [name.to_string()])
+        .iter()
+        .any(|n| n == name)
+}
+
 /// At most this many distinct owner names are read to match a bare team name.
 const MAX_OWNER_NAMES: usize = 100_000;
 

@@ -98,11 +98,15 @@ impl Store {
             .map(row)
             .collect();
         if out.is_empty() {
-            let what = match &sel.host {
-                Some(h) => format!("by host {h} finished by {as_of}"),
-                None => format!("finished by {as_of}"),
-            };
-            return Err(Error::not_found(Entity::Scan, &what));
+            let by = sel
+                .host
+                .as_ref()
+                .map(|h| format!(" by host {h:?}"))
+                .unwrap_or_default();
+            return Err(Error::NoScan(match sel.as_of {
+                Some(_) => format!("{by} had finished by {as_of}"),
+                None => format!("{by} is recorded"),
+            }));
         }
         Ok(out)
     }
