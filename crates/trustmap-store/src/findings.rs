@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use trustmap_core::{Finding, Report, ScanError, ScanInfo};
 
+/// The schema version that keeps findings and reports (migration 10).
+pub(crate) const SINCE_VERSION: i64 = 10;
+
 /// What `scan_reports` keeps of a scan, as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ScanExtras {
@@ -142,6 +145,49 @@ pub(crate) fn load(db: &mut Db, seq: i64) -> Result<Option<Vec<(String, Finding)
     }
     out.sort_by_key(|(rid, _, _)| *rid);
     Ok(Some(out.into_iter().map(|(_, h, f)| (h, f)).collect()))
+}
+
+/// Whether the findings stored for scan `seq` are those its `scan-finished` event vouched
+/// for (`digest`): every row's body still hashes to its hash, and the scan's set of hashes
+/// still has the digest. `None` when they are, or when neither side has any (a scan recorded
+/// before findings were kept); otherwise what is wrong.
+pub(crate) fn vouch(db: &mut Db, seq: i64, digest: Option<&str>) -> Result<Option<String>, Error> {
+    let kept = has_report(db, seq)?;
+    let Some(digest) = digest else {
+        return Ok(kept.then(|| {
+            "its findings are stored but its scan-finished event does not vouch for them".into()
+        }));
+    };
+    if !kept {
+        return Ok(Some(
+            "its scan-finished event vouches for findings that are no longer stored".into(),
+        ));
+    }
+    let set = sets::load(db, seq, sets::FINDINGS)?;
+    let rids: Vec<i64> = set.iter().map(i64::from).collect();
+    let mut hashes = Vec::with_capacity(rids.len());
+    for r in db.query_in_ints(
+        "SELECT rid, hash, body FROM findings WHERE rid IN ({in})",
+        &rids,
+    )? {
+        let hash = r.text(1);
+        if finding_hash(&r.text(2)) != hash {
+            return Ok(Some(format!(
+                "stored finding {} was edited after the scan (its body no longer has its hash)",
+                r.int(0)
+            )));
+        }
+        hashes.push(hash);
+    }
+    if hashes.len() != rids.len() {
+        return Ok(Some(format!(
+            "{} of its findings are missing",
+            rids.len() - hashes.len()
+        )));
+    }
+    Ok((self::digest(hashes) != digest).then(|| {
+        "its stored findings differ from those its scan-finished event vouched for".into()
+    }))
 }
 
 /// Whether scan `seq` has its report kept (recorded at schema version 10 or later).

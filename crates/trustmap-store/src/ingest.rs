@@ -616,15 +616,20 @@ pub(crate) fn write_scan(
     write_relations(db, report, &rid_of, now)?;
     sets::save(db, seq, sets::ASSETS, &saw_assets)?;
     sets::save(db, seq, sets::PLACES, &saw_places)?;
-    let findings_digest = crate::findings::write(
-        db,
-        seq,
-        report,
-        meta.roots
-            .iter()
-            .map(|r| (r.given.clone(), r.canonical.clone()))
-            .collect(),
-    )?;
+    // An inventory opened at an older version (tests of migrations) has no findings table.
+    let findings_digest = if schema::current_version(db)? >= crate::findings::SINCE_VERSION {
+        Some(crate::findings::write(
+            db,
+            seq,
+            report,
+            meta.roots
+                .iter()
+                .map(|r| (r.given.clone(), r.canonical.clone()))
+                .collect(),
+        )?)
+    } else {
+        None
+    };
     let before = update_live_counts(db, previous.as_ref(), &saw_assets, &new_rids)?;
     let diff = match &previous {
         Some((pid, _, _)) => {

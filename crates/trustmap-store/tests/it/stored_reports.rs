@@ -262,3 +262,38 @@ fn migration_10_adds_the_tables_to_an_inventory_of_version_9() {
         );
     }
 }
+
+#[test]
+fn audit_verify_vouches_for_the_stored_findings() {
+    for t in targets("rep", "vouch") {
+        let s = Store::open(&t.url).unwrap();
+        s.record_scan(
+            &first("scan_1"),
+            &meta("hostA", &[("/srv", "/srv")], "2026-01-01T00:00:05Z"),
+        )
+        .unwrap();
+        let v = s.verify_audit().unwrap();
+        assert!(v.intact(), "{:?}", v.unvouched);
+        // A finding's severity lowered in place is caught...
+        s.execute_raw(
+            "UPDATE findings SET body = REPLACE(body, '\"critical\"', '\"low\"') WHERE rule = 'cert-expired'",
+        )
+        .unwrap();
+        let v = s.verify_audit().unwrap();
+        assert_eq!(v.unvouched.len(), 1, "{:?}", v.unvouched);
+        assert!(
+            v.unvouched[0].contains("was edited after the scan"),
+            "{:?}",
+            v.unvouched
+        );
+        // ...and so is one removed with its hash recomputed.
+        s.execute_raw("DELETE FROM findings WHERE rule = 'cert-expired'")
+            .unwrap();
+        let v = s.verify_audit().unwrap();
+        assert!(
+            v.unvouched[0].contains("1 of its findings are missing"),
+            "{:?}",
+            v.unvouched
+        );
+    }
+}
