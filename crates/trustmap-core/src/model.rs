@@ -22,16 +22,20 @@ pub enum AssetKind {
     Keystore,
     Secret,
     Endpoint,
+    /// Software whose configuration loads key material (an nginx `server`, an HAProxy
+    /// `frontend`): not key material itself, the end of a `uses` relation.
+    Consumer,
 }
 
 impl AssetKind {
-    pub const ALL: [AssetKind; 6] = [
+    pub const ALL: [AssetKind; 7] = [
         AssetKind::Certificate,
         AssetKind::PrivateKey,
         AssetKind::PublicKey,
         AssetKind::Keystore,
         AssetKind::Secret,
         AssetKind::Endpoint,
+        AssetKind::Consumer,
     ];
 
     /// The kebab-case name used in JSON and on the command line.
@@ -43,6 +47,7 @@ impl AssetKind {
             AssetKind::Keystore => "keystore",
             AssetKind::Secret => "secret",
             AssetKind::Endpoint => "endpoint",
+            AssetKind::Consumer => "consumer",
         }
     }
 
@@ -55,6 +60,7 @@ impl AssetKind {
             AssetKind::Keystore => "kst",
             AssetKind::Secret => "sec",
             AssetKind::Endpoint => "ept",
+            AssetKind::Consumer => "csm",
         }
     }
 
@@ -234,6 +240,40 @@ pub struct KeystoreInfo {
     pub password_in: Option<String>,
 }
 
+/// A consumer: software whose configuration loads key material.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerInfo {
+    /// nginx, apache, haproxy.
+    pub software: String,
+    /// What it is in its configuration: `server api.example.com:443`, `frontend fe_https`.
+    pub name: String,
+    /// The key material it names, in the order written.
+    pub references: Vec<Reference>,
+}
+
+/// One file a consumer's configuration names, and what it resolved to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// The directive or keyword: `ssl_certificate`, `SSLCertificateKeyFile`, `crt`.
+    pub directive: String,
+    /// The path as written.
+    pub value: String,
+    /// Line of the directive in the configuration file.
+    #[serde(default)]
+    pub line: Option<u64>,
+    /// How it resolved: `path` (the same host's file, by its absolute path under a scanned
+    /// root), `relative` (to the configuration's directory), `suffix` (the only scanned
+    /// file whose path ends the same way), `directory` (every file under it), `ambiguous`
+    /// (several files end the same way: none is chosen), `no-material` (the file exists
+    /// and holds nothing trustmap recognises), `missing` (no such file in the scanned tree:
+    /// `config-reference-missing`), `outside` (not under a scanned root: not checked),
+    /// `dynamic` (a variable: not resolvable from the file).
+    pub resolution: String,
+    /// The files it resolved to, as places in the report (several when ambiguous).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+}
+
 /// Who owns an asset, and where we learnt it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Owner {
@@ -265,6 +305,8 @@ pub struct Asset {
     pub secret: Option<SecretInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keystore: Option<KeystoreInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<ConsumerInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
 }
@@ -294,6 +336,9 @@ impl Asset {
         }
         if let Some(k) = &self.keystore {
             return k.format.clone();
+        }
+        if let Some(c) = &self.consumer {
+            return format!("{} {}", c.software, c.name);
         }
         self.id.clone()
     }

@@ -65,6 +65,7 @@ rule_ids! {
     KeyPasswordExposed = "key-password-exposed",
     SecretPlaintext = "secret-plaintext",
     AssetUnowned = "asset-unowned",
+    ConfigReferenceMissing = "config-reference-missing",
     EndpointLegacyProtocol = "endpoint-legacy-protocol" reserved = true,
     EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,

@@ -85,6 +85,7 @@ impl Inventory {
             key: None,
             secret: None,
             keystore: None,
+            consumer: None,
             owners: Vec::new(),
         });
         match detail {
@@ -111,6 +112,9 @@ impl Inventory {
                 Some(_) => {}
                 None => asset.keystore = Some(info),
             },
+            Detail::Consumer(info) => {
+                asset.consumer.get_or_insert(info);
+            }
         }
         add_occurrence(
             &mut asset.occurrences,

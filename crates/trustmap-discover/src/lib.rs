@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod config;
 pub mod der;
 pub mod inventory;
 pub mod k8s;
@@ -87,6 +88,9 @@ pub enum Detail {
     Key(KeyInfo),
     Secret(SecretInfo),
     Keystore(KeystoreInfo),
+    /// Software whose configuration names key material (`config`); the engine resolves its
+    /// references after the walk.
+    Consumer(trustmap_core::ConsumerInfo),
 }
 
 /// A parse failure of one piece of material; the scan reports it and goes on.

@@ -350,6 +350,9 @@ impl Scanner {
         if whole && self.whole_file(ctx, data, base, route) {
             return;
         }
+        if in_file && !partial && depth == 0 && !ctx.binary && ctx.member.is_none() {
+            self.consumers(ctx, data);
+        }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.
         let objects = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
@@ -1097,6 +1100,42 @@ impl<'a> LineIndex<'a> {
         let line = base + memchr::memchr_iter(b'\n', &data[from..offset]).count() as u64;
         self.cursor = (offset, line);
         line + 1
+    }
+}
+
+impl Scanner {
+    /// The consumers a configuration file defines (`config`), as found items whose
+    /// references are not resolved yet (the engine resolves them after the walk).
+    fn consumers(&self, ctx: &mut Ctx<'_, '_>, data: &[u8]) {
+        let parsed = crate::config::consumers(ctx.path, data);
+        for (at, msg) in parsed.errors {
+            ctx.error(at, &msg);
+        }
+        for c in parsed.consumers {
+            let identity = format!("consumer\n{}\n{}\n{}", c.software, ctx.path, c.name);
+            let references = c
+                .references
+                .into_iter()
+                .map(|r| trustmap_core::Reference {
+                    directive: r.directive,
+                    value: r.value,
+                    line: Some(ctx.line(r.offset)),
+                    resolution: String::new(),
+                    files: Vec::new(),
+                })
+                .collect();
+            let occ = ctx.occ(c.offset, true, None);
+            ctx.push(Found::new(
+                AssetKind::Consumer,
+                trustmap_core::fingerprint(identity.as_bytes()),
+                Detail::Consumer(trustmap_core::ConsumerInfo {
+                    software: c.software.to_string(),
+                    name: c.name,
+                    references,
+                }),
+                occ,
+            ));
+        }
     }
 }
 

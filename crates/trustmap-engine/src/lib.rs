@@ -26,6 +26,7 @@
 
 pub mod baseline;
 pub mod clock;
+pub mod consumers;
 mod error;
 pub mod own;
 pub mod pipeline;

@@ -280,8 +280,23 @@ impl Scan {
             inventory.add(r.found);
         }
         // What the inventory's bounds cut short (issuer candidates, relations) is an error too.
-        let (mut assets, relations, cut_short) = inventory.finish_all(&hints);
+        let (mut assets, mut relations, cut_short) = inventory.finish_all(&hints);
         errors.extend(cut_short);
+        let roots: Vec<ScanRoot> = self
+            .sources
+            .iter()
+            .map(|s| ScanRoot {
+                given: s.given(),
+                canonical: s.canonical(),
+            })
+            .collect();
+        // Consumers' references to the files they load: `uses` relations (resolved here,
+        // once every asset is known).
+        let uses = crate::consumers::resolve(&mut assets, &roots, &mut errors);
+        if !uses.is_empty() {
+            relations.extend(uses);
+            relations.sort();
+        }
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
 
@@ -314,14 +329,6 @@ impl Scan {
             None => Applied::default(),
         };
 
-        let roots: Vec<ScanRoot> = self
-            .sources
-            .iter()
-            .map(|s| ScanRoot {
-                given: s.given(),
-                canonical: s.canonical(),
-            })
-            .collect();
         let given: Vec<String> = roots.iter().map(|r| r.given.clone()).collect();
         let id = format!(
             "scan_{}",

@@ -122,7 +122,7 @@ impl<'a> Builder<'a> {
                 name: format!("{} public key", key_label(&key)),
                 description: Some(format!("The subject public key of certificate {cert}")),
                 hashes: vec![],
-                crypto: CryptoProperties {
+                crypto: Some(CryptoProperties {
                     asset_type: "related-crypto-material",
                     related: Some(Related {
                         kind: "public-key",
@@ -133,7 +133,7 @@ impl<'a> Builder<'a> {
                         secured_by: None,
                     }),
                     ..CryptoProperties::default()
-                },
+                }),
                 evidence: None,
                 properties: key
                     .spki_sha256
@@ -396,6 +396,17 @@ impl<'a> Builder<'a> {
                 crypto.asset_type = "protocol";
                 crypto.protocol = Some(ProtocolProperties { kind: "tls" });
             }
+            AssetKind::Consumer => {
+                if let Some(c) = &a.consumer {
+                    props.push(prop("trustmap:consumer:software", &c.software));
+                    for r in &c.references {
+                        props.push(prop(
+                            "trustmap:consumer:reference",
+                            &format!("{} {} ({})", r.directive, r.value, r.resolution),
+                        ));
+                    }
+                }
+            }
         }
         for o in &a.owners {
             props.push(prop(
@@ -431,13 +442,20 @@ impl<'a> Builder<'a> {
                 additional_context: o.container.clone(),
             })
             .collect();
+        let consumer = a.kind == AssetKind::Consumer;
         Component {
-            kind: "cryptographic-asset",
+            // A consumer is the software that uses crypto assets: an application component
+            // whose `uses` relations are dependencies.
+            kind: if consumer {
+                "application"
+            } else {
+                "cryptographic-asset"
+            },
             bom_ref: a.id.clone(),
             name: name(a),
             description,
             hashes,
-            crypto,
+            crypto: (!consumer).then_some(crypto),
             evidence: (!occurrences.is_empty()).then_some(Evidence { occurrences }),
             properties: props,
         }
@@ -461,6 +479,7 @@ fn name(a: &Asset) -> String {
             .occurrences
             .first()
             .map_or_else(|| a.id.clone(), |o| o.path.clone()),
+        AssetKind::Consumer => a.label(),
     };
     if n.trim().is_empty() { a.id.clone() } else { n }
 }
@@ -493,7 +512,7 @@ fn algorithm_component(a: &Algorithm) -> Component {
         name: a.name.clone(),
         description: a.description.clone(),
         hashes: vec![],
-        crypto: CryptoProperties {
+        crypto: Some(CryptoProperties {
             asset_type: "algorithm",
             algorithm: Some(AlgorithmProperties {
                 primitive: a.primitive,
@@ -505,7 +524,7 @@ fn algorithm_component(a: &Algorithm) -> Component {
             }),
             oid: a.oid.clone(),
             ..CryptoProperties::default()
-        },
+        }),
         evidence: None,
         properties: vec![],
     }
@@ -569,8 +588,9 @@ struct Component {
     description: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hashes: Vec<Hash>,
-    #[serde(rename = "cryptoProperties")]
-    crypto: CryptoProperties,
+    /// Absent for the applications (consumers) that use crypto assets.
+    #[serde(rename = "cryptoProperties", skip_serializing_if = "Option::is_none")]
+    crypto: Option<CryptoProperties>,
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<Evidence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

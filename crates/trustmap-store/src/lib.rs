@@ -29,6 +29,7 @@ mod db;
 mod error;
 mod facts;
 mod findings;
+mod impact;
 mod ingest;
 mod migrate5;
 mod migrate8;
@@ -51,6 +52,7 @@ pub use assets::{AssetDetail, AssetPlace, AssetRow, OccurrenceRow, PlaceRef, Rel
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
 pub use error::{BackendError, Entity, Error, ErrorKind};
+pub use impact::{Impact, ImpactNode};
 pub use owners::{OwnerChange, OwnerRow, OwnerTarget, owner_matches};
 pub use query::AssetQuery;
 pub use record::{PendingScan, ScanMeta, ScanRecord, ScanRoot};

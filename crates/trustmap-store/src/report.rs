@@ -193,6 +193,7 @@ fn rebuild(db: &mut Db, s: &SelectedScan) -> Result<Report, Error> {
                 key: fact(&facts, "key", &id)?,
                 secret: fact(&facts, "secret", &id)?,
                 keystore: fact(&facts, "keystore", &id)?,
+                consumer: fact(&facts, "consumer", &id)?,
                 owners: Vec::new(),
             },
         );

@@ -44,6 +44,10 @@ enum Command {
     Assets(assets::AssetsArgs),
     /// Everything known about one asset.
     Show(show::ShowArgs),
+    /// Everything that breaks if an asset fails (expires, is revoked or compromised): the
+    /// certificates it issued, keystores holding it, consumers loading it, endpoints serving
+    /// it, transitively, with the owners to notify.
+    Impact(impact::ImpactArgs),
     /// List the findings of the recorded scans; filters combine. Exit codes as `scan`.
     Findings(report::FindingsArgs),
     /// A recorded scan (or the inventory as of a date) in any output format, without a rescan.
@@ -137,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Assets(a) => assets::assets(a),
         Command::Show(a) => show::show(a),
         Command::Findings(a) => report::findings(a),
+        Command::Impact(a) => impact::impact(a),
         Command::Report(a) => report::report(a),
         Command::Metrics(a) => report::metrics(a),
         Command::Owner(c) => owner::owner(c),

@@ -32,6 +32,7 @@ fn plural(kind: AssetKind) -> &'static str {
         AssetKind::Keystore => "keystores",
         AssetKind::Secret => "secrets",
         AssetKind::Endpoint => "endpoints",
+        AssetKind::Consumer => "consumers",
     }
 }
 

@@ -46,8 +46,8 @@ pub struct Example {
 pub const EXAMPLE_NOW: &str = "2026-11-23T00:00:00Z";
 
 use AssetKind::{
-    Certificate as C, Endpoint as E, Keystore as KS, PrivateKey as PK, PublicKey as PUB,
-    Secret as S,
+    Certificate as C, Consumer as CSM, Endpoint as E, Keystore as KS, PrivateKey as PK,
+    PublicKey as PUB, Secret as S,
 };
 
 const ALL_KINDS: &[AssetKind] = &[C, PK, PUB, KS, S, E];
@@ -746,6 +746,35 @@ pub const RULES: &[Rule] = &[
                 fires: false,
                 note: "owned through CODEOWNERS",
                 scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: RuleId::ConfigReferenceMissing,
+        severity: Severity::High,
+        kinds: &[CSM],
+        description: "A configuration names a certificate or key file that is not there",
+        rationale: "A web server or proxy loads its certificate and key when it starts: a \
+            configuration that names a file the scanned tree does not hold (renamed, deleted, \
+            never deployed) works until the next restart or reload and then fails closed. \
+            Inventories must tie each key and certificate to where it is used (PCI DSS 4.0 \
+            4.2.1.1; NIST CSF 2.0 ID.AM-08).",
+        frameworks: &["PCI-DSS-4.0:4.2.1.1", "NIST-CSF-2.0:ID.AM-08"],
+        examples: &[
+            Example {
+                fires: true,
+                note: "ssl_certificate names a file that is not in the tree",
+                scenario: r#"{"assets":[{"kind":"consumer","consumer":{"references":[{"directive":"ssl_certificate","value":"/etc/nginx/ssl/old.crt","line":5,"resolution":"missing"}]}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the file was found",
+                scenario: r#"{"assets":[{"kind":"consumer"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a file outside the scanned roots is not judged",
+                scenario: r#"{"assets":[{"kind":"consumer","consumer":{"references":[{"directive":"ssl_certificate","value":"/opt/x.crt","line":5,"resolution":"outside"}]}}]}"#,
             },
         ],
     },

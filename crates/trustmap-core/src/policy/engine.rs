@@ -39,6 +39,9 @@ struct Hit {
     severity: Option<Severity>,
     message: String,
     evidence: BTreeMap<String, String>,
+    /// The line within the asset's first place the finding points at, when not the
+    /// place's own (a consumer's directive).
+    line: Option<u64>,
 }
 
 fn hit(rule: impl AsRef<str>, message: String) -> Hit {
@@ -47,6 +50,7 @@ fn hit(rule: impl AsRef<str>, message: String) -> Hit {
         severity: None,
         message,
         evidence: BTreeMap::new(),
+        line: None,
     }
 }
 
@@ -250,7 +254,23 @@ pub fn evaluate_with(
                 .ev("password_in", place),
             );
         }
-        if a.owners.is_empty() {
+        if let Some(c) = &a.consumer {
+            for r in c.references.iter().filter(|r| r.resolution == "missing") {
+                let line = r.line.map(|l| format!(", line {l}")).unwrap_or_default();
+                let mut h = hit(
+                    RuleId::ConfigReferenceMissing,
+                    format!(
+                        "{} {} names {} ({}{line}), which is not in the scanned tree: it fails at its next restart",
+                        c.software, c.name, r.value, r.directive
+                    ),
+                )
+                .ev("reference", &r.value)
+                .ev("directive", &r.directive);
+                h.line = r.line;
+                hits.push(h);
+            }
+        }
+        if a.owners.is_empty() && a.kind != AssetKind::Consumer {
             hits.push(hit(
                 RuleId::AssetUnowned,
                 format!("no owner is known for {} {}", a.kind, a.label()),
@@ -320,7 +340,7 @@ fn finalise(policy: &Policy, a: &Asset, h: Hit) -> Option<Finding> {
         severity,
         asset: a.id.clone(),
         path: first.map(|o| o.path.clone()),
-        line: first.and_then(|o| o.line),
+        line: h.line.or_else(|| first.and_then(|o| o.line)),
         message: h.message,
         frameworks: r
             .map(|r| r.frameworks.iter().map(|s| s.to_string()).collect())
@@ -864,6 +884,10 @@ fn base(kind: &str) -> serde_json::Value {
             serde_json::json!({"secret": {"rule": "github-pat-classic", "provider": "GitHub",
             "redacted": "ghp_AB…(40 chars)"}})
         }
+        "consumer" => serde_json::json!({"consumer": {"software": "nginx",
+            "name": "server svc.example.com (listen 443)", "references": [
+            {"directive": "ssl_certificate", "value": "/etc/nginx/ssl/svc.crt", "line": 5,
+             "resolution": "path", "files": ["etc/nginx/ssl/svc.crt"]}]}}),
         _ => serde_json::json!({}),
     };
     merge(&mut v, extra);

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod audit;
 pub mod baseline;
 pub mod diff;
+pub mod impact;
 pub mod owner;
 pub mod pqc;
 pub mod report;

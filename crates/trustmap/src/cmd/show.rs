@@ -111,6 +111,27 @@ pub fn show(a: ShowArgs) -> Result<i32> {
             x.kind
         ));
     }
+    if d.row.kind != "consumer" {
+        s.push_str("\nused by\n");
+        let users: Vec<_> = d
+            .relations_in
+            .iter()
+            .filter(|x| x.kind == "uses" || x.kind == "serves")
+            .collect();
+        if users.is_empty() {
+            s.push_str(
+                "  no consumer or endpoint known (none of the scanned configurations names it)\n",
+            );
+        }
+        for x in users {
+            s.push_str(&format!(
+                "  {} {} ({})\n",
+                x.asset,
+                safe(&x.label.clone().unwrap_or_default()),
+                x.kind
+            ));
+        }
+    }
     s.push_str("\nowners\n");
     if d.owners.is_empty() {
         s.push_str("  none\n");

@@ -5,6 +5,7 @@
 
 mod clock;
 mod common;
+mod consumers;
 mod estate;
 mod export;
 mod formats;

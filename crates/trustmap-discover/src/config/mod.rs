@@ -1,0 +1,127 @@
+//! Configuration files that load key material: the consumers of certificates and keys
+//! (nginx `server` blocks, Apache `VirtualHost`s, HAProxy `frontend`/`backend`/`listen`
+//! sections) and the files each names. The engine resolves the names against the scan's
+//! assets after the walk and records `uses` relations (`trustmap_engine::consumers`).
+//!
+//! Hand-written: no maintained Rust crate parses these formats (the `nginx-config` crate has
+//! not been released since 2019 and rejects current syntax), and what is needed is small: the
+//! block structure and a few directives. Every parser is bounded: input size
+//! ([`MAX_CONFIG_BYTES`]), nesting ([`MAX_DEPTH`]), consumers per file ([`MAX_CONSUMERS`]) and
+//! references per consumer ([`MAX_REFERENCES`]); hitting a bound is an error, never a hang.
+
+mod apache;
+mod haproxy;
+mod nginx;
+
+/// Files larger than this are not read as configuration (real ones are kilobytes).
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+/// Blocks nested deeper than this end the parse with an error.
+pub const MAX_DEPTH: usize = 64;
+/// Consumers kept per file.
+pub const MAX_CONSUMERS: usize = 4096;
+/// References kept per consumer.
+pub const MAX_REFERENCES: usize = 256;
+
+/// One consumer found in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    /// nginx, apache, haproxy.
+    pub software: &'static str,
+    /// `server api.example.com:443`, `VirtualHost *:443 (www.example.com)`, `frontend fe`.
+    pub name: String,
+    /// Byte offset of the block that defines it.
+    pub offset: usize,
+    pub references: Vec<Ref>,
+}
+
+/// A file a consumer names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref {
+    pub directive: String,
+    pub value: String,
+    /// Byte offset of the directive.
+    pub offset: usize,
+}
+
+/// What a configuration file yielded: consumers, and errors as (offset, message).
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub consumers: Vec<Consumer>,
+    pub errors: Vec<(usize, String)>,
+}
+
+/// The consumers in `data` (a whole file named `path`), when it is a configuration of a
+/// known kind; an empty result otherwise. Cheap for other files: a substring test first.
+pub fn consumers(path: &str, data: &[u8]) -> Parsed {
+    if data.len() > MAX_CONFIG_BYTES {
+        return Parsed::default();
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Parsed::default();
+    };
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if nginx::looks_like(text) {
+        return nginx::parse(text);
+    }
+    if apache::looks_like(text) {
+        return apache::parse(text);
+    }
+    if haproxy::looks_like(name, text) {
+        return haproxy::parse(text);
+    }
+    Parsed::default()
+}
+
+impl Parsed {
+    fn push(&mut self, c: Consumer) {
+        if c.references.is_empty() {
+            return;
+        }
+        if self.consumers.len() >= MAX_CONSUMERS {
+            if self.consumers.len() == MAX_CONSUMERS {
+                self.errors.push((
+                    c.offset,
+                    format!(
+                        "more than {MAX_CONSUMERS} consumers in one file: the rest are not read"
+                    ),
+                ));
+                // Counted once: the sentinel below keeps the message from repeating.
+                self.consumers.push(Consumer {
+                    references: Vec::new(),
+                    ..c
+                });
+            }
+            return;
+        }
+        self.consumers.push(c);
+    }
+
+    /// Drops the sentinel [`Parsed::push`] leaves past the bound.
+    fn finish(mut self) -> Parsed {
+        self.consumers.retain(|c| !c.references.is_empty());
+        self
+    }
+}
+
+/// Adds a reference, within [`MAX_REFERENCES`] (the rest are counted in one error).
+fn add_ref(refs: &mut Vec<Ref>, r: Ref, errors: &mut Vec<(usize, String)>) {
+    if refs.len() < MAX_REFERENCES {
+        refs.push(r);
+    } else if refs.len() == MAX_REFERENCES {
+        errors.push((
+            r.offset,
+            format!("more than {MAX_REFERENCES} key-material references in one block: the rest are not read"),
+        ));
+        refs.push(Ref {
+            directive: String::new(),
+            value: String::new(),
+            offset: r.offset,
+        });
+    }
+}
+
+/// Drops the marker [`add_ref`] leaves past the bound.
+fn clean(mut refs: Vec<Ref>) -> Vec<Ref> {
+    refs.retain(|r| !r.directive.is_empty());
+    refs
+}

@@ -1,0 +1,285 @@
+//! Resolving what consumers name (`trustmap_discover::config`) to the scan's assets, after
+//! the walk: each reference becomes `uses` relations to the assets in the file it names, and
+//! says how it was resolved (`Reference::resolution`), so `config-reference-missing` can be
+//! raised and `impact` can walk from a key to the services that load it.
+//!
+//! A reference is tried, in order, as: the same host's file by its absolute path under a
+//! scanned root (`path`); relative to the configuration's directory or to the root
+//! (`relative`); a directory holding material (`directory`: HAProxy loads every file in a
+//! `crt` directory); the only scanned file whose path ends the same way, the most trailing
+//! components matching (`suffix`; several equally good: `ambiguous`, none chosen). What is
+//! left is `no-material` (the file exists but holds nothing trustmap recognises), `missing`
+//! (under a scanned root and not there), or `outside` (not under a scanned root: not judged).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use trustmap_core::{Asset, AssetKind, Relation, RelationType, ScanError};
+
+use crate::pipeline::ScanRoot;
+
+/// References resolved per scan; the rest are left unresolved, with one error.
+pub const MAX_REFERENCES: usize = 100_000;
+/// Files a `directory` reference may resolve to.
+const MAX_DIRECTORY_FILES: usize = 1024;
+
+/// Resolves every consumer's references in place and returns the `uses` relations.
+pub fn resolve(
+    assets: &mut [Asset],
+    roots: &[ScanRoot],
+    errors: &mut Vec<ScanError>,
+) -> Vec<Relation> {
+    if !assets.iter().any(|a| a.kind == AssetKind::Consumer) {
+        return Vec::new();
+    }
+    let index = Index::new(assets, roots);
+    let mut relations = Vec::new();
+    let mut budget = MAX_REFERENCES;
+    let mut over = 0usize;
+    for a in assets.iter_mut() {
+        let (Some(c), Some(place)) = (a.consumer.as_mut(), a.occurrences.first()) else {
+            continue;
+        };
+        let config = index.absolute(place);
+        let root = index.root_of(place);
+        for r in &mut c.references {
+            if budget == 0 {
+                over += 1;
+                r.resolution = "not-resolved".into();
+                continue;
+            }
+            budget -= 1;
+            let (resolution, files, ids) = index.resolve(&r.value, config.as_deref(), root);
+            if resolution == "outside" {
+                errors.push(ScanError {
+                    path: place.path.clone(),
+                    error: format!(
+                        "line {}: {} {} is outside the scanned roots: not checked (scan its directory too)",
+                        r.line.unwrap_or(0),
+                        r.directive,
+                        r.value
+                    ),
+                });
+            }
+            r.resolution = resolution.into();
+            r.files = files;
+            for id in ids {
+                relations.push(Relation {
+                    from: a.id.clone(),
+                    to: id,
+                    kind: RelationType::Uses,
+                });
+            }
+        }
+    }
+    if over > 0 {
+        errors.push(ScanError {
+            path: String::new(),
+            error: format!(
+                "more than {MAX_REFERENCES} configuration references in one scan: {over} were not resolved"
+            ),
+        });
+    }
+    relations.sort();
+    relations.dedup();
+    relations
+}
+
+/// The scan's material by absolute path.
+struct Index<'r> {
+    roots: &'r [ScanRoot],
+    /// Absolute path -> (the place as the report names it, asset ids there).
+    files: BTreeMap<String, (String, Vec<String>)>,
+    /// File name -> absolute paths.
+    by_name: HashMap<String, Vec<String>>,
+    /// Whether each root (canonical) is a single file.
+    file_roots: HashSet<String>,
+}
+
+impl<'r> Index<'r> {
+    fn new(assets: &[Asset], roots: &'r [ScanRoot]) -> Index<'r> {
+        let file_roots = roots
+            .iter()
+            .filter(|r| Path::new(&r.canonical).is_file())
+            .map(|r| r.canonical.clone())
+            .collect();
+        let mut index = Index {
+            roots,
+            files: BTreeMap::new(),
+            by_name: HashMap::new(),
+            file_roots,
+        };
+        for a in assets {
+            if matches!(a.kind, AssetKind::Consumer | AssetKind::Endpoint) {
+                continue;
+            }
+            for o in &a.occurrences {
+                let Some(abs) = index.absolute(o) else {
+                    continue;
+                };
+                let entry = index
+                    .files
+                    .entry(abs.clone())
+                    .or_insert_with(|| (o.path.clone(), Vec::new()));
+                if !entry.1.contains(&a.id) {
+                    entry.1.push(a.id.clone());
+                }
+            }
+        }
+        for abs in index.files.keys() {
+            let name = abs.rsplit('/').next().unwrap_or(abs).to_string();
+            index.by_name.entry(name).or_default().push(abs.clone());
+        }
+        index
+    }
+
+    /// The root a place is under.
+    fn root_of(&self, o: &trustmap_core::Occurrence) -> Option<&'r ScanRoot> {
+        match &o.root {
+            Some(given) => self.roots.iter().find(|r| &r.given == given),
+            None if self.roots.len() == 1 => self.roots.first(),
+            None => None,
+        }
+    }
+
+    /// A place's absolute path on the scanning host.
+    fn absolute(&self, o: &trustmap_core::Occurrence) -> Option<String> {
+        let root = self.root_of(o)?;
+        if self.file_roots.contains(&root.canonical) {
+            return Some(root.canonical.clone());
+        }
+        // With several roots, report paths start with the root as given.
+        let rel = if self.roots.len() > 1 {
+            let given = root.given.trim_end_matches('/');
+            o.path
+                .strip_prefix(given)
+                .map(|p| p.trim_start_matches('/'))
+                .unwrap_or(&o.path)
+        } else {
+            o.path.as_str()
+        };
+        Some(join(&root.canonical, rel))
+    }
+
+    /// How `value` resolves for a configuration at `config` (absolute) under `root`:
+    /// (resolution, places, asset ids).
+    fn resolve(
+        &self,
+        value: &str,
+        config: Option<&str>,
+        root: Option<&ScanRoot>,
+    ) -> (&'static str, Vec<String>, Vec<String>) {
+        if value.contains('$') || value.starts_with("data:") || value.is_empty() {
+            return ("dynamic", Vec::new(), Vec::new());
+        }
+        let mut tries: Vec<(&'static str, String)> = Vec::new();
+        if value.starts_with('/') {
+            tries.push(("path", normalise(value)));
+        } else {
+            if let Some(dir) = config.and_then(|c| c.rsplit_once('/')).map(|(d, _)| d) {
+                tries.push(("relative", join(dir, value)));
+            }
+            if let Some(r) = root {
+                tries.push(("relative", join(&r.canonical, value)));
+            }
+        }
+        for (how, abs) in &tries {
+            if let Some((place, ids)) = self.files.get(abs) {
+                return (how, vec![place.clone()], ids.clone());
+            }
+        }
+        for (_, abs) in &tries {
+            let prefix = format!("{}/", abs.trim_end_matches('/'));
+            let under: Vec<(&String, &(String, Vec<String>))> = self
+                .files
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .take(MAX_DIRECTORY_FILES)
+                .collect();
+            if !under.is_empty() {
+                let places = under.iter().map(|(_, (p, _))| p.clone()).collect();
+                let ids = under.iter().flat_map(|(_, (_, ids))| ids.clone()).collect();
+                return ("directory", places, ids);
+            }
+        }
+        if let Some(found) = self.suffix(value) {
+            return found;
+        }
+        // Not found: is it under a scanned root (then it should be there)?
+        let inside = tries.iter().find(|(_, abs)| {
+            self.roots.iter().any(|r| {
+                !self.file_roots.contains(&r.canonical)
+                    && (abs == &r.canonical
+                        || abs.starts_with(&format!("{}/", r.canonical.trim_end_matches('/'))))
+            })
+        });
+        match inside {
+            // A stat only, never a read: the file may be anything.
+            Some((_, abs)) if std::fs::symlink_metadata(abs).is_ok() => {
+                ("no-material", Vec::new(), Vec::new())
+            }
+            Some(_) => ("missing", Vec::new(), Vec::new()),
+            None => ("outside", Vec::new(), Vec::new()),
+        }
+    }
+
+    /// The scanned files whose paths end like `value`, the most trailing components
+    /// matching: one is `suffix`, several are `ambiguous`.
+    fn suffix(&self, value: &str) -> Option<(&'static str, Vec<String>, Vec<String>)> {
+        let want: Vec<&str> = value
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        let name = *want.last()?;
+        let candidates = self.by_name.get(name)?;
+        let score = |abs: &str| {
+            abs.rsplit('/')
+                .zip(want.iter().rev())
+                .take_while(|(a, b)| a == *b)
+                .count()
+        };
+        let best = candidates.iter().map(|c| score(c)).max()?;
+        let top: Vec<&String> = candidates.iter().filter(|c| score(c) == best).collect();
+        let places: Vec<String> = top.iter().map(|abs| self.files[*abs].0.clone()).collect();
+        if top.len() == 1 {
+            Some(("suffix", places, self.files[top[0]].1.clone()))
+        } else {
+            Some(("ambiguous", places, Vec::new()))
+        }
+    }
+}
+
+/// `base` joined with the relative `rel`, `.` and `..` resolved lexically.
+fn join(base: &str, rel: &str) -> String {
+    normalise(&format!("{}/{rel}", base.trim_end_matches('/')))
+}
+
+/// An absolute path with `.`, `..` and repeated `/` resolved lexically (no file system).
+fn normalise(p: &str) -> String {
+    let mut out = PathBuf::from("/");
+    for c in Path::new(p).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(x) => out.push(x),
+            _ => {}
+        }
+    }
+    out.to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_joined_and_normalised_lexically() {
+        assert_eq!(
+            join("/srv/etc/nginx", "../ssl/./a.crt"),
+            "/srv/etc/ssl/a.crt"
+        );
+        assert_eq!(normalise("/a//b/../../../c"), "/c");
+        assert_eq!(join("/", "a"), "/a");
+    }
+}
