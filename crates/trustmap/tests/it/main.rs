@@ -9,6 +9,7 @@ mod estate;
 mod export;
 mod formats;
 mod gate;
+mod html;
 mod hostile_store;
 mod keystore_passwords;
 mod parsing;
