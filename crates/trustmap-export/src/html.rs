@@ -136,6 +136,30 @@ pub fn escape_text(text: &str) -> String {
     s
 }
 
+/// Text for HTML element content or a quoted attribute: `<`, `>`, `&`, quotes escaped, and
+/// control characters and bidi overrides shown as `\x1b`, `\u{202e}` (as the page's script
+/// shows them).
+pub fn escape_visible(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '&' => s.push_str("&amp;"),
+            '"' => s.push_str("&quot;"),
+            '\'' => s.push_str("&#39;"),
+            c if (c as u32) < 0x20 || ('\u{7f}'..='\u{9f}').contains(&c) => {
+                s.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c @ ('\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                s.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => s.push(c),
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +171,10 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["subject"], "</script><script>alert(1)</script><!--");
         assert_eq!(escape_text("a<b>&\"c\u{1b}"), "a&lt;b&gt;&amp;&quot;c");
+        assert_eq!(
+            escape_visible("<i>\u{1b}[31m\u{202e}'"),
+            "&lt;i&gt;\\x1b[31m\\u{202e}&#39;"
+        );
     }
 
     #[test]
