@@ -28,13 +28,21 @@ const SCRIPT: &str = include_str!("report.js");
 
 /// The page: a fixed template, the report as JSON and the instant it is judged at.
 pub fn render(report: &Report, ctx: &Context) -> String {
-    let data = serde_json::json!({
-        "report": report,
-        "now": trustmap_core::model::rfc3339(ctx.now),
-        "version": ctx.version,
-        "pq": pq_classes(report),
-    });
-    let json = script_safe(&data.to_string());
+    #[derive(serde::Serialize)]
+    struct Data<'a> {
+        report: &'a Report,
+        now: String,
+        version: &'a str,
+        pq: BTreeMap<&'a str, &'static str>,
+    }
+    let data = Data {
+        report,
+        now: trustmap_core::model::rfc3339(ctx.now),
+        version: &ctx.version,
+        pq: pq_classes(report),
+    };
+    // Serialising the model (strings, numbers, string-keyed maps) cannot fail.
+    let json = script_safe(&serde_json::to_string(&data).expect("the report serialises"));
     let title = format!(
         "trustmap report: {}",
         escape_text(&report.scan.roots.join(", "))
@@ -105,7 +113,10 @@ fn script_hash(script: &str) -> String {
 
 /// JSON text that cannot end the `<script>` element it sits in, nor open a comment or CDATA.
 pub fn script_safe(json: &str) -> String {
-    let mut s = String::with_capacity(json.len());
+    if !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return json.to_string();
+    }
+    let mut s = String::with_capacity(json.len() + json.len() / 16);
     for ch in json.chars() {
         match ch {
             '<' => s.push_str("\\u003c"),
