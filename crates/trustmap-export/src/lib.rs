@@ -9,18 +9,21 @@
 //! Modules: [`cyclonedx`] (CycloneDX 1.6 CBOM), [`sarif`] (SARIF 2.1.0 for code scanning),
 //! [`csv`] (assets and findings for spreadsheets), [`prometheus`] (x509-certificate-exporter
 //! compatible metrics and trustmap's own series), [`html`] (one self-contained report file);
-//! [`algorithms`] is the CBOM's algorithm catalogue, `json` the JSON text the JSON formats share.
+//! [`evidence`] (audit evidence per framework control, JSON and HTML: [`evidence_json`],
+//! [`evidence_html`]); [`algorithms`] is the CBOM's algorithm catalogue, `json` the JSON text the JSON formats share.
 
 #![forbid(unsafe_code)]
 
 pub mod algorithms;
 pub mod csv;
 pub mod cyclonedx;
+pub mod evidence;
 pub mod html;
 mod json;
 pub mod prometheus;
 pub mod sarif;
 
+pub use evidence::{EvidenceContext, Framework, evidence_html, evidence_json};
 use trustmap_core::Report;
 
 /// The formats a report can be written in (besides the CLI's own summary and JSON).

@@ -7,4 +7,5 @@
 mod common;
 mod cyclonedx;
 mod escaping;
+mod evidence;
 mod sarif;

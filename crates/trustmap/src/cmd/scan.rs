@@ -25,6 +25,8 @@ pub enum Format {
     Sarif,
     /// Assets and findings, one row each, for spreadsheets.
     Csv,
+    /// One self-contained HTML report that opens offline.
+    Html,
     /// Prometheus metrics (x509-certificate-exporter's names and labels, and trustmap's own).
     Prometheus,
 }
@@ -38,6 +40,7 @@ impl Format {
             Format::Cyclonedx => Some(E::CycloneDx),
             Format::Sarif => Some(E::Sarif),
             Format::Csv => Some(E::Csv),
+            Format::Html => Some(E::Html),
             Format::Prometheus => Some(E::Prometheus),
         }
     }

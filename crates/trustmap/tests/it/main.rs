@@ -11,6 +11,7 @@ mod export;
 mod formats;
 mod gate;
 mod hostile_store;
+mod html;
 mod keystore_passwords;
 mod parsing;
 mod policy;
