@@ -81,7 +81,10 @@ fn looks_like_a_date(s: &str) -> bool {
 }
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ReportArgs {
+    #[command(subcommand)]
+    command: Option<ReportCommand>,
     #[command(flatten)]
     from: FromStore,
     /// Output format.
@@ -98,9 +101,79 @@ pub struct ReportArgs {
     fail_on: Option<Severity>,
 }
 
+#[derive(clap::Subcommand)]
+pub enum ReportCommand {
+    /// Audit evidence for a framework's controls: per control, the inventory and findings
+    /// that bear on it, as of a scan, with the scan's time and the audit log's head.
+    Evidence(EvidenceArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceFormat {
+    /// One static page (no script) to hand over or print.
+    Html,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct EvidenceArgs {
+    #[command(flatten)]
+    from: FromStore,
+    /// pci-dss-4.0, nist-csf-2.0 or owasp-nhi.
+    #[arg(long, value_name = "FRAMEWORK")]
+    framework: trustmap_export::evidence::Framework,
+    #[arg(long, short, value_enum, default_value_t = EvidenceFormat::Html)]
+    format: EvidenceFormat,
+    /// Write the evidence to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `trustmap report evidence`: the audit log is verified first, and its head and verdict
+/// are part of the evidence (a broken chain is said, not hidden: the evidence is still
+/// written, exit 1).
+fn evidence(a: EvidenceArgs) -> Result<i32> {
+    let (store, stored) = a.from.load()?;
+    let verdict = store.verify_audit()?;
+    let head = verdict
+        .head
+        .as_ref()
+        .map(|h| format!("{}:{h}", verdict.events));
+    let ctx = trustmap_export::evidence::EvidenceContext {
+        now: trustmap_engine::Clock::start(None).now,
+        version: env!("CARGO_PKG_VERSION"),
+        audit_head: head.as_deref(),
+        audit_intact: Some(verdict.intact()),
+    };
+    let text = match a.format {
+        EvidenceFormat::Html => {
+            trustmap_export::evidence::evidence_html(&stored.report, a.framework, &ctx)
+        }
+        EvidenceFormat::Json => {
+            trustmap_export::evidence::evidence_json(&stored.report, a.framework, &ctx)
+        }
+    };
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => out(&text)?,
+    }
+    if !verdict.intact() {
+        eprintln!(
+            "trustmap: the audit log does not verify (`trustmap audit verify` says why); the evidence says so"
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
 /// `trustmap report`: a stored report in any format. It is judged as of its scan: the
 /// findings are those the scan raised, and expiry is shown from the scan's start.
 pub fn report(a: ReportArgs) -> Result<i32> {
+    if let Some(ReportCommand::Evidence(e)) = a.command {
+        return evidence(e);
+    }
     let (_store, stored) = a.from.load()?;
     let r = &stored.report;
     let text = render(

@@ -171,3 +171,9 @@ pub fn on_db_ok(db: &Db, code: i32, args: &[&str]) -> String {
     );
     out
 }
+
+/// Runs raw SQL against the inventory (the attacker with write access to the database).
+pub fn raw_sql(db: &Db, sql: &str) {
+    let s = trustmap_store::Store::open_existing(&db.target).unwrap();
+    s.execute_raw(sql).unwrap();
+}

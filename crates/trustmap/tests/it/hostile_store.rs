@@ -226,8 +226,7 @@ fn a_database_with_random_bytes_in_the_middle_is_refused() {
 
 /// Runs raw SQL against the store (the attacker with write access to the database).
 fn tamper(db: &Db, sql: &str) {
-    let s = trustmap_store::Store::open_existing(&db.target).unwrap();
-    s.execute_raw(sql).unwrap();
+    crate::common::raw_sql(db, sql)
 }
 
 /// An unencrypted private key: a `key-unprotected` finding to waive.

@@ -236,3 +236,65 @@ fn reading_commands_need_an_inventory() {
         assert!(!missing.exists());
     }
 }
+
+#[test]
+fn audit_evidence_is_dated_by_its_scan_and_the_audit_head() {
+    for db in backends("st", "evidence") {
+        let t = tempfile::tempdir().unwrap();
+        ec_cert(t.path(), "web", "20");
+        let scan = scan(&db, t.path());
+        let ev: Value = serde_json::from_str(&on_db_ok(
+            &db,
+            0,
+            &[
+                "report",
+                "evidence",
+                "--framework",
+                "pci-dss-4.0",
+                "-f",
+                "json",
+            ],
+        ))
+        .unwrap();
+        assert_eq!(ev["scan"]["id"], scan["scan"]["id"]);
+        assert_eq!(ev["scan"]["started_at"], scan["scan"]["started_at"]);
+        let verify = on_db_ok(&db, 0, &["audit", "verify"]);
+        let head = verify.trim().rsplit(' ').next().unwrap();
+        assert_eq!(ev["audit"]["head"], head, "{verify}");
+        assert_eq!(ev["audit"]["verified"], true);
+        // The inventory control lists the certificate the scan found.
+        let inv = ev["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "4.2.1.1")
+            .unwrap();
+        assert!(inv.to_string().contains("web.example.test"), "{inv}");
+        // The HTML form is a page with the same head.
+        let html = on_db_ok(&db, 0, &["report", "evidence", "--framework", "owasp-nhi"]);
+        assert!(
+            html.starts_with("<!DOCTYPE html>") && html.contains(head),
+            "{}",
+            &html[..200]
+        );
+        // A stored finding edited afterwards: the evidence says the log does not vouch, exit 1.
+        crate::common::raw_sql(
+            &db,
+            "UPDATE findings SET body = REPLACE(body, '\"high\"', '\"low\"')",
+        );
+        let (c, out, err) = on_db(
+            &db,
+            &[
+                "report",
+                "evidence",
+                "--framework",
+                "pci-dss-4.0",
+                "-f",
+                "json",
+            ],
+        );
+        assert_eq!(c, 1, "{err}");
+        let ev: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(ev["audit"]["verified"], false);
+    }
+}
