@@ -288,7 +288,7 @@ impl Scan {
         let (first_seen, inferred) = match store {
             Some(s) => {
                 let ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
-                let explicit = record::explicit_owners(s, &ids)?;
+                let explicit = record::explicit_owners(s, &assets, &self.host)?;
                 let inferred = apply_explicit_owners(&mut assets, explicit);
                 (record::first_seen(s, &ids)?, inferred)
             }

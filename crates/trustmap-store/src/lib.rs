@@ -19,7 +19,7 @@
 //!
 //! Where to look: `record.rs` and `ingest.rs` (recording a scan), `assets.rs` (listings and
 //! one asset), `query.rs` (filters and path globs), `scans.rs` (scan history and diffs),
-//! `owners.rs`, `waivers.rs`, `audit.rs`, `error.rs`, `pool.rs`, `pg_tls.rs`.
+//! `owners.rs`, `rules.rs` (owner rules), `waivers.rs`, `audit.rs`, `error.rs`, `pool.rs`, `pg_tls.rs`.
 
 #![forbid(unsafe_code)]
 
@@ -37,6 +37,7 @@ mod pg_tls;
 mod pool;
 mod query;
 mod record;
+mod rules;
 mod scans;
 mod schema;
 mod secret_key;
@@ -52,6 +53,7 @@ pub use error::{BackendError, Entity, Error, ErrorKind};
 pub use owners::{OwnerChange, OwnerRow, OwnerTarget};
 pub use query::AssetQuery;
 pub use record::{PendingScan, ScanMeta, ScanRecord, ScanRoot};
+pub use rules::{MAX_OWNER_RULES, OwnerRule};
 pub use scans::{Diff, Move, Rotation, ScanRow, roots_key};
 pub use secret_key::SECRET_KEY_LEN;
 #[cfg(any(test, feature = "test-support"))]

@@ -362,6 +362,27 @@ CREATE INDEX audit_events_waivers ON audit_events (seq)
         sql_pg: None,
         after: Some(crate::migrate9::backfill),
     },
+    // (Version 10 is stored findings, on another branch; migrations are applied by
+    // version, each once, so a database at 11 without 10 gets 10 when it arrives.)
+    Migration {
+        version: 11,
+        name: "owner rules: path-glob owners that apply to assets found later",
+        // The rules in force (`crate::rules`); each change is an audit event, and what a
+        // rule gives an asset is an explicit owner row with source `rule:ID`.
+        sql: r#"
+CREATE TABLE owner_rules (
+    id {serial},
+    glob TEXT NOT NULL,
+    host TEXT,
+    owner TEXT,
+    backup TEXT,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+"#,
+        sql_pg: None,
+        after: None,
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of
