@@ -272,10 +272,12 @@ impl Scan {
             retry,
             ..
         } = sink;
-        // The second chance: locked keystores tried with the passwords the walk found in
-        // configurations next to them (bounded; see trustmap_discover::unlock).
+        // The second chance: locked keystores and encrypted keys tried with the passwords
+        // the walk found in configurations next to them (bounded; see trustmap_discover::unlock).
         for r in retry.run() {
-            errors.retain(|e| *e != r.withdrawn);
+            if let Some(w) = &r.withdrawn {
+                errors.retain(|e| e != w);
+            }
             errors.extend(r.errors);
             inventory.add(r.found);
         }

@@ -250,6 +250,19 @@ pub fn evaluate_with(
                 .ev("password_in", place),
             );
         }
+        if let Some(k) = &a.key
+            && let Some(place) = &k.password_in
+        {
+            hits.push(
+                hit(
+                    RuleId::KeyPasswordExposed,
+                    format!(
+                        "encrypted private key opens with the password in plaintext at {place}: its protection is void"
+                    ),
+                )
+                .ev("password_in", place),
+            );
+        }
         if a.owners.is_empty() {
             hits.push(hit(
                 RuleId::AssetUnowned,
