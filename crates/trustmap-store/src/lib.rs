@@ -5,7 +5,8 @@
 //! What it keeps: every scan (when, which host, which roots, counts); every asset ever seen
 //! with its facts, first and last seen; every place (occurrence: host, scan root, path,
 //! container) with first and last seen and the scans that saw it; relations; owners
-//! (inferred from each scan and set explicitly, explicit winning); waivers; and a
+//! (inferred from each scan, set explicitly per asset or by owner rules on path globs,
+//! explicit winning); waivers; and a
 //! hash-chained audit log. One [`Store`] type serves both backends through the same SQL
 //! (see `db.rs`); schema changes are versioned migrations (`schema.rs`).
 //!

@@ -296,6 +296,11 @@ pub(crate) fn apply_to_scan(
         return Ok(());
     }
     let rules = load(db)?;
+    // No rule in force: no rule-derived owner either (removing a rule takes its owners off
+    // in the same transaction), so nothing to read.
+    if rules.is_empty() {
+        return Ok(());
+    }
     let ruled: HashSet<i64> = db
         .query(
             "SELECT asset_rid FROM owners WHERE explicit = 1 AND source LIKE 'rule:%'",
@@ -304,9 +309,6 @@ pub(crate) fn apply_to_scan(
         .iter()
         .map(|r| r.int(0))
         .collect();
-    if rules.is_empty() && ruled.is_empty() {
-        return Ok(());
-    }
     let targets: Vec<Target> = assets
         .iter()
         .filter_map(|a| {
