@@ -146,6 +146,20 @@ fn a_rule_owns_assets_recorded_after_it_and_scan_owners_decide_before_recording(
             "[{}] {v:?}",
             t.name
         );
+        // An owner row claiming a rule that does not give it is reported too.
+        s.execute_raw(&format!(
+            "INSERT INTO owners (asset_rid, role, name, source, explicit, set_at)
+             SELECT rid, 'backup', '@evil/backup', 'rule:2', 1, 'x' FROM assets WHERE id = '{a}'"
+        ))
+        .unwrap();
+        let v = s.verify_audit().unwrap();
+        assert!(
+            v.unvouched
+                .iter()
+                .any(|u| u.contains(&format!("of {a} is from owner rule 2"))),
+            "[{}] {v:?}",
+            t.name
+        );
     }
 }
 
