@@ -83,12 +83,17 @@ pub fn files(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// How deep `--rego DIR` is searched.
+/// How deep `--rego DIR` is searched, and how many files it may hold: past either, the
+/// directory is refused with an error (a rule silently left out would loosen the gate).
 const MAX_DIR_DEPTH: usize = 32;
+const MAX_DIR_FILES: usize = 1024;
 
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
     if depth > MAX_DIR_DEPTH {
-        return Ok(());
+        return Err(rego_err(format!(
+            "Rego directory {} nests deeper than {MAX_DIR_DEPTH} levels; name the files or a shallower directory",
+            dir.display()
+        )));
     }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::read("Rego directory", dir, e))?;
     for e in entries {
@@ -99,6 +104,12 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
         if is_dir {
             collect_dir(&path, out, depth + 1)?;
         } else if path.extension().is_some_and(|x| x == "rego") {
+            if out.len() >= MAX_DIR_FILES {
+                return Err(rego_err(format!(
+                    "Rego directory {} holds more than {MAX_DIR_FILES} .rego files",
+                    dir.display()
+                )));
+            }
             out.push(path);
         }
     }
@@ -527,7 +538,36 @@ pub fn sort(findings: &mut [Finding]) {
 
 #[cfg(test)]
 mod tests {
-    use super::literal_ids;
+    use super::{MAX_DIR_DEPTH, MAX_DIR_FILES, files, literal_ids};
+
+    #[test]
+    fn rego_directories_past_the_bounds_are_refused_not_cut_short() {
+        let t = tempfile::tempdir().unwrap();
+        // At the depth bound: found.
+        let mut deep = t.path().join("ok");
+        for i in 0..MAX_DIR_DEPTH {
+            deep.push(format!("d{i}"));
+        }
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("r.rego"), "package x").unwrap();
+        assert_eq!(
+            files(&[t.path().join("ok")]).unwrap(),
+            [deep.join("r.rego")]
+        );
+        // One level deeper: an error naming the bound.
+        let deeper = deep.join("one-more");
+        std::fs::create_dir(&deeper).unwrap();
+        let e = files(&[t.path().join("ok")]).unwrap_err().to_string();
+        assert!(e.contains("deeper than 32 levels"), "{e}");
+        // Too many files.
+        let many = t.path().join("many");
+        std::fs::create_dir(&many).unwrap();
+        for i in 0..=MAX_DIR_FILES {
+            std::fs::write(many.join(format!("r{i}.rego")), "package x").unwrap();
+        }
+        let e = files(&[many]).unwrap_err().to_string();
+        assert!(e.contains("more than 1024 .rego files"), "{e}");
+    }
 
     #[test]
     fn literal_ids_are_read_from_id_pairs() {

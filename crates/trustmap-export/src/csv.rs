@@ -139,10 +139,12 @@ pub fn cell(text: &str) -> String {
             s.push(ch);
         }
     }
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // Control characters (tab and CR among them) are escaped above, so only these can start
+    // a formula, and only these need quoting.
+    if s.starts_with(['=', '+', '-', '@']) {
         s.insert(0, '\'');
     }
-    if s.contains([',', '"', '\n', '\r']) {
+    if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s

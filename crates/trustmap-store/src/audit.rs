@@ -252,6 +252,9 @@ struct Replay {
     /// Scan ids with a `scan-started` event, and with a `scan-finished` one.
     started: std::collections::HashSet<String>,
     finished: std::collections::HashSet<String>,
+    /// Scan id -> the digest of its findings its `scan-finished` event carries (scans
+    /// recorded at schema version 10 or later).
+    findings: std::collections::HashMap<String, String>,
 }
 
 impl Replay {
@@ -262,6 +265,9 @@ impl Replay {
             }
             "scan-finished" => {
                 self.finished.insert(e.subject.clone());
+                if let Some(d) = e.data["findings_sha256"].as_str() {
+                    self.findings.insert(e.subject.clone(), d.to_string());
+                }
             }
             "waiver-granted" | "waiver-revoked" => apply_waiver_event(&mut self.waivers, e),
             "secret-ids-rekeyed" => {
@@ -323,8 +329,14 @@ impl Replay {
             )?
             .map(|r| r.text(0))
             .unwrap_or_default();
-        for r in db.query("SELECT id, finished_at FROM scans ORDER BY seq", &[])? {
+        for r in db.query("SELECT id, finished_at, seq FROM scans ORDER BY seq", &[])? {
             let id = r.text(0);
+            // Scans recorded before findings were kept have neither findings nor a digest.
+            if let Some(problem) =
+                crate::findings::vouch(db, r.int(2), self.findings.get(&id).map(String::as_str))?
+            {
+                out.push(format!("scan {id}: {problem}"));
+            }
             if r.text(1) < log_since {
                 continue;
             }

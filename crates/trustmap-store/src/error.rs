@@ -30,6 +30,9 @@ pub enum Error {
     /// The scan, asset or waiver named does not exist.
     #[error("no {what} with id {id:?}")]
     NotFound { what: Entity, id: String },
+    /// No recorded scan matches a selection (`--as-of DATE`, `--host`).
+    #[error("no scan{0}")]
+    NoScan(String),
     /// The request conflicts with what is stored: a scan id recorded twice, a waiver
     /// revoked twice.
     #[error("{0}")]
@@ -121,7 +124,9 @@ impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::NotFound { .. } | Error::NoInventory(_) => ErrorKind::NotFound,
+            Error::NotFound { .. } | Error::NoScan(_) | Error::NoInventory(_) => {
+                ErrorKind::NotFound
+            }
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::Backend(BackendError::PoolTimeout(_) | BackendError::Locked(_)) => {

@@ -619,6 +619,20 @@ pub(crate) fn write_scan(
     crate::rules::apply_to_scan(db, &assets, &rid_of, host, now, &mut audit)?;
     sets::save(db, seq, sets::ASSETS, &saw_assets)?;
     sets::save(db, seq, sets::PLACES, &saw_places)?;
+    // An inventory opened at an older version (tests of migrations) has no findings table.
+    let findings_digest = if schema::current_version(db)? >= crate::findings::SINCE_VERSION {
+        Some(crate::findings::write(
+            db,
+            seq,
+            report,
+            meta.roots
+                .iter()
+                .map(|r| (r.given.clone(), r.canonical.clone()))
+                .collect(),
+        )?)
+    } else {
+        None
+    };
     let before = update_live_counts(db, previous.as_ref(), &saw_assets, &new_rids)?;
     let diff = match &previous {
         Some((pid, _, _)) => {
@@ -643,6 +657,7 @@ pub(crate) fn write_scan(
             "first_seen": first_seen.len(),
             "gone": diff.as_ref().map_or(0, |d| d.gone.len()),
             "rotated": diff.as_ref().map_or(0, |d| d.rotated.len()),
+            "findings_sha256": findings_digest,
         }),
     );
     audit.flush(db)?;

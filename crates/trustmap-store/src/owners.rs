@@ -167,6 +167,13 @@ pub(crate) fn owner_names_matching(
     out
 }
 
+/// Whether `--owner TEAM` selects the owner `name` (see [`owner_names_matching`]).
+pub fn owner_matches(team: &str, name: &str) -> bool {
+    owner_names_matching(team, [name.to_string()])
+        .iter()
+        .any(|n| n == name)
+}
+
 /// At most this many distinct owner names are read to match a bare team name.
 const MAX_OWNER_NAMES: usize = 100_000;
 
@@ -216,6 +223,22 @@ pub(crate) fn load_owners(db: &mut Db, rid: i64) -> Result<Vec<OwnerRow>, Error>
         .iter()
         .map(|r| owner_row(r, 0))
         .collect())
+}
+
+/// The owner records of each of `rids` that has any.
+pub(crate) fn load_owners_of(
+    db: &mut Db,
+    rids: &[i64],
+) -> Result<HashMap<i64, Vec<OwnerRow>>, Error> {
+    let mut out: HashMap<i64, Vec<OwnerRow>> = HashMap::new();
+    for r in db.query_in_ints(
+        "SELECT asset_rid, role, name, source, explicit FROM owners WHERE asset_rid IN ({in})
+         ORDER BY asset_rid, role, explicit DESC, name",
+        rids,
+    )? {
+        out.entry(r.int(0)).or_default().push(owner_row(&r, 1));
+    }
+    Ok(out)
 }
 
 /// Explicit owners of a role win; without one, every inferred owner of that role counts.

@@ -362,8 +362,33 @@ CREATE INDEX audit_events_waivers ON audit_events (seq)
         sql_pg: None,
         after: Some(crate::migrate9::backfill),
     },
-    // (Version 10 is stored findings, on another branch; migrations are applied by
-    // version, each once, so a database at 11 without 10 gets 10 when it arrives.)
+    Migration {
+        version: 10,
+        name: "findings and report headers kept per scan",
+        // Each distinct finding once (`findings.rs`), each scan's set of them in
+        // `scan_sets`; what else a report holds that no other table does (header, roots as
+        // given and canonical, errors) in `scan_reports`. Scans recorded before have neither
+        // and are reported as such.
+        sql: r#"
+CREATE TABLE findings (
+    rid {intpk},
+    hash TEXT NOT NULL UNIQUE,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    path TEXT,
+    line BIGINT,
+    body TEXT NOT NULL
+);
+CREATE TABLE scan_reports (
+    scan_seq BIGINT PRIMARY KEY,
+    info TEXT NOT NULL,
+    errors TEXT NOT NULL
+);
+"#,
+        sql_pg: None,
+        after: None,
+    },
     Migration {
         version: 11,
         name: "owner rules: path-glob owners that apply to assets found later",

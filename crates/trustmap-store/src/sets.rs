@@ -14,6 +14,8 @@ use roaring::RoaringBitmap;
 pub(crate) const ASSETS: &str = "assets";
 /// The places (occurrences) a scan saw.
 pub(crate) const PLACES: &str = "places";
+/// The findings a scan raised (`findings.rs`).
+pub(crate) const FINDINGS: &str = "findings";
 
 pub(crate) fn encode(set: &RoaringBitmap) -> String {
     let mut bytes = Vec::with_capacity(set.serialized_size());

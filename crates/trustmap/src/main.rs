@@ -44,6 +44,13 @@ enum Command {
     Assets(assets::AssetsArgs),
     /// Everything known about one asset.
     Show(show::ShowArgs),
+    /// List the findings of the recorded scans; filters combine. Exit codes as `scan`.
+    Findings(report::FindingsArgs),
+    /// A recorded scan (or the inventory as of a date) in any output format, without a rescan.
+    Report(report::ReportArgs),
+    /// Prometheus metrics of the inventory: certificate expiry (x509-certificate-exporter's
+    /// names and labels), findings, assets, scan health.
+    Metrics(report::MetricsArgs),
     /// Explicit owners.
     #[command(subcommand)]
     Owner(owner::OwnerCommand),
@@ -129,6 +136,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Diff(a) => diff::diff(a),
         Command::Assets(a) => assets::assets(a),
         Command::Show(a) => show::show(a),
+        Command::Findings(a) => report::findings(a),
+        Command::Report(a) => report::report(a),
+        Command::Metrics(a) => report::metrics(a),
         Command::Owner(c) => owner::owner(c),
         Command::Audit(c) => audit::audit(c),
         Command::Rules(a) => {

@@ -6,6 +6,8 @@ use trustmap_core::{Asset, AssetKind, Finding, Report, Severity};
 
 /// Findings shown per severity before "... and N more".
 const SHOWN: usize = 12;
+/// Ignored policy settings listed before "... and N more" (all with `--all`).
+const IGNORED_SHOWN: usize = 10;
 
 pub fn human_bytes(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -100,15 +102,15 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool, all: bool)
             ),
             r.scan.policy.as_deref().unwrap_or("FILE")
         );
-        const SHOWN: usize = 10;
-        for item in ignored.iter().take(SHOWN) {
+        let ignored_shown = if all { usize::MAX } else { IGNORED_SHOWN };
+        for item in ignored.iter().take(ignored_shown) {
             let _ = writeln!(s, "    {}", crate::table::terminal_safe(item));
         }
-        if ignored.len() > SHOWN {
+        if ignored.len() > ignored_shown {
             let _ = writeln!(
                 s,
                 "    ... and {} more (see scan.policy_ignored in --format json)",
-                ignored.len() - SHOWN
+                ignored.len() - ignored_shown
             );
         }
     }

@@ -68,13 +68,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
-/// One CSV field, quoted when it must be.
+/// One CSV field: quoted when it must be, control characters escaped, a leading `=`, `+`,
+/// `-` or `@` neutralised (the export crate's cell, so every CSV trustmap writes is guarded
+/// against formula injection).
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    trustmap_export::csv::cell(s)
 }
 
 /// `text` from a scanned file made safe for a terminal: every control character (C0, DEL,

@@ -11,3 +11,4 @@ mod pg_tls;
 mod places;
 mod secret_keys;
 mod shared;
+mod stored_reports;

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod diff;
 pub mod owner;
 pub mod pqc;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod scans;

@@ -72,34 +72,58 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     req.options.writes.extend(args.output.clone());
     let (mut outcome, store) = run(&args.input, req, true)?;
     let report = &outcome.report;
-    let text = match (args.format, args.format.exporter()) {
-        (_, Some(f)) => trustmap_export::export(
-            report,
-            f,
-            &trustmap_export::Context {
-                now: outcome.clock.now,
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            },
-        ),
-        (Format::Json, _) => serde_json::to_string_pretty(report)? + "\n",
-        _ => summary::render(report, outcome.clock.now, outcome.baselined, args.all),
-    };
+    let text = render(
+        report,
+        args.format,
+        outcome.clock.now,
+        outcome.baselined,
+        args.all,
+    )?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
         }
         None => crate::table::out(&text)?,
     }
-    let failed = args.fail_on.is_some_and(|min| {
-        report
-            .findings
-            .iter()
-            .any(|f| f.severity >= min && f.waiver.is_none() && !f.baselined)
-    });
+    let code = gate(&report.findings, args.fail_on);
     if let Some(store) = store {
         record(&args.input, &mut outcome, &store)?;
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(code)
+}
+
+/// A report in `format` (shared by `scan` and `report`): `now` is the instant it was
+/// judged at, `baselined` whether a baseline marked its findings.
+pub fn render(
+    report: &trustmap_core::Report,
+    format: Format,
+    now: time::OffsetDateTime,
+    baselined: bool,
+    all: bool,
+) -> Result<String> {
+    Ok(match (format, format.exporter()) {
+        (_, Some(f)) => trustmap_export::export(
+            report,
+            f,
+            &trustmap_export::Context {
+                now,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        ),
+        (Format::Json, _) => serde_json::to_string_pretty(report)? + "\n",
+        _ => summary::render(report, now, baselined, all),
+    })
+}
+
+/// The exit code of a report under `--fail-on`: 1 when an unwaived, unbaselined finding is
+/// at or above the severity.
+pub fn gate(findings: &[trustmap_core::Finding], fail_on: Option<Severity>) -> i32 {
+    let failed = fail_on.is_some_and(|min| {
+        findings
+            .iter()
+            .any(|f| f.severity >= min && f.waiver.is_none() && !f.baselined)
+    });
+    if failed { 1 } else { 0 }
 }
 
 /// Prepares the scan (bad inputs fail before the walk), opens the store once unless

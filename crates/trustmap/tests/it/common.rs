@@ -145,3 +145,29 @@ pub fn backends(prefix: &str, test: &str) -> Vec<Db> {
     }
     v
 }
+
+/// Runs trustmap with the inventory given through `TRUSTMAP_DB` (as a CI job would):
+/// (exit code, stdout, stderr).
+pub fn on_db(db: &Db, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        .args(args)
+        .env("TRUSTMAP_DB", &db.target)
+        .output()
+        .expect("run trustmap");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`on_db`], which must exit `code`: stdout.
+pub fn on_db_ok(db: &Db, code: i32, args: &[&str]) -> String {
+    let (c, out, err) = on_db(db, args);
+    assert_eq!(
+        c, code,
+        "[{}] trustmap {args:?}\nstdout: {out}\nstderr: {err}",
+        db.name
+    );
+    out
+}
