@@ -147,6 +147,11 @@ pub struct KeyInfo {
     /// say (its public half is sealed): `id_rsa.pub`, `certificate in the same file`...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_from: Option<String>,
+    /// An encrypted private key opened with a password found in plaintext in a
+    /// configuration file of the same scan: that place, `path:line`
+    /// (`key-password-exposed`); never the password itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_in: Option<String>,
 }
 
 /// Certificate facts.

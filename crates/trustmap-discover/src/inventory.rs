@@ -433,6 +433,16 @@ fn agreed(
 /// One key in several places may differ by format and protection: keep the facts of the
 /// first place, but an unprotected copy anywhere makes the asset unprotected.
 fn merge_key(slot: &mut Option<trustmap_core::KeyInfo>, info: trustmap_core::KeyInfo, first: bool) {
+    // A sealed key the second chance opened (see `unlock`) tells more: its facts replace the
+    // sealed ones wherever it was first seen.
+    if let Some(existing) = slot
+        && existing.spki_sha256.is_none()
+        && info.spki_sha256.is_some()
+        && info.password_in.is_some()
+    {
+        *existing = info;
+        return;
+    }
     match slot {
         None => *slot = Some(info),
         Some(existing) if first => {

@@ -237,7 +237,8 @@ impl Scanner {
 
     /// Keystore passwords to try after the defaults (`--keystore-password`); at most
     /// [`keystore::MAX_EXTRA`] are used. A keystore one of them opens is not locked, and its
-    /// `opened_with` stays empty: given passwords are never shown or stored.
+    /// `opened_with` stays empty: given passwords are never shown or stored. They are tried
+    /// on encrypted PKCS#8 keys too (`ENCRYPTED PRIVATE KEY`), whose facts then are known.
     pub fn with_keystore_passwords(mut self, passwords: Vec<String>) -> Scanner {
         self.passwords = passwords;
         self
@@ -695,6 +696,18 @@ impl Scanner {
                 }
                 let mut f = *f;
                 f.occurrence = ctx.occ(at, true, route);
+                // Still sealed: kept for the second chance (see `unlock`).
+                if block.label == "ENCRYPTED PRIVATE KEY"
+                    && block.der.len() <= crate::unlock::MAX_LOCKED_BYTES
+                    && let Detail::Key(info) = &f.detail
+                    && info.spki_sha256.is_none()
+                {
+                    f.unlock = Some(Box::new(Unlock::Sealed(Box::new(crate::unlock::Sealed {
+                        der: block.der.clone(),
+                        fingerprint: f.fingerprint.clone(),
+                        info: info.clone(),
+                    }))));
+                }
                 ctx.kept += 1;
                 ctx.out.found.push(f);
             }
@@ -722,7 +735,20 @@ impl Scanner {
                 }
             }
             label => match keys::parse_pem_key(label, &block.der, &block.headers) {
-                Some(Ok(k)) => Cached::Found(Box::new(k.into_found(nowhere))),
+                Some(Ok(mut k)) => {
+                    // The user's --keystore-password values open encrypted PKCS#8 keys too
+                    // (never shown: nothing says which one did). Its identity stays the
+                    // ciphertext, as when sealed.
+                    if label == "ENCRYPTED PRIVATE KEY"
+                        && k.info.spki_sha256.is_none()
+                        && !self.passwords.is_empty()
+                        && let Some((info, _)) =
+                            crate::unlock::open_sealed(&block.der, &k.info, &self.given())
+                    {
+                        k.info = info;
+                    }
+                    Cached::Found(Box::new(k.into_found(nowhere)))
+                }
                 Some(Err(e)) => Cached::Error(format!("{label}: {e}")),
                 None => Cached::Nothing,
             },

@@ -1,5 +1,6 @@
-//! The second chance for locked keystores: passwords found in plaintext in the scan's
-//! configuration files are tried on the keystores next to them, after the walk.
+//! The second chance for locked keystores and encrypted private keys: passwords found in
+//! plaintext in the scan's configuration files are tried on the keystores and keys next to
+//! them, after the walk.
 //!
 //! During the walk the scanner cannot know a password that sits in a file it has not read
 //! yet, so it marks what the second chance needs on the [`Found`] values it yields
@@ -11,13 +12,24 @@
 //! candidates, those of configurations that name its file first, then those of
 //! configurations in its directory. A keystore one of them opens comes back as a new
 //! [`Found`] (entries included) whose `password_in` names the configuration's place; its
-//! "locked" error is withdrawn. Nothing here prints or keeps a password beyond the scan.
+//! "locked" error is withdrawn.
+//!
+//! Encrypted PKCS#8 keys (`ENCRYPTED PRIVATE KEY` PEM blocks, PBES2 or PKCS#12 PBE) get the
+//! same second chance: one no given password opened carries its ciphertext ([`Sealed`]);
+//! one a candidate opens comes back with the facts of the key inside (algorithm, size,
+//! curve, SPKI hash, hence its `key-of` links) and `password_in` naming the configuration's
+//! place. Its identity stays its ciphertext, as without the password, so it is the same
+//! asset whether or not the password is found. (OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`
+//! PEM and passphrase-protected OpenSSH keys are not retried: they still take their facts
+//! from a public half beside them, see the inventory.)
+//!
+//! Nothing here prints or keeps a password beyond the scan.
 
 use std::fmt;
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
-use trustmap_core::{Occurrence, ScanError};
+use trustmap_core::{AssetKind, KeyInfo, Occurrence, ScanError};
 
 use crate::{Detail, Found, keystore};
 
@@ -39,6 +51,7 @@ const MAX_REFS: usize = 16;
 pub enum Unlock {
     Locked(Locked),
     Password(Password),
+    Sealed(Box<Sealed>),
 }
 
 impl fmt::Debug for Unlock {
@@ -46,6 +59,7 @@ impl fmt::Debug for Unlock {
         match self {
             Unlock::Locked(l) => l.fmt(f),
             Unlock::Password(p) => p.fmt(f),
+            Unlock::Sealed(k) => k.fmt(f),
         }
     }
 }
@@ -53,6 +67,12 @@ impl fmt::Debug for Unlock {
 impl fmt::Debug for Locked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Locked(<{} bytes>)", self.data.len())
+    }
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed(<{} bytes>)", self.der.len())
     }
 }
 
@@ -71,11 +91,36 @@ pub struct Locked {
     pub error: String,
 }
 
+/// An encrypted PKCS#8 key no known password opened.
+#[derive(Clone)]
+pub struct Sealed {
+    /// The EncryptedPrivateKeyInfo DER.
+    pub der: Vec<u8>,
+    /// The key's fingerprint and facts as found (sealed).
+    pub fingerprint: String,
+    pub info: KeyInfo,
+}
+
+/// Opens an encrypted PKCS#8 key (`der`, whose sealed facts are `sealed`) with the first
+/// of `passwords` that does (bounded as [`keystore::open_encrypted_key`]): the facts of the
+/// key inside, with the sealed key's format and encryption, and the password's index.
+pub fn open_sealed(der: &[u8], sealed: &KeyInfo, passwords: &[&str]) -> Option<(KeyInfo, usize)> {
+    let (plain, i) = keystore::open_encrypted_key(der, passwords)?;
+    let key = crate::keys::parse_pkcs8(&plain, "pkcs8").ok()?;
+    let mut info = key.info;
+    info.spki_sha256.as_ref()?;
+    info.format = sealed.format.clone();
+    info.encrypted = Some(true);
+    info.encryption = sealed.encryption.clone();
+    info.comment = info.comment.take().or_else(|| sealed.comment.clone());
+    Some((info, i))
+}
+
 /// A plaintext secret found in a file, as a candidate keystore password.
 #[derive(Clone)]
 pub struct Password {
     value: String,
-    /// Keystore file names (`keystore.p12`) the same file mentions.
+    /// Keystore and key file names (`keystore.p12`, `tls.key`) the same file mentions.
     pub refs: Vec<String>,
 }
 
@@ -86,15 +131,21 @@ impl Password {
 }
 
 static KEYSTORE_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[a-z0-9_.-]+\.(?:p12|pfx|jks|jceks|keystore|truststore|bcfks)\b")
-        .expect("static regex")
+    Regex::new(
+        r"(?i)[a-z0-9_.-]+\.(?:p12|pfx|jks|jceks|keystore|truststore|bcfks|key|pem|p8|pk8)\b",
+    )
+    .expect("static regex")
 });
 
-/// The keystore file names (no directories) a file mentions: `classpath:keystore.p12`,
+/// The keystore and key file names (no directories) a file mentions: `classpath:keystore.p12`,
 /// `/etc/app/tls.jks` give `keystore.p12`, `tls.jks`. At most 16, in order of appearance.
 pub fn keystore_refs(data: &[u8]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for m in KEYSTORE_NAME.find_iter(data) {
+        // `server.ssl.key-store`, `app.key.old`: a property name, not a file.
+        if data.get(m.end()).is_some_and(|b| matches!(b, b'-' | b'.')) {
+            continue;
+        }
         let name = String::from_utf8_lossy(m.as_bytes()).into_owned();
         if !out.contains(&name) {
             out.push(name);
@@ -106,13 +157,13 @@ pub fn keystore_refs(data: &[u8]) -> Vec<String> {
     out
 }
 
-/// A keystore opened by the second chance.
+/// A keystore or key opened by the second chance.
 #[derive(Debug)]
 pub struct Reopened {
-    /// The opened keystore and its entries, at the locked one's place.
+    /// The opened keystore and its entries, or the opened key, at the locked one's place.
     pub found: Found,
-    /// The "locked" error it had been reported with: no longer true.
-    pub withdrawn: ScanError,
+    /// The "locked" error a keystore had been reported with: no longer true.
+    pub withdrawn: Option<ScanError>,
     /// Entries of the opened keystore that did not parse.
     pub errors: Vec<ScanError>,
 }
@@ -121,17 +172,21 @@ pub struct Reopened {
 #[derive(Debug, Default)]
 pub struct Retry {
     locked: Vec<(Occurrence, Locked)>,
+    sealed: Vec<(Occurrence, Sealed)>,
     passwords: Vec<(Occurrence, Password)>,
 }
 
 impl Retry {
     /// Takes the second-chance material out of `found` (call it before the inventory gets
-    /// the value); beyond [`MAX_LOCKED`] keystores and [`MAX_CANDIDATES`] passwords, the
-    /// rest is dropped.
+    /// the value); beyond [`MAX_LOCKED`] keystores, [`MAX_LOCKED`] keys and
+    /// [`MAX_CANDIDATES`] passwords, the rest is dropped.
     pub fn take(&mut self, found: &mut Found) {
         match found.unlock.take().map(|u| *u) {
             Some(Unlock::Locked(l)) if self.locked.len() < MAX_LOCKED => {
                 self.locked.push((found.occurrence.clone(), l));
+            }
+            Some(Unlock::Sealed(k)) if self.sealed.len() < MAX_LOCKED => {
+                self.sealed.push((found.occurrence.clone(), *k));
             }
             Some(Unlock::Password(p)) if self.passwords.len() < MAX_CANDIDATES => {
                 self.passwords.push((found.occurrence.clone(), p));
@@ -140,8 +195,8 @@ impl Retry {
         }
     }
 
-    /// Tries the candidates on each locked keystore (at most [`MAX_ATTEMPTS`] each) and
-    /// returns those that opened.
+    /// Tries the candidates on each locked keystore and sealed key (at most
+    /// [`MAX_ATTEMPTS`] each) and returns those that opened.
     pub fn run(mut self) -> Vec<Reopened> {
         // Deterministic order whatever order the walker's threads delivered things in.
         self.passwords
@@ -163,19 +218,16 @@ impl Retry {
             let Ok(mut ks) = parsed else { continue };
             let Some(i) = ks.opened_by else { continue };
             let at = tries[i].0;
-            ks.info.password_in = Some(match at.line {
-                Some(line) => format!("{}:{line}", at.path),
-                None => at.path.clone(),
-            });
+            ks.info.password_in = Some(place(at));
             let mut errors: Vec<String> = ks.cut_short.iter().cloned().collect();
             let found = crate::scan::keystore_found(ks, &locked.data, occ.clone(), &mut errors);
             debug_assert!(matches!(found.detail, Detail::Keystore(_)));
             out.push(Reopened {
                 found,
-                withdrawn: ScanError {
+                withdrawn: Some(ScanError {
                     path: occ.path.clone(),
                     error: locked.error.clone(),
-                },
+                }),
                 errors: errors
                     .into_iter()
                     .map(|error| ScanError {
@@ -185,10 +237,28 @@ impl Retry {
                     .collect(),
             });
         }
+        for (occ, sealed) in &self.sealed {
+            let tries = self.candidates(occ);
+            let values: Vec<&str> = tries.iter().map(|(_, p)| p.value.as_str()).collect();
+            let Some((mut info, i)) = open_sealed(&sealed.der, &sealed.info, &values) else {
+                continue;
+            };
+            info.password_in = Some(place(tries[i].0));
+            out.push(Reopened {
+                found: Found::new(
+                    AssetKind::PrivateKey,
+                    sealed.fingerprint.clone(),
+                    Detail::Key(info),
+                    occ.clone(),
+                ),
+                withdrawn: None,
+                errors: Vec::new(),
+            });
+        }
         out
     }
 
-    /// The candidates for the keystore at `ks`: from files of the same root that name its
+    /// The candidates for the keystore or key at `ks`: from files of the same root that name its
     /// file, then from files in its directory; distinct values, at most [`MAX_ATTEMPTS`].
     fn candidates(&self, ks: &Occurrence) -> Vec<(&Occurrence, &Password)> {
         let name = file_name(&ks.path);
@@ -216,6 +286,14 @@ impl Retry {
     }
 }
 
+/// A configuration's place as `password_in` shows it: `path:line`.
+fn place(at: &Occurrence) -> String {
+    match at.line {
+        Some(line) => format!("{}:{line}", at.path),
+        None => at.path.clone(),
+    }
+}
+
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -230,8 +308,11 @@ mod tests {
 
     #[test]
     fn refs_are_file_names() {
-        let text = b"server.ssl.key-store=classpath:keystore.p12\nb=/etc/app/TLS.JKS\nc=keystore.p12\nd=app.properties";
-        assert_eq!(keystore_refs(text), vec!["keystore.p12", "TLS.JKS"]);
+        let text = b"server.ssl.key-store=classpath:keystore.p12\nb=/etc/app/TLS.JKS\nc=keystore.p12\nd=app.properties\ntls.key-password=x\ne=/srv/tls.key";
+        assert_eq!(
+            keystore_refs(text),
+            vec!["keystore.p12", "TLS.JKS", "tls.key"]
+        );
     }
 
     #[test]
@@ -248,6 +329,28 @@ mod tests {
             container: None,
             root: Some("r".into()),
         }
+    }
+
+    #[test]
+    fn sealed_keys_kept_are_bounded_and_show_no_bytes() {
+        let mut r = Retry::default();
+        for i in 0..MAX_LOCKED + 5 {
+            let mut f = Found::new(
+                AssetKind::PrivateKey,
+                format!("sha256:{i}"),
+                Detail::Key(KeyInfo::default()),
+                occ("k.key", i as u64),
+            );
+            f.unlock = Some(Box::new(Unlock::Sealed(Box::new(Sealed {
+                der: vec![0x30, 0],
+                fingerprint: String::new(),
+                info: KeyInfo::default(),
+            }))));
+            r.take(&mut f);
+            assert!(f.unlock.is_none());
+        }
+        assert_eq!(r.sealed.len(), MAX_LOCKED);
+        assert_eq!(format!("{:?}", r.sealed[0].1), "Sealed(<2 bytes>)");
     }
 
     #[test]

@@ -272,10 +272,12 @@ impl Scan {
             retry,
             ..
         } = sink;
-        // The second chance: locked keystores tried with the passwords the walk found in
-        // configurations next to them (bounded; see trustmap_discover::unlock).
+        // The second chance: locked keystores and encrypted keys tried with the passwords
+        // the walk found in configurations next to them (bounded; see trustmap_discover::unlock).
         for r in retry.run() {
-            errors.retain(|e| *e != r.withdrawn);
+            if let Some(w) = &r.withdrawn {
+                errors.retain(|e| e != w);
+            }
             errors.extend(r.errors);
             inventory.add(r.found);
         }
@@ -303,7 +305,7 @@ impl Scan {
         let (first_seen, inferred) = match store {
             Some(s) => {
                 let ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
-                let explicit = record::explicit_owners(s, &ids)?;
+                let explicit = record::explicit_owners(s, &assets, &self.host)?;
                 let inferred = apply_explicit_owners(&mut assets, explicit);
                 (record::first_seen(s, &ids)?, inferred)
             }

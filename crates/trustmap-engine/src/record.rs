@@ -24,15 +24,19 @@ pub fn first_seen(
     Ok(rows.into_iter().collect())
 }
 
-/// The explicit owners of each of `ids` that has any (source `explicit`).
+/// The explicit owners of each of `assets` that has any: its own (source `explicit`), and
+/// the owner rules' for the places this scan saw it at on `host` (source `rule:ID`).
 pub fn explicit_owners(
     store: StoreHandle<'_>,
-    ids: &[String],
+    assets: &[trustmap_core::Asset],
+    host: &str,
 ) -> Result<HashMap<String, Vec<Owner>>, Error> {
-    store.explicit_owners(ids).map_err(|source| Error::Store {
-        context: "reading explicit owners",
-        source,
-    })
+    store
+        .scan_owners(assets, host)
+        .map_err(|source| Error::Store {
+            context: "reading explicit owners",
+            source,
+        })
 }
 
 /// The key the inventory's secret fingerprints are made with (for the scanner only).

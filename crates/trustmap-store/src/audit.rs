@@ -6,8 +6,9 @@
 //! breaks a link, and [`verify`] names the first event where the chain no longer holds.
 //!
 //! The state that changes a verdict lives in tables beside the log, so [`verify`] also
-//! replays the log and compares: every waiver (granted, expiry, revoked) and every explicit
-//! owner must be what its events say, and every recorded scan must have its
+//! replays the log and compares: every waiver (granted, expiry, revoked), every explicit
+//! owner and every owner rule must be what its events say (an owner a rule gives must be
+//! that rule's, in force), and every recorded scan must have its
 //! `scan-started` and `scan-finished` events. The engine reads waivers from the events
 //! themselves ([`crate::Store::waivers`]), so a waiver edited in its table is never applied.
 //!
@@ -238,12 +239,16 @@ fn verify(db: &mut Db) -> Result<AuditVerdict, Error> {
     })
 }
 
-/// The waiver and explicit-owner state the events say, and the scans they record.
+/// The waiver, explicit-owner and owner-rule state the events say, and the scans they
+/// record.
 #[derive(Default)]
 struct Replay {
     waivers: std::collections::BTreeMap<i64, crate::WaiverRow>,
     /// (asset, role) -> the explicit owner its last explicit `owner-changed` event set.
     owners: std::collections::BTreeMap<(String, String), String>,
+    /// The owner rules in force, as their `owner-rule-set` and `owner-rule-removed` events
+    /// say.
+    rules: std::collections::BTreeMap<i64, crate::OwnerRule>,
     /// Scan ids with a `scan-started` event, and with a `scan-finished` one.
     started: std::collections::HashSet<String>,
     finished: std::collections::HashSet<String>,
@@ -279,6 +284,28 @@ impl Replay {
                             self.owners.insert((new.clone(), k.1), v);
                         }
                     }
+                }
+            }
+            "owner-rule-set" => {
+                if let Some(id) = e.data["rule"].as_i64() {
+                    let text = |k: &str| e.data[k].as_str().map(str::to_string);
+                    self.rules.insert(
+                        id,
+                        crate::OwnerRule {
+                            id,
+                            glob: text("glob").unwrap_or_default(),
+                            host: text("host"),
+                            owner: text("owner"),
+                            backup: text("backup"),
+                            set_at: e.at.clone(),
+                            set_by: text("by").unwrap_or_default(),
+                        },
+                    );
+                }
+            }
+            "owner-rule-removed" => {
+                if let Some(id) = e.data["rule"].as_i64() {
+                    self.rules.remove(&id);
                 }
             }
             "owner-changed" if e.data["source"] == "explicit" => {
@@ -342,11 +369,54 @@ impl Replay {
                 w.rule, w.asset
             ));
         }
+        let stored_rules = db.query(
+            "SELECT id, glob, host, owner, backup, set_at, set_by FROM owner_rules ORDER BY id",
+            &[],
+        )?;
+        let mut told_rules = self.rules.clone();
+        for r in &stored_rules {
+            let id = r.int(0);
+            let stored = (r.text(1), r.opt_text(2), r.opt_text(3), r.opt_text(4));
+            match told_rules.remove(&id) {
+                None => out.push(format!(
+                    "owner rule {id} ({:?}) has no owner-rule-set event",
+                    stored.0
+                )),
+                Some(t) if (t.glob.clone(), t.host.clone(), t.owner.clone(), t.backup.clone()) != stored => {
+                    out.push(format!(
+                        "owner rule {id} differs from its events: the table says {:?} -> {:?}/{:?}, the events {:?} -> {:?}/{:?}",
+                        stored.0, stored.2, stored.3, t.glob, t.owner, t.backup
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for (id, t) in told_rules {
+            out.push(format!(
+                "owner rule {id} ({:?}) is in the events but not in the owner_rules table",
+                t.glob
+            ));
+        }
         for r in db.query(
-            "SELECT a.id, w.role, w.name FROM owners w JOIN assets a ON a.rid = w.asset_rid
+            "SELECT a.id, w.role, w.name, w.source FROM owners w JOIN assets a ON a.rid = w.asset_rid
              WHERE w.explicit = 1 ORDER BY a.id, w.role",
             &[],
         )? {
+            if let Some(rule) = crate::rules::source_rule(&r.text(3)) {
+                // A rule's owner: vouched for by the rule's events.
+                let (asset, role, name) = (r.text(0), r.text(1), r.text(2));
+                let told = self.rules.get(&rule).and_then(|t| match role.as_str() {
+                    "owner" => t.owner.clone(),
+                    "backup" => t.backup.clone(),
+                    _ => None,
+                });
+                if told.as_deref() != Some(name.as_str()) {
+                    out.push(format!(
+                        "{role} {name:?} of {asset} is from owner rule {rule}, whose events do not give it"
+                    ));
+                }
+                continue;
+            }
             let (asset, role, name) = (r.text(0), r.text(1), r.text(2));
             match self.owners.remove(&(asset.clone(), role.clone())) {
                 Some(told) if told == name => {}

@@ -9,6 +9,7 @@ pub enum Entity {
     Scan,
     Asset,
     Waiver,
+    OwnerRule,
 }
 
 impl std::fmt::Display for Entity {
@@ -17,6 +18,7 @@ impl std::fmt::Display for Entity {
             Entity::Scan => "scan",
             Entity::Asset => "asset",
             Entity::Waiver => "waiver",
+            Entity::OwnerRule => "owner rule",
         })
     }
 }

@@ -91,7 +91,9 @@ fn state_hash(facts: &str, owners: &BTreeSet<(String, String, String)>) -> Strin
 pub(crate) fn owners_key(owners: &[Owner]) -> BTreeSet<(String, String, String)> {
     owners
         .iter()
-        .filter(|o| o.source != crate::owners::EXPLICIT)
+        .filter(|o| {
+            o.source != crate::owners::EXPLICIT && crate::rules::source_rule(&o.source).is_none()
+        })
         .map(|o| (o.role.clone(), o.name.clone(), o.source.clone()))
         .collect()
 }
@@ -614,6 +616,7 @@ pub(crate) fn write_scan(
     }
     write_issuers(db, issuers)?;
     write_relations(db, report, &rid_of, now)?;
+    crate::rules::apply_to_scan(db, &assets, &rid_of, host, now, &mut audit)?;
     sets::save(db, seq, sets::ASSETS, &saw_assets)?;
     sets::save(db, seq, sets::PLACES, &saw_places)?;
     // An inventory opened at an older version (tests of migrations) has no findings table.

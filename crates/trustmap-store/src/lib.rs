@@ -5,7 +5,8 @@
 //! What it keeps: every scan (when, which host, which roots, counts); every asset ever seen
 //! with its facts, first and last seen; every place (occurrence: host, scan root, path,
 //! container) with first and last seen and the scans that saw it; relations; owners
-//! (inferred from each scan and set explicitly, explicit winning); waivers; and a
+//! (inferred from each scan, set explicitly per asset or by owner rules on path globs,
+//! explicit winning); waivers; and a
 //! hash-chained audit log. One [`Store`] type serves both backends through the same SQL
 //! (see `db.rs`); schema changes are versioned migrations (`schema.rs`).
 //!
@@ -19,7 +20,7 @@
 //!
 //! Where to look: `record.rs` and `ingest.rs` (recording a scan), `assets.rs` (listings and
 //! one asset), `query.rs` (filters and path globs), `scans.rs` (scan history and diffs),
-//! `owners.rs`, `waivers.rs`, `audit.rs`, `error.rs`, `pool.rs`, `pg_tls.rs`.
+//! `owners.rs`, `rules.rs` (owner rules), `waivers.rs`, `audit.rs`, `error.rs`, `pool.rs`, `pg_tls.rs`.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +41,7 @@ mod pool;
 mod query;
 mod record;
 mod report;
+mod rules;
 mod scans;
 mod schema;
 mod secret_key;
@@ -57,6 +59,7 @@ pub use owners::{OwnerChange, OwnerRow, OwnerTarget, owner_matches};
 pub use query::AssetQuery;
 pub use record::{PendingScan, ScanMeta, ScanRecord, ScanRoot};
 pub use report::{ScanSelection, SelectedScan, StoredReport, merge};
+pub use rules::{MAX_OWNER_RULES, OwnerRule};
 pub use scans::{Diff, Move, Rotation, ScanRow, roots_key};
 pub use secret_key::SECRET_KEY_LEN;
 #[cfg(any(test, feature = "test-support"))]

@@ -3,7 +3,7 @@
 
 use crate::db::{Db, Row, Val};
 use crate::error::{Entity, Error};
-use crate::{Store, audit, now_rfc3339, query};
+use crate::{Store, audit, now_rfc3339};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -22,7 +22,8 @@ pub struct OwnerRow {
 #[derive(Debug, Clone)]
 pub enum OwnerTarget {
     Asset(String),
-    /// Every asset with a place whose path matches this glob (see [`crate::AssetQuery`]).
+    /// Every asset with a place whose path matches this glob (see [`crate::AssetQuery`]),
+    /// now and later: an owner rule ([`Store::set_owner_rule`], by nobody named).
     PathGlob(String),
 }
 
@@ -32,46 +33,32 @@ pub struct OwnerChange {
     pub asset: String,
     pub role: String,
     pub from: Option<String>,
-    pub to: String,
+    /// `None`: no owner of the role any more (a rule removed).
+    pub to: Option<String>,
 }
 
 impl Store {
-    /// Sets the explicit owner and/or backup owner of one asset, or of every asset with a
-    /// place matching a path glob. Returns the effective changes (each also an audit event).
+    /// Sets the explicit owner and/or backup owner of one asset (it wins over any owner
+    /// rule), or records an owner rule for a path glob (see `rules.rs`). Returns the
+    /// effective changes (each also an audit event).
     pub fn set_owner(
         &self,
         target: &OwnerTarget,
         owner: Option<&str>,
         backup: Option<&str>,
     ) -> Result<Vec<OwnerChange>, Error> {
-        // A bad glob is refused before any lock is taken.
-        let by_path = match target {
-            OwnerTarget::PathGlob(g) => Some(query::path_matches("o.path", g, self.backend())?),
-            OwnerTarget::Asset(_) => None,
+        let id = match target {
+            OwnerTarget::Asset(id) => id,
+            OwnerTarget::PathGlob(g) => {
+                return Ok(self.set_owner_rule(g, None, owner, backup, "")?.1);
+            }
         };
         self.conn()?.transaction(|db| {
-            let ids: Vec<(String, i64)> = match (target, by_path) {
-                (OwnerTarget::Asset(id), _) => {
-                    let Some(r) =
-                        db.query_one("SELECT rid FROM assets WHERE id = ?", &[id.into()])?
-                    else {
-                        return Err(Error::not_found(Entity::Asset, id));
-                    };
-                    vec![(id.clone(), r.int(0))]
-                }
-                (OwnerTarget::PathGlob(_), Some((cond, params))) => db
-                    .query(
-                        &format!(
-                            "SELECT DISTINCT a.id, a.rid FROM occurrences o
-                             JOIN assets a ON a.rid = o.asset_rid WHERE {cond} ORDER BY a.id"
-                        ),
-                        &params,
-                    )?
-                    .iter()
-                    .map(|r| (r.text(0), r.int(1)))
-                    .collect(),
-                (OwnerTarget::PathGlob(_), None) => unreachable!("the glob was translated"),
+            let Some(r) = db.query_one("SELECT rid FROM assets WHERE id = ?", &[id.into()])?
+            else {
+                return Err(Error::not_found(Entity::Asset, id));
             };
+            let ids = [(id.clone(), r.int(0))];
             let now = now_rfc3339();
             let mut audit = audit::AuditWriter::load(db)?;
             let mut changes = Vec::new();
@@ -81,7 +68,8 @@ impl Store {
                     let before = effective_name(db, *rid, role)?;
                     let explicit_before = db
                         .query_one(
-                            "SELECT name FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1",
+                            "SELECT name FROM owners WHERE asset_rid = ? AND role = ? AND explicit = 1
+                             AND source = 'explicit'",
                             &[Val::Int(*rid), role.into()],
                         )?
                         .map(|r| r.text(0));
@@ -111,7 +99,7 @@ impl Store {
                             asset: id.clone(),
                             role: role.to_string(),
                             from: before,
-                            to: name.to_string(),
+                            to: Some(name.to_string()),
                         });
                     }
                 }
@@ -123,16 +111,16 @@ impl Store {
 }
 
 impl Store {
-    /// The explicit owners (set with [`Store::set_owner`]) of each of `ids` that has any, as
-    /// model owners with source `explicit` (owners before backups): a scan applies them over
-    /// what it inferred.
+    /// The explicit owners as the store has them of each of `ids` that has any (owners before
+    /// backups): set per asset (source `explicit`) or by an owner rule (`rule:ID`). A scan
+    /// uses [`Store::scan_owners`] instead, which decides the rules from its own places.
     pub fn explicit_owners(
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, Vec<trustmap_core::Owner>>, Error> {
         let mut out: HashMap<String, Vec<trustmap_core::Owner>> = HashMap::new();
         for r in self.conn()?.query_in(
-            "SELECT a.id, w.role, w.name FROM assets a
+            "SELECT a.id, w.role, w.name, w.source FROM assets a
              JOIN owners w ON w.asset_rid = a.rid AND w.explicit = 1
              WHERE a.id IN ({in})
              ORDER BY a.id, CASE WHEN w.role = 'owner' THEN 0 ELSE 1 END, w.role, w.name",
@@ -143,7 +131,7 @@ impl Store {
                 .push(trustmap_core::Owner {
                     name: r.text(2),
                     role: r.text(1),
-                    source: EXPLICIT.to_string(),
+                    source: r.text(3),
                 });
         }
         Ok(out)

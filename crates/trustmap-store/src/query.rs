@@ -52,7 +52,7 @@ const PRESENT: &str = "a.live > 0";
 
 /// One element of a parsed glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Glob {
+pub(crate) enum Glob {
     Literal(char),
     /// `?`
     One,
@@ -67,7 +67,7 @@ enum Glob {
 
 /// Parses a glob as SQLite's GLOB reads it; refuses what SQLite would silently never match
 /// (an unterminated `[`) and ranges written backwards, which PostgreSQL would reject.
-fn parse_glob(glob: &str) -> Result<Vec<Glob>, Error> {
+pub(crate) fn parse_glob(glob: &str) -> Result<Vec<Glob>, Error> {
     let bad = |why: &str| Error::InvalidInput(format!("bad path glob {glob:?}: {why}"));
     let mut out = Vec::new();
     let mut chars = glob.chars().peekable();
@@ -123,6 +123,41 @@ fn parse_glob(glob: &str) -> Result<Vec<Glob>, Error> {
     Ok(out)
 }
 
+/// Whether `text` matches the parsed glob as SQLite's GLOB would (the same glob in SQL and
+/// here: owner rules are matched in memory against the places a scan saw). The usual
+/// two-pointer wildcard match: linear but for backtracking to the last `*`, so at most
+/// `text × glob` steps, whatever the input.
+pub(crate) fn glob_matches(parts: &[Glob], text: &str) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let one = |g: &Glob, c: char| match g {
+        Glob::Literal(l) => *l == c,
+        Glob::One => true,
+        Glob::Set { negated, ranges } => {
+            ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
+        }
+        Glob::Any => false,
+    };
+    let (mut p, mut i) = (0, 0);
+    // The last `*` seen and the text position it is currently taken to end at.
+    let mut star: Option<(usize, usize)> = None;
+    while i < t.len() {
+        if p < parts.len() && parts[p] == Glob::Any {
+            star = Some((p, i));
+            p += 1;
+        } else if p < parts.len() && one(&parts[p], t[i]) {
+            p += 1;
+            i += 1;
+        } else if let Some((sp, si)) = star {
+            p = sp + 1;
+            i = si + 1;
+            star = Some((sp, si + 1));
+        } else {
+            return false;
+        }
+    }
+    parts[p..].iter().all(|g| *g == Glob::Any)
+}
+
 /// A character as a regular-expression literal (inside or outside brackets).
 fn regex_char(out: &mut String, c: char) {
     if !c.is_alphanumeric() && c != '/' && c != ' ' && c != '_' && c != '%' {
@@ -160,7 +195,7 @@ fn glob_to_regex(parts: &[Glob]) -> String {
 }
 
 /// The literal characters a glob starts with.
-fn literal_prefix(parts: &[Glob]) -> String {
+pub(crate) fn literal_prefix(parts: &[Glob]) -> String {
     parts
         .iter()
         .map_while(|p| match p {

@@ -389,6 +389,25 @@ CREATE TABLE scan_reports (
         sql_pg: None,
         after: None,
     },
+    Migration {
+        version: 11,
+        name: "owner rules: path-glob owners that apply to assets found later",
+        // The rules in force (`crate::rules`); each change is an audit event, and what a
+        // rule gives an asset is an explicit owner row with source `rule:ID`.
+        sql: r#"
+CREATE TABLE owner_rules (
+    id {serial},
+    glob TEXT NOT NULL,
+    host TEXT,
+    owner TEXT,
+    backup TEXT,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+);
+"#,
+        sql_pg: None,
+        after: None,
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of

@@ -673,10 +673,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: RuleId::KeyPasswordExposed,
         severity: Severity::High,
-        kinds: &[KS],
-        description: "Keystore opens with a password found in plaintext in a configuration file of the same scan",
-        rationale: "A keystore's password written next to it protects nothing: whoever reads the \
-            configuration opens the keystore (OWASP NHI2 secret leakage, NHI4 insecure \
+        kinds: &[KS, PK],
+        description: "Keystore or encrypted private key opens with a password found in plaintext in a configuration file of the same scan",
+        rationale: "A keystore's or key's password written next to it protects nothing: whoever reads the \
+            configuration opens it (OWASP NHI2 secret leakage, NHI4 insecure \
             authentication); keys at rest must stay protected (NIST CSF 2.0 PR.DS-01).",
         frameworks: &[
             "OWASP-NHI-2025:NHI2",
@@ -694,6 +694,11 @@ pub const RULES: &[Rule] = &[
                 fires: false,
                 note: "a PKCS#12 opened with a password given on the command line",
                 scenario: r#"{"assets":[{"kind":"keystore","keystore":{"format":"pkcs12","opened_with":null,"locked":false}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "an encrypted PKCS#8 key opened with the password in .env line 2",
+                scenario: r#"{"assets":[{"kind":"private-key","key":{"algorithm":"EC","bits":256,"curve":"P-256","format":"pkcs8-encrypted","encrypted":true,"spki_sha256":"00","password_in":"app/.env:2"}}]}"#,
             },
         ],
     },

@@ -254,6 +254,19 @@ pub fn evaluate_with(
                 .ev("password_in", place),
             );
         }
+        if let Some(k) = &a.key
+            && let Some(place) = &k.password_in
+        {
+            hits.push(
+                hit(
+                    RuleId::KeyPasswordExposed,
+                    format!(
+                        "encrypted private key opens with the password in plaintext at {place}: its protection is void"
+                    ),
+                )
+                .ev("password_in", place),
+            );
+        }
         if let Some(c) = &a.consumer {
             for r in c.references.iter().filter(|r| r.resolution == "missing") {
                 let line = r.line.map(|l| format!(", line {l}")).unwrap_or_default();

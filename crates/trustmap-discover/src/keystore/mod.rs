@@ -182,6 +182,23 @@ use reader::Reader;
 pub use jks::{parse_jks, parse_jks_with};
 pub use pkcs12::{looks_like_pkcs12, parse_pkcs12, parse_pkcs12_with};
 
+/// Decrypts an encrypted PKCS#8 key (EncryptedPrivateKeyInfo DER: PBES2 or a PKCS#12 PBE
+/// scheme, the same code that opens keystores' shrouded keys) with the first of `passwords`
+/// that opens it. At most [`MAX_EXTRA`] passwords are tried, under one [`MAX_KDF_WORK`]
+/// budget for the key. Returns the PrivateKeyInfo DER and the index of the password.
+pub fn open_encrypted_key(epki: &[u8], passwords: &[&str]) -> Option<(Vec<u8>, usize)> {
+    let budget = KdfBudget::new(MAX_KDF_WORK);
+    for (i, pw) in passwords.iter().take(MAX_EXTRA).enumerate() {
+        if let Some(plain) = crypto::decrypt_epki(epki, pw, &budget) {
+            return Some((plain, i));
+        }
+        if budget.exhausted() {
+            break;
+        }
+    }
+    None
+}
+
 // Certificates.
 
 /// Raw subject, raw issuer and SPKI DER of a certificate.

@@ -904,3 +904,78 @@ fn ec_keys_without_their_public_point_still_get_their_spki() {
         }
     }
 }
+
+#[test]
+fn an_encrypted_pkcs8_key_opens_with_its_password_within_the_kdf_budget() {
+    use trustmap_discover::keystore::{MAX_KDF_WORK, open_encrypted_key};
+    use trustmap_discover::unlock::open_sealed;
+    let d = TempDir::new("pkcs8-open");
+    let pw = "fake-test-password-123";
+    let pass = format!("pass:{pw}");
+    run(
+        &d,
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "plain.pem",
+        ],
+    );
+    for (out, iter) in [("enc.pem", "2048"), ("slow.pem", "200000")] {
+        run(
+            &d,
+            "openssl",
+            &[
+                "pkcs8",
+                "-topk8",
+                "-v2",
+                "aes-256-cbc",
+                "-iter",
+                iter,
+                "-in",
+                "plain.pem",
+                "-out",
+                out,
+                "-passout",
+                &pass,
+            ],
+        );
+    }
+    let sealed = pem_key(&d, "enc.pem");
+    assert_eq!(sealed.info.algorithm, "unknown");
+    assert_eq!(sealed.info.spki_sha256, None);
+    let (_, _, der) = first_pem(&d.read("enc.pem"));
+
+    let (info, i) = open_sealed(&der, &sealed.info, &["wrong", pw]).expect("opens");
+    assert_eq!(i, 1);
+    assert_eq!(info.algorithm, "EC");
+    assert_eq!(info.bits, Some(256));
+    assert_eq!(info.curve.as_deref(), Some("P-256"));
+    assert_eq!(
+        info.spki_sha256,
+        Some(openssl_spki_sha256(&d, "plain.pem", None))
+    );
+    assert_eq!(info.format.as_deref(), Some("pkcs8-encrypted"));
+    assert_eq!(info.encrypted, Some(true));
+    assert_eq!(info.encryption, sealed.info.encryption);
+    assert!(open_sealed(&der, &sealed.info, &["wrong", "also-wrong"]).is_none());
+
+    // 200,000 PBKDF2 iterations a try: MAX_KDF_WORK pays for exactly 20 tries of this key.
+    assert_eq!(MAX_KDF_WORK / 200_000, 20);
+    let (_, _, slow) = first_pem(&d.read("slow.pem"));
+    let wrong: Vec<String> = (0..20).map(|i| format!("wrong-{i}")).collect();
+    let mut tries: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    tries.push(pw);
+    assert!(
+        open_encrypted_key(&slow, &tries).is_none(),
+        "the 21st try is beyond the budget"
+    );
+    assert_eq!(
+        open_encrypted_key(&slow, &tries[1..]).map(|o| o.1),
+        Some(19)
+    );
+}

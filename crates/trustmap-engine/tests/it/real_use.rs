@@ -118,7 +118,7 @@ fn explicit_owners_from_the_store_judge_and_show_in_every_scan() {
         };
         assert_eq!(
             owners(&legacy),
-            ["owner @acme/legacy explicit"],
+            ["owner @acme/legacy rule:1"],
             "scan {scan_no}"
         );
         assert!(

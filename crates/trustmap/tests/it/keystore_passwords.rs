@@ -281,3 +281,254 @@ fn a_jks_named_by_a_config_elsewhere_is_opened_but_unrelated_configs_are_not_tri
     );
     assert!(!all.contains(&password) && !all.contains(&unrelated));
 }
+
+/// `dir/name.key`: a private key made by `genpkey` (`-algorithm`, `-pkeyopt`) turned into an
+/// encrypted PKCS#8 (`openssl pkcs8 -topk8 -v2 aes-256-cbc`) under `password`.
+fn encrypted_key(dir: &Path, name: &str, algorithm: &str, opt: &str, password: &str) {
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            algorithm,
+            "-pkeyopt",
+            opt,
+            "-out",
+            &format!("{name}.plain"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            &format!("{name}.plain"),
+            "-out",
+            &format!("{name}.key"),
+            "-passout",
+            &format!("pass:{password}"),
+        ],
+    );
+}
+
+fn key_at<'a>(r: &'a Value, path: &str) -> &'a Value {
+    r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "private-key" && a["occurrences"][0]["path"] == path)
+        .unwrap_or_else(|| panic!("no private key at {path}: {r}"))
+}
+
+/// Whether `key` has a `key-of` relation to an asset of `kind` at `path`.
+fn key_of(r: &Value, key: &Value, kind: &str, path: &str) -> bool {
+    let Some(to) = r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == kind && a["occurrences"][0]["path"] == path)
+    else {
+        return false;
+    };
+    r["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|rel| rel["type"] == "key-of" && rel["from"] == key["id"] && rel["to"] == to["id"])
+}
+
+#[test]
+fn an_encrypted_key_whose_password_sits_in_a_config_is_opened_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let app = root.join("app");
+    let keys = root.join("keys");
+    let conf = root.join("conf");
+    let lone = root.join("lone");
+    for d in [&app, &keys, &conf, &lone] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // An EC certificate whose key is sealed; the password in the .env beside it.
+    let ec_password = "fake-test-password-123";
+    openssl(
+        &app,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "tls.plain",
+            "-out",
+            "tls.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=tls",
+        ],
+    );
+    openssl(
+        &app,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            "tls.plain",
+            "-out",
+            "tls.key",
+            "-passout",
+            &format!("pass:{ec_password}"),
+        ],
+    );
+    std::fs::write(
+        app.join(".env"),
+        format!("PORT=8443\nTLS_KEY_PASSWORD={ec_password}\n"),
+    )
+    .unwrap();
+    // An RSA key with its public key beside it, named by a Spring config elsewhere.
+    let rsa_password = "fake-signing-password-456";
+    encrypted_key(
+        &keys,
+        "signing",
+        "RSA",
+        "rsa_keygen_bits:2048",
+        rsa_password,
+    );
+    openssl(
+        &keys,
+        &[
+            "pkey",
+            "-in",
+            "signing.plain",
+            "-pubout",
+            "-out",
+            "signing-public.pem",
+        ],
+    );
+    std::fs::write(
+        conf.join("application.properties"),
+        format!(
+            "server.port=8443\napp.signing.key=file:/srv/keys/signing.key\napp.signing.key-password={rsa_password}\n"
+        ),
+    )
+    .unwrap();
+    // A key whose password is nowhere.
+    let lone_password = "fake-lone-password-789";
+    encrypted_key(&lone, "alone", "RSA", "rsa_keygen_bits:2048", lone_password);
+    for d in [&app, &keys, &lone] {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "plain") {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    }
+    let passwords = [ec_password, rsa_password, lone_password];
+
+    let store_dir = tempfile::tempdir().unwrap();
+    let db = store_dir.path().join("inventory.db");
+    let db = db.to_str().unwrap();
+    let scan_root = |extra: &[&str]| {
+        let mut args = vec!["scan", root.to_str().unwrap(), "--db", db];
+        args.extend_from_slice(extra);
+        trustmap(&args)
+    };
+    let (code, stdout, stderr) = scan_root(&["--format", "json"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+
+    let ec = key_at(&r, "app/tls.key");
+    assert_eq!(ec["key"]["algorithm"], "EC", "{ec}");
+    assert_eq!(ec["key"]["bits"], 256);
+    assert_eq!(ec["key"]["curve"], "P-256");
+    assert_eq!(ec["key"]["encrypted"], true);
+    assert_eq!(ec["key"]["format"], "pkcs8-encrypted");
+    assert_eq!(ec["key"]["password_in"], "app/.env:2");
+    assert!(
+        key_of(&r, ec, "certificate", "app/tls.crt"),
+        "{}",
+        r["relations"]
+    );
+
+    let rsa = key_at(&r, "keys/signing.key");
+    assert_eq!(rsa["key"]["algorithm"], "RSA", "{rsa}");
+    assert_eq!(rsa["key"]["bits"], 2048);
+    assert_eq!(rsa["key"]["password_in"], "conf/application.properties:3");
+    assert!(key_of(&r, rsa, "public-key", "keys/signing-public.pem"));
+
+    let exposed = findings(&r, "key-password-exposed");
+    let mut places: Vec<(&str, &str)> = exposed
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["evidence"]["password_in"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("app/tls.key", "app/.env:2"),
+            ("keys/signing.key", "conf/application.properties:3")
+        ],
+        "{exposed:?}"
+    );
+    assert!(
+        exposed
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("at app/.env:2"))
+    );
+
+    // Its password nowhere: sealed and unknown, as before, and no finding.
+    let alone = key_at(&r, "lone/alone.key");
+    assert_eq!(alone["key"]["algorithm"], "unknown");
+    assert_eq!(alone["key"]["bits"], Value::Null);
+    assert_eq!(alone["key"]["spki_sha256"], Value::Null);
+    assert!(alone["key"].get("password_in").is_none());
+
+    // The summary, and everything printed, show no password; nor does the store's file.
+    let (_, summary, summary_err) = scan_root(&[]);
+    assert!(summary.contains("key-password-exposed"), "{summary}");
+    let printed = format!("{stdout}\n{stderr}\n{summary}\n{summary_err}");
+    for pw in passwords {
+        assert!(!printed.contains(pw), "a password was printed");
+    }
+    for e in std::fs::read_dir(store_dir.path()).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        for pw in passwords {
+            assert!(
+                memchr_find(&bytes, pw.as_bytes()).is_none(),
+                "a password is in the store's files"
+            );
+        }
+    }
+
+    // The user's --keystore-password opens an encrypted key during the walk; it is no
+    // exposure (nothing says which password, or where it came from).
+    let (r, all) = scan_json_output(root, &["--keystore-password", lone_password]);
+    let alone = key_at(&r, "lone/alone.key");
+    assert_eq!(alone["key"]["algorithm"], "RSA", "{alone}");
+    assert_eq!(alone["key"]["bits"], 2048);
+    assert!(alone["key"]["spki_sha256"].is_string());
+    assert!(alone["key"].get("password_in").is_none());
+    assert!(
+        !findings(&r, "key-password-exposed")
+            .iter()
+            .any(|f| f["path"] == "lone/alone.key")
+    );
+    assert!(!all.contains(lone_password));
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -125,7 +125,7 @@ fn explicit_owners_reach_every_later_scan_and_owner_filters_take_team_names() {
             let r = scan(db, tree.path());
             assert_eq!(
                 asset(&r, &legacy)["owners"],
-                serde_json::json!([{"name": "@acme/legacy", "role": "owner", "source": "explicit"}])
+                serde_json::json!([{"name": "@acme/legacy", "role": "owner", "source": "rule:1"}])
             );
             assert_eq!(unowned_findings(&r, &legacy), 0);
             // Explicit wins over CODEOWNERS.
@@ -162,6 +162,139 @@ fn explicit_owners_reach_every_later_scan_and_owner_filters_take_team_names() {
         assert!(ids("legacy").contains(&legacy));
         let n = ok(db, &["assets", "--owner", "legacy", "--count"]);
         assert_eq!(n.trim(), ids("@acme/legacy").len().to_string());
+    }
+}
+
+/// The rules `owner rules --format json` lists, as (id, glob, owner).
+fn rules(db: &str) -> Vec<(i64, String, String)> {
+    json(db, &["owner", "rules", "--format", "json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["glob"].as_str().unwrap().to_string(),
+                r["owner"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_path_owner_rule_owns_assets_found_later_until_it_is_removed() {
+    for db in backends("rules") {
+        let db = db.target.as_str();
+        let tree = estate();
+        let legacy_dir = tree.path().join("services/legacy");
+        // A rule set before anything is under its path is kept all the same.
+        ok(db, &["scan", tree.path().to_str().unwrap(), "--quiet"]);
+        ok(
+            db,
+            &[
+                "owner",
+                "set",
+                "--path",
+                "services/legacy/new*",
+                "--owner",
+                "@acme/new",
+                "--by",
+                "alice",
+            ],
+        );
+        ok(
+            db,
+            &[
+                "owner",
+                "set",
+                "--path",
+                "services/legacy/*",
+                "--owner",
+                "@acme/legacy",
+            ],
+        );
+        let listed = rules(db);
+        assert_eq!(
+            listed,
+            [
+                (
+                    1,
+                    "services/legacy/new*".to_string(),
+                    "@acme/new".to_string()
+                ),
+                (
+                    2,
+                    "services/legacy/*".to_string(),
+                    "@acme/legacy".to_string()
+                )
+            ]
+        );
+        let table = ok(db, &["owner", "rules"]);
+        assert!(
+            table.contains("services/legacy/new*") && table.contains("alice"),
+            "{table}"
+        );
+
+        // A certificate added under the glob tomorrow is owned by the rule in the scan
+        // that first sees it: in the JSON, the summary and the findings.
+        ec_cert(&legacy_dir, "later", "90");
+        let r = scan(db, tree.path());
+        let later = id_at(&r, "certificate", "services/legacy/later.crt");
+        assert_eq!(
+            asset(&r, &later)["owners"],
+            serde_json::json!([{"name": "@acme/legacy", "role": "owner", "source": "rule:2"}])
+        );
+        assert_eq!(unowned_findings(&r, &later), 0);
+        let show = json(db, &["show", &later, "-f", "json"]);
+        assert_eq!(show["owner"], "@acme/legacy", "{show}");
+        assert_eq!(show["owner_source"], "rule:2");
+        // The most specific (longest) glob wins over a broader one.
+        ec_cert(&legacy_dir, "newer", "90");
+        let summary = ok(db, &["scan", tree.path().to_str().unwrap(), "--quiet"]);
+        assert!(!summary.contains("[unowned]"), "{summary}");
+        let r = scan(db, tree.path());
+        let newer = id_at(&r, "certificate", "services/legacy/newer.crt");
+        assert_eq!(asset(&r, &newer)["owners"][0]["name"], "@acme/new");
+        assert_eq!(unowned_findings(&r, &newer), 0);
+
+        // An asset's own explicit owner beats the rule, in scans and in the store.
+        ok(db, &["owner", "set", &later, "--owner", "@acme/mine"]);
+        let r = scan(db, tree.path());
+        assert_eq!(
+            asset(&r, &later)["owners"],
+            serde_json::json!([{"name": "@acme/mine", "role": "owner", "source": "explicit"}])
+        );
+        assert_eq!(
+            json(db, &["show", &later, "-f", "json"])["owner"],
+            "@acme/mine"
+        );
+
+        // Removed, a rule owns nothing any more: not what it owned, not what comes later.
+        ok(db, &["owner", "unset", "--path", "services/legacy/*"]);
+        assert_eq!(rules(db).len(), 1);
+        ec_cert(&legacy_dir, "latest", "90");
+        let r = scan(db, tree.path());
+        let latest = id_at(&r, "certificate", "services/legacy/latest.crt");
+        assert_eq!(asset(&r, &latest)["owners"], Value::Null);
+        assert_eq!(unowned_findings(&r, &latest), 1);
+        let old = id_at(&r, "certificate", "services/legacy/old.crt");
+        assert_eq!(unowned_findings(&r, &old), 1);
+        assert_eq!(asset(&r, &later)["owners"][0]["name"], "@acme/mine");
+        assert_eq!(asset(&r, &newer)["owners"][0]["name"], "@acme/new");
+        ok(db, &["owner", "unset", "--rule", "1"]);
+        assert!(rules(db).is_empty());
+        assert_eq!(
+            json(db, &["show", &newer, "-f", "json"])["owner"],
+            Value::Null
+        );
+        let bad = run(db, &["owner", "unset", "--rule", "1"]);
+        assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+
+        let verify = ok(db, &["audit", "verify"]);
+        assert!(verify.contains("intact"), "{verify}");
+        let events = ok(db, &["audit", "export"]);
+        assert_eq!(events.matches("\"owner-rule-set\"").count(), 2, "{events}");
+        assert_eq!(events.matches("\"owner-rule-removed\"").count(), 2);
     }
 }
 
