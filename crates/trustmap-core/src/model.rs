@@ -234,6 +234,54 @@ pub struct KeystoreInfo {
     pub password_in: Option<String>,
 }
 
+/// What one TLS handshake with an endpoint showed: one endpoint is one (host, port, SNI name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    /// The host as given (a name or an IP address).
+    pub host: String,
+    pub port: u16,
+    /// The server name sent in the ClientHello (SNI) and checked against the certificate:
+    /// the one given with the target, else the host when it is a name; null for an IP
+    /// address without one.
+    pub sni: Option<String>,
+    /// The address the handshake was made with (`ip:port`).
+    pub address: String,
+    /// Negotiated protocol version: `TLSv1.3`, `TLSv1.2`.
+    pub protocol: String,
+    /// Negotiated cipher suite, IANA name (`TLS13_AES_256_GCM_SHA384`, `TLS_ECDHE_...`).
+    pub cipher_suite: String,
+    /// Negotiated key-exchange group (`X25519`, `secp256r1`, `X25519MLKEM768`); null when
+    /// the handshake did not say (TLS 1.2 without ECDHE).
+    pub key_exchange_group: Option<String>,
+    /// Negotiated ALPN protocol, when any (`h2`, `http/1.1`).
+    pub alpn: Option<String>,
+    /// Whether the server stapled an OCSP response.
+    pub ocsp_stapled: bool,
+    /// Certificates the server sent.
+    pub chain_length: u32,
+    /// The served chain judged against the scan's trust anchors and the name.
+    pub verification: EndpointVerification,
+}
+
+/// How the served chain verified. Dates are left to the policy, which judges them with the
+/// scan's clock (`--now`): `trusted` asks whether the chain reaches a trust anchor at an
+/// instant the leaf is valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointVerification {
+    /// The served chain reaches a trust anchor (system store plus the policy's bundles) with
+    /// valid signatures.
+    pub trusted: bool,
+    /// Why it does not, when it does not: `unknown issuer`, `bad signature`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The leaf is valid for the SNI name (or the IP address): SANs, as RFC 6125 and the
+    /// CA/B Forum require (the subject CN is not consulted).
+    pub hostname_match: bool,
+    /// The served certificates link by issuer name from the leaf to a self-issued
+    /// certificate or to one issued by a trust anchor: no intermediate is missing.
+    pub chain_complete: bool,
+}
+
 /// Who owns an asset, and where we learnt it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Owner {
@@ -265,6 +313,8 @@ pub struct Asset {
     pub secret: Option<SecretInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keystore: Option<KeystoreInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
 }
@@ -294,6 +344,12 @@ impl Asset {
         }
         if let Some(k) = &self.keystore {
             return k.format.clone();
+        }
+        if let Some(e) = &self.endpoint {
+            return match &e.sni {
+                Some(n) if *n != e.host => format!("{}:{} ({n})", e.host, e.port),
+                _ => format!("{}:{}", e.host, e.port),
+            };
         }
         self.id.clone()
     }

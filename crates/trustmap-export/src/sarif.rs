@@ -802,6 +802,7 @@ mod tests {
             key: None,
             secret: None,
             keystore: None,
+            endpoint: None,
             owners: vec![],
         }
     }

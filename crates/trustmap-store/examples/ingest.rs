@@ -86,6 +86,7 @@ fn asset(i: usize, generation: usize) -> Asset {
         }),
         secret: None,
         keystore: None,
+        endpoint: None,
         owners: vec![Owner {
             name: format!("team-{}", i % 50),
             role: "owner".into(),

@@ -45,6 +45,8 @@ struct Facts<'a> {
     keystore: Option<&'a trustmap_core::KeystoreInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<&'a trustmap_core::SecretInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<&'a trustmap_core::EndpointInfo>,
 }
 
 /// The facts of `a` as stored JSON text (serialized once, straight from the model).
@@ -54,6 +56,7 @@ pub(crate) fn facts_text(a: &trustmap_core::Asset) -> String {
         key: a.key.as_ref(),
         keystore: a.keystore.as_ref(),
         secret: a.secret.as_ref(),
+        endpoint: a.endpoint.as_ref(),
     })
     .unwrap_or_else(|_| "{}".into())
 }

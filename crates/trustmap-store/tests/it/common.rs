@@ -75,6 +75,7 @@ pub fn cert_at(seed: &str, places: Vec<Occurrence>) -> Asset {
         key: None,
         secret: None,
         keystore: None,
+        endpoint: None,
         owners: vec![],
     }
 }

@@ -20,6 +20,7 @@ fn secret(value: &str, path: &str) -> Asset {
             redacted: "Su…".into(),
         }),
         keystore: None,
+        endpoint: None,
         owners: vec![],
     }
 }
