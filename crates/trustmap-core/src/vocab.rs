@@ -68,8 +68,8 @@ rule_ids! {
     EndpointLegacyProtocol = "endpoint-legacy-protocol" reserved = true,
     EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,
-    EndpointHostnameMismatch = "endpoint-hostname-mismatch" reserved = true,
-    EndpointCertInvalid = "endpoint-cert-invalid" reserved = true,
+    EndpointHostnameMismatch = "endpoint-hostname-mismatch",
+    EndpointCertInvalid = "endpoint-cert-invalid",
 }
 
 impl RuleId {
