@@ -18,4 +18,5 @@ mod real_use;
 mod rego;
 mod scan;
 mod store;
+mod tls;
 mod waiver;
