@@ -133,7 +133,14 @@ pub fn run(
         if let Err(e) = conn.process_new_packets() {
             // Tell the server why, best effort, then report.
             let _ = conn.write_tls(&mut io);
-            return Err(format!("handshake failed: {e}"));
+            return Err(match e {
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
+                    "handshake failed: the server sent a handshake message over 64 KiB \
+                     (rustls's limit; not read further)"
+                        .to_string()
+                }
+                e => format!("handshake failed: {e}"),
+            });
         }
     }
     let chain: Vec<Vec<u8>> = conn

@@ -4,6 +4,7 @@
 
 use crate::common::trustmap;
 use serde_json::Value;
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -450,5 +451,212 @@ fn a_targets_file_names_endpoints_and_a_refused_one_is_an_error_the_run_survives
     assert!(
         stderr.contains("targets.txt:2: more than 65536 endpoints"),
         "{stderr}"
+    );
+}
+
+/// A loopback listener that treats every connection with `serve` on its own thread.
+fn hostile(serve: fn(TcpStream)) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || serve(s));
+        }
+    });
+    port
+}
+
+/// Waits for the ClientHello to arrive (without reading it).
+fn client_hello_arrives(s: &TcpStream) {
+    let mut b = [0u8; 1];
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.peek(&mut b);
+}
+
+/// Runs trustmap, sampling its peak resident memory (VmHWM) until it exits.
+fn run_measured(args: &[&str]) -> (i32, String, String, u64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        std::thread::spawn(move || {
+            while let Ok(s) = std::fs::read_to_string(&status) {
+                if s.contains("State:\tZ") {
+                    break;
+                }
+                if let Some(kb) = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+                {
+                    peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    let _ = sampler.join();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        peak.load(std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
+#[test]
+fn hostile_peers_end_within_the_timeouts_as_errors_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let good = Server::start(dir.path(), true, &[]);
+    // Accepts and never answers.
+    let silent = hostile(|s| {
+        std::thread::sleep(Duration::from_secs(30));
+        drop(s);
+    });
+    // Answers the ClientHello with text.
+    let garbage = hostile(|mut s| {
+        client_hello_arrives(&s);
+        let _ = s.write_all(&b"HTTP/1.1 400 Bad Request\r\n\r\nnot TLS at all\r\n".repeat(64));
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    // Closes with the ClientHello unread: the kernel answers with a reset.
+    let reset = hostile(|s| {
+        client_hello_arrives(&s);
+        drop(s);
+    });
+    // The start of a ServerHello record, one byte a second.
+    let drip = hostile(|mut s| {
+        client_hello_arrives(&s);
+        for b in [
+            0x16u8, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfc, 0x03, 0x03,
+        ]
+        .iter()
+        .cycle()
+        {
+            if s.write_all(&[*b]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    // A Certificate handshake message that claims 16 MB, then streams it.
+    let huge = hostile(|mut s| {
+        client_hello_arrives(&s);
+        let mut first = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x0b, 0xff, 0xff, 0xff];
+        first.resize(5 + 0x4000, 0x30);
+        if s.write_all(&first).is_err() {
+            return;
+        }
+        let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
+        record.resize(5 + 0x4000, 0x30);
+        for _ in 0..1024 {
+            if s.write_all(&record).is_err() {
+                return;
+            }
+        }
+    });
+    let policy = dir.path().join("trustmap.toml");
+    let urls: Vec<String> = [silent, garbage, reset, drip, huge]
+        .iter()
+        .map(|p| format!("tls://127.0.0.1:{p}"))
+        .chain([good.url(Some(NAME))])
+        .collect();
+    let mut args = vec![
+        "scan",
+        "--format",
+        "json",
+        "--no-store",
+        "--now",
+        NOW,
+        "--tls-timeout",
+        "1",
+        "--policy",
+        policy.to_str().unwrap(),
+    ];
+    args.extend(urls.iter().map(String::as_str));
+    let start = Instant::now();
+    let (code, stdout, stderr, peak_kb) = run_measured(&args);
+    let took = start.elapsed();
+    assert_eq!(code, 0, "{stderr}");
+    // Connect and handshake timeouts of 1 s each, all in flight at once.
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    // The good endpoint is scanned in the same run.
+    assert_eq!(
+        endpoint(&r, &good.place())["endpoint"]["verification"]["trusted"],
+        true
+    );
+    let error = |port: u16| -> String {
+        let place = format!("127.0.0.1:{port}");
+        let e: Vec<&Value> = r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["path"] == place)
+            .collect();
+        assert_eq!(e.len(), 1, "{place}: {:#}", r["errors"]);
+        e[0]["error"].as_str().unwrap().to_string()
+    };
+    let e = error(silent);
+    assert!(
+        e.contains("handshake timed out after 1.0 s (0 bytes received)"),
+        "{e}"
+    );
+    let e = error(garbage);
+    assert!(e.starts_with("TLS: handshake failed:"), "{e}");
+    let e = error(reset);
+    assert!(
+        e.contains("connection reset during the handshake")
+            || e.contains("closed the connection during the handshake"),
+        "{e}"
+    );
+    let e = error(drip);
+    assert!(e.contains("handshake timed out after 1.0 s"), "{e}");
+    let e = error(huge);
+    assert!(e.contains("a handshake message over 64 KiB"), "{e}");
+    assert_eq!(r["errors"].as_array().unwrap().len(), 5);
+    // No endpoint asset for a failed handshake.
+    let endpoints = r["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "endpoint")
+        .count();
+    assert_eq!(endpoints, 1);
+    // The 16 MB message was never buffered: rustls refuses a handshake message over 64 KiB
+    // from its header, and each read is bounded. Memory is that of a run without the hostile
+    // peers, within 12 MiB (allocator arenas of the worker threads vary by a few).
+    let n = args.len() - urls.len();
+    let mut alone = args[..n].to_vec();
+    alone.push(urls.last().unwrap());
+    let (code, _, stderr, alone_kb) = run_measured(&alone);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        peak_kb > 0 && peak_kb < alone_kb + 12 * 1024,
+        "peak RSS {peak_kb} kB with the hostile peers, {alone_kb} kB without"
+    );
+    eprintln!("hostile peers: {took:?}, peak RSS {peak_kb} kB ({alone_kb} kB without them)");
+}
+
+#[test]
+fn a_chain_longer_than_the_bound_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let inter = std::fs::read_to_string(dir.path().join("inter.pem")).unwrap();
+    std::fs::write(dir.path().join("long.pem"), inter.repeat(17)).unwrap();
+    let s = Server::start(dir.path(), false, &["-cert_chain", "long.pem"]);
+    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    assert_eq!(
+        r["errors"],
+        serde_json::json!([{"path": s.place(),
+            "error": format!("TLS (sni {NAME}): the server sent 18 certificates; more than 16 is not a chain")}])
     );
 }
