@@ -2,12 +2,12 @@
 //! root the test trusts through a policy bundle, an intermediate, leaves with chosen names
 //! and dates), and tiny hostile listeners. Only loopback is ever reached.
 
-use crate::common::trustmap;
+use crate::common::{Server, free_port, trustmap};
 use serde_json::Value;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NAME: &str = "svc.example.test";
@@ -66,71 +66,6 @@ impl Pki {
     /// A leaf valid at [`NOW`] for under a year (so no validity-length finding).
     fn valid(dir: &Path) {
         Pki::write(dir, ((2026, 1, 1), (2026, 12, 31)));
-    }
-}
-
-/// A free loopback port: bound, then released for the server to take.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `openssl s_server` on 127.0.0.1, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    /// Serves `leaf.pem` (with `inter.pem` when `chain`) from `dir`, with extra flags.
-    fn start(dir: &Path, chain: bool, extra: &[&str]) -> Server {
-        let port = free_port();
-        let accept = format!("127.0.0.1:{port}");
-        let mut args = vec![
-            "s_server", "-accept", &accept, "-cert", "leaf.pem", "-key", "leaf.key", "-quiet",
-        ];
-        if chain {
-            args.extend(["-cert_chain", "inter.pem"]);
-        }
-        args.extend_from_slice(extra);
-        let child = Command::new("openssl")
-            .current_dir(dir)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl is installed");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "s_server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Server { child, port }
-    }
-
-    fn url(&self, sni: Option<&str>) -> String {
-        match sni {
-            Some(n) => format!("tls://127.0.0.1:{}?sni={n}", self.port),
-            None => format!("tls://127.0.0.1:{}", self.port),
-        }
-    }
-
-    fn place(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -198,7 +133,7 @@ fn served_leaf<'a>(r: &'a Value, ept: &Value) -> &'a Value {
 fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let r = scan(dir.path(), &[&s.url(Some(NAME))]);
     assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
     let e = endpoint(&r, &s.place());
@@ -258,7 +193,7 @@ fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
 fn a_name_the_certificate_does_not_carry_is_a_hostname_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let r = scan(dir.path(), &[&s.url(Some("other.example.test"))]);
     let e = endpoint(&r, &s.place());
     assert_eq!(e["endpoint"]["verification"]["hostname_match"], false);
@@ -286,7 +221,7 @@ fn a_name_the_certificate_does_not_carry_is_a_hostname_mismatch() {
 fn an_expired_leaf_is_an_invalid_chain_naming_the_expiry() {
     let dir = tempfile::tempdir().unwrap();
     Pki::write(dir.path(), ((2024, 1, 1), (2025, 6, 1)));
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let r = scan(dir.path(), &[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     // Trust is judged apart from dates: the chain itself is sound.
@@ -316,7 +251,7 @@ fn an_expired_leaf_is_an_invalid_chain_naming_the_expiry() {
 fn a_missing_intermediate_is_an_incomplete_chain() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let s = Server::start(dir.path(), false, &[]);
+    let s = Server::start(dir.path(), &[]);
     let r = scan(dir.path(), &[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let v = &e["endpoint"]["verification"];
@@ -344,7 +279,7 @@ fn an_untrusted_root_is_an_invalid_chain_without_the_policy_bundle() {
     Pki::valid(dir.path());
     // The same complete chain, judged without the test root: no trust anchor.
     std::fs::write(dir.path().join("trustmap.toml"), "").unwrap();
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let r = scan(dir.path(), &[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let v = &e["endpoint"]["verification"];
@@ -369,8 +304,8 @@ fn an_untrusted_root_is_an_invalid_chain_without_the_policy_bundle() {
 fn the_negotiated_version_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let v13 = Server::start(dir.path(), true, &["-tls1_3"]);
-    let v12 = Server::start(dir.path(), true, &["-tls1_2"]);
+    let v13 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_3"]);
+    let v12 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_2"]);
     let r = scan(dir.path(), &[&v13.url(Some(NAME)), &v12.url(Some(NAME))]);
     let e13 = &endpoint(&r, &v13.place())["endpoint"];
     assert_eq!(e13["protocol"], "TLSv1.3");
@@ -393,7 +328,7 @@ fn a_certificate_on_disk_and_served_is_one_asset_with_both_places() {
     let tree = dir.path().join("etc");
     std::fs::create_dir(&tree).unwrap();
     std::fs::copy(dir.path().join("leaf.pem"), tree.join("tls.crt")).unwrap();
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let leaf = served_leaf(&r, e);
@@ -423,7 +358,7 @@ fn a_certificate_on_disk_and_served_is_one_asset_with_both_places() {
 fn a_targets_file_names_endpoints_and_a_refused_one_is_an_error_the_run_survives() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let s = Server::start(dir.path(), true, &[]);
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     let closed = free_port();
     let file = dir.path().join("targets.txt");
     std::fs::write(
@@ -515,7 +450,7 @@ fn run_measured(args: &[&str]) -> (i32, String, String, u64) {
 fn hostile_peers_end_within_the_timeouts_as_errors_and_the_rest_is_scanned() {
     let dir = tempfile::tempdir().unwrap();
     Pki::valid(dir.path());
-    let good = Server::start(dir.path(), true, &[]);
+    let good = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
     // Accepts and never answers.
     let silent = hostile(|s| {
         std::thread::sleep(Duration::from_secs(30));
@@ -652,7 +587,7 @@ fn a_chain_longer_than_the_bound_is_an_error() {
     Pki::valid(dir.path());
     let inter = std::fs::read_to_string(dir.path().join("inter.pem")).unwrap();
     std::fs::write(dir.path().join("long.pem"), inter.repeat(17)).unwrap();
-    let s = Server::start(dir.path(), false, &["-cert_chain", "long.pem"]);
+    let s = Server::start(dir.path(), &["-cert_chain", "long.pem"]);
     let r = scan(dir.path(), &[&s.url(Some(NAME))]);
     assert_eq!(
         r["errors"],
