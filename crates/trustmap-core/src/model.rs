@@ -277,9 +277,15 @@ pub struct EndpointVerification {
     /// The leaf is valid for the SNI name (or the IP address): SANs, as RFC 6125 and the
     /// CA/B Forum require (the subject CN is not consulted).
     pub hostname_match: bool,
-    /// The served certificates link by issuer name from the leaf to a self-issued
-    /// certificate or to one issued by a trust anchor: no intermediate is missing.
+    /// No intermediate is missing: the served certificates link by issuer name from the
+    /// leaf to a self-issued certificate, to one a trust anchor issued, or to a served CA
+    /// certificate (whose issuer is a root the client holds, or not: that is `trusted`).
+    /// False when the walk stops at the leaf (or another non-CA certificate) whose issuer was
+    /// neither served nor trusted.
     pub chain_complete: bool,
+    /// When the chain is incomplete: the issuer (DN) nothing served or trusted matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_issuer: Option<String>,
 }
 
 /// Who owns an asset, and where we learnt it.

@@ -816,7 +816,7 @@ pub const RULES: &[Rule] = &[
             Example {
                 fires: true,
                 note: "the intermediate is not served",
-                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"chain_length":1,"verification":{"trusted":false,"chain_complete":false,"error":"unknown issuer: the served chain reaches no trust anchor"}}},
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"chain_length":1,"verification":{"trusted":false,"chain_complete":false,"missing_issuer":"CN=Example Issuing CA","error":"unknown issuer: the served chain reaches no trust anchor"}}},
                     {"kind":"certificate"}],
                     "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
             },

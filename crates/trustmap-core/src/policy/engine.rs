@@ -778,14 +778,22 @@ fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<
         }
     }
     if !v.chain_complete {
-        let issuer = leaf.map(|(_, c)| c.issuer.clone()).unwrap_or_default();
+        let issuer = v.missing_issuer.as_deref().unwrap_or("unknown");
+        let served = match e.chain_length {
+            1 => "1 certificate served".to_string(),
+            n => format!("{n} certificates served"),
+        };
         reasons.push(format!(
-            "incomplete chain: {} certificate(s) served and an intermediate is missing (the chain stops short of a trust anchor or root; leaf issuer {issuer})",
-            e.chain_length
+            "incomplete chain: an intermediate is missing ({served}; nothing served or trusted is its issuer {issuer})"
         ));
-        h = h.ev("chain_complete", false);
+        h = h.ev("chain_complete", false).ev("missing_issuer", issuer);
     }
-    if !v.trusted {
+    // "Unknown issuer" says no more than the incomplete chain already did.
+    let unknown_issuer = v
+        .error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("unknown issuer"));
+    if !v.trusted && (v.chain_complete || !unknown_issuer) {
         let why = v.error.as_deref().unwrap_or("no path to a trust anchor");
         reasons.push(format!("untrusted: {why}"));
         h = h.ev("trusted", false).ev("verification_error", why);

@@ -47,6 +47,7 @@ pub fn verify(
             ..Default::default()
         };
     };
+    let complete = chain_complete(infos, anchors);
     let leaf_der = CertificateDer::from(leaf_der.as_slice());
     let parsed = match ParsedCertificate::try_from(&leaf_der) {
         Ok(p) => p,
@@ -56,7 +57,8 @@ pub fn verify(
                     "the leaf certificate is not usable: {}",
                     describe(&e)
                 )),
-                chain_complete: chain_complete(infos, anchors),
+                chain_complete: complete.is_ok(),
+                missing_issuer: complete.err(),
                 ..Default::default()
             };
         }
@@ -80,28 +82,31 @@ pub fn verify(
         trusted: trust.is_ok(),
         error: trust.err().map(|e| describe(&e)),
         hostname_match: verify_server_name(&parsed, name).is_ok(),
-        chain_complete: chain_complete(infos, anchors),
+        chain_complete: complete.is_ok(),
+        missing_issuer: complete.err(),
     }
 }
 
-/// Whether the served certificates link by issuer name from the leaf to a self-issued one or
-/// to one an anchor issued.
-fn chain_complete(infos: &[CertificateInfo], anchors: &Anchors) -> bool {
+/// Whether no intermediate is missing (see [`EndpointVerification::chain_complete`]); when
+/// one is, the issuer DN nothing served or trusted matches.
+fn chain_complete(infos: &[CertificateInfo], anchors: &Anchors) -> Result<(), String> {
     let mut current = &infos[0];
     // Each served certificate at most once: a loop in the chain ends the walk.
     for _ in 0..infos.len() {
         if current.subject == current.issuer || anchors.subjects.contains(&current.issuer) {
-            return true;
+            return Ok(());
         }
         match infos
             .iter()
             .find(|c| c.subject == current.issuer && !std::ptr::eq(*c, current))
         {
             Some(next) => current = next,
-            None => return false,
+            // A served CA certificate's issuer is a root the client holds (or not: trust).
+            None if current.is_ca && !std::ptr::eq(current, &infos[0]) => return Ok(()),
+            None => return Err(current.issuer.clone()),
         }
     }
-    false
+    Ok(())
 }
 
 fn describe(e: &rustls::Error) -> String {
