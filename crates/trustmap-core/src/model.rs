@@ -259,6 +259,10 @@ pub struct EndpointInfo {
     pub ocsp_stapled: bool,
     /// Certificates the server sent.
     pub chain_length: u32,
+    /// Legacy versions the server accepted when a raw ClientHello offered each alone
+    /// (`SSLv3`, `TLSv1.0`, `TLSv1.1`), oldest first; empty: none (or not probed).
+    #[serde(default)]
+    pub legacy_protocols: Vec<String>,
     /// The served chain judged against the scan's trust anchors and the name.
     pub verification: EndpointVerification,
 }

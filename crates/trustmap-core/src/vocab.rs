@@ -65,7 +65,7 @@ rule_ids! {
     KeyPasswordExposed = "key-password-exposed",
     SecretPlaintext = "secret-plaintext",
     AssetUnowned = "asset-unowned",
-    EndpointLegacyProtocol = "endpoint-legacy-protocol" reserved = true,
+    EndpointLegacyProtocol = "endpoint-legacy-protocol",
     EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,
     EndpointHostnameMismatch = "endpoint-hostname-mismatch",

@@ -750,6 +750,35 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: RuleId::EndpointLegacyProtocol,
+        severity: Severity::High,
+        kinds: &[E],
+        description: "A TLS endpoint accepts SSL 3.0, TLS 1.0 or TLS 1.1",
+        rationale: "RFC 8996 deprecates TLS 1.0 and 1.1 and RFC 7568 SSL 3.0 (POODLE, BEAST, \
+            SHA-1 and MD5 in the handshake); PCI DSS 4.0 4.2.1 requires strong cryptography \
+            for data in transit, which excludes SSL and early TLS, and BSI TR-02102-2 allows \
+            TLS 1.2 and 1.3 only. An endpoint that still accepts them lets a downgraded or old \
+            client use them, whatever a current client negotiates. Found by raw ClientHello \
+            probes offering each version alone.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "PCI-DSS-4.0:12.3.3",
+            "NIST-CSF-2.0:PR.DS-02",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "TLS 1.0 accepted next to TLS 1.3",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"legacy_protocols":["TLSv1.0","TLSv1.1"]}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "TLS 1.2 and 1.3 only",
+                scenario: r#"{"assets":[{"kind":"endpoint"}]}"#,
+            },
+        ],
+    },
+    Rule {
         id: RuleId::EndpointHostnameMismatch,
         severity: Severity::High,
         kinds: &[E],

@@ -734,6 +734,20 @@ fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<
         .and_then(|c| c.certificate.as_ref().map(|info| (*c, info)));
     let name = e.sni.clone().unwrap_or_else(|| e.host.clone());
     let place = a.label();
+    if !e.legacy_protocols.is_empty() {
+        hits.push(
+            hit(
+                RuleId::EndpointLegacyProtocol,
+                format!(
+                    "{place} accepts {} (negotiates {} with a current client)",
+                    e.legacy_protocols.join(", "),
+                    e.protocol
+                ),
+            )
+            .ev("accepted", e.legacy_protocols.join(","))
+            .ev("negotiated", &e.protocol),
+        );
+    }
     let v = &e.verification;
     if !v.hostname_match {
         let (subject, sans) = leaf
@@ -961,7 +975,7 @@ fn base(kind: &str) -> serde_json::Value {
             "endpoint": {"host": "svc.example.com", "port": 443, "sni": "svc.example.com",
             "address": "192.0.2.10:443", "protocol": "TLSv1.3",
             "cipher_suite": "TLS13_AES_128_GCM_SHA256", "key_exchange_group": "X25519",
-            "alpn": "h2", "ocsp_stapled": false, "chain_length": 2,
+            "alpn": "h2", "ocsp_stapled": false, "chain_length": 2, "legacy_protocols": [],
             "verification": {"trusted": true, "hostname_match": true, "chain_complete": true}}}),
         _ => serde_json::json!({}),
     };

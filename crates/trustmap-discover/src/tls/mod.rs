@@ -16,6 +16,7 @@
 //! probes, post-quantum group probing (the ring provider offers X25519, P-256 and P-384).
 
 pub mod handshake;
+pub mod probe;
 pub mod target;
 pub mod verify;
 
@@ -49,6 +50,9 @@ pub struct TlsOptions {
     /// For the whole handshake, from the first byte sent.
     pub handshake_timeout: Duration,
     pub max_handshake_bytes: usize,
+    /// Offer SSL 3.0, TLS 1.0 and TLS 1.1 alone after the handshake ([`probe`]): three more
+    /// connections per endpoint, in parallel, each within the timeouts.
+    pub probe_legacy: bool,
 }
 
 impl Default for TlsOptions {
@@ -58,6 +62,7 @@ impl Default for TlsOptions {
             connect_timeout: DEFAULT_TIMEOUT,
             handshake_timeout: DEFAULT_TIMEOUT,
             max_handshake_bytes: MAX_HANDSHAKE_BYTES,
+            probe_legacy: true,
         }
     }
 }
@@ -159,6 +164,29 @@ impl Source for TlsSource {
 }
 
 impl TlsSource {
+    /// The legacy versions `address` accepts, probed in parallel.
+    fn legacy(&self, t: &Target, address: std::net::SocketAddr) -> Vec<String> {
+        let sni = t.sni.as_deref().or_else(|| {
+            t.host
+                .parse::<std::net::IpAddr>()
+                .is_err()
+                .then_some(t.host.as_str())
+        });
+        let timeout = self.options.handshake_timeout;
+        std::thread::scope(|s| {
+            let probes: Vec<_> = probe::LEGACY
+                .iter()
+                .map(|&(v, name)| s.spawn(move || (probe::probe(address, v, sni, timeout), name)))
+                .collect();
+            probes
+                .into_iter()
+                .filter_map(|p| p.join().ok())
+                .filter(|(a, _)| *a == probe::Answer::Accepted)
+                .map(|(_, name)| name.to_string())
+                .collect()
+        })
+    }
+
     fn scan_one(
         &self,
         t: &Target,
@@ -214,6 +242,11 @@ impl TlsSource {
         let name = handshake::server_name(t).map_err(err)?;
         let now = self.now.unwrap_or_else(time::OffsetDateTime::now_utc);
         let verification = verify::verify(&h.chain, &infos, &name, anchors, provider, now);
+        let legacy_protocols = if self.options.probe_legacy {
+            self.legacy(t, h.address)
+        } else {
+            Vec::new()
+        };
         let sni = match (&t.sni, t.host.parse::<std::net::IpAddr>()) {
             (Some(n), _) => Some(n.clone()),
             (None, Ok(_)) => None,
@@ -230,6 +263,7 @@ impl TlsSource {
             alpn: h.alpn,
             ocsp_stapled: h.ocsp_stapled,
             chain_length: h.chain.len() as u32,
+            legacy_protocols,
             verification,
         };
         let mut f = Found::new(

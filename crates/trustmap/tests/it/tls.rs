@@ -150,6 +150,8 @@ fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
     assert_eq!(facts["key_exchange_group"], "X25519");
     assert_eq!(facts["ocsp_stapled"], false);
     assert_eq!(facts["chain_length"], 2);
+    // OpenSSL 3's default security level refuses TLS 1.0 and 1.1.
+    assert_eq!(facts["legacy_protocols"], serde_json::json!([]));
     assert_eq!(
         facts["verification"],
         serde_json::json!({"trusted": true, "hostname_match": true, "chain_complete": true})
@@ -604,5 +606,53 @@ fn a_chain_longer_than_the_bound_is_an_error() {
         r["errors"],
         serde_json::json!([{"path": s.place(),
             "error": format!("TLS (sni {NAME}): the server sent 18 certificates; more than 16 is not a chain")}])
+    );
+}
+
+#[test]
+fn legacy_versions_are_found_by_raw_client_hello_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    // Security level 0 lets OpenSSL 3 accept TLS 1.0 and 1.1 next to 1.2 and 1.3 (it is
+    // built without SSL 3.0).
+    let old = Server::start(
+        dir.path(),
+        &["-cert_chain", "inter.pem", "-cipher", "DEFAULT:@SECLEVEL=0"],
+    );
+    let only11 = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-no_tls1",
+        ],
+    );
+    let r = scan(dir.path(), &[&old.url(Some(NAME)), &only11.url(Some(NAME))]);
+    let e = endpoint(&r, &old.place());
+    assert_eq!(e["endpoint"]["protocol"], "TLSv1.3");
+    assert_eq!(
+        e["endpoint"]["legacy_protocols"],
+        serde_json::json!(["TLSv1.0", "TLSv1.1"])
+    );
+    let f = findings(&r, e);
+    let l = f
+        .iter()
+        .find(|f| f["rule"] == "endpoint-legacy-protocol")
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(l["severity"], "high");
+    assert_eq!(l["evidence"]["accepted"], "TLSv1.0,TLSv1.1");
+    assert!(
+        l["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("accepts TLSv1.0, TLSv1.1 (negotiates TLSv1.3 with a current client)"),
+        "{l:#}"
+    );
+    let e = endpoint(&r, &only11.place());
+    assert_eq!(
+        e["endpoint"]["legacy_protocols"],
+        serde_json::json!(["TLSv1.1"])
     );
 }
