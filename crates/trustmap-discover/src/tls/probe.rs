@@ -185,7 +185,7 @@ mod tests {
         // An alert (protocol_version).
         let mut r = std::io::Cursor::new(vec![0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
         assert_eq!(read_answer(&mut r, 0x0301), Answer::Refused);
-        assert_eq!(r.position(), 7.min(11));
+        assert_eq!(r.position(), 7);
         // A close before a whole header.
         let mut r = std::io::Cursor::new(vec![0x16, 0x03]);
         assert_eq!(read_answer(&mut r, 0x0302), Answer::Refused);
