@@ -279,6 +279,64 @@ pub struct Reference {
     pub files: Vec<String>,
 }
 
+/// What one TLS handshake with an endpoint showed: one endpoint is one (host, port, SNI name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    /// The host as given (a name or an IP address).
+    pub host: String,
+    pub port: u16,
+    /// The server name sent in the ClientHello (SNI) and checked against the certificate:
+    /// the one given with the target, else the host when it is a name; null for an IP
+    /// address without one.
+    pub sni: Option<String>,
+    /// The address the handshake was made with (`ip:port`).
+    pub address: String,
+    /// Negotiated protocol version: `TLSv1.3`, `TLSv1.2`.
+    pub protocol: String,
+    /// Negotiated cipher suite, IANA name (`TLS13_AES_256_GCM_SHA384`, `TLS_ECDHE_...`).
+    pub cipher_suite: String,
+    /// Negotiated key-exchange group (`X25519`, `secp256r1`, `X25519MLKEM768`); null when
+    /// the handshake did not say (TLS 1.2 without ECDHE).
+    pub key_exchange_group: Option<String>,
+    /// Negotiated ALPN protocol, when any (`h2`, `http/1.1`).
+    pub alpn: Option<String>,
+    /// Whether the server stapled an OCSP response.
+    pub ocsp_stapled: bool,
+    /// Certificates the server sent.
+    pub chain_length: u32,
+    /// Legacy versions the server accepted when a raw ClientHello offered each alone
+    /// (`SSLv3`, `TLSv1.0`, `TLSv1.1`), oldest first; empty: none (or not probed).
+    #[serde(default)]
+    pub legacy_protocols: Vec<String>,
+    /// The served chain judged against the scan's trust anchors and the name.
+    pub verification: EndpointVerification,
+}
+
+/// How the served chain verified. Dates are left to the policy, which judges them with the
+/// scan's clock (`--now`): `trusted` asks whether the chain reaches a trust anchor at an
+/// instant the leaf is valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointVerification {
+    /// The served chain reaches a trust anchor (system store plus the policy's bundles) with
+    /// valid signatures.
+    pub trusted: bool,
+    /// Why it does not, when it does not: `unknown issuer`, `bad signature`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The leaf is valid for the SNI name (or the IP address): SANs, as RFC 6125 and the
+    /// CA/B Forum require (the subject CN is not consulted).
+    pub hostname_match: bool,
+    /// No intermediate is missing: the served certificates link by issuer name from the
+    /// leaf to a self-issued certificate, to one a trust anchor issued, or to a served CA
+    /// certificate (whose issuer is a root the client holds, or not: that is `trusted`).
+    /// False when the walk stops at the leaf (or another non-CA certificate) whose issuer was
+    /// neither served nor trusted.
+    pub chain_complete: bool,
+    /// When the chain is incomplete: the issuer (DN) nothing served or trusted matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_issuer: Option<String>,
+}
+
 /// Who owns an asset, and where we learnt it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Owner {
@@ -312,6 +370,8 @@ pub struct Asset {
     pub keystore: Option<KeystoreInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumer: Option<ConsumerInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
 }
@@ -344,6 +404,12 @@ impl Asset {
         }
         if let Some(c) = &self.consumer {
             return format!("{} {}", c.software, c.name);
+        }
+        if let Some(e) = &self.endpoint {
+            return match &e.sni {
+                Some(n) if *n != e.host => format!("{}:{} ({n})", e.host, e.port),
+                _ => format!("{}:{}", e.host, e.port),
+            };
         }
         self.id.clone()
     }

@@ -98,6 +98,7 @@ mod tests {
             secret: None,
             keystore: None,
             consumer: None,
+            endpoint: None,
             owners: vec![],
         }
     }

@@ -66,11 +66,11 @@ rule_ids! {
     SecretPlaintext = "secret-plaintext",
     AssetUnowned = "asset-unowned",
     ConfigReferenceMissing = "config-reference-missing",
-    EndpointLegacyProtocol = "endpoint-legacy-protocol" reserved = true,
+    EndpointLegacyProtocol = "endpoint-legacy-protocol",
     EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,
-    EndpointHostnameMismatch = "endpoint-hostname-mismatch" reserved = true,
-    EndpointCertInvalid = "endpoint-cert-invalid" reserved = true,
+    EndpointHostnameMismatch = "endpoint-hostname-mismatch",
+    EndpointCertInvalid = "endpoint-cert-invalid",
 }
 
 impl RuleId {

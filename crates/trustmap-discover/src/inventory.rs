@@ -72,6 +72,7 @@ impl Inventory {
             detail,
             occurrence,
             children,
+            link: _,
             owners,
             unlock: _,
         } = found;
@@ -86,6 +87,7 @@ impl Inventory {
             secret: None,
             keystore: None,
             consumer: None,
+            endpoint: None,
             owners: Vec::new(),
         });
         match detail {
@@ -105,6 +107,9 @@ impl Inventory {
             }
             Detail::Secret(info) => {
                 asset.secret.get_or_insert(info);
+            }
+            Detail::Endpoint(info) => {
+                asset.endpoint.get_or_insert(*info);
             }
             Detail::Keystore(info) => match &mut asset.keystore {
                 // A copy opened (by a password found later in the scan) tells more.
@@ -127,12 +132,15 @@ impl Inventory {
             }
         }
         for child in children {
+            let link = child.link;
             let child_id = self.add(child);
-            self.relations.insert(Relation {
-                from: id.clone(),
-                to: child_id,
-                kind: RelationType::Contains,
-            });
+            if let Some(kind) = link {
+                self.relations.insert(Relation {
+                    from: id.clone(),
+                    to: child_id,
+                    kind,
+                });
+            }
         }
         id
     }

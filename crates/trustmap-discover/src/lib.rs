@@ -25,12 +25,14 @@ pub mod scan;
 pub mod secrets;
 pub mod source;
 pub mod ssh;
+pub mod tls;
 pub mod unlock;
 pub mod walk;
 pub mod x509;
 
 use trustmap_core::{
-    AssetKind, CertificateInfo, KeyInfo, KeystoreInfo, Occurrence, Owner, SecretInfo,
+    AssetKind, CertificateInfo, EndpointInfo, KeyInfo, KeystoreInfo, Occurrence, Owner,
+    RelationType, SecretInfo,
 };
 
 /// What a parser found, before deduplication into an [`trustmap_core::Asset`].
@@ -42,8 +44,13 @@ pub struct Found {
     pub detail: Detail,
     /// Where: parsers fill line, offset and container; the scanner fills the path.
     pub occurrence: Occurrence,
-    /// Entries of a keystore or bundle: become assets with `contains` relations.
+    /// Entries of a keystore or bundle (`contains`), the chain an endpoint serves: each
+    /// becomes an asset, related to this one as its [`Found::link`] says.
     pub children: Vec<Found>,
+    /// How the parent of this item relates to it: `contains` (keystore entries), `serves`
+    /// (an endpoint's leaf certificate); `None`: no relation (the intermediates an endpoint
+    /// sends are assets with a place under it, linked to the leaf by `issued-by`).
+    pub link: Option<RelationType>,
     /// Owners stated next to the material (Kubernetes labels); CODEOWNERS is applied later.
     pub owners: Vec<Owner>,
     /// For the scan's second chance ([`unlock`]): a locked keystore's bytes, or a plaintext
@@ -73,6 +80,7 @@ impl Found {
             detail,
             occurrence,
             children: Vec::new(),
+            link: Some(RelationType::Contains),
             owners: Vec::new(),
             unlock: None,
         }
@@ -91,6 +99,8 @@ pub enum Detail {
     /// Software whose configuration names key material (`config`); the engine resolves its
     /// references after the walk.
     Consumer(trustmap_core::ConsumerInfo),
+    /// What a TLS handshake showed ([`tls`]); the served chain is in the children.
+    Endpoint(Box<EndpointInfo>),
 }
 
 /// A parse failure of one piece of material; the scan reports it and goes on.

@@ -174,6 +174,9 @@ pub struct Scanner {
     passwords: Vec<String>,
     /// The key secrets' fingerprints are made with (see [`SecretKey`]).
     secret_key: SecretKey,
+    /// Trust anchors (certificate DER) that sources verifying chains themselves (TLS
+    /// endpoints) check against: the system store and the policy's bundles, from the engine.
+    trust_anchors: std::sync::Arc<Vec<Vec<u8>>>,
 }
 
 /// The key of secrets' fingerprints: a secret's fingerprint is `sha256:` + hex of
@@ -226,7 +229,19 @@ impl Scanner {
             secrets,
             passwords: Vec::new(),
             secret_key: SecretKey::random(),
+            trust_anchors: Default::default(),
         }
+    }
+
+    /// The trust anchors (certificate DER) sources that verify chains check against.
+    pub fn with_trust_anchors(mut self, anchors: Vec<Vec<u8>>) -> Scanner {
+        self.trust_anchors = std::sync::Arc::new(anchors);
+        self
+    }
+
+    /// See [`Scanner::with_trust_anchors`].
+    pub fn trust_anchors(&self) -> &[Vec<u8>] {
+        &self.trust_anchors
     }
 
     /// The key secrets' fingerprints are made with (the inventory's); without one, a random

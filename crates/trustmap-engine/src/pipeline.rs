@@ -186,7 +186,8 @@ impl Scan {
             explicit,
             ignored: policy_ignored,
         } = policy::load(o.policy.as_deref(), &paths)?;
-        let inputs = policy::inputs(&policy, policy_file.as_deref(), &paths)?;
+        let (inputs, anchors) =
+            policy::inputs_and_anchors(&policy, policy_file.as_deref(), &paths)?;
         let custom = CustomRules::load_with(&o.rego, o.rego_limits.clone())?;
         let policy_shown = policy_file.as_deref().map(|f| policy::shown(f, explicit));
         let mut own_files: Vec<PathBuf> = policy_file.into_iter().collect();
@@ -212,7 +213,9 @@ impl Scan {
         Ok(Scan {
             paths,
             sources: all,
-            scanner: Scanner::new(rules).with_keystore_passwords(passwords),
+            scanner: Scanner::new(rules)
+                .with_keystore_passwords(passwords)
+                .with_trust_anchors(anchors),
             policy,
             inputs,
             custom,

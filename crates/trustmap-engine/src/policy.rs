@@ -200,7 +200,18 @@ pub fn inputs(
     policy_file: Option<&Path>,
     roots: &[PathBuf],
 ) -> Result<Inputs, Error> {
+    inputs_and_anchors(policy, policy_file, roots).map(|(i, _)| i)
+}
+
+/// [`inputs`], and the trust anchors' DER (system bundle, then the policy's bundles) for
+/// sources that verify chains themselves (TLS endpoints).
+pub fn inputs_and_anchors(
+    policy: &Policy,
+    policy_file: Option<&Path>,
+    roots: &[PathBuf],
+) -> Result<(Inputs, Vec<Vec<u8>>), Error> {
     let mut inputs = Inputs::default();
+    let mut anchors = Vec::new();
     for l in LINTS {
         inputs.lint_severities.insert(l.id.to_string(), l.severity);
         inputs
@@ -210,7 +221,7 @@ pub fn inputs(
     if let Some(bundle) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
         // Unreadable or odd system bundles are not the user's error: skip what fails.
         if let Ok(data) = read_bounded("system bundle", bundle, MAX_BUNDLE_BYTES) {
-            add_roots(&data, &mut inputs, true);
+            add_roots_der(&data, &mut inputs, true, &mut anchors);
         }
     }
     let base = policy_file
@@ -250,15 +261,20 @@ pub fn inputs(
                 },
                 other => other,
             })?;
-        if add_roots(&data, &mut inputs, false) == 0 {
+        if add_roots_der(&data, &mut inputs, false, &mut anchors) == 0 {
             return Err(Error::EmptyBundle(path));
         }
     }
-    Ok(inputs)
+    Ok((inputs, anchors))
 }
 
 /// Adds every certificate of a PEM bundle as a trust anchor; returns how many.
 pub fn add_roots(data: &[u8], inputs: &mut Inputs, public: bool) -> usize {
+    add_roots_der(data, inputs, public, &mut Vec::new())
+}
+
+/// [`add_roots`], keeping each anchor's DER in `ders`.
+fn add_roots_der(data: &[u8], inputs: &mut Inputs, public: bool, ders: &mut Vec<Vec<u8>>) -> usize {
     let mut n = 0;
     for block in trustmap_discover::pem::blocks(data).flatten() {
         if !block.label.contains("CERTIFICATE") {
@@ -268,6 +284,7 @@ pub fn add_roots(data: &[u8], inputs: &mut Inputs, public: bool) -> usize {
             continue;
         };
         let fp = fingerprint(&block.der);
+        ders.push(block.der.to_vec());
         inputs.trusted_roots.insert(fp.clone());
         if public {
             inputs.public_roots.insert(fp);

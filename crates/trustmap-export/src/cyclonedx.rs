@@ -12,9 +12,10 @@
 //! - keystore -> `related-crypto-material` of type `other` with its format and protection;
 //! - secret -> `related-crypto-material` of type `password`, `token` or `credential` (from its
 //!   detection rule, [`secret_type`]); never the value, nor the redacted preview;
-//! - endpoint -> `assetType: protocol` with `protocolProperties.type: tls`. The model has no
-//!   endpoint facts yet (version, cipher suites): when the endpoint scanner lands, they go in
-//!   `version` and `cipherSuites` here;
+//! - endpoint -> `assetType: protocol` with `protocolProperties` `type: tls`, the negotiated
+//!   `version` (`1.3`) and cipher suite (`cipherSuites[].name`); key-exchange group, ALPN,
+//!   legacy versions accepted and the chain's verification are `trustmap:endpoint:*`
+//!   properties;
 //! - algorithms -> `assetType: algorithm` components of their own ([`crate::algorithms`]):
 //!   primitive, parameter set, curve, classical and NIST quantum security levels, OID;
 //! - every place an asset was seen -> `evidence.occurrences` (path, line, offset, and the
@@ -392,9 +393,44 @@ impl<'a> Builder<'a> {
                 }
             }
             AssetKind::Endpoint => {
-                // Endpoints are not scanned yet: no version or cipher suites in the model.
                 crypto.asset_type = "protocol";
-                crypto.protocol = Some(ProtocolProperties { kind: "tls" });
+                let e = a.endpoint.as_ref();
+                crypto.protocol = Some(ProtocolProperties {
+                    kind: "tls",
+                    version: e
+                        .map(|e| e.protocol.trim_start_matches("TLSv").to_string())
+                        .filter(|v| !v.is_empty()),
+                    cipher_suites: e
+                        .filter(|e| !e.cipher_suite.is_empty())
+                        .map(|e| {
+                            vec![CipherSuite {
+                                name: e.cipher_suite.clone(),
+                            }]
+                        })
+                        .unwrap_or_default(),
+                });
+                if let Some(e) = e {
+                    if let Some(g) = &e.key_exchange_group {
+                        props.push(prop("trustmap:endpoint:key-exchange-group", g));
+                    }
+                    if let Some(p) = &e.alpn {
+                        props.push(prop("trustmap:endpoint:alpn", p));
+                    }
+                    for v in &e.legacy_protocols {
+                        props.push(prop("trustmap:endpoint:legacy-protocol", v));
+                    }
+                    let v = &e.verification;
+                    let b = |x: bool| if x { "true" } else { "false" };
+                    props.push(prop("trustmap:endpoint:trusted", b(v.trusted)));
+                    props.push(prop(
+                        "trustmap:endpoint:hostname-match",
+                        b(v.hostname_match),
+                    ));
+                    props.push(prop(
+                        "trustmap:endpoint:chain-complete",
+                        b(v.chain_complete),
+                    ));
+                }
             }
             AssetKind::Consumer => {
                 if let Some(c) = &a.consumer {
@@ -685,6 +721,15 @@ struct SecuredBy {
 struct ProtocolProperties {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(rename = "cipherSuites", skip_serializing_if = "Vec::is_empty")]
+    cipher_suites: Vec<CipherSuite>,
+}
+
+#[derive(Serialize)]
+struct CipherSuite {
+    name: String,
 }
 
 #[derive(Serialize)]

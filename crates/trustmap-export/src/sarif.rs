@@ -803,6 +803,7 @@ mod tests {
             secret: None,
             keystore: None,
             consumer: None,
+            endpoint: None,
             owners: vec![],
         }
     }

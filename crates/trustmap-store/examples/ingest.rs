@@ -87,6 +87,7 @@ fn asset(i: usize, generation: usize) -> Asset {
         secret: None,
         keystore: None,
         consumer: None,
+        endpoint: None,
         owners: vec![Owner {
             name: format!("team-{}", i % 50),
             role: "owner".into(),

@@ -47,6 +47,8 @@ struct Facts<'a> {
     secret: Option<&'a trustmap_core::SecretInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consumer: Option<&'a trustmap_core::ConsumerInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<&'a trustmap_core::EndpointInfo>,
 }
 
 /// The facts of `a` as stored JSON text (serialized once, straight from the model).
@@ -57,6 +59,7 @@ pub(crate) fn facts_text(a: &trustmap_core::Asset) -> String {
         keystore: a.keystore.as_ref(),
         secret: a.secret.as_ref(),
         consumer: a.consumer.as_ref(),
+        endpoint: a.endpoint.as_ref(),
     })
     .unwrap_or_else(|_| "{}".into())
 }

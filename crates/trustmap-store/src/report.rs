@@ -194,6 +194,7 @@ fn rebuild(db: &mut Db, s: &SelectedScan) -> Result<Report, Error> {
                 secret: fact(&facts, "secret", &id)?,
                 keystore: fact(&facts, "keystore", &id)?,
                 consumer: fact(&facts, "consumer", &id)?,
+                endpoint: fact(&facts, "endpoint", &id)?,
                 owners: Vec::new(),
             },
         );

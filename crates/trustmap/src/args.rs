@@ -10,9 +10,24 @@ use trustmap_engine::{ScanOptions, ScanRequest};
 /// What to scan and how: the options `baseline` and `pqc` share with `scan`.
 #[derive(clap::Args)]
 pub struct ScanInput {
-    /// Files or directories to scan.
-    #[arg(required = true)]
+    /// Files or directories to scan, and TLS endpoints as tls://HOST[:PORT][?sni=NAME]
+    /// (port 443 by default).
+    #[arg(
+        required_unless_present = "targets",
+        value_name = "PATH|tls://HOST:PORT"
+    )]
     pub paths: Vec<PathBuf>,
+    /// TLS endpoints to scan, one a line: HOST, HOST:PORT, [IPv6]:PORT or a CIDR block with
+    /// ports (10.0.0.0/24:443,8443), optionally followed by an SNI name; `#` comments.
+    #[arg(long, value_name = "FILE")]
+    pub targets: Vec<PathBuf>,
+    /// TLS handshakes in flight at once.
+    #[arg(long, value_name = "N", default_value_t = trustmap_discover::tls::DEFAULT_CONCURRENCY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub tls_concurrency: usize,
+    /// Seconds to connect to a TLS endpoint, and again to complete its handshake.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
+    pub tls_timeout: f64,
     /// Do not record this scan in the inventory store.
     #[arg(long)]
     pub no_store: bool,
@@ -74,11 +89,53 @@ pub struct ScanInput {
 }
 
 impl ScanInput {
-    /// The engine request these arguments describe.
-    pub fn request(&self) -> ScanRequest {
-        ScanRequest {
-            paths: self.paths.clone(),
-            sources: Vec::new(),
+    /// The engine request these arguments describe: paths, and one TLS source for every
+    /// `tls://` argument and `--targets` file.
+    pub fn request(&self) -> anyhow::Result<ScanRequest> {
+        use anyhow::Context;
+        use trustmap_discover::tls;
+        let mut paths = Vec::new();
+        let mut targets = Vec::new();
+        for p in &self.paths {
+            match p.to_str().filter(|s| tls::is_url(s)) {
+                Some(url) => targets.push(tls::parse_url(url).map_err(anyhow::Error::msg)?),
+                None => paths.push(p.clone()),
+            }
+        }
+        for file in &self.targets {
+            let text =
+                read_targets(file).with_context(|| format!("targets file {}", file.display()))?;
+            targets.extend(
+                tls::parse_targets(&text, &file.display().to_string())
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        if targets.len() > tls::MAX_TARGETS {
+            anyhow::bail!(
+                "{} TLS endpoints named; at most {} a scan",
+                targets.len(),
+                tls::MAX_TARGETS
+            );
+        }
+        let mut sources: Vec<Box<dyn trustmap_discover::source::Source>> = Vec::new();
+        if !targets.is_empty() {
+            let timeout = std::time::Duration::from_secs_f64(self.tls_timeout);
+            let options = tls::TlsOptions {
+                concurrency: self.tls_concurrency,
+                connect_timeout: timeout,
+                handshake_timeout: timeout,
+                ..Default::default()
+            };
+            sources.push(Box::new(
+                tls::TlsSource::new(targets, options).at(self.now.now),
+            ));
+        }
+        if paths.is_empty() && sources.is_empty() {
+            anyhow::bail!("nothing to scan: give paths, tls:// targets or --targets");
+        }
+        Ok(ScanRequest {
+            paths,
+            sources,
             options: ScanOptions {
                 respect_gitignore: self.respect_gitignore,
                 follow_symlinks: self.follow_symlinks,
@@ -102,7 +159,31 @@ impl ScanInput {
                 ),
                 keystore_password_files: self.keystore_password_file.clone(),
             },
-        }
+        })
+    }
+}
+
+/// A targets file, read up to [`trustmap_discover::tls::target::MAX_FILE_BYTES`].
+fn read_targets(file: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let limit = trustmap_discover::tls::target::MAX_FILE_BYTES;
+    // Checked before opening: opening a FIFO would block.
+    if !std::fs::metadata(file)?.is_file() {
+        anyhow::bail!("not a regular file");
+    }
+    let f = std::fs::File::open(file)?;
+    let mut text = String::new();
+    f.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        anyhow::bail!("larger than {limit} bytes");
+    }
+    Ok(text)
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: seconds from 0.1 to 600")),
     }
 }
 

@@ -273,7 +273,7 @@ pub fn render(r: &Report, _now: time::OffsetDateTime, baseline: bool, all: bool)
     if !r.errors.is_empty() {
         let _ = writeln!(
             s,
-            "\nErrors ({}): these files were read but not fully understood",
+            "\nErrors ({}): these places were read but not fully understood",
             r.errors.len()
         );
         for e in r.errors.iter().take(shown) {

@@ -783,6 +783,114 @@ pub const RULES: &[Rule] = &[
             },
         ],
     },
+    Rule {
+        id: RuleId::EndpointLegacyProtocol,
+        severity: Severity::High,
+        kinds: &[E],
+        description: "A TLS endpoint accepts SSL 3.0, TLS 1.0 or TLS 1.1",
+        rationale: "RFC 8996 deprecates TLS 1.0 and 1.1 and RFC 7568 SSL 3.0 (POODLE, BEAST, \
+            SHA-1 and MD5 in the handshake); PCI DSS 4.0 4.2.1 requires strong cryptography \
+            for data in transit, which excludes SSL and early TLS, and BSI TR-02102-2 allows \
+            TLS 1.2 and 1.3 only. An endpoint that still accepts them lets a downgraded or old \
+            client use them, whatever a current client negotiates. Found by raw ClientHello \
+            probes offering each version alone.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "PCI-DSS-4.0:12.3.3",
+            "NIST-CSF-2.0:PR.DS-02",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "TLS 1.0 accepted next to TLS 1.3",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"legacy_protocols":["TLSv1.0","TLSv1.1"]}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "TLS 1.2 and 1.3 only",
+                scenario: r#"{"assets":[{"kind":"endpoint"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: RuleId::EndpointHostnameMismatch,
+        severity: Severity::High,
+        kinds: &[E],
+        description: "A TLS endpoint serves a certificate that is not valid for the name it was reached by",
+        rationale: "Clients check the server's name against the certificate's subject \
+            alternative names (RFC 9525, which replaced RFC 6125; the CA/Browser Forum Baseline \
+            Requirements 7.1.2.7 require the names in the SAN extension), so a mismatch fails \
+            every connection that verifies, and teaches the rest to ignore verification. NIST \
+            CSF 2.0 PR.DS-02 asks for data in transit to be protected, PCI DSS 4.0 4.2.1 for \
+            certificates that are valid.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:PR.DS-02",
+            "NIST-CSF-2.0:PR.AA-03",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "reached as svc.example.com, serves a certificate for other.example.com",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"verification":{"hostname_match":false}}},
+                    {"kind":"certificate","certificate":{"subject":"CN=other.example.com","sans":["DNS:other.example.com"]}}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the name is among the certificate's SANs",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: RuleId::EndpointCertInvalid,
+        severity: Severity::High,
+        kinds: &[E],
+        description: "A TLS endpoint serves a chain that does not validate: an expired or not yet valid leaf, no path to a trust anchor, or a missing intermediate",
+        rationale: "What an endpoint serves is what clients validate (RFC 5280 6.1): an expired \
+            leaf, a chain to no trusted root, or a missing intermediate breaks verifying clients \
+            (a missing intermediate only some of them, which hides it from the browser that \
+            happens to cache it). PCI DSS 4.0 4.2.1 requires certificates protecting data in \
+            transit to be valid and not expired; NIST SP 800-207 asks for trust to be verified \
+            continuously, which is what scanning the served side does. The chain is checked \
+            against the system trust store and the policy's [trust] bundles.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-CSF-2.0:PR.DS-02",
+            "NIST-CSF-2.0:PR.AA-01",
+            "NIST-SP-800-207",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "the served leaf expired three days ago",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate","certificate":{"not_after":"2026-11-20T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "the chain reaches no trust anchor",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"verification":{"trusted":false,"error":"unknown issuer: the served chain reaches no trust anchor"}}},
+                    {"kind":"certificate"}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "the intermediate is not served",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"chain_length":1,"verification":{"trusted":false,"chain_complete":false,"missing_issuer":"CN=Example Issuing CA","error":"unknown issuer: the served chain reaches no trust anchor"}}},
+                    {"kind":"certificate"}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "a complete, trusted chain with a valid leaf",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+        ],
+    },
 ];
 
 impl Rule {

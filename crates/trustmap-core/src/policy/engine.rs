@@ -98,6 +98,8 @@ struct Ctx<'a> {
     by_id: HashMap<&'a str, &'a Asset>,
     issued_by: HashMap<&'a str, Vec<&'a str>>,
     key_certs: HashMap<&'a str, Vec<&'a Asset>>,
+    /// Endpoint id -> the certificates it serves (its leaf).
+    serves: HashMap<&'a str, Vec<&'a Asset>>,
     trusted: HashSet<String>,
     public: HashSet<String>,
 }
@@ -173,12 +175,18 @@ pub fn evaluate_with(
     let by_id: HashMap<&str, &Asset> = assets.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut issued_by: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut key_certs: HashMap<&str, Vec<&Asset>> = HashMap::new();
+    let mut serves: HashMap<&str, Vec<&Asset>> = HashMap::new();
     for r in relations {
         match r.kind {
             RelationType::IssuedBy => issued_by.entry(&r.from).or_default().push(&r.to),
             RelationType::KeyOf => {
                 if let Some(c) = by_id.get(r.to.as_str()).filter(|c| c.certificate.is_some()) {
                     key_certs.entry(&r.from).or_default().push(c);
+                }
+            }
+            RelationType::Serves => {
+                if let Some(c) = by_id.get(r.to.as_str()).filter(|c| c.certificate.is_some()) {
+                    serves.entry(&r.from).or_default().push(c);
                 }
             }
             _ => {}
@@ -191,6 +199,7 @@ pub fn evaluate_with(
         by_id,
         issued_by,
         key_certs,
+        serves,
         trusted,
         public,
     };
@@ -215,6 +224,9 @@ pub fn evaluate_with(
             }
         }
         key_rules(&ctx, a, &mut hits);
+        if let Some(e) = &a.endpoint {
+            endpoint_rules(&ctx, a, e, &mut hits);
+        }
         if let Some(s) = &a.secret {
             hits.push(
                 hit(
@@ -745,6 +757,100 @@ fn rotation(
     }
 }
 
+/// `endpoint-hostname-mismatch` and `endpoint-cert-invalid`: the verification the source
+/// recorded, and the served leaf's dates judged at `now`.
+fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<Hit>) {
+    let leaf = ctx
+        .serves
+        .get(a.id.as_str())
+        .and_then(|l| l.first())
+        .and_then(|c| c.certificate.as_ref().map(|info| (*c, info)));
+    let name = e.sni.clone().unwrap_or_else(|| e.host.clone());
+    let place = a.label();
+    if !e.legacy_protocols.is_empty() {
+        hits.push(
+            hit(
+                RuleId::EndpointLegacyProtocol,
+                format!(
+                    "{place} accepts {} (negotiates {} with a current client)",
+                    e.legacy_protocols.join(", "),
+                    e.protocol
+                ),
+            )
+            .ev("accepted", e.legacy_protocols.join(","))
+            .ev("negotiated", &e.protocol),
+        );
+    }
+    let v = &e.verification;
+    if !v.hostname_match {
+        let (subject, sans) = leaf
+            .map(|(_, c)| (c.subject.clone(), c.sans.join(", ")))
+            .unwrap_or_default();
+        let sans_shown = if sans.is_empty() {
+            "none".to_string()
+        } else {
+            sans.clone()
+        };
+        hits.push(
+            hit(
+                RuleId::EndpointHostnameMismatch,
+                format!(
+                    "{place} serves a certificate not valid for {name} (subject {subject}; SANs: {sans_shown})"
+                ),
+            )
+            .ev("name", &name)
+            .ev("subject", subject)
+            .ev("sans", sans),
+        );
+    }
+    let mut reasons = Vec::new();
+    let mut h = hit(RuleId::EndpointCertInvalid, String::new());
+    if let Some((c, info)) = leaf {
+        let (nb, na) = (info.not_before.get(), info.not_after.get());
+        if na < ctx.now {
+            reasons.push(format!(
+                "the leaf {} expired {} ago ({})",
+                c.label(),
+                days((ctx.now - na).whole_days()),
+                info.not_after
+            ));
+            h = h.ev("expired", info.not_after);
+        } else if nb > ctx.now {
+            reasons.push(format!(
+                "the leaf {} is not valid until {}",
+                c.label(),
+                info.not_before
+            ));
+            h = h.ev("not_yet_valid", info.not_before);
+        }
+    }
+    if !v.chain_complete {
+        let issuer = v.missing_issuer.as_deref().unwrap_or("unknown");
+        let served = match e.chain_length {
+            1 => "1 certificate served".to_string(),
+            n => format!("{n} certificates served"),
+        };
+        reasons.push(format!(
+            "incomplete chain: an intermediate is missing ({served}; nothing served or trusted is its issuer {issuer})"
+        ));
+        h = h.ev("chain_complete", false).ev("missing_issuer", issuer);
+    }
+    // "Unknown issuer" says no more than the incomplete chain already did.
+    let unknown_issuer = v
+        .error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("unknown issuer"));
+    if !v.trusted && (v.chain_complete || !unknown_issuer) {
+        let why = v.error.as_deref().unwrap_or("no path to a trust anchor");
+        reasons.push(format!("untrusted: {why}"));
+        h = h.ev("trusted", false).ev("verification_error", why);
+    }
+    if !reasons.is_empty() {
+        h.message = format!("{place} serves an invalid chain: {}", reasons.join("; "));
+        hits.push(h);
+    }
+}
+
 fn key_rules(ctx: &Ctx, a: &Asset, hits: &mut Vec<Hit>) {
     if let Some(c) = &a.certificate {
         key_strength_rules(
@@ -901,6 +1007,13 @@ fn base(kind: &str) -> serde_json::Value {
             "name": "server svc.example.com (listen 443)", "references": [
             {"directive": "ssl_certificate", "value": "/etc/nginx/ssl/svc.crt", "line": 5,
              "resolution": "path", "files": ["etc/nginx/ssl/svc.crt"]}]}}),
+        "endpoint" => serde_json::json!({
+            "occurrences": [{"path": "svc.example.com:443", "line": null, "container": null}],
+            "endpoint": {"host": "svc.example.com", "port": 443, "sni": "svc.example.com",
+            "address": "192.0.2.10:443", "protocol": "TLSv1.3",
+            "cipher_suite": "TLS13_AES_128_GCM_SHA256", "key_exchange_group": "X25519",
+            "alpn": "h2", "ocsp_stapled": false, "chain_length": 2, "legacy_protocols": [],
+            "verification": {"trusted": true, "hostname_match": true, "chain_complete": true}}}),
         _ => serde_json::json!({}),
     };
     merge(&mut v, extra);

@@ -10,4 +10,5 @@ mod keystores;
 mod parsing;
 mod secret_rules;
 mod support;
+mod tls;
 mod x509_lints;

@@ -269,7 +269,13 @@ pub fn estate() -> Value {
              "occurrences": [{"path": "deploy/.env", "line": 4, "offset": 80, "container": null, "root": "/srv/a/repo"}],
              "secret": {"rule": "github-pat-classic", "provider": "GitHub", "redacted": "ghp_…(40 chars)"}},
             {"id": "ept_7777777777777777", "kind": "endpoint", "fingerprint": format!("sha256:{}", "7".repeat(64)),
-             "occurrences": [{"path": "shop.example.test:443", "line": null, "container": null, "root": "tls://shop.example.test:443"}]}
+             "occurrences": [{"path": "shop.example.test:443", "line": null, "container": null, "root": "tls"}],
+             "endpoint": {"host": "shop.example.test", "port": 443, "sni": "shop.example.test",
+                          "address": "192.0.2.7:443", "protocol": "TLSv1.2",
+                          "cipher_suite": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                          "key_exchange_group": "secp256r1", "alpn": "h2", "ocsp_stapled": false,
+                          "chain_length": 2, "legacy_protocols": ["TLSv1.0"],
+                          "verification": {"trusted": true, "hostname_match": true, "chain_complete": true}}}
         ],
         "relations": [
             {"from": "crt_1eaf000000000000", "to": "crt_ca00000000000000", "type": "issued-by"},

@@ -260,7 +260,17 @@ fn keys_keystores_secrets_and_endpoints() {
 
     let ept = component(&doc, "ept_7777777777777777");
     assert_eq!(ept["name"], "shop.example.test:443");
-    assert_eq!(ept["cryptoProperties"]["protocolProperties"]["type"], "tls");
+    assert_eq!(
+        ept["cryptoProperties"]["protocolProperties"],
+        json!({"type": "tls", "version": "1.2",
+               "cipherSuites": [{"name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}]})
+    );
+    assert_eq!(props(ept, "trustmap:endpoint:legacy-protocol"), ["TLSv1.0"]);
+    assert_eq!(
+        props(ept, "trustmap:endpoint:key-exchange-group"),
+        ["secp256r1"]
+    );
+    assert_eq!(props(ept, "trustmap:endpoint:trusted"), ["true"]);
 }
 
 #[test]

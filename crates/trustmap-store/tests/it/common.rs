@@ -76,6 +76,7 @@ pub fn cert_at(seed: &str, places: Vec<Occurrence>) -> Asset {
         secret: None,
         keystore: None,
         consumer: None,
+        endpoint: None,
         owners: vec![],
     }
 }

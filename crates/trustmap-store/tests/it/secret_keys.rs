@@ -21,6 +21,7 @@ fn secret(value: &str, path: &str) -> Asset {
         }),
         keystore: None,
         consumer: None,
+        endpoint: None,
         owners: vec![],
     }
 }

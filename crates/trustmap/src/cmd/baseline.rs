@@ -17,7 +17,7 @@ pub struct BaselineArgs {
 }
 
 pub fn baseline(args: BaselineArgs) -> Result<i32> {
-    let mut req = args.input.request();
+    let mut req = args.input.request()?;
     req.options.writes.push(args.output.clone());
     let report = crate::cmd::scan::run_and_record_request(&args.input, req)?.report;
     let doc = file(&report.findings);

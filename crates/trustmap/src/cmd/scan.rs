@@ -70,7 +70,7 @@ pub struct ScanArgs {
 
 /// `trustmap scan`.
 pub fn scan(args: ScanArgs) -> Result<i32> {
-    let mut req = args.input.request();
+    let mut req = args.input.request()?;
     req.options.baseline = args.baseline.clone();
     req.options.writes.extend(args.output.clone());
     let (mut outcome, store) = run(&args.input, req, true)?;
@@ -205,7 +205,7 @@ pub fn record(input: &ScanInput, outcome: &mut ScanOutcome, store: &Store) -> Re
 /// Scans as `trustmap scan` does and records the scan unless `--no-store`: for `baseline`
 /// and `pqc`.
 pub fn run_and_record(input: &ScanInput) -> Result<ScanOutcome> {
-    run_and_record_request(input, input.request())
+    run_and_record_request(input, input.request()?)
 }
 
 /// [`run_and_record`] with a request the caller adjusted.

@@ -1,8 +1,10 @@
 //! Helpers shared by the CLI tests: run the real binary, make fixtures with openssl, make
 //! tokens that are generated, never real.
 
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub fn trustmap(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_trustmap"))
@@ -176,4 +178,72 @@ pub fn on_db_ok(db: &Db, code: i32, args: &[&str]) -> String {
 pub fn raw_sql(db: &Db, sql: &str) {
     let s = trustmap_store::Store::open_existing(&db.target).unwrap();
     s.execute_raw(sql).unwrap();
+}
+
+/// A free loopback port: bound, then released for the server to take.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `openssl s_server` on 127.0.0.1, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Serves `leaf.pem` with `leaf.key` from `dir`, with extra flags (`-cert_chain
+    /// inter.pem`, `-tls1_3`...).
+    pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::serving(dir, "leaf.pem", "leaf.key", extra)
+    }
+
+    /// Serves `cert` with `key` (files in `dir`), with extra flags.
+    pub fn serving(dir: &Path, cert: &str, key: &str, extra: &[&str]) -> Server {
+        let port = free_port();
+        let accept = format!("127.0.0.1:{port}");
+        let mut args = vec![
+            "s_server", "-accept", &accept, "-cert", cert, "-key", key, "-quiet",
+        ];
+        args.extend_from_slice(extra);
+        let child = Command::new("openssl")
+            .current_dir(dir)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl is installed");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "s_server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, port }
+    }
+
+    pub fn url(&self, sni: Option<&str>) -> String {
+        match sni {
+            Some(n) => format!("tls://127.0.0.1:{}?sni={n}", self.port),
+            None => format!("tls://127.0.0.1:{}", self.port),
+        }
+    }
+
+    pub fn place(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

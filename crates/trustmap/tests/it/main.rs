@@ -21,4 +21,5 @@ mod rego;
 mod scan;
 mod store;
 mod stored;
+mod tls;
 mod waiver;

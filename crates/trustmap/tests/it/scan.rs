@@ -282,7 +282,10 @@ fn json_contract_shape_is_stable() {
     let now = (time::OffsetDateTime::now_utc() + time::Duration::days(95))
         .date()
         .to_string();
-    let r = scan_json(d, &["--now", &now]);
+    // The same certificate served by an endpoint: the endpoint facts are in the contract.
+    let server = crate::common::Server::serving(d, "svc.crt", "svc.key", &[]);
+    let url = server.url(Some("svc.example.test"));
+    let r = scan_json(d, &["--now", &now, &url]);
     let mut s = std::collections::BTreeSet::new();
     shape(&r, "", &mut s);
     let expected = [
@@ -300,6 +303,19 @@ fn json_contract_shape_is_stable() {
         ".assets[].certificate.signature_algorithm: string",
         ".assets[].certificate.signature_hash: string",
         ".assets[].certificate.subject: string",
+        ".assets[].endpoint.host: string",
+        ".assets[].endpoint.port: number",
+        ".assets[].endpoint.sni: string",
+        ".assets[].endpoint.address: string",
+        ".assets[].endpoint.protocol: string",
+        ".assets[].endpoint.cipher_suite: string",
+        ".assets[].endpoint.key_exchange_group: string",
+        ".assets[].endpoint.alpn: null",
+        ".assets[].endpoint.ocsp_stapled: bool",
+        ".assets[].endpoint.chain_length: number",
+        ".assets[].endpoint.verification.trusted: bool",
+        ".assets[].endpoint.verification.hostname_match: bool",
+        ".assets[].endpoint.verification.chain_complete: bool",
         ".assets[].fingerprint: string",
         ".assets[].id: string",
         ".assets[].key.algorithm: string",

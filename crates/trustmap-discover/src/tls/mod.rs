@@ -1,0 +1,292 @@
+//! TLS endpoints as a source: for each target (host, port, SNI name) one handshake with
+//! rustls (ring provider) whose verifier records rather than rejects ([`handshake`]), the
+//! served chain judged separately against the scan's trust anchors and the name
+//! ([`verify`]), and what was learned yielded as an `endpoint` asset whose children are the
+//! served certificates (the leaf linked by `serves`). A certificate is identified by the
+//! SHA-256 of its DER, as the file scanner does, so a certificate on disk and served is one
+//! asset with both places.
+//!
+//! Everything a peer sends is hostile: a connect timeout, one deadline for the whole
+//! handshake (a byte a second cannot stretch it), a byte budget per handshake, and rustls's
+//! own limit on a handshake message (64 KiB) bound each endpoint; a failure is an entry in
+//! `errors` under `host:port` and the other endpoints are still scanned. Handshakes run
+//! [`TlsOptions::concurrency`] at a time on plain threads (blocking sockets: no runtime).
+//!
+//! Not here yet: STARTTLS, protocol-version and cipher enumeration by raw ClientHello
+//! probes, post-quantum group probing (the ring provider offers X25519, P-256 and P-384).
+
+pub mod handshake;
+pub mod probe;
+pub mod target;
+pub mod verify;
+
+pub use target::{MAX_TARGETS, Target, is_url, parse_targets, parse_url};
+
+use crate::scan::Scanner;
+use crate::source::{Progress, Sink, Source};
+use crate::{Detail, Found, x509};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+use trustmap_core::{AssetKind, EndpointInfo, Occurrence, RelationType, ScanError};
+
+/// Certificates of a served chain kept (a real chain has 2 to 4; rustls's 64 KiB message
+/// limit bounds what a server can send).
+pub const MAX_CHAIN: usize = 16;
+/// Handshakes in flight by default.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Connect and handshake timeouts by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes read from one endpoint before its handshake must be complete (a chain of a dozen
+/// large certificates is under 64 KiB).
+pub const MAX_HANDSHAKE_BYTES: usize = 256 << 10;
+
+/// How endpoints are reached.
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    /// Handshakes in flight at once (at least 1).
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    /// For the whole handshake, from the first byte sent.
+    pub handshake_timeout: Duration,
+    pub max_handshake_bytes: usize,
+    /// Offer SSL 3.0, TLS 1.0 and TLS 1.1 alone after the handshake ([`probe`]): three more
+    /// connections per endpoint, in parallel, each within the timeouts.
+    pub probe_legacy: bool,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            connect_timeout: DEFAULT_TIMEOUT,
+            handshake_timeout: DEFAULT_TIMEOUT,
+            max_handshake_bytes: MAX_HANDSHAKE_BYTES,
+            probe_legacy: true,
+        }
+    }
+}
+
+/// TLS endpoints: one source for every target of a scan, so they share the concurrency.
+/// Its root is `tls`; each place is `host:port`.
+pub struct TlsSource {
+    targets: Vec<Target>,
+    options: TlsOptions,
+    /// The judging instant for "trusted" (an instant the leaf is valid is used when it is
+    /// not): the scan's `--now` when given, else the clock at the handshake.
+    now: Option<time::OffsetDateTime>,
+}
+
+impl TlsSource {
+    pub fn new(targets: Vec<Target>, options: TlsOptions) -> TlsSource {
+        TlsSource {
+            targets,
+            options,
+            now: None,
+        }
+    }
+
+    /// Judge chains as of this instant.
+    pub fn at(mut self, now: Option<time::OffsetDateTime>) -> TlsSource {
+        self.now = now;
+        self
+    }
+
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+}
+
+/// The root name of every endpoint place.
+pub const ROOT: &str = "tls";
+
+impl Source for TlsSource {
+    fn name(&self) -> &str {
+        ROOT
+    }
+
+    fn given(&self) -> String {
+        match self.targets.len() {
+            0..=8 => {
+                let urls: Vec<String> = self.targets.iter().map(Target::url).collect();
+                urls.join(" ")
+            }
+            n => format!("tls ({n} endpoints)"),
+        }
+    }
+
+    /// `tls:` and the sorted targets (their SHA-256 past eight), so the same list is the
+    /// same root across scans.
+    fn canonical(&self) -> String {
+        let mut urls: Vec<String> = self.targets.iter().map(Target::url).collect();
+        urls.sort();
+        urls.dedup();
+        if urls.len() <= 8 {
+            format!("tls:{}", urls.join(","))
+        } else {
+            format!(
+                "tls:sha256:{}",
+                trustmap_core::sha256_hex(urls.join(",").as_bytes())
+            )
+        }
+    }
+
+    fn run(&self, scanner: &Scanner, progress: &Progress, sink: &mut dyn Sink) {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let anchors = verify::Anchors::new(scanner.trust_anchors());
+        let next = AtomicUsize::new(0);
+        let workers = self.options.concurrency.clamp(1, self.targets.len().max(1));
+        let (tx, rx) = mpsc::sync_channel::<Result<Found, ScanError>>(workers);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (next, provider, anchors) = (&next, &provider, &anchors);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(t) = self.targets.get(i) else { break };
+                        let r = self.scan_one(t, provider, anchors, progress);
+                        if tx.send(r).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            for r in rx {
+                match r {
+                    Ok(f) => sink.found(f),
+                    Err(e) => sink.error(e),
+                }
+            }
+        });
+    }
+}
+
+impl TlsSource {
+    /// The legacy versions `address` accepts, probed in parallel.
+    fn legacy(&self, t: &Target, address: std::net::SocketAddr) -> Vec<String> {
+        let sni = t.sni.as_deref().or_else(|| {
+            t.host
+                .parse::<std::net::IpAddr>()
+                .is_err()
+                .then_some(t.host.as_str())
+        });
+        let timeout = self.options.handshake_timeout;
+        std::thread::scope(|s| {
+            let probes: Vec<_> = probe::LEGACY
+                .iter()
+                .map(|&(v, name)| s.spawn(move || (probe::probe(address, v, sni, timeout), name)))
+                .collect();
+            probes
+                .into_iter()
+                .filter_map(|p| p.join().ok())
+                .filter(|(a, _)| *a == probe::Answer::Accepted)
+                .map(|(_, name)| name.to_string())
+                .collect()
+        })
+    }
+
+    fn scan_one(
+        &self,
+        t: &Target,
+        provider: &Arc<rustls::crypto::CryptoProvider>,
+        anchors: &verify::Anchors,
+        progress: &Progress,
+    ) -> Result<Found, ScanError> {
+        let place = t.place();
+        let err = |error: String| ScanError {
+            path: place.clone(),
+            error: match &t.sni {
+                Some(n) => format!("TLS (sni {n}): {error}"),
+                None => format!("TLS: {error}"),
+            },
+        };
+        let h = handshake::run(t, &self.options, provider);
+        progress.add_file(h.as_ref().map(|h| h.bytes).unwrap_or(0));
+        let h = h.map_err(err)?;
+        let sni_note = t
+            .sni
+            .as_ref()
+            .map(|n| format!(", sni {n}"))
+            .unwrap_or_default();
+        let mut children = Vec::new();
+        let mut infos = Vec::new();
+        for (i, der) in h.chain.iter().take(MAX_CHAIN).enumerate() {
+            let occ = Occurrence {
+                path: place.clone(),
+                line: None,
+                offset: None,
+                container: Some(format!("tls chain[{i}]{sni_note}")),
+                root: None,
+            };
+            match x509::found(der, occ) {
+                Ok(mut f) => {
+                    if let Detail::Certificate(info, _) = &f.detail {
+                        infos.push((**info).clone());
+                    }
+                    f.link = (i == 0).then_some(RelationType::Serves);
+                    children.push(f);
+                }
+                // The chain cannot be judged without its leaf.
+                Err(e) if i == 0 => return Err(err(format!("the served leaf certificate: {e}"))),
+                Err(e) => return Err(err(format!("served certificate {i}: {e}"))),
+            }
+        }
+        if h.chain.len() > MAX_CHAIN {
+            return Err(err(format!(
+                "the server sent {} certificates; more than {MAX_CHAIN} is not a chain",
+                h.chain.len()
+            )));
+        }
+        let name = handshake::server_name(t).map_err(err)?;
+        let now = self.now.unwrap_or_else(time::OffsetDateTime::now_utc);
+        let verification = verify::verify(&h.chain, &infos, &name, anchors, provider, now);
+        let legacy_protocols = if self.options.probe_legacy {
+            self.legacy(t, h.address)
+        } else {
+            Vec::new()
+        };
+        let sni = match (&t.sni, t.host.parse::<std::net::IpAddr>()) {
+            (Some(n), _) => Some(n.clone()),
+            (None, Ok(_)) => None,
+            (None, Err(_)) => Some(t.host.clone()),
+        };
+        let info = EndpointInfo {
+            host: t.host.clone(),
+            port: t.port,
+            sni,
+            address: h.address.to_string(),
+            protocol: h.protocol,
+            cipher_suite: h.cipher_suite,
+            key_exchange_group: h.key_exchange_group,
+            alpn: h.alpn,
+            ocsp_stapled: h.ocsp_stapled,
+            chain_length: h.chain.len() as u32,
+            legacy_protocols,
+            verification,
+        };
+        let mut f = Found::new(
+            AssetKind::Endpoint,
+            identity(t),
+            Detail::Endpoint(Box::new(info)),
+            Occurrence {
+                path: place,
+                line: None,
+                offset: None,
+                container: t.sni.as_ref().map(|n| format!("sni {n}")),
+                root: None,
+            },
+        );
+        f.children = children;
+        Ok(f)
+    }
+}
+
+/// An endpoint's identity: `sha256:` + SHA-256 of `host:port/sni` (the SNI name given
+/// with the target, empty when none), so one listener reached under two names is two
+/// endpoints, as it may serve two certificates.
+pub fn identity(t: &Target) -> String {
+    let sni = t.sni.as_deref().unwrap_or("");
+    trustmap_core::fingerprint(format!("{}/{sni}", t.place()).as_bytes())
+}

@@ -1,0 +1,193 @@
+//! Raw ClientHello probes for legacy protocol versions (SSL 3.0, TLS 1.0, TLS 1.1), which
+//! rustls does not speak. Written by hand because no maintained crate sends a hello for a
+//! version it refuses to implement: the probe builds one ClientHello offering only that
+//! version (with the cipher suites clients of that era offered) and reads at most the first
+//! 11 bytes of the answer: a record header and the ServerHello's handshake header and
+//! version. The server accepts the version when it answers with a ServerHello for it; an
+//! alert, a close, a reset or another version is a refusal.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// The legacy versions probed, oldest first: (wire version, name).
+pub const LEGACY: &[(u16, &str)] = &[(0x0300, "SSLv3"), (0x0301, "TLSv1.0"), (0x0302, "TLSv1.1")];
+
+/// Cipher suites offered: the common ones of SSL 3.0 to TLS 1.1 (ECDHE and RSA key
+/// exchange, AES-CBC, 3DES, RC4) and the renegotiation SCSV.
+const SUITES: &[u16] = &[
+    0xc00a, 0xc009, 0xc014, 0xc013, 0x0039, 0x0033, 0x0035, 0x002f, 0xc012, 0x0016, 0x000a, 0xc011,
+    0xc007, 0x0005, 0x0004, 0x00ff,
+];
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A ServerHello for the version offered.
+    Accepted,
+    /// An alert, a close, a reset, or a ServerHello for another version.
+    Refused,
+    /// No answer within the time, or the connection failed: unknown.
+    Unknown(String),
+}
+
+/// The ClientHello record offering only `version`, with SNI when `sni` is a name.
+pub fn client_hello(version: u16, sni: Option<&str>) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&version.to_be_bytes());
+    // The client random need not be random for a probe that never finishes.
+    body.extend_from_slice(&[0x5a; 32]);
+    body.push(0); // no session id
+    body.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
+    for s in SUITES {
+        body.extend_from_slice(&s.to_be_bytes());
+    }
+    body.extend_from_slice(&[1, 0]); // compression: null
+    if version > 0x0300 {
+        let mut ext = Vec::new();
+        if let Some(name) = sni {
+            let n = name.as_bytes();
+            let mut sn = Vec::new();
+            sn.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes());
+            sn.push(0); // host_name
+            sn.extend_from_slice(&(n.len() as u16).to_be_bytes());
+            sn.extend_from_slice(n);
+            push_ext(&mut ext, 0x0000, &sn);
+        }
+        // supported_groups: x25519, secp256r1, secp384r1
+        push_ext(&mut ext, 0x000a, &[0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
+        // ec_point_formats: uncompressed
+        push_ext(&mut ext, 0x000b, &[1, 0]);
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+    }
+    let mut hs = vec![1]; // client_hello
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut record = vec![0x16];
+    // The record layer says the oldest version the probe speaks, as clients do.
+    record.extend_from_slice(&version.min(0x0301).to_be_bytes());
+    record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    record.extend_from_slice(&hs);
+    record
+}
+
+fn push_ext(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
+    out.extend_from_slice(&kind.to_be_bytes());
+    out.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+/// Reads the answer to a hello for `version`: at most 11 bytes, within `deadline`.
+pub fn read_answer(stream: &mut impl Read, version: u16) -> Answer {
+    let mut buf = [0u8; 11];
+    let mut got = 0;
+    while got < buf.len() {
+        match stream.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return Answer::Unknown("no answer in time".into());
+            }
+            Err(_) => return Answer::Refused,
+        }
+        // An alert or anything not a handshake record is known from its first byte.
+        if buf[0] != 0x16 {
+            return Answer::Refused;
+        }
+    }
+    if got < buf.len() {
+        return Answer::Refused;
+    }
+    // [0x16, record version (2), length (2), handshake type, length (3), server version (2)]
+    if buf[5] == 0x02 && u16::from_be_bytes([buf[9], buf[10]]) == version {
+        Answer::Accepted
+    } else {
+        Answer::Refused
+    }
+}
+
+/// Offers `version` alone to `addr` and reads the answer, within `timeout` for the
+/// connection and again for the answer.
+pub fn probe(addr: SocketAddr, version: u16, sni: Option<&str>, timeout: Duration) -> Answer {
+    let mut s = match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(s) => s,
+        Err(e) => return Answer::Unknown(format!("connect: {e}")),
+    };
+    let deadline = Instant::now() + timeout;
+    let _ = s.set_write_timeout(Some(timeout));
+    if s.write_all(&client_hello(version, sni)).is_err() {
+        return Answer::Refused;
+    }
+    let mut timed = Deadline {
+        stream: &mut s,
+        deadline,
+    };
+    let a = read_answer(&mut timed, version);
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    a
+}
+
+/// Reads with the time left until one deadline.
+struct Deadline<'a> {
+    stream: &'a mut TcpStream,
+    deadline: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hello_is_framed_and_names_the_version() {
+        let h = client_hello(0x0301, Some("svc.test"));
+        assert_eq!(&h[..3], &[0x16, 0x03, 0x01]);
+        assert_eq!(u16::from_be_bytes([h[3], h[4]]) as usize, h.len() - 5);
+        assert_eq!(h[5], 1);
+        assert_eq!(&h[9..11], &[0x03, 0x01]);
+        assert!(h.windows(8).any(|w| w == b"svc.test"));
+        // SSL 3.0: no extensions, record version 3.0.
+        let h = client_hello(0x0300, Some("svc.test"));
+        assert_eq!(&h[1..3], &[0x03, 0x00]);
+        assert!(!h.windows(8).any(|w| w == b"svc.test"));
+    }
+
+    #[test]
+    fn answers_are_read_from_at_most_eleven_bytes() {
+        let hello = |v: [u8; 2]| {
+            let mut b = vec![
+                0x16, 0x03, 0x01, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3c, v[0], v[1],
+            ];
+            b.extend(std::iter::repeat_n(0u8, 1 << 20));
+            b
+        };
+        let mut r = std::io::Cursor::new(hello([3, 1]));
+        assert_eq!(read_answer(&mut r, 0x0301), Answer::Accepted);
+        assert_eq!(r.position(), 11);
+        let mut r = std::io::Cursor::new(hello([3, 3]));
+        assert_eq!(read_answer(&mut r, 0x0301), Answer::Refused);
+        // An alert (protocol_version).
+        let mut r = std::io::Cursor::new(vec![0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]);
+        assert_eq!(read_answer(&mut r, 0x0301), Answer::Refused);
+        assert_eq!(r.position(), 7);
+        // A close before a whole header.
+        let mut r = std::io::Cursor::new(vec![0x16, 0x03]);
+        assert_eq!(read_answer(&mut r, 0x0302), Answer::Refused);
+    }
+}
