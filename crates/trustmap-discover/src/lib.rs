@@ -25,6 +25,7 @@ pub mod scan;
 pub mod secrets;
 pub mod source;
 pub mod ssh;
+pub mod timing;
 pub mod tls;
 pub mod unlock;
 pub mod walk;

@@ -9,6 +9,7 @@
 //! 4. the secret rules (their own keyword prefilter), minus hits inside key material.
 
 use crate::secrets::RuleSet;
+use crate::timing::{Phase, time};
 use crate::unlock::Unlock;
 use crate::{Detail, Found, ParseError, archive, keys, keystore, pem, ssh, x509};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -363,17 +364,17 @@ impl Scanner {
                 );
             }
         }
-        if whole && self.whole_file(ctx, data, base, route) {
+        if whole && time(Phase::Parse, || self.whole_file(ctx, data, base, route)) {
             return;
         }
         if in_file && !partial && depth == 0 && !ctx.binary && ctx.member.is_none() {
-            self.consumers(ctx, data);
+            time(Phase::Manifests, || self.consumers(ctx, data));
         }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.
         let objects = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
         {
-            let (objects, skipped) = crate::k8s::objects_bounded(data);
+            let (objects, skipped) = time(Phase::Manifests, || crate::k8s::objects_bounded(data));
             for (at, why) in skipped {
                 ctx.error(base + at, &why);
             }
@@ -402,7 +403,7 @@ impl Scanner {
                 Marker::Pem => match pem::decode_at(data, at) {
                     Ok(block) => {
                         let n = block.end;
-                        self.pem_block(ctx, &block, base, route);
+                        time(Phase::Parse, || self.pem_block(ctx, &block, base, route));
                         material.push(at..n);
                         pos = n;
                     }
@@ -455,7 +456,7 @@ impl Scanner {
                     let end = memchr::memmem::find(near, b"Private-MAC:")
                         .and_then(|i| memchr::memchr(b'\n', &data[at + i..]).map(|j| at + i + j))
                         .unwrap_or(at + near.len());
-                    match ssh::parse_putty(&data[at..end]) {
+                    match time(Phase::Parse, || ssh::parse_putty(&data[at..end])) {
                         Ok(k) => {
                             let o = ctx.occ(base + at, true, route);
                             ctx.push(k.into_found(o))
@@ -467,7 +468,7 @@ impl Scanner {
                 }
                 Marker::SshPublic if !ssh_done => {
                     ssh_done = true;
-                    for (off, r) in ssh::find_public_keys(data) {
+                    for (off, r) in time(Phase::Parse, || ssh::find_public_keys(data)) {
                         match r {
                             Ok(k) => {
                                 let o = ctx.occ(base + off, true, route);
@@ -479,17 +480,17 @@ impl Scanner {
                 }
                 Marker::Jwk if !jwk_done => {
                     jwk_done = true;
-                    self.jwks(ctx, data, base, route);
+                    time(Phase::Parse, || self.jwks(ctx, data, base, route));
                 }
                 _ => {}
             }
         }
         if !objects.is_empty() {
-            self.kubernetes(ctx, &objects, depth);
+            time(Phase::Manifests, || self.kubernetes(ctx, &objects, depth));
         }
         let scope = ctx.member.clone().unwrap_or_else(|| ctx.path.to_string());
         let mut refs: Option<Vec<String>> = None;
-        let secrets = self.secrets.scan_bounded(data, &scope);
+        let secrets = time(Phase::Secrets, || self.secrets.scan_bounded(data, &scope));
         if let Some(at) = secrets.cut_short {
             ctx.error(
                 base + at,

@@ -381,33 +381,39 @@ fn scan_path(
     buf: &mut Vec<u8>,
     emit: &mut dyn FnMut(FileResult),
 ) -> Result<(), String> {
-    let mut file = std::fs::File::open(fs_path).map_err(|e| format!("cannot open: {e}"))?;
-    buf.clear();
-    // One byte more than a part, to know whether the file goes on.
-    let n = (&mut file)
-        .take(CHUNK as u64 + 1)
-        .read_to_end(buf)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    use crate::timing::{Phase, time};
+    let (mut file, n) = time(Phase::Read, || -> Result<_, String> {
+        let mut file = std::fs::File::open(fs_path).map_err(|e| format!("cannot open: {e}"))?;
+        buf.clear();
+        // One byte more than a part, to know whether the file goes on.
+        let n = (&mut file)
+            .take(CHUNK as u64 + 1)
+            .read_to_end(buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        Ok((file, n))
+    })?;
     progress.add_file(n as u64);
     if n <= CHUNK {
-        emit(scanner.scan_file(path, buf));
+        emit(time(Phase::Scan, || scanner.scan_file(path, buf)));
         shrink(buf);
         return Ok(());
     }
     let mut state = crate::scan::FileScan::new(path);
     loop {
         let last = buf.len() <= CHUNK;
-        let (r, consumed) = scanner.scan_part(&mut state, buf, last);
+        let (r, consumed) = time(Phase::Scan, || scanner.scan_part(&mut state, buf, last));
         emit(r);
         if last {
             break;
         }
         buf.drain(..consumed);
         let want = (CHUNK + 1 - buf.len()) as u64;
-        let got = (&mut file)
-            .take(want)
-            .read_to_end(buf)
-            .map_err(|e| format!("cannot read: {e}"))?;
+        let got = time(Phase::Read, || {
+            (&mut file)
+                .take(want)
+                .read_to_end(buf)
+                .map_err(|e| format!("cannot read: {e}"))
+        })?;
         progress.bytes.fetch_add(got as u64, Ordering::Relaxed);
     }
     emit(FileResult {

@@ -26,6 +26,7 @@ use trustmap_discover::inventory::Inventory;
 use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::source::{self, OwnerHints, Progress, Sink, Source};
+use trustmap_discover::timing::{Phase, time as timed};
 use trustmap_discover::unlock::Retry;
 use trustmap_discover::walk::WalkOptions;
 
@@ -285,7 +286,8 @@ impl Scan {
             inventory.add(r.found);
         }
         // What the inventory's bounds cut short (issuer candidates, relations) is an error too.
-        let (mut assets, mut relations, cut_short) = inventory.finish_all(&hints);
+        let (mut assets, mut relations, cut_short) =
+            timed(Phase::Link, || inventory.finish_all(&hints));
         errors.extend(cut_short);
         let roots: Vec<ScanRoot> = self
             .sources
@@ -297,7 +299,9 @@ impl Scan {
             .collect();
         // Consumers' references to the files they load: `uses` relations (resolved here,
         // once every asset is known).
-        let uses = crate::consumers::resolve(&mut assets, &roots, &mut errors);
+        let uses = timed(Phase::Consumers, || {
+            crate::consumers::resolve(&mut assets, &roots, &mut errors)
+        });
         if !uses.is_empty() {
             relations.extend(uses);
             relations.sort();
@@ -315,15 +319,17 @@ impl Scan {
             None => (BTreeMap::new(), HashMap::new()),
         };
         self.inputs.first_seen = key_age(&first_seen);
-        let mut findings = trustmap_core::policy::evaluate_with(
-            &assets,
-            &relations,
-            &self.policy,
-            clock.now,
-            &self.inputs,
-        );
+        let mut findings = timed(Phase::Policy, || {
+            trustmap_core::policy::evaluate_with(
+                &assets,
+                &relations,
+                &self.policy,
+                clock.now,
+                &self.inputs,
+            )
+        });
         if let Some(custom) = &mut self.custom {
-            findings.extend(custom.evaluate(&assets, &relations)?);
+            findings.extend(timed(Phase::Rego, || custom.evaluate(&assets, &relations))?);
             rego::sort(&mut findings);
         }
         if let Some(b) = &self.baseline {
@@ -390,7 +396,9 @@ impl ScanOutcome {
         let finished_at = rfc3339(self.clock.started + self.timer.elapsed());
         // The store records what the scan inferred; its explicit owners stay as they are.
         self.swap_inferred_owners();
-        let rec = record::record(store, &self.report, &self.roots, &finished_at);
+        let rec = timed(Phase::Record, || {
+            record::record(store, &self.report, &self.roots, &finished_at)
+        });
         self.swap_inferred_owners();
         let rec = rec?;
         for id in &rec.first_seen {
@@ -507,7 +515,8 @@ impl Sink for Collect<'_> {
             return;
         }
         self.retry.take(&mut found);
-        self.inventory.add(found);
+        let inventory = &mut self.inventory;
+        timed(Phase::Collect, || inventory.add(found));
         self.progress
             .found
             .store(self.inventory.len() as u64, Ordering::Relaxed);

@@ -639,7 +639,9 @@ impl RuleSet {
                         continue;
                     }
                     if st.pending {
-                        rule.scan_window(*ri, data, st.start, st.end, path, &mut found);
+                        crate::timing::time(crate::timing::Phase::Confirm, || {
+                            rule.scan_window(*ri, data, st.start, st.end, path, &mut found)
+                        });
                     }
                     st.start = ws;
                     st.end = we;
@@ -648,14 +650,18 @@ impl RuleSet {
             });
             for (ri, st) in state.iter().enumerate() {
                 if st.pending {
-                    self.rules[ri].scan_window(ri, data, st.start, st.end, path, &mut found);
+                    crate::timing::time(crate::timing::Phase::Confirm, || {
+                        self.rules[ri].scan_window(ri, data, st.start, st.end, path, &mut found)
+                    });
                 }
             }
         }
         for &ri in &self.unkeyed {
             let rule = &self.rules[ri];
             if rule.applies_to(path) {
-                rule.scan_window(ri, data, 0, data.len(), path, &mut found);
+                crate::timing::time(crate::timing::Phase::Confirm, || {
+                    rule.scan_window(ri, data, 0, data.len(), path, &mut found)
+                });
             }
         }
         if found.len() > MAX_MATCHES {

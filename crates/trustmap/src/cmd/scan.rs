@@ -70,18 +70,22 @@ pub struct ScanArgs {
 
 /// `trustmap scan`.
 pub fn scan(args: ScanArgs) -> Result<i32> {
+    let started = Instant::now();
     let mut req = args.input.request()?;
     req.options.baseline = args.baseline.clone();
     req.options.writes.extend(args.output.clone());
     let (mut outcome, store) = run(&args.input, req, true)?;
     let report = &outcome.report;
-    let text = render(
-        report,
-        args.format,
-        outcome.clock.now,
-        outcome.baselined,
-        args.all,
-    )?;
+    let text =
+        trustmap_discover::timing::time(trustmap_discover::timing::Phase::Serialise, || {
+            render(
+                report,
+                args.format,
+                outcome.clock.now,
+                outcome.baselined,
+                args.all,
+            )
+        })?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
@@ -92,6 +96,8 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     if let Some(store) = store {
         record(&args.input, &mut outcome, &store)?;
     }
+    // TRUSTMAP_SCAN_TIMINGS=1: where the time went, on stderr (see BENCHMARKS.md).
+    eprint!("{}", trustmap_discover::timing::report(started.elapsed()));
     Ok(code)
 }
 
