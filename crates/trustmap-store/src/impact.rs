@@ -98,7 +98,7 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
     // Into the frontier by relations_to. SQLite's planner, told by ANALYZE that a
     // to_rid has hundreds of rows on average (an issuing CA has thousands), would rather
     // scan the whole primary key once per chunk of a large frontier (seconds each):
-    // the index is named for it. PostgreSQL picks it unaided.
+    // the index is named for it (PostgreSQL is told in `Store::impact`).
     let into_sql = if matches!(db, Db::Sqlite(_)) {
         "SELECT r.from_rid, r.to_rid, r.type, a.kind FROM relations r INDEXED BY relations_to
              JOIN assets a ON a.rid = r.from_rid

@@ -6,6 +6,7 @@
 
 mod backends;
 mod common;
+mod impact;
 mod pg_tls;
 mod places;
 mod secret_keys;
