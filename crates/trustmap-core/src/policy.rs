@@ -34,6 +34,7 @@
 mod catalogue;
 mod config;
 mod engine;
+mod reach;
 mod tighten;
 
 pub use crate::vocab::quantum_vulnerable;
@@ -43,6 +44,7 @@ pub use config::{
     default_fraction, default_policy_toml,
 };
 pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, sort_findings, strength};
+pub use reach::{ImpactPolicy, Reach, Users};
 
 use crate::{Asset, Finding, Relation};
 use time::OffsetDateTime;

@@ -66,6 +66,7 @@ rule_ids! {
     SecretPlaintext = "secret-plaintext",
     AssetUnowned = "asset-unowned",
     ConfigReferenceMissing = "config-reference-missing",
+    AssetUnused = "asset-unused",
     EndpointLegacyProtocol = "endpoint-legacy-protocol",
     EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,

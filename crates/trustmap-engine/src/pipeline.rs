@@ -306,6 +306,15 @@ impl Scan {
             relations.extend(uses);
             relations.sort();
         }
+        // Who depends on what (consumers, endpoints), once every relation is known: findings
+        // carry it and the policy's [impact] thresholds raise them with it.
+        let reach = trustmap_core::policy::Reach::compute(&assets, &relations);
+        if let Some(why) = &reach.cut_short {
+            errors.push(ScanError {
+                path: String::new(),
+                error: why.clone(),
+            });
+        }
         errors.sort();
         let duration_ms = timer.elapsed().as_millis() as u64;
 
@@ -319,6 +328,7 @@ impl Scan {
             None => (BTreeMap::new(), HashMap::new()),
         };
         self.inputs.first_seen = key_age(&first_seen);
+        self.inputs.reach = Some(reach);
         let mut findings = timed(Phase::Policy, || {
             trustmap_core::policy::evaluate_with(
                 &assets,
@@ -328,8 +338,11 @@ impl Scan {
                 &self.inputs,
             )
         });
+        let reach = self.inputs.reach.take().unwrap_or_default();
         if let Some(custom) = &mut self.custom {
-            findings.extend(timed(Phase::Rego, || custom.evaluate(&assets, &relations))?);
+            let mut extra = timed(Phase::Rego, || custom.evaluate(&assets, &relations))?;
+            reach.annotate(&mut extra, &self.policy);
+            findings.extend(extra);
             rego::sort(&mut findings);
         }
         if let Some(b) = &self.baseline {

@@ -784,6 +784,43 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: RuleId::AssetUnused,
+        severity: Severity::Info,
+        kinds: &[C, PK],
+        description: "No consumer or endpoint the scan saw uses this certificate or key",
+        rationale: "A certificate or private key that no configuration loads and no endpoint \
+            serves, directly or through the chain it belongs to, is a candidate for clean-up: \
+            credentials left behind after the service that used them is gone are the improper \
+            offboarding of OWASP NHI1, and an inventory should follow material to the end of \
+            its life (NIST CSF 2.0 ID.AM-08). Raised only when the scan saw at least one \
+            consumer or endpoint: a scan of a plain repository, with no configuration that \
+            loads material, knows nothing about use, and every asset would be \"unused\". \
+            Material used by software trustmap does not read yet is reported too; waive it.",
+        frameworks: &["OWASP-NHI-2025:NHI1", "NIST-CSF-2.0:ID.AM-08"],
+        examples: &[
+            Example {
+                fires: true,
+                note: "the scan saw an nginx server, and it loads another certificate",
+                scenario: r#"{"assets":[{"kind":"certificate"},{"kind":"consumer"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the nginx server loads this certificate",
+                scenario: r#"{"assets":[{"kind":"certificate"},{"kind":"consumer"}],"relations":[{"from":"csm_1","to":"crt_0","type":"uses"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the issuing CA of a certificate an nginx server loads is used through it",
+                scenario: r#"{"assets":[{"kind":"certificate"},{"kind":"certificate","certificate":{"is_ca":true}},{"kind":"consumer"}],"relations":[{"from":"csm_2","to":"crt_0","type":"uses"},{"from":"crt_0","to":"crt_1","type":"issued-by"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "no consumer or endpoint in the scan: use is unknown, nothing is unused",
+                scenario: r#"{"assets":[{"kind":"certificate"}]}"#,
+            },
+        ],
+    },
+    Rule {
         id: RuleId::EndpointLegacyProtocol,
         severity: Severity::High,
         kinds: &[E],

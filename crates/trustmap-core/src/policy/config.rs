@@ -7,6 +7,7 @@
 //! the same text, so every error knows both its line and its field.
 
 use super::catalogue::RULES;
+use super::reach::ImpactPolicy;
 use crate::RuleId;
 use crate::Severity;
 use globset::{Glob, GlobMatcher};
@@ -100,6 +101,9 @@ pub struct Policy {
     /// `exclude`: gitignore-style globs, relative to each scanned root, of paths the walk
     /// skips (added to `--exclude`; the report counts what they excluded).
     pub exclude: Vec<String>,
+    /// `[impact]`: how findings' severities rise with the consumers and endpoints that
+    /// depend on their asset.
+    pub impact: ImpactPolicy,
     /// Set on a policy the person running the scan did not choose (see
     /// [`Policy::tightened`]): `[rules]` and `[[scope]]` severities apply only where they
     /// raise a finding's severity, and `"off"` switches nothing off.
@@ -176,6 +180,7 @@ impl Default for Policy {
             rules: HashMap::new(),
             scopes: Vec::new(),
             exclude: Vec::new(),
+            impact: ImpactPolicy::default(),
             raise_only: false,
         }
     }
@@ -236,6 +241,17 @@ struct Raw {
     scope: Vec<RawScope>,
     #[serde(default)]
     exclude: Vec<String>,
+    #[serde(default)]
+    impact: Option<RawImpact>,
+}
+
+/// `[impact]`: severity thresholds by reach.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImpact {
+    enabled: Option<bool>,
+    raise_by_one_at: Option<i64>,
+    raise_to_critical_at: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -818,6 +834,43 @@ fn validate(raw: Raw, spans: &Spans, extra: &[&str]) -> Result<Policy, PolicyErr
             rules: s.rules,
         });
     }
+    if let Some(i) = raw.impact {
+        if let Some(e) = i.enabled {
+            p.impact.enabled = e;
+        }
+        let count = |field: &str, v: i64| -> Result<u32, PolicyError> {
+            if v < 1 {
+                return Err(spans.at_field(
+                    field,
+                    format!(
+                        "must be a number of consumers and endpoints of at least 1, not {v} (to raise nothing, set `enabled = false`)"
+                    ),
+                ));
+            }
+            u32::try_from(v).map_err(|_| spans.at_field(field, format!("{v} is too large")))
+        };
+        if let Some(v) = i.raise_by_one_at {
+            p.impact.raise_by_one_at = count("impact.raise_by_one_at", v)?;
+        }
+        if let Some(v) = i.raise_to_critical_at {
+            p.impact.raise_to_critical_at = count("impact.raise_to_critical_at", v)?;
+        }
+        if p.impact.raise_by_one_at > p.impact.raise_to_critical_at {
+            // Blame the threshold the file sets (the later one when it sets both).
+            let field = if i.raise_to_critical_at.is_some() {
+                "impact.raise_to_critical_at"
+            } else {
+                "impact.raise_by_one_at"
+            };
+            return Err(spans.at_field(
+                field,
+                format!(
+                    "raise_to_critical_at ({}) must be at least raise_by_one_at ({}): a finding is raised one step before it is made critical",
+                    p.impact.raise_to_critical_at, p.impact.raise_by_one_at
+                ),
+            ));
+        }
+    }
     for (i, pattern) in raw.exclude.into_iter().enumerate() {
         let body = pattern.trim_start_matches('!').trim_matches('/');
         if body.is_empty() {
@@ -867,6 +920,7 @@ impl PartialEq for Policy {
             && self.rules == o.rules
             && sc(self) == sc(o)
             && self.exclude == o.exclude
+            && self.impact == o.impact
             && self.raise_only == o.raise_only
     }
 }

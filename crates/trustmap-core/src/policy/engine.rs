@@ -2,6 +2,7 @@
 
 use super::catalogue::{EXAMPLE_NOW, Example, rank, rule};
 use super::config::{Policy, RuleSetting, Selector, normalise_fingerprint};
+use super::reach::Reach;
 use crate::{
     Asset, AssetKind, CertificateInfo, Finding, KeyInfo, Relation, RelationType, RuleId, Severity,
     quantum_vulnerable,
@@ -31,6 +32,9 @@ pub struct Inputs {
     pub lint_severities: HashMap<String, Severity>,
     /// One-line description of each X.509 lint id, for the finding's message (optional).
     pub lint_descriptions: HashMap<String, String>,
+    /// Who depends on each asset (consumers, endpoints), when the caller computed it
+    /// (the engine does, to report a bound it hit); `None`: [`evaluate_with`] computes it.
+    pub reach: Option<Reach>,
 }
 
 /// A finding before the policy's re-grading and scopes.
@@ -203,6 +207,14 @@ pub fn evaluate_with(
         trusted,
         public,
     };
+    let computed;
+    let reach = match &inputs.reach {
+        Some(r) => r,
+        None => {
+            computed = Reach::compute(assets, relations);
+            &computed
+        }
+    };
     let mut out = Vec::new();
     for a in assets {
         let mut hits = Vec::new();
@@ -301,12 +313,29 @@ pub fn evaluate_with(
                 format!("no owner is known for {} {}", a.kind, a.label()),
             ));
         }
+        // Only when the scan saw something that uses material: in a plain tree, everything
+        // would be "unused".
+        if matches!(a.kind, AssetKind::Certificate | AssetKind::PrivateKey)
+            && reach.saw_users
+            && reach.cut_short.is_none()
+            && reach.of(&a.id).is_none()
+        {
+            hits.push(hit(
+                RuleId::AssetUnused,
+                format!(
+                    "no consumer or endpoint of this scan uses {} {}, directly or through its chain: a candidate for clean-up",
+                    a.kind,
+                    a.label()
+                ),
+            ));
+        }
         for h in hits {
             if let Some(f) = finalise(policy, a, h) {
                 out.push(f);
             }
         }
     }
+    reach.annotate(&mut out, policy);
     sort_findings(&mut out);
     out
 }
@@ -1072,6 +1101,7 @@ impl Scenario {
                 lint_severities: raw.lint_severities,
                 lint_descriptions: raw.lint_descriptions,
                 anchor_names: raw.anchor_names,
+                reach: None,
             },
             now: parse_time(EXAMPLE_NOW).ok_or("bad EXAMPLE_NOW")?,
         })

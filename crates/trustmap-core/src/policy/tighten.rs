@@ -4,7 +4,8 @@
 //! [`Policy::tightened`] keeps every setting that is at least as strict as the base policy
 //! and replaces every one that is looser by the base's, listing what it ignored: shorter
 //! expiry windows, longer validity limits, smaller key sizes, more allowed hashes, longer
-//! cryptoperiods, trusted roots and bundles, and exclude patterns (which would hide files
+//! cryptoperiods, higher `[impact]` thresholds or `enabled = false`, trusted roots and
+//! bundles, and exclude patterns (which would hide files
 //! from the scan). `[rules]` and `[[scope]]` severities are judged per finding instead
 //! ([`Policy::raise_only`]): they apply only where they raise a finding's severity, and
 //! `"off"` is ignored.
@@ -153,6 +154,26 @@ impl Policy {
             }
         }
         self.exclude = base.exclude.clone();
+
+        // Impact thresholds: never higher than the base's, never switched off.
+        if !self.impact.enabled && base.impact.enabled {
+            ignored.push("impact.enabled = false".to_string());
+            self.impact.enabled = true;
+        }
+        if self.impact.raise_by_one_at > base.impact.raise_by_one_at {
+            ignored.push(format!(
+                "impact.raise_by_one_at = {} (higher than {})",
+                self.impact.raise_by_one_at, base.impact.raise_by_one_at
+            ));
+            self.impact.raise_by_one_at = base.impact.raise_by_one_at;
+        }
+        if self.impact.raise_to_critical_at > base.impact.raise_to_critical_at {
+            ignored.push(format!(
+                "impact.raise_to_critical_at = {} (higher than {})",
+                self.impact.raise_to_critical_at, base.impact.raise_to_critical_at
+            ));
+            self.impact.raise_to_critical_at = base.impact.raise_to_critical_at;
+        }
 
         // Rules and scopes: listed here when they can only loosen; judged per finding.
         let mut rules: Vec<(&String, &RuleSetting)> = self.rules.iter().collect();

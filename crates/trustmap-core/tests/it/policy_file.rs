@@ -430,3 +430,99 @@ fn a_discovered_policy_only_tightens_the_built_in_one() {
     assert!(none.is_empty());
     assert_eq!(same.expiry_windows, Policy::default().expiry_windows);
 }
+
+#[test]
+fn impact_thresholds_are_validated_with_line_and_field() {
+    let cases: &[(&str, usize, &str, &str)] = &[
+        (
+            "[impact]\nraise_by_one_at = 0\n",
+            2,
+            "impact.raise_by_one_at",
+            "at least 1",
+        ),
+        (
+            "[impact]\nraise_by_one_at = 2\n\nraise_to_critical_at = -5\n",
+            4,
+            "impact.raise_to_critical_at",
+            "at least 1",
+        ),
+        (
+            "[impact]\nraise_by_one_at = 20\n",
+            2,
+            "impact.raise_by_one_at",
+            "must be at least raise_by_one_at (20)",
+        ),
+        (
+            "[impact]\nraise_by_one_at = 5\nraise_to_critical_at = 4\n",
+            3,
+            "impact.raise_to_critical_at",
+            "raise_to_critical_at (4)",
+        ),
+        (
+            "[impact]\nraise_at = 5\n",
+            2,
+            "impact.raise_at",
+            "unknown field",
+        ),
+        (
+            "[impact]\nenabled = \"no\"\n",
+            2,
+            "impact.enabled",
+            "invalid type",
+        ),
+    ];
+    for (text, line, field, words) in cases {
+        let e = err(text);
+        assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text:?}: {e}");
+        assert!(e.message.contains(words), "{text:?}: {e}");
+    }
+    let p = Policy::from_toml(
+        "[impact]\nraise_by_one_at = 2\nraise_to_critical_at = 5\n",
+        "t.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            p.impact.enabled,
+            p.impact.raise_by_one_at,
+            p.impact.raise_to_critical_at
+        ),
+        (true, 2, 5)
+    );
+    let off = Policy::from_toml("[impact]\nenabled = false\n", "t.toml").unwrap();
+    assert!(!off.impact.enabled);
+}
+
+#[test]
+fn a_discovered_policy_may_lower_impact_thresholds_but_not_raise_or_disable_them() {
+    let lower = Policy::from_toml(
+        "[impact]\nraise_by_one_at = 1\nraise_to_critical_at = 4\n",
+        "trustmap.toml",
+    )
+    .unwrap();
+    let (t, ignored) = lower.tightened(&Policy::default());
+    assert_eq!(
+        (t.impact.raise_by_one_at, t.impact.raise_to_critical_at),
+        (1, 4)
+    );
+    assert!(ignored.is_empty(), "{ignored:?}");
+    let looser = Policy::from_toml(
+        "[impact]\nenabled = false\nraise_by_one_at = 5\nraise_to_critical_at = 1000\n",
+        "trustmap.toml",
+    )
+    .unwrap();
+    let (t, ignored) = looser.tightened(&Policy::default());
+    assert!(t.impact.enabled);
+    assert_eq!(
+        (t.impact.raise_by_one_at, t.impact.raise_to_critical_at),
+        (3, 10)
+    );
+    assert_eq!(
+        ignored,
+        [
+            "impact.enabled = false",
+            "impact.raise_by_one_at = 5 (higher than 3)",
+            "impact.raise_to_critical_at = 1000 (higher than 10)",
+        ]
+    );
+}

@@ -130,3 +130,69 @@ fn expiry_messages_say_days_in_words() {
         assert!(m.ends_with(tail), "at {now}: {m}");
     }
 }
+
+/// An expiring certificate (medium: 20 days left) used by `n` nginx servers, under `policy`.
+fn expiring_used_by(n: usize, policy: Option<&str>) -> Vec<trustmap_core::Finding> {
+    let mut assets = vec![serde_json::json!({"kind": "certificate",
+        "certificate": {"not_before": "2025-12-13T00:00:00Z", "not_after": "2026-12-13T00:00:00Z"}})];
+    let mut relations = Vec::new();
+    for i in 0..n {
+        assets.push(serde_json::json!({"kind": "consumer", "consumer": {
+            "name": format!("server s{i}.example.com (listen 443)")}}));
+        relations.push(
+            serde_json::json!({"from": format!("csm_{}", i + 1), "to": "crt_0",
+            "type": "uses"}),
+        );
+    }
+    let mut s = serde_json::json!({"assets": assets, "relations": relations});
+    if let Some(p) = policy {
+        s["policy"] = serde_json::Value::String(p.into());
+    }
+    trustmap_core::policy::Scenario::from_json(&s.to_string())
+        .unwrap()
+        .evaluate()
+        .into_iter()
+        .filter(|f| f.rule == "cert-expiring")
+        .collect()
+}
+
+#[test]
+fn findings_carry_their_reach_and_rise_with_it() {
+    let f = &expiring_used_by(0, None)[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert!(!f.evidence.contains_key("used_by"));
+
+    let f = &expiring_used_by(2, None)[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.evidence["used_by"], "2");
+    assert!(
+        f.message.ends_with(
+            " (used by 2 consumers: nginx server s0.example.com (listen 443), nginx server s1.example.com (listen 443))"
+        ),
+        "{}",
+        f.message
+    );
+
+    let f = &expiring_used_by(3, None)[0];
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.evidence["severity_before_impact"], "medium");
+
+    let f = &expiring_used_by(10, None)[0];
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(
+        f.message.contains("used by 10 consumers: "),
+        "{}",
+        f.message
+    );
+    assert!(f.message.ends_with(", ...)"), "{}", f.message);
+
+    // Thresholds from the policy; and off in a policy given with --policy.
+    let f = &expiring_used_by(
+        2,
+        Some("[impact]\nraise_to_critical_at = 2\nraise_by_one_at = 1\n"),
+    )[0];
+    assert_eq!(f.severity, Severity::Critical);
+    let f = &expiring_used_by(10, Some("[impact]\nenabled = false\n"))[0];
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(f.evidence["used_by"], "10");
+}

@@ -6,6 +6,7 @@
 
 mod backends;
 mod common;
+mod impact;
 mod owner_rules;
 mod pg_tls;
 mod places;

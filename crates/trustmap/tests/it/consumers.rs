@@ -421,3 +421,127 @@ fn references_outside_the_scanned_roots_are_errors_not_findings() {
         "{errors:?}"
     );
 }
+
+/// A certificate `pay` (and its key) that `servers` nginx servers load, one nginx
+/// configuration nginx accepts, an `old` certificate nobody loads, and `policy` as the
+/// tree's own trustmap.toml; scanned 20 days before `pay` expires. The report.
+fn payments_estate(servers: usize, policy: Option<&str>) -> Value {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let pk = root.join("pki");
+    std::fs::create_dir_all(&pk).unwrap();
+    std::fs::create_dir_all(root.join("nginx")).unwrap();
+    crate::common::ec_cert(&pk, "pay", "365");
+    crate::common::ec_cert(&pk, "old", "365");
+    let mut conf = String::from("events {}\nhttp {\n");
+    for i in 0..servers {
+        conf.push_str(&format!(
+            "  server {{\n    listen 127.0.0.1:{} ssl;\n    server_name pay{i}.example.test;\n    ssl_certificate {1}/pay.crt;\n    ssl_certificate_key {1}/pay.key;\n  }}\n",
+            18500 + i,
+            pk.display()
+        ));
+    }
+    conf.push_str("}\n");
+    let nginx = root.join("nginx/nginx.conf");
+    std::fs::write(&nginx, conf).unwrap();
+    assert!(nginx_t(&nginx, &root.join("nginx")), "nginx accepts it");
+    if let Some(p) = policy {
+        std::fs::write(root.join("trustmap.toml"), p).unwrap();
+    }
+    // 20 days before notAfter: cert-expiring's medium window (30 days).
+    let first = crate::common::scan_json(&root, &[]);
+    let not_after = first["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["certificate"]["subject"] == "CN=pay.example.test")
+        .unwrap()["certificate"]["not_after"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fmt = time::format_description::well_known::Rfc3339;
+    let now = time::OffsetDateTime::parse(&not_after, &fmt).unwrap() - time::Duration::days(20);
+    crate::common::scan_json(&root, &["--now", &now.format(&fmt).unwrap()])
+}
+
+/// The findings of `rule` on the certificate with subject CN `cn`.
+fn findings_on<'a>(report: &'a Value, rule: &str, cn: &str) -> Vec<&'a Value> {
+    let id = report["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["certificate"]["subject"] == format!("CN={cn}"))
+        .unwrap()["id"]
+        .clone();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule && f["asset"] == id)
+        .collect()
+}
+
+#[test]
+fn the_same_expiring_certificate_is_more_severe_the_more_services_load_it() {
+    // One server: medium, and the finding says who uses it.
+    let r = payments_estate(1, None);
+    let f = findings_on(&r, "cert-expiring", "pay.example.test");
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["severity"], "medium");
+    assert_eq!(f[0]["evidence"]["used_by"], "1");
+    assert!(
+        f[0]["message"].as_str().unwrap().ends_with(
+            " (used by 1 consumer: nginx server pay0.example.test (listen 127.0.0.1:18500))"
+        ),
+        "{}",
+        f[0]["message"]
+    );
+    // The certificate nobody loads is a candidate for clean-up; the used one is not.
+    let unused = findings_on(&r, "asset-unused", "old.example.test");
+    assert_eq!(unused.len(), 1, "{r}");
+    assert_eq!(unused[0]["severity"], "info");
+    assert!(findings_on(&r, "asset-unused", "pay.example.test").is_empty());
+
+    // Three servers: one step up (the default raise_by_one_at = 3).
+    let r = payments_estate(3, None);
+    let f = findings_on(&r, "cert-expiring", "pay.example.test");
+    assert_eq!(f[0]["severity"], "high", "{}", f[0]);
+    assert_eq!(f[0]["evidence"]["severity_before_impact"], "medium");
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(used by 3 consumers: nginx server pay0.example.test (listen 127.0.0.1:18500), nginx server pay1"),
+        "{}",
+        f[0]["message"]
+    );
+
+    // Ten servers: critical (raise_to_critical_at = 10), at most three names listed.
+    let r = payments_estate(10, None);
+    let f = findings_on(&r, "cert-expiring", "pay.example.test");
+    assert_eq!(f[0]["severity"], "critical", "{}", f[0]);
+    assert_eq!(f[0]["evidence"]["used_by"], "10");
+    assert!(
+        f[0]["message"].as_str().unwrap().ends_with(", ...)"),
+        "{}",
+        f[0]["message"]
+    );
+
+    // The tree's own trustmap.toml may lower the thresholds...
+    let r = payments_estate(3, Some("[impact]\nraise_to_critical_at = 3\n"));
+    let f = findings_on(&r, "cert-expiring", "pay.example.test");
+    assert_eq!(f[0]["severity"], "critical", "{}", f[0]);
+    // ... but not switch the raise off or raise the thresholds.
+    let r = payments_estate(
+        3,
+        Some("[impact]\nenabled = false\nraise_by_one_at = 5\nraise_to_critical_at = 50\n"),
+    );
+    let f = findings_on(&r, "cert-expiring", "pay.example.test");
+    assert_eq!(f[0]["severity"], "high", "{}", f[0]);
+    let ignored = r["scan"]["policy_ignored"].to_string();
+    assert!(
+        ignored.contains("impact.enabled = false")
+            && ignored.contains("impact.raise_by_one_at = 5 (higher than 3)"),
+        "{ignored}"
+    );
+}
