@@ -70,6 +70,7 @@ fn cert(name: &str, issuer: &str, is_ca: bool, i: usize) -> Asset {
         secret: None,
         keystore: None,
         consumer: None,
+        endpoint: None,
         owners: owner(i),
     }
 }
@@ -127,6 +128,7 @@ fn estate(n: usize, consumers: usize) -> (Report, String, String) {
             secret: None,
             keystore: None,
             consumer: None,
+            endpoint: None,
             owners: owner(i),
         };
         relations.push(Relation {
@@ -152,6 +154,7 @@ fn estate(n: usize, consumers: usize) -> (Report, String, String) {
             key: None,
             secret: None,
             keystore: None,
+            endpoint: None,
             consumer: Some(ConsumerInfo {
                 software: "nginx".into(),
                 name,

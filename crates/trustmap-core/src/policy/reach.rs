@@ -261,6 +261,7 @@ mod tests {
             key: None,
             secret: None,
             keystore: None,
+            endpoint: None,
             consumer: (kind == AssetKind::Consumer).then(|| ConsumerInfo {
                 software: "nginx".into(),
                 name: format!("server {id}"),
