@@ -67,8 +67,8 @@ rule_ids! {
     AssetUnowned = "asset-unowned",
     ConfigReferenceMissing = "config-reference-missing",
     EndpointLegacyProtocol = "endpoint-legacy-protocol",
-    EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
-    EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,
+    EndpointWeakCipher = "endpoint-weak-cipher",
+    EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange",
     EndpointHostnameMismatch = "endpoint-hostname-mismatch",
     EndpointCertInvalid = "endpoint-cert-invalid",
 }
@@ -166,7 +166,7 @@ mod tests {
             );
         }
         assert_eq!(RuleId::parse("no-such-rule"), None);
-        assert!(RuleId::EndpointWeakCipher.is_reserved());
+        assert!(!RuleId::EndpointWeakCipher.is_reserved());
         assert!(!RuleId::CertExpired.is_reserved());
     }
 

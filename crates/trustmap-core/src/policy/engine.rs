@@ -757,6 +757,66 @@ fn rotation(
     }
 }
 
+/// Why a cipher suite (IANA name) is weak, and whether only at low severity (CBC with
+/// SHA-1); `None` when it is not.
+pub fn weak_suite(name: &str) -> Option<(&'static str, bool)> {
+    let n = name.to_ascii_uppercase();
+    let why = if n.contains("_NULL_") || n.ends_with("_NULL") {
+        "NULL"
+    } else if n.contains("EXPORT") {
+        "EXPORT"
+    } else if n.contains("_ANON_") {
+        "anonymous"
+    } else if n.contains("RC4") {
+        "RC4"
+    } else if n.contains("3DES") || n.contains("_DES") {
+        "DES/3DES"
+    } else if n.contains("IDEA") || n.contains("RC2") {
+        "64-bit block"
+    } else if n.contains("_CBC_") && n.ends_with("_SHA") {
+        return Some(("CBC with SHA-1", true));
+    } else {
+        return None;
+    };
+    Some((why, false))
+}
+
+/// `endpoint-weak-cipher`: the suites the probes found accepted.
+fn weak_cipher(e: &crate::EndpointInfo, place: &str, hits: &mut Vec<Hit>) {
+    let mut bad = Vec::new();
+    let mut low = Vec::new();
+    for (version, suites) in &e.accepted_suites {
+        for s in suites {
+            match weak_suite(s) {
+                Some((why, false)) => bad.push(format!("{s} ({why}, {version})")),
+                Some((_, true)) => low.push(format!("{s} ({version})")),
+                None => {}
+            }
+        }
+    }
+    if bad.is_empty() && low.is_empty() {
+        return;
+    }
+    let (severity, message) = if bad.is_empty() {
+        (
+            Severity::Low,
+            format!("{place} accepts CBC suites with SHA-1: {}", low.join(", ")),
+        )
+    } else {
+        (
+            Severity::High,
+            format!("{place} accepts weak cipher suites: {}", bad.join(", ")),
+        )
+    };
+    hits.push(
+        hit(RuleId::EndpointWeakCipher, message)
+            .sev(severity)
+            .ev("weak", bad.join(","))
+            .ev("cbc_sha1", low.join(","))
+            .ev("negotiated", &e.cipher_suite),
+    );
+}
+
 /// `endpoint-hostname-mismatch` and `endpoint-cert-invalid`: the verification the source
 /// recorded, and the served leaf's dates judged at `now`.
 fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<Hit>) {
@@ -779,6 +839,26 @@ fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<
             )
             .ev("accepted", e.legacy_protocols.join(","))
             .ev("negotiated", &e.protocol),
+        );
+    }
+    weak_cipher(e, &place, hits);
+    if e.pq_key_exchange.as_deref() == Some("none") {
+        let negotiated = e.key_exchange_group.as_deref().unwrap_or("none");
+        let offered = if e.groups_offered.is_empty() {
+            "none over TLS 1.3".to_string()
+        } else {
+            e.groups_offered.join(", ")
+        };
+        hits.push(
+            hit(
+                RuleId::EndpointNoPqKeyExchange,
+                format!(
+                    "{place}: no post-quantum key exchange (groups accepted: {offered}; negotiated {negotiated})"
+                ),
+            )
+            .ev("groups_offered", e.groups_offered.join(","))
+            .ev("negotiated", negotiated)
+            .ev("pq_key_exchange", "none"),
         );
     }
     let v = &e.verification;
