@@ -71,6 +71,7 @@ rule_ids! {
     EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange",
     EndpointHostnameMismatch = "endpoint-hostname-mismatch",
     EndpointCertInvalid = "endpoint-cert-invalid",
+    EndpointServesStaleCertificate = "endpoint-serves-stale-certificate",
 }
 
 impl RuleId {

@@ -971,6 +971,50 @@ pub const RULES: &[Rule] = &[
             },
         ],
     },
+    Rule {
+        id: RuleId::EndpointServesStaleCertificate,
+        severity: Severity::Medium,
+        kinds: &[E],
+        description: "A TLS endpoint serves a certificate while the inventory holds a newer one for the same name: renewed, never deployed",
+        rationale: "The renewal was done but the service still presents the old certificate \
+            (a file replaced without a reload, a copy missed on one node, a load balancer not \
+            updated), so the outage the renewal was meant to prevent still comes on the old \
+            certificate's expiry date, and a revoked or superseded certificate stays in use. \
+            NIST SP 1800-16 (TLS server certificate management) names exactly this gap \
+            between issuance and deployment; PCI DSS 4.0 4.2.1.1 asks for an inventory of \
+            the certificates in use. A newer certificate is an end-entity certificate in this \
+            scan's inventory for one of the served leaf's names (DNS SANs, else CN), issued \
+            later, valid now, and not served by this endpoint.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1.1",
+            "NIST-SP-1800-16",
+            "NIST-CSF-2.0:ID.AM-08",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "the served certificate was issued in October; a renewal from November is on disk",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"},
+                    {"kind":"certificate","occurrences":[{"path":"etc/ssl/svc.crt","line":null,"container":null}],
+                     "certificate":{"not_before":"2026-11-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the endpoint serves the renewal; the old certificate is what is left on disk",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate","occurrences":[{"path":"etc/ssl/old.crt","line":null,"container":null}]},
+                    {"kind":"certificate","certificate":{"not_before":"2026-11-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_2","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the other certificate for the name is not valid yet",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"},
+                    {"kind":"certificate","certificate":{"not_before":"2026-12-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+        ],
+    },
 ];
 
 impl Rule {

@@ -820,3 +820,51 @@ fn the_groups_a_server_accepts_are_probed_and_no_pq_is_said_explicitly() {
         "{f:#}"
     );
 }
+
+#[test]
+fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let tree = dir.path().join("etc");
+    std::fs::create_dir(&tree).unwrap();
+    // The old certificate (issued 2026-01-01) is served and on disk; the renewal for the
+    // same name, issued 2026-05-01, valid at NOW, sits next to it and is served nowhere.
+    std::fs::copy(dir.path().join("leaf.pem"), tree.join("svc-old.crt")).unwrap();
+    let renewed = |nb: (i32, u8, u8), file: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, NAME);
+        p.not_before = rcgen::date_time_ymd(nb.0, nb.1, nb.2);
+        p.not_after = rcgen::date_time_ymd(2027, 4, 1);
+        std::fs::write(tree.join(file), p.self_signed(&key).unwrap().pem()).unwrap();
+    };
+    renewed((2026, 5, 1), "svc.crt");
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let e = endpoint(&r, &s.place());
+    let f = finding(&r, e, "endpoint-serves-stale-certificate");
+    assert_eq!(f["severity"], "medium");
+    assert_eq!(f["evidence"]["name"], NAME);
+    assert_eq!(f["evidence"]["served"], served_leaf(&r, e)["id"]);
+    assert_eq!(f["evidence"]["served_not_before"], "2026-01-01T00:00:00Z");
+    assert_eq!(f["evidence"]["newer_not_before"], "2026-05-01T00:00:00Z");
+    assert!(
+        f["evidence"]["newer_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("svc.crt"),
+        "{f:#}"
+    );
+
+    // A "renewal" not valid until after NOW is not one yet: silent.
+    std::fs::remove_file(tree.join("svc.crt")).unwrap();
+    renewed((2026, 7, 1), "svc-next.crt");
+    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let e = endpoint(&r, &s.place());
+    assert!(
+        !rules(&r, e).contains(&"endpoint-serves-stale-certificate".to_string()),
+        "{:#}",
+        r["findings"]
+    );
+}
