@@ -29,9 +29,9 @@ use std::time::{Duration, Instant};
 /// Bytes read from one probe's answer: a ServerHello or HelloRetryRequest is under 200
 /// bytes without a post-quantum key share and about 1.3 KiB with one.
 pub const MAX_HELLO_BYTES: u64 = 16 << 10;
-/// Probes one endpoint may cost by default: groups (15), TLS 1.3 suites (up to 6), TLS 1.2
+/// Probes one endpoint may cost by default: groups (17 and one), TLS 1.3 suites (up to 6), TLS 1.2
 /// suites (the rest) and server preference (2).
-pub const MAX_PROBES: usize = 80;
+pub const MAX_PROBES: usize = 96;
 
 /// TLS 1.2 (and earlier) cipher suites offered: NULL, EXPORT, anonymous, RC4, DES, 3DES,
 /// CBC with SHA-1, CBC with SHA-2 and the AEAD ones, as named by IANA.
@@ -54,6 +54,12 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     (0xc09e, "TLS_DHE_RSA_WITH_AES_128_CCM"),
     (0xc09d, "TLS_RSA_WITH_AES_256_CCM"),
     (0xc09c, "TLS_RSA_WITH_AES_128_CCM"),
+    (0xc0af, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8"),
+    (0xc0ae, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"),
+    (0xc05d, "TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc05c, "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256"),
+    (0xc061, "TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc060, "TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256"),
     // CBC with SHA-2
     (0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
     (0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
@@ -63,6 +69,10 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     (0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256"),
     (0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256"),
     (0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256"),
+    (0xc073, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384"),
+    (0xc072, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256"),
+    (0xc077, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384"),
+    (0xc076, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256"),
     // CBC with SHA-1
     (0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
     (0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
@@ -147,6 +157,8 @@ pub const GROUPS: &[(u16, &str, Kind)] = &[
     (0x0100, "ffdhe2048", Kind::Classical),
     (0x0101, "ffdhe3072", Kind::Classical),
     (0x0102, "ffdhe4096", Kind::Classical),
+    (0x0103, "ffdhe6144", Kind::Classical),
+    (0x0104, "ffdhe8192", Kind::Classical),
 ];
 
 /// The kind of a group named as [`GROUPS`] names it (or as rustls does); classical when
@@ -567,6 +579,15 @@ mod tests {
         // Truncated.
         let mut r = std::io::Cursor::new(vec![0x16, 0x03]);
         assert_eq!(read_reply(&mut r), Reply::Refused);
+    }
+
+    #[test]
+    fn the_suite_list_has_no_duplicates() {
+        let mut codes: Vec<u16> = TLS12_SUITES.iter().map(|s| s.0).collect();
+        assert_eq!(codes.len(), 76);
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), TLS12_SUITES.len());
     }
 
     #[test]

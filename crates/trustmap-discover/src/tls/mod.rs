@@ -60,7 +60,7 @@ pub struct TlsOptions {
     /// connections per endpoint, in parallel, each within the timeouts.
     pub probe_legacy: bool,
     /// Probe the TLS 1.3 groups the server accepts ([`enumerate`]): one more connection per
-    /// group (15), each answered by a HelloRetryRequest, so cheap for the server.
+    /// group (17), each answered by a HelloRetryRequest, so cheap for the server.
     pub probe_groups: bool,
     /// Also enumerate the cipher suites per version and server preference: a connection
     /// per suite accepted, each making the server sign a TLS 1.2 key exchange.
