@@ -390,7 +390,10 @@ impl Prober<'_> {
         self.made += 1;
         let mut s = match TcpStream::connect_timeout(&self.address, self.timeout) {
             Ok(s) => s,
-            Err(e) => return Some(Reply::Unknown(format!("connect: {e}"))),
+            Err(e) => {
+                self.budget = self.made;
+                return Some(Reply::Unknown(format!("connect: {e}")));
+            }
         };
         let _ = s.set_nodelay(true);
         let _ = s.set_write_timeout(Some(self.timeout));
@@ -403,6 +406,11 @@ impl Prober<'_> {
             deadline,
         });
         let _ = s.shutdown(std::net::Shutdown::Both);
+        // A peer that stops answering is not asked again: one timeout per endpoint, not one
+        // per probe.
+        if matches!(r, Reply::Unknown(_)) {
+            self.budget = self.made;
+        }
         Some(r)
     }
 

@@ -180,3 +180,40 @@ fn the_probes_of_one_endpoint_stop_at_the_budget() {
     // The first three groups probed (all hybrid): only X25519MLKEM768 answered.
     assert_eq!(found.groups, vec!["X25519MLKEM768"]);
 }
+
+/// Answers the first connection as [`hybrid_only`] does, then accepts and never answers.
+fn answers_once_then_stalls(s: TcpStream) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    if SEEN.fetch_add(1, Ordering::SeqCst) == 0 {
+        hybrid_only(s);
+    } else {
+        std::thread::sleep(Duration::from_secs(10));
+        drop(s);
+    }
+}
+
+#[test]
+fn a_peer_that_stops_answering_costs_one_timeout_not_one_per_probe() {
+    use trustmap_discover::tls::enumerate::Prober;
+    let port = listener(answers_once_then_stalls);
+    let start = std::time::Instant::now();
+    let mut p = Prober {
+        address: format!("127.0.0.1:{port}").parse().unwrap(),
+        sni: None,
+        timeout: Duration::from_millis(500),
+        budget: 96,
+        made: 0,
+    };
+    let found = p.run(true);
+    assert_eq!(p.made, 2, "{found:?}");
+    assert_eq!(
+        found.incomplete.as_deref(),
+        Some("group X25519MLKEM768: no answer in time")
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
