@@ -308,6 +308,25 @@ pub struct EndpointInfo {
     /// (`SSLv3`, `TLSv1.0`, `TLSv1.1`), oldest first; empty: none (or not probed).
     #[serde(default)]
     pub legacy_protocols: Vec<String>,
+    /// Cipher suites accepted per version (`TLSv1.2`, `TLSv1.3`), IANA names in the order
+    /// the server chose them, found by raw ClientHello probes offering a set and removing
+    /// the one chosen; empty when not enumerated (`--tls-enumerate`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub accepted_suites: std::collections::BTreeMap<String, Vec<String>>,
+    /// Whether the server chooses the TLS 1.2 suite by its own order (the first two
+    /// accepted, offered in both orders); null when not probed or fewer than two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_preference: Option<bool>,
+    /// Key-exchange groups the server accepted over TLS 1.3, each offered alone
+    /// (`X25519MLKEM768`, `X25519`, `secp256r1`, `ffdhe2048`...); what the server offers,
+    /// apart from the one negotiated ([`EndpointInfo::key_exchange_group`]).
+    #[serde(default)]
+    pub groups_offered: Vec<String>,
+    /// Post-quantum key exchange among the groups accepted: `hybrid` (a classical and a
+    /// post-quantum KEM combined, X25519MLKEM768), `pure` (ML-KEM alone) or `none`
+    /// (classical only, or no TLS 1.3); null when the probes could not tell.
+    #[serde(default)]
+    pub pq_key_exchange: Option<String>,
     /// The served chain judged against the scan's trust anchors and the name.
     pub verification: EndpointVerification,
 }

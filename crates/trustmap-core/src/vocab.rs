@@ -68,10 +68,11 @@ rule_ids! {
     ConfigReferenceMissing = "config-reference-missing",
     AssetUnused = "asset-unused",
     EndpointLegacyProtocol = "endpoint-legacy-protocol",
-    EndpointWeakCipher = "endpoint-weak-cipher" reserved = true,
-    EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange" reserved = true,
+    EndpointWeakCipher = "endpoint-weak-cipher",
+    EndpointNoPqKeyExchange = "endpoint-no-pq-key-exchange",
     EndpointHostnameMismatch = "endpoint-hostname-mismatch",
     EndpointCertInvalid = "endpoint-cert-invalid",
+    EndpointServesStaleCertificate = "endpoint-serves-stale-certificate",
 }
 
 impl RuleId {
@@ -167,7 +168,7 @@ mod tests {
             );
         }
         assert_eq!(RuleId::parse("no-such-rule"), None);
-        assert!(RuleId::EndpointWeakCipher.is_reserved());
+        assert!(!RuleId::EndpointWeakCipher.is_reserved());
         assert!(!RuleId::CertExpired.is_reserved());
     }
 

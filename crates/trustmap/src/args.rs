@@ -28,6 +28,11 @@ pub struct ScanInput {
     /// Seconds to connect to a TLS endpoint, and again to complete its handshake.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     pub tls_timeout: f64,
+    /// Also enumerate each TLS endpoint's cipher suites per version and its server
+    /// preference by raw ClientHello probes (a connection per suite accepted; the default
+    /// scan probes versions and groups only).
+    #[arg(long)]
+    pub tls_enumerate: bool,
     /// Do not record this scan in the inventory store.
     #[arg(long)]
     pub no_store: bool,
@@ -124,6 +129,7 @@ impl ScanInput {
                 concurrency: self.tls_concurrency,
                 connect_timeout: timeout,
                 handshake_timeout: timeout,
+                enumerate: self.tls_enumerate,
                 ..Default::default()
             };
             sources.push(Box::new(

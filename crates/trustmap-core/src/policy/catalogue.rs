@@ -850,6 +850,86 @@ pub const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: RuleId::EndpointWeakCipher,
+        severity: Severity::High,
+        kinds: &[E],
+        description: "A TLS endpoint accepts a weak cipher suite: NULL, EXPORT, anonymous, RC4, DES or 3DES (high), or CBC with SHA-1 only (low)",
+        rationale: "RFC 7465 prohibits RC4; RFC 5246 appendix A.5 and RFC 8996 leave NULL, \
+            anonymous and EXPORT suites to no use (no encryption, no authentication, 40-bit \
+            keys broken by FREAK and Logjam); 3DES, DES and IDEA have 64-bit blocks \
+            (Sweet32, CVE-2016-2183) and NIST SP 800-131A Rev. 2 disallows 3DES for \
+            encryption after 2023. NIST SP 800-52 Rev. 2 and BSI TR-02102-2 list none of \
+            them, and PCI DSS 4.0 4.2.1 asks for strong cryptography in transit. CBC suites \
+            with HMAC-SHA-1 are not broken (HMAC-SHA-1 stands, and SP 800-52 Rev. 2 still \
+            lists AES-CBC-SHA suites) but carry the MAC-then-encrypt padding-oracle history \
+            (Lucky 13) and are outside Mozilla's intermediate profile, so they alone raise \
+            this rule at low severity, as evidence for a cipher clean-up. A server accepting \
+            a suite lets a client that offers it (or an attacker who strips the rest) use it, \
+            whatever a current client negotiates. Found by raw ClientHello probes \
+            (--tls-enumerate).",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1",
+            "NIST-SP-800-52-r2",
+            "NIST-SP-800-131A-r2",
+            "NIST-CSF-2.0:PR.DS-02",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "a NULL suite accepted next to AEAD ones",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"accepted_suites":{"TLSv1.2":["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256","TLS_RSA_WITH_NULL_SHA"]}}}]}"#,
+            },
+            Example {
+                fires: true,
+                note: "CBC with SHA-1 only (low severity)",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"accepted_suites":{"TLSv1.2":["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256","TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]}}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "AEAD suites only, and CBC with SHA-256",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"accepted_suites":{"TLSv1.2":["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256","TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"],"TLSv1.3":["TLS_AES_128_GCM_SHA256"]}}}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: RuleId::EndpointNoPqKeyExchange,
+        severity: Severity::Low,
+        kinds: &[E],
+        description: "A TLS endpoint accepts no post-quantum key exchange (hybrid such as X25519MLKEM768, or ML-KEM alone)",
+        rationale: "Traffic recorded today can be decrypted once a cryptographically relevant \
+            quantum computer exists (harvest now, decrypt later), whatever the certificate's \
+            algorithm; only the key exchange protects against it. NIST FIPS 203 standardises \
+            ML-KEM, NIST IR 8547 (draft) deprecates quantum-vulnerable key establishment by \
+            2030 and disallows it by 2035, the NSA's CNSA 2.0 asks for ML-KEM in TLS, and \
+            draft-ietf-tls-ecdhe-mlkem defines the hybrid X25519MLKEM768 that current browsers \
+            and OpenSSL 3.5 offer by default. An explicit result (the groups the server \
+            accepts, probed one at a time over TLS 1.3, and the one negotiated, kept apart) \
+            rather than silence, at low severity: it is a migration item, not a break.",
+        frameworks: &[
+            "NIST-FIPS-203",
+            "NIST-IR-8547-ipd",
+            "NSA-CNSA-2.0",
+            "NIST-CSF-2.0:PR.DS-02",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "classical groups only",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"groups_offered":["X25519","secp256r1"],"pq_key_exchange":"none"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "X25519MLKEM768 accepted",
+                scenario: r#"{"assets":[{"kind":"endpoint","endpoint":{"groups_offered":["X25519MLKEM768","X25519"],"pq_key_exchange":"hybrid"}}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "groups not probed: nothing known, nothing said",
+                scenario: r#"{"assets":[{"kind":"endpoint"}]}"#,
+            },
+        ],
+    },
+    Rule {
         id: RuleId::EndpointHostnameMismatch,
         severity: Severity::High,
         kinds: &[E],
@@ -924,6 +1004,50 @@ pub const RULES: &[Rule] = &[
                 fires: false,
                 note: "a complete, trusted chain with a valid leaf",
                 scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+        ],
+    },
+    Rule {
+        id: RuleId::EndpointServesStaleCertificate,
+        severity: Severity::Medium,
+        kinds: &[E],
+        description: "A TLS endpoint serves a certificate while the inventory holds a newer one for the same name: renewed, never deployed",
+        rationale: "The renewal was done but the service still presents the old certificate \
+            (a file replaced without a reload, a copy missed on one node, a load balancer not \
+            updated), so the outage the renewal was meant to prevent still comes on the old \
+            certificate's expiry date, and a revoked or superseded certificate stays in use. \
+            NIST SP 1800-16 (TLS server certificate management) names exactly this gap \
+            between issuance and deployment; PCI DSS 4.0 4.2.1.1 asks for an inventory of \
+            the certificates in use. A newer certificate is an end-entity certificate in this \
+            scan's inventory for one of the served leaf's names (DNS SANs, else CN), issued \
+            later, valid now, and not served by this endpoint.",
+        frameworks: &[
+            "PCI-DSS-4.0:4.2.1.1",
+            "NIST-SP-1800-16",
+            "NIST-CSF-2.0:ID.AM-08",
+        ],
+        examples: &[
+            Example {
+                fires: true,
+                note: "the served certificate was issued in October; a renewal from November is on disk",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"},
+                    {"kind":"certificate","occurrences":[{"path":"etc/ssl/svc.crt","line":null,"container":null}],
+                     "certificate":{"not_before":"2026-11-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the endpoint serves the renewal; the old certificate is what is left on disk",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate","occurrences":[{"path":"etc/ssl/old.crt","line":null,"container":null}]},
+                    {"kind":"certificate","certificate":{"not_before":"2026-11-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
+                    "relations":[{"from":"ept_0","to":"crt_2","type":"serves"}]}"#,
+            },
+            Example {
+                fires: false,
+                note: "the other certificate for the name is not valid yet",
+                scenario: r#"{"assets":[{"kind":"endpoint"},{"kind":"certificate"},
+                    {"kind":"certificate","certificate":{"not_before":"2026-12-10T00:00:00Z","not_after":"2027-05-01T00:00:00Z"}}],
                     "relations":[{"from":"ept_0","to":"crt_1","type":"serves"}]}"#,
             },
         ],

@@ -104,6 +104,9 @@ struct Ctx<'a> {
     key_certs: HashMap<&'a str, Vec<&'a Asset>>,
     /// Endpoint id -> the certificates it serves (its leaf).
     serves: HashMap<&'a str, Vec<&'a Asset>>,
+    /// DNS name or CN (lowercase) -> the end-entity certificates naming it; built only when
+    /// an endpoint serves something.
+    by_name: HashMap<String, Vec<&'a Asset>>,
     trusted: HashSet<String>,
     public: HashSet<String>,
 }
@@ -196,6 +199,16 @@ pub fn evaluate_with(
             _ => {}
         }
     }
+    let mut by_name: HashMap<String, Vec<&Asset>> = HashMap::new();
+    if !serves.is_empty() {
+        for a in assets {
+            if let Some(c) = a.certificate.as_ref().filter(|c| !c.is_ca) {
+                for n in cert_names(c) {
+                    by_name.entry(n).or_default().push(a);
+                }
+            }
+        }
+    }
     let ctx = Ctx {
         policy,
         inputs,
@@ -204,6 +217,7 @@ pub fn evaluate_with(
         issued_by,
         key_certs,
         serves,
+        by_name,
         trusted,
         public,
     };
@@ -786,6 +800,140 @@ fn rotation(
     }
 }
 
+/// The names a certificate is for, lowercase: its DNS SANs, else its CN.
+fn cert_names(c: &CertificateInfo) -> Vec<String> {
+    let mut names: Vec<String> = c
+        .sans
+        .iter()
+        .filter_map(|s| s.strip_prefix("DNS:"))
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    if names.is_empty() {
+        names.extend(c.subject_cn.as_ref().map(|n| n.to_ascii_lowercase()));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `endpoint-serves-stale-certificate`: the served leaf has a newer certificate for one of
+/// its names in the inventory (issued later, valid now), which this endpoint does not serve.
+fn stale_certificate(ctx: &Ctx, a: &Asset, place: &str, hits: &mut Vec<Hit>) {
+    let served = ctx.serves.get(a.id.as_str()).cloned().unwrap_or_default();
+    let Some((leaf, info)) = served
+        .first()
+        .and_then(|c| c.certificate.as_ref().map(|i| (*c, i)))
+    else {
+        return;
+    };
+    let now = ctx.now;
+    let mut newest: Option<(&Asset, &CertificateInfo, String)> = None;
+    for name in cert_names(info) {
+        for &other in ctx.by_name.get(&name).into_iter().flatten() {
+            let Some(o) = other.certificate.as_ref() else {
+                continue;
+            };
+            if other.id == leaf.id
+                || served.iter().any(|s| s.id == other.id)
+                || o.not_before.get() <= info.not_before.get()
+                || o.not_before.get() > now
+                || o.not_after.get() <= now
+            {
+                continue;
+            }
+            if newest
+                .as_ref()
+                .is_none_or(|(_, n, _)| o.not_before.get() > n.not_before.get())
+            {
+                newest = Some((other, o, name.clone()));
+            }
+        }
+    }
+    let Some((other, o, name)) = newest else {
+        return;
+    };
+    let at = other
+        .occurrences
+        .first()
+        .map(|p| p.path.clone())
+        .unwrap_or_default();
+    hits.push(
+        hit(
+            RuleId::EndpointServesStaleCertificate,
+            format!(
+                "{place} serves a certificate for {name} issued {} (expires {}) while a newer one issued {} (expires {}) is at {at}: renewed, not deployed",
+                info.not_before, info.not_after, o.not_before, o.not_after
+            ),
+        )
+        .ev("name", &name)
+        .ev("served", &leaf.id)
+        .ev("served_not_before", info.not_before)
+        .ev("newer", &other.id)
+        .ev("newer_not_before", o.not_before)
+        .ev("newer_at", at),
+    );
+}
+
+/// Why a cipher suite (IANA name) is weak, and whether only at low severity (CBC with
+/// SHA-1); `None` when it is not.
+pub fn weak_suite(name: &str) -> Option<(&'static str, bool)> {
+    let n = name.to_ascii_uppercase();
+    let why = if n.contains("_NULL_") || n.ends_with("_NULL") {
+        "NULL"
+    } else if n.contains("EXPORT") {
+        "EXPORT"
+    } else if n.contains("_ANON_") {
+        "anonymous"
+    } else if n.contains("RC4") {
+        "RC4"
+    } else if n.contains("3DES") || n.contains("_DES") {
+        "DES/3DES"
+    } else if n.contains("IDEA") || n.contains("RC2") {
+        "64-bit block"
+    } else if n.contains("_CBC_") && n.ends_with("_SHA") {
+        return Some(("CBC with SHA-1", true));
+    } else {
+        return None;
+    };
+    Some((why, false))
+}
+
+/// `endpoint-weak-cipher`: the suites the probes found accepted.
+fn weak_cipher(e: &crate::EndpointInfo, place: &str, hits: &mut Vec<Hit>) {
+    let mut bad = Vec::new();
+    let mut low = Vec::new();
+    for (version, suites) in &e.accepted_suites {
+        for s in suites {
+            match weak_suite(s) {
+                Some((why, false)) => bad.push(format!("{s} ({why}, {version})")),
+                Some((_, true)) => low.push(format!("{s} ({version})")),
+                None => {}
+            }
+        }
+    }
+    if bad.is_empty() && low.is_empty() {
+        return;
+    }
+    let (severity, message) = if bad.is_empty() {
+        (
+            Severity::Low,
+            format!("{place} accepts CBC suites with SHA-1: {}", low.join(", ")),
+        )
+    } else {
+        (
+            Severity::High,
+            format!("{place} accepts weak cipher suites: {}", bad.join(", ")),
+        )
+    };
+    hits.push(
+        hit(RuleId::EndpointWeakCipher, message)
+            .sev(severity)
+            .ev("weak", bad.join(","))
+            .ev("cbc_sha1", low.join(","))
+            .ev("negotiated", &e.cipher_suite),
+    );
+}
+
 /// `endpoint-hostname-mismatch` and `endpoint-cert-invalid`: the verification the source
 /// recorded, and the served leaf's dates judged at `now`.
 fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<Hit>) {
@@ -808,6 +956,27 @@ fn endpoint_rules(ctx: &Ctx, a: &Asset, e: &crate::EndpointInfo, hits: &mut Vec<
             )
             .ev("accepted", e.legacy_protocols.join(","))
             .ev("negotiated", &e.protocol),
+        );
+    }
+    weak_cipher(e, &place, hits);
+    stale_certificate(ctx, a, &place, hits);
+    if e.pq_key_exchange.as_deref() == Some("none") {
+        let negotiated = e.key_exchange_group.as_deref().unwrap_or("none");
+        let offered = if e.groups_offered.is_empty() {
+            "none over TLS 1.3".to_string()
+        } else {
+            e.groups_offered.join(", ")
+        };
+        hits.push(
+            hit(
+                RuleId::EndpointNoPqKeyExchange,
+                format!(
+                    "{place}: no post-quantum key exchange (groups accepted: {offered}; negotiated {negotiated})"
+                ),
+            )
+            .ev("groups_offered", e.groups_offered.join(","))
+            .ev("negotiated", negotiated)
+            .ev("pq_key_exchange", "none"),
         );
     }
     let v = &e.verification;

@@ -53,6 +53,10 @@ fn every_rule_is_documented_and_mapped() {
         "CABF-BR:",
         "CABF-Ballot:",
         "NIST-SP-800-207",
+        "NIST-SP-800-52-r2",
+        "NIST-FIPS-203",
+        "NSA-CNSA-2.0",
+        "NIST-SP-1800-16",
     ];
     let csf = [
         "ID.AM-01", "ID.AM-02", "ID.AM-07", "ID.AM-08", "ID.RA-01", "GV.OC-03", "GV.RR-02",

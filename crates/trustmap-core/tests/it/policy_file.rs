@@ -373,7 +373,7 @@ fn lint_ids_are_accepted_when_the_caller_names_them() {
     let text = "[rules]\nx509-serial-zero = \"high\"\n";
     assert_eq!(err(text).field, "rules.x509-serial-zero");
     let p = Policy::from_toml_with(text, "trustmap.toml", &["x509-serial-zero"]).unwrap();
-    // Endpoint rule ids are reserved in docs/ARCHITECTURE.md and accepted before their rules land.
+    // Endpoint rule ids are rule ids like the rest.
     Policy::from_toml("[rules]\nendpoint-weak-cipher = \"off\"\n", "trustmap.toml").unwrap();
     assert_eq!(
         p.rule_setting("x509-serial-zero"),

@@ -12,9 +12,15 @@
 //! `errors` under `host:port` and the other endpoints are still scanned. Handshakes run
 //! [`TlsOptions::concurrency`] at a time on plain threads (blocking sockets: no runtime).
 //!
-//! Not here yet: STARTTLS, protocol-version and cipher enumeration by raw ClientHello
-//! probes, post-quantum group probing (the ring provider offers X25519, P-256 and P-384).
+//! After the handshake, raw ClientHello probes: the legacy versions ([`probe`]), the
+//! TLS 1.3 groups the server accepts, post-quantum ones included, and with
+//! [`TlsOptions::enumerate`] the cipher suites per version and server preference
+//! ([`enumerate`]). The handshake itself cannot negotiate a post-quantum group (the ring
+//! provider offers X25519, P-256 and P-384), which is why the groups are probed.
+//!
+//! Not here yet: STARTTLS.
 
+pub mod enumerate;
 pub mod handshake;
 pub mod probe;
 pub mod target;
@@ -53,6 +59,14 @@ pub struct TlsOptions {
     /// Offer SSL 3.0, TLS 1.0 and TLS 1.1 alone after the handshake ([`probe`]): three more
     /// connections per endpoint, in parallel, each within the timeouts.
     pub probe_legacy: bool,
+    /// Probe the TLS 1.3 groups the server accepts ([`enumerate`]): one more connection per
+    /// group (17), each answered by a HelloRetryRequest, so cheap for the server.
+    pub probe_groups: bool,
+    /// Also enumerate the cipher suites per version and server preference: a connection
+    /// per suite accepted, each making the server sign a TLS 1.2 key exchange.
+    pub enumerate: bool,
+    /// Raw probes one endpoint may cost for groups and suites.
+    pub max_probes: usize,
 }
 
 impl Default for TlsOptions {
@@ -63,6 +77,9 @@ impl Default for TlsOptions {
             handshake_timeout: DEFAULT_TIMEOUT,
             max_handshake_bytes: MAX_HANDSHAKE_BYTES,
             probe_legacy: true,
+            probe_groups: true,
+            enumerate: false,
+            max_probes: enumerate::MAX_PROBES,
         }
     }
 }
@@ -166,12 +183,7 @@ impl Source for TlsSource {
 impl TlsSource {
     /// The legacy versions `address` accepts, probed in parallel.
     fn legacy(&self, t: &Target, address: std::net::SocketAddr) -> Vec<String> {
-        let sni = t.sni.as_deref().or_else(|| {
-            t.host
-                .parse::<std::net::IpAddr>()
-                .is_err()
-                .then_some(t.host.as_str())
-        });
+        let sni = probe_sni(t);
         let timeout = self.options.handshake_timeout;
         std::thread::scope(|s| {
             let probes: Vec<_> = probe::LEGACY
@@ -247,6 +259,42 @@ impl TlsSource {
         } else {
             Vec::new()
         };
+        let probed = (self.options.probe_groups || self.options.enumerate).then(|| {
+            enumerate::Prober {
+                address: h.address,
+                sni: probe_sni(t),
+                timeout: self.options.handshake_timeout,
+                budget: self.options.max_probes,
+                made: 0,
+            }
+            .run(self.options.enumerate)
+        });
+        let mut accepted_suites = std::collections::BTreeMap::new();
+        let (mut server_preference, mut groups_offered, mut pq_key_exchange) =
+            (None, Vec::new(), None);
+        if let Some(p) = probed {
+            for (v, list) in [("TLSv1.2", p.tls12), ("TLSv1.3", p.tls13)] {
+                if !list.is_empty() {
+                    accepted_suites.insert(v.to_string(), list);
+                }
+            }
+            server_preference = p.server_preference;
+            let kinds: Vec<enumerate::Kind> =
+                p.groups.iter().map(|g| enumerate::group_kind(g)).collect();
+            pq_key_exchange = if kinds.contains(&enumerate::Kind::Hybrid) {
+                Some("hybrid")
+            } else if kinds.contains(&enumerate::Kind::Pure) {
+                Some("pure")
+            } else if p.tls13_spoken == Some(false)
+                || (p.tls13_spoken == Some(true) && p.incomplete.is_none())
+            {
+                Some("none")
+            } else {
+                None
+            }
+            .map(str::to_string);
+            groups_offered = p.groups;
+        }
         let sni = match (&t.sni, t.host.parse::<std::net::IpAddr>()) {
             (Some(n), _) => Some(n.clone()),
             (None, Ok(_)) => None,
@@ -264,6 +312,10 @@ impl TlsSource {
             ocsp_stapled: h.ocsp_stapled,
             chain_length: h.chain.len() as u32,
             legacy_protocols,
+            accepted_suites,
+            server_preference,
+            groups_offered,
+            pq_key_exchange,
             verification,
         };
         let mut f = Found::new(
@@ -281,6 +333,16 @@ impl TlsSource {
         f.children = children;
         Ok(f)
     }
+}
+
+/// The name a raw probe sends as SNI: the target's, else its host when a name.
+fn probe_sni(t: &Target) -> Option<&str> {
+    t.sni.as_deref().or_else(|| {
+        t.host
+            .parse::<std::net::IpAddr>()
+            .is_err()
+            .then_some(t.host.as_str())
+    })
 }
 
 /// An endpoint's identity: `sha256:` + SHA-256 of `host:port/sni` (the SNI name given

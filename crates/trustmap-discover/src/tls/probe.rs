@@ -134,9 +134,9 @@ pub fn probe(addr: SocketAddr, version: u16, sni: Option<&str>, timeout: Duratio
 }
 
 /// Reads with the time left until one deadline.
-struct Deadline<'a> {
-    stream: &'a mut TcpStream,
-    deadline: Instant,
+pub(crate) struct Deadline<'a> {
+    pub(crate) stream: &'a mut TcpStream,
+    pub(crate) deadline: Instant,
 }
 
 impl Read for Deadline<'_> {

@@ -181,11 +181,19 @@ fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
         &serde_json::json!({"from": leaf["id"], "to": inter["id"], "type": "issued-by"})
     ));
     // Only the endpoint's ownership is open; nothing about the chain or the name.
-    assert_eq!(rules(&r, e), vec!["asset-unowned"], "{:#}", r["findings"]);
+    // OpenSSL 3.0 has no ML-KEM: the explicit "no post-quantum key exchange" result.
+    assert_eq!(
+        rules(&r, e),
+        vec!["asset-unowned", "endpoint-no-pq-key-exchange"],
+        "{:#}",
+        r["findings"]
+    );
     for f in r["findings"].as_array().unwrap() {
         let rule = f["rule"].as_str().unwrap();
         assert!(
-            rule == "asset-unowned" || rule == "key-quantum-vulnerable",
+            rule == "asset-unowned"
+                || rule == "key-quantum-vulnerable"
+                || rule == "endpoint-no-pq-key-exchange",
             "unexpected {f:#}"
         );
     }
@@ -654,5 +662,209 @@ fn legacy_versions_are_found_by_raw_client_hello_probes() {
     assert_eq!(
         e["endpoint"]["legacy_protocols"],
         serde_json::json!(["TLSv1.1"])
+    );
+}
+
+/// The finding of `rule` on `e`.
+fn finding<'a>(r: &'a Value, e: &Value, rule: &str) -> &'a Value {
+    let f = findings(r, e);
+    f.into_iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule}: {:#}", r["findings"]))
+}
+
+#[test]
+fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    // The leaf is ECDSA. OpenSSL 3.0 here is built without RC4, DES, 3DES and EXPORT, so
+    // the weak suites a real server can be made to accept are NULL and anonymous ones.
+    let weak = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-serverpref",
+            "-cipher",
+            "ECDHE-ECDSA-NULL-SHA:AECDH-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    );
+    // CBC with SHA-1 next to AEAD, client preference.
+    let sha1 = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-cipher",
+            "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384",
+        ],
+    );
+    // AEAD only.
+    let clean = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-cipher",
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+        ],
+    );
+    let r = scan(
+        dir.path(),
+        &[
+            "--tls-enumerate",
+            &weak.url(Some(NAME)),
+            &sha1.url(Some(NAME)),
+            &clean.url(Some(NAME)),
+        ],
+    );
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    let e = endpoint(&r, &weak.place());
+    assert_eq!(
+        e["endpoint"]["accepted_suites"],
+        serde_json::json!({
+            "TLSv1.2": [
+                "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
+                "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+            ],
+            "TLSv1.3": ["TLS_AES_128_GCM_SHA256"]
+        })
+    );
+    assert_eq!(e["endpoint"]["server_preference"], true);
+    let f = finding(&r, e, "endpoint-weak-cipher");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(
+        f["evidence"]["weak"],
+        "TLS_ECDHE_ECDSA_WITH_NULL_SHA (NULL, TLSv1.2),TLS_ECDH_anon_WITH_AES_128_CBC_SHA (anonymous, TLSv1.2)"
+    );
+    assert_eq!(
+        f["evidence"]["cbc_sha1"],
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA (TLSv1.2)"
+    );
+
+    let e = endpoint(&r, &sha1.place());
+    assert_eq!(
+        e["endpoint"]["accepted_suites"]["TLSv1.2"],
+        serde_json::json!([
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+        ])
+    );
+    // s_server follows the client's order unless told otherwise.
+    assert_eq!(e["endpoint"]["server_preference"], false);
+    let f = finding(&r, e, "endpoint-weak-cipher");
+    assert_eq!(f["severity"], "low");
+    assert!(
+        f["message"].as_str().unwrap().ends_with(
+            "accepts CBC suites with SHA-1: TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA (TLSv1.2)"
+        ),
+        "{f:#}"
+    );
+
+    let e = endpoint(&r, &clean.place());
+    assert_eq!(
+        e["endpoint"]["accepted_suites"]["TLSv1.2"],
+        serde_json::json!(["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"])
+    );
+    assert_eq!(e["endpoint"]["server_preference"], Value::Null);
+    assert!(!rules(&r, e).contains(&"endpoint-weak-cipher".to_string()));
+
+    // Without --tls-enumerate no suite is probed, and nothing is said about them.
+    let r = scan(dir.path(), &[&weak.url(Some(NAME))]);
+    let e = endpoint(&r, &weak.place());
+    assert_eq!(e["endpoint"].get("accepted_suites"), None);
+    assert!(!rules(&r, e).contains(&"endpoint-weak-cipher".to_string()));
+}
+
+#[test]
+fn the_groups_a_server_accepts_are_probed_and_no_pq_is_said_explicitly() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let two = Server::start(
+        dir.path(),
+        &["-cert_chain", "inter.pem", "-groups", "P-384:X25519"],
+    );
+    let only12 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_2"]);
+    let r = scan(dir.path(), &[&two.url(Some(NAME)), &only12.url(Some(NAME))]);
+    let e = endpoint(&r, &two.place());
+    // Probed in trustmap's order, each alone; negotiated kept apart.
+    assert_eq!(
+        e["endpoint"]["groups_offered"],
+        serde_json::json!(["X25519", "secp384r1"])
+    );
+    assert_eq!(e["endpoint"]["pq_key_exchange"], "none");
+    let f = finding(&r, e, "endpoint-no-pq-key-exchange");
+    assert_eq!(f["severity"], "low");
+    assert_eq!(f["evidence"]["groups_offered"], "X25519,secp384r1");
+    assert_eq!(f["evidence"]["negotiated"], "X25519");
+    assert!(
+        f["message"].as_str().unwrap().ends_with(
+            ": no post-quantum key exchange (groups accepted: X25519, secp384r1; negotiated X25519)"
+        ),
+        "{f:#}"
+    );
+    // TLS 1.2 only: no TLS 1.3 group, so no post-quantum key exchange either.
+    let e = endpoint(&r, &only12.place());
+    assert_eq!(e["endpoint"]["groups_offered"], serde_json::json!([]));
+    assert_eq!(e["endpoint"]["pq_key_exchange"], "none");
+    let f = finding(&r, e, "endpoint-no-pq-key-exchange");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("groups accepted: none over TLS 1.3"),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let tree = dir.path().join("etc");
+    std::fs::create_dir(&tree).unwrap();
+    // The old certificate (issued 2026-01-01) is served and on disk; the renewal for the
+    // same name, issued 2026-05-01, valid at NOW, sits next to it and is served nowhere.
+    std::fs::copy(dir.path().join("leaf.pem"), tree.join("svc-old.crt")).unwrap();
+    let renewed = |nb: (i32, u8, u8), file: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, NAME);
+        p.not_before = rcgen::date_time_ymd(nb.0, nb.1, nb.2);
+        p.not_after = rcgen::date_time_ymd(2027, 4, 1);
+        std::fs::write(tree.join(file), p.self_signed(&key).unwrap().pem()).unwrap();
+    };
+    renewed((2026, 5, 1), "svc.crt");
+    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let e = endpoint(&r, &s.place());
+    let f = finding(&r, e, "endpoint-serves-stale-certificate");
+    assert_eq!(f["severity"], "medium");
+    assert_eq!(f["evidence"]["name"], NAME);
+    assert_eq!(f["evidence"]["served"], served_leaf(&r, e)["id"]);
+    assert_eq!(f["evidence"]["served_not_before"], "2026-01-01T00:00:00Z");
+    assert_eq!(f["evidence"]["newer_not_before"], "2026-05-01T00:00:00Z");
+    assert!(
+        f["evidence"]["newer_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("svc.crt"),
+        "{f:#}"
+    );
+
+    // A "renewal" not valid until after NOW is not one yet: silent.
+    std::fs::remove_file(tree.join("svc.crt")).unwrap();
+    renewed((2026, 7, 1), "svc-next.crt");
+    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let e = endpoint(&r, &s.place());
+    assert!(
+        !rules(&r, e).contains(&"endpoint-serves-stale-certificate".to_string()),
+        "{:#}",
+        r["findings"]
     );
 }

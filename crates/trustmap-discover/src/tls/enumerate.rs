@@ -1,0 +1,608 @@
+//! Cipher-suite and group enumeration by raw ClientHello probes, the way sslyze and
+//! testssl.sh do it, written by hand (as [`super::probe`] is): rustls neither offers NULL,
+//! EXPORT, RC4 or 3DES suites nor lets a client offer a group it cannot compute, and no
+//! maintained crate sends such hellos. Each probe is one connection, one ClientHello, and
+//! the server's first handshake message read within [`MAX_HELLO_BYTES`] and the timeout;
+//! nothing is ever completed.
+//!
+//! - **Groups** (TLS 1.3): a hello offering one group in `supported_groups` and an *empty*
+//!   `key_share` (RFC 8446 4.2.8 lets a client ask the server to choose): a server that
+//!   supports the group answers with a HelloRetryRequest naming it. No key share is sent,
+//!   so no fake public key can be rejected for its value, the hybrid post-quantum groups
+//!   (X25519MLKEM768 and the rest) are probed like X25519, and the server does no key
+//!   generation for a probe.
+//! - **TLS 1.3 suites**: the same hello offering the suites still unseen; the
+//!   HelloRetryRequest names the suite chosen, which is removed, until the server refuses.
+//! - **TLS 1.2 suites**: a TLS 1.2 hello offering every suite of [`TLS12_SUITES`] still
+//!   unseen, removing the one chosen, until the server refuses; then **server preference**
+//!   by offering the first two accepted in both orders.
+//!
+//! Every endpoint's probes are bounded by a budget ([`MAX_PROBES`] by default) and run one
+//! after another in the endpoint's worker, so the scan's concurrency bounds them too.
+
+use super::probe::Deadline;
+use std::io::Read;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Bytes read from one probe's answer: a ServerHello or HelloRetryRequest is under 200
+/// bytes without a post-quantum key share and about 1.3 KiB with one.
+pub const MAX_HELLO_BYTES: u64 = 16 << 10;
+/// Probes one endpoint may cost by default: groups (17 and one), TLS 1.3 suites (up to 6), TLS 1.2
+/// suites (the rest) and server preference (2).
+pub const MAX_PROBES: usize = 96;
+
+/// TLS 1.2 (and earlier) cipher suites offered: NULL, EXPORT, anonymous, RC4, DES, 3DES,
+/// CBC with SHA-1, CBC with SHA-2 and the AEAD ones, as named by IANA.
+pub const TLS12_SUITES: &[(u16, &str)] = &[
+    // AEAD
+    (0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+    (0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+    (0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+    (0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+    (0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+    (0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+    (0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+    (0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
+    (0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
+    (0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384"),
+    (0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+    (0xc0ad, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM"),
+    (0xc0ac, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"),
+    (0xc09f, "TLS_DHE_RSA_WITH_AES_256_CCM"),
+    (0xc09e, "TLS_DHE_RSA_WITH_AES_128_CCM"),
+    (0xc09d, "TLS_RSA_WITH_AES_256_CCM"),
+    (0xc09c, "TLS_RSA_WITH_AES_128_CCM"),
+    (0xc0af, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8"),
+    (0xc0ae, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"),
+    (0xc05d, "TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc05c, "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256"),
+    (0xc061, "TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc060, "TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256"),
+    // CBC with SHA-2
+    (0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
+    (0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    (0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
+    (0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"),
+    (0x006b, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256"),
+    (0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256"),
+    (0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256"),
+    (0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256"),
+    (0xc073, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384"),
+    (0xc072, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256"),
+    (0xc077, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384"),
+    (0xc076, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256"),
+    // CBC with SHA-1
+    (0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
+    (0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
+    (0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+    (0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
+    (0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"),
+    (0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"),
+    (0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"),
+    (0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA"),
+    (0x0088, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA"),
+    (0x0045, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA"),
+    (0x0084, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA"),
+    (0x0041, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA"),
+    (0x0096, "TLS_RSA_WITH_SEED_CBC_SHA"),
+    (0x0007, "TLS_RSA_WITH_IDEA_CBC_SHA"),
+    // 3DES and DES
+    (0xc008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA"),
+    (0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA"),
+    (0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA"),
+    (0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+    (0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA"),
+    (0x0009, "TLS_RSA_WITH_DES_CBC_SHA"),
+    // RC4
+    (0xc007, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA"),
+    (0xc011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA"),
+    (0x0005, "TLS_RSA_WITH_RC4_128_SHA"),
+    (0x0004, "TLS_RSA_WITH_RC4_128_MD5"),
+    // Anonymous (no authentication)
+    (0xc019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA"),
+    (0xc018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA"),
+    (0x00a7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384"),
+    (0x003a, "TLS_DH_anon_WITH_AES_256_CBC_SHA"),
+    (0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA"),
+    (0x001b, "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA"),
+    (0x0018, "TLS_DH_anon_WITH_RC4_128_MD5"),
+    // EXPORT
+    (0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA"),
+    (0x0008, "TLS_RSA_EXPORT_WITH_DES40_CBC_SHA"),
+    (0x0006, "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5"),
+    (0x0003, "TLS_RSA_EXPORT_WITH_RC4_40_MD5"),
+    // NULL (no encryption)
+    (0xc010, "TLS_ECDHE_RSA_WITH_NULL_SHA"),
+    (0xc006, "TLS_ECDHE_ECDSA_WITH_NULL_SHA"),
+    (0x003b, "TLS_RSA_WITH_NULL_SHA256"),
+    (0x0002, "TLS_RSA_WITH_NULL_SHA"),
+    (0x0001, "TLS_RSA_WITH_NULL_MD5"),
+];
+
+/// TLS 1.3 cipher suites offered.
+pub const TLS13_SUITES: &[(u16, &str)] = &[
+    (0x1302, "TLS_AES_256_GCM_SHA384"),
+    (0x1303, "TLS_CHACHA20_POLY1305_SHA256"),
+    (0x1301, "TLS_AES_128_GCM_SHA256"),
+    (0x1304, "TLS_AES_128_CCM_SHA256"),
+    (0x1305, "TLS_AES_128_CCM_8_SHA256"),
+];
+
+/// What kind of key exchange a group is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Classical,
+    /// A classical and a post-quantum KEM combined (draft-ietf-tls-ecdhe-mlkem).
+    Hybrid,
+    /// A post-quantum KEM alone (draft-connolly-tls-mlkem-key-agreement).
+    Pure,
+}
+
+/// Named groups probed (TLS 1.3), post-quantum first: (code point, name, kind).
+pub const GROUPS: &[(u16, &str, Kind)] = &[
+    (0x11ec, "X25519MLKEM768", Kind::Hybrid),
+    (0x11eb, "SecP256r1MLKEM768", Kind::Hybrid),
+    (0x11ed, "SecP384r1MLKEM1024", Kind::Hybrid),
+    (0x6399, "X25519Kyber768Draft00", Kind::Hybrid),
+    (0x0200, "MLKEM512", Kind::Pure),
+    (0x0201, "MLKEM768", Kind::Pure),
+    (0x0202, "MLKEM1024", Kind::Pure),
+    (0x001d, "X25519", Kind::Classical),
+    (0x001e, "X448", Kind::Classical),
+    (0x0017, "secp256r1", Kind::Classical),
+    (0x0018, "secp384r1", Kind::Classical),
+    (0x0019, "secp521r1", Kind::Classical),
+    (0x0100, "ffdhe2048", Kind::Classical),
+    (0x0101, "ffdhe3072", Kind::Classical),
+    (0x0102, "ffdhe4096", Kind::Classical),
+    (0x0103, "ffdhe6144", Kind::Classical),
+    (0x0104, "ffdhe8192", Kind::Classical),
+];
+
+/// The kind of a group named as [`GROUPS`] names it (or as rustls does); classical when
+/// unknown.
+pub fn group_kind(name: &str) -> Kind {
+    GROUPS
+        .iter()
+        .find(|g| g.1.eq_ignore_ascii_case(name))
+        .map(|g| g.2)
+        .unwrap_or(Kind::Classical)
+}
+
+/// The groups a TLS 1.2 hello offers for its ECDHE and DHE suites.
+const TLS12_GROUPS: &[u16] = &[
+    0x001d, 0x0017, 0x0018, 0x0019, 0x001e, 0x0100, 0x0101, 0x0102,
+];
+
+/// Signature algorithms offered: the SHA-2 and EdDSA ones, then SHA-1 (so a server with
+/// only a SHA-1 configuration still answers).
+const SIGALGS: &[u16] = &[
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0807, 0x0808, 0x0201,
+    0x0203,
+];
+
+/// The random of a HelloRetryRequest (RFC 8446 4.1.3): SHA-256 of "HelloRetryRequest".
+const HRR_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// A ClientHello record: TLS 1.3 only (`supported_versions` [1.3], an empty `key_share`)
+/// when `tls13`, else TLS 1.2.
+pub fn client_hello(suites: &[u16], groups: &[u16], tls13: bool, sni: Option<&str>) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&[0x03, 0x03]);
+    body.extend_from_slice(&[0x5a; 32]);
+    // A TLS 1.3 hello carries a legacy session id, as middlebox-compatible clients do.
+    if tls13 {
+        body.push(32);
+        body.extend_from_slice(&[0xa5; 32]);
+    } else {
+        body.push(0);
+    }
+    body.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
+        body.extend_from_slice(&s.to_be_bytes());
+    }
+    body.extend_from_slice(&[1, 0]);
+    let mut ext = Vec::new();
+    if let Some(name) = sni {
+        let n = name.as_bytes();
+        let mut sn = Vec::new();
+        sn.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes());
+        sn.push(0);
+        sn.extend_from_slice(&(n.len() as u16).to_be_bytes());
+        sn.extend_from_slice(n);
+        push_ext(&mut ext, 0x0000, &sn);
+    }
+    push_ext(&mut ext, 0x000a, &list16(groups));
+    push_ext(&mut ext, 0x000b, &[1, 0]);
+    push_ext(&mut ext, 0x000d, &list16(SIGALGS));
+    push_ext(&mut ext, 0x0017, &[]); // extended_master_secret
+    push_ext(&mut ext, 0xff01, &[0]); // renegotiation_info, empty
+    if tls13 {
+        push_ext(&mut ext, 0x002b, &[2, 0x03, 0x04]);
+        push_ext(&mut ext, 0x002d, &[1, 1]); // psk_key_exchange_modes: psk_dhe_ke
+        push_ext(&mut ext, 0x0033, &[0, 0]); // key_share: no shares, the server picks
+    }
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    record.extend_from_slice(&hs);
+    record
+}
+
+fn list16(items: &[u16]) -> Vec<u8> {
+    let mut v = ((items.len() * 2) as u16).to_be_bytes().to_vec();
+    for i in items {
+        v.extend_from_slice(&i.to_be_bytes());
+    }
+    v
+}
+
+fn push_ext(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
+    out.extend_from_slice(&kind.to_be_bytes());
+    out.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+/// What a server chose in its ServerHello or HelloRetryRequest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    /// The version selected (`supported_versions` when present, else the hello's).
+    pub version: u16,
+    pub suite: u16,
+    /// The group of the `key_share` extension, when present.
+    pub group: Option<u16>,
+    pub retry: bool,
+}
+
+/// One probe's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Hello(Chosen),
+    /// An alert, a close, a reset, or anything that is not a ServerHello.
+    Refused,
+    /// No answer in time, or no connection: unknown.
+    Unknown(String),
+}
+
+/// Reads the server's first handshake message, at most [`MAX_HELLO_BYTES`] of it.
+pub fn read_reply(stream: &mut impl Read) -> Reply {
+    let mut r = stream.take(MAX_HELLO_BYTES);
+    let mut msg: Vec<u8> = Vec::new();
+    loop {
+        let mut head = [0u8; 5];
+        if let Err(e) = r.read_exact(&mut head) {
+            return io_reply(e);
+        }
+        // An alert, or not a handshake record: a refusal.
+        if head[0] != 0x16 {
+            return Reply::Refused;
+        }
+        let len = u16::from_be_bytes([head[3], head[4]]) as usize;
+        if len == 0 || len > (16 << 10) + 2048 {
+            return Reply::Refused;
+        }
+        let start = msg.len();
+        msg.resize(start + len, 0);
+        if let Err(e) = r.read_exact(&mut msg[start..]) {
+            return io_reply(e);
+        }
+        if msg.len() >= 4 {
+            if msg[0] != 0x02 {
+                return Reply::Refused;
+            }
+            let need = 4 + (u32::from_be_bytes([0, msg[1], msg[2], msg[3]]) as usize);
+            if need as u64 > MAX_HELLO_BYTES {
+                return Reply::Refused;
+            }
+            if msg.len() >= need {
+                return parse_server_hello(&msg[4..need]).map_or(Reply::Refused, Reply::Hello);
+            }
+        }
+    }
+}
+
+fn io_reply(e: std::io::Error) -> Reply {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+            Reply::Unknown("no answer in time".into())
+        }
+        _ => Reply::Refused,
+    }
+}
+
+/// Parses a ServerHello body (after the handshake header).
+pub fn parse_server_hello(b: &[u8]) -> Option<Chosen> {
+    let mut version = u16::from_be_bytes([*b.first()?, *b.get(1)?]);
+    let random = b.get(2..34)?;
+    let retry = random == HRR_RANDOM;
+    let sid = *b.get(34)? as usize;
+    let mut p = 35 + sid;
+    let suite = u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]);
+    p += 3; // suite and compression
+    let mut group = None;
+    if let Some(len) = b.get(p..p + 2) {
+        let end = p + 2 + u16::from_be_bytes([len[0], len[1]]) as usize;
+        let mut q = p + 2;
+        let exts = b.get(..end)?;
+        while q + 4 <= end {
+            let kind = u16::from_be_bytes([exts[q], exts[q + 1]]);
+            let n = u16::from_be_bytes([exts[q + 2], exts[q + 3]]) as usize;
+            let data = exts.get(q + 4..q + 4 + n)?;
+            match kind {
+                0x002b if n == 2 => version = u16::from_be_bytes([data[0], data[1]]),
+                0x0033 if n >= 2 => group = Some(u16::from_be_bytes([data[0], data[1]])),
+                _ => {}
+            }
+            q += 4 + n;
+        }
+    }
+    Some(Chosen {
+        version,
+        suite,
+        group,
+        retry,
+    })
+}
+
+/// What the probes of one endpoint found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// TLS 1.2 suites accepted, in the order the server chose them; empty when TLS 1.2 is
+    /// refused or suites were not enumerated.
+    pub tls12: Vec<String>,
+    pub tls13: Vec<String>,
+    /// Whether the server chooses by its own order (TLS 1.2); `None` when fewer than two
+    /// suites were accepted or not probed.
+    pub server_preference: Option<bool>,
+    /// Groups the server accepted over TLS 1.3, in [`GROUPS`] order.
+    pub groups: Vec<String>,
+    /// Whether the server speaks TLS 1.3 (`None`: could not tell).
+    pub tls13_spoken: Option<bool>,
+    /// Whether every probe got an answer within the budget; when not, why.
+    pub incomplete: Option<String>,
+}
+
+/// Probes one address, one probe after another, within `budget` probes.
+pub struct Prober<'a> {
+    pub address: SocketAddr,
+    pub sni: Option<&'a str>,
+    pub timeout: Duration,
+    pub budget: usize,
+    /// Probes made so far.
+    pub made: usize,
+}
+
+impl Prober<'_> {
+    /// Sends one hello and reads the answer; `None` when the budget is spent.
+    pub fn ask(&mut self, hello: &[u8]) -> Option<Reply> {
+        if self.made >= self.budget {
+            return None;
+        }
+        self.made += 1;
+        let mut s = match TcpStream::connect_timeout(&self.address, self.timeout) {
+            Ok(s) => s,
+            Err(e) => {
+                self.budget = self.made;
+                return Some(Reply::Unknown(format!("connect: {e}")));
+            }
+        };
+        let _ = s.set_nodelay(true);
+        let _ = s.set_write_timeout(Some(self.timeout));
+        if s.write_all(hello).is_err() {
+            return Some(Reply::Refused);
+        }
+        let deadline = Instant::now() + self.timeout;
+        let r = read_reply(&mut Deadline {
+            stream: &mut s,
+            deadline,
+        });
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        // A peer that stops answering is not asked again: one timeout per endpoint, not one
+        // per probe.
+        if matches!(r, Reply::Unknown(_)) {
+            self.budget = self.made;
+        }
+        Some(r)
+    }
+
+    /// Enumerates what [`Found`] holds: groups (always), and suites and preference when
+    /// `suites`.
+    pub fn run(&mut self, suites: bool) -> Found {
+        let mut f = Found::default();
+        let all13: Vec<u16> = TLS13_SUITES.iter().map(|s| s.0).collect();
+        let all_groups: Vec<u16> = GROUPS.iter().map(|g| g.0).collect();
+        // TLS 1.3 at all: every suite and every group offered.
+        let first = self.ask(&client_hello(&all13, &all_groups, true, self.sni));
+        let spoken = match &first {
+            Some(Reply::Hello(c)) => c.version == 0x0304,
+            Some(Reply::Refused) => false,
+            Some(Reply::Unknown(e)) => {
+                f.incomplete = Some(format!("TLS 1.3 probe: {e}"));
+                return f;
+            }
+            None => return f,
+        };
+        f.tls13_spoken = Some(spoken);
+        if spoken {
+            for &(code, name, _) in GROUPS {
+                match self.ask(&client_hello(&all13, &[code], true, self.sni)) {
+                    Some(Reply::Hello(c)) if c.version == 0x0304 && c.group == Some(code) => {
+                        f.groups.push(name.to_string())
+                    }
+                    Some(Reply::Unknown(e)) => {
+                        f.incomplete.get_or_insert(format!("group {name}: {e}"));
+                    }
+                    None => {
+                        f.incomplete.get_or_insert("probe budget spent".into());
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !suites {
+            return f;
+        }
+        if spoken {
+            f.tls13 = self.chosen(TLS13_SUITES, &all_groups, true, &mut f.incomplete);
+        }
+        // Keep two probes for the preference.
+        let tls12 = {
+            let keep = self.budget.saturating_sub(2);
+            let budget = std::mem::replace(&mut self.budget, keep);
+            let got = self.chosen(TLS12_SUITES, TLS12_GROUPS, false, &mut f.incomplete);
+            self.budget = budget;
+            got
+        };
+        if tls12.len() >= 2 {
+            let code = |n: &str| TLS12_SUITES.iter().find(|s| s.1 == n).map(|s| s.0);
+            if let (Some(a), Some(b)) = (code(&tls12[0]), code(&tls12[1])) {
+                let one = self.ask(&client_hello(&[a, b], TLS12_GROUPS, false, self.sni));
+                let two = self.ask(&client_hello(&[b, a], TLS12_GROUPS, false, self.sni));
+                if let (Some(Reply::Hello(x)), Some(Reply::Hello(y))) = (one, two) {
+                    f.server_preference = Some(x.suite == y.suite);
+                }
+            }
+        }
+        f.tls12 = tls12;
+        f
+    }
+
+    /// Offers `list`, removes the suite chosen and offers the rest, until the server
+    /// refuses or the budget is spent: the suites accepted, in the order chosen.
+    fn chosen(
+        &mut self,
+        list: &[(u16, &'static str)],
+        groups: &[u16],
+        tls13: bool,
+        incomplete: &mut Option<String>,
+    ) -> Vec<String> {
+        let want = if tls13 { 0x0304 } else { 0x0303 };
+        let mut left: Vec<(u16, &str)> = list.to_vec();
+        let mut got = Vec::new();
+        while !left.is_empty() {
+            let codes: Vec<u16> = left.iter().map(|s| s.0).collect();
+            match self.ask(&client_hello(&codes, groups, tls13, self.sni)) {
+                Some(Reply::Hello(c)) if c.version == want => {
+                    let Some(i) = left.iter().position(|s| s.0 == c.suite) else {
+                        // A suite not offered: a broken server; stop here.
+                        break;
+                    };
+                    got.push(left.remove(i).1.to_string());
+                }
+                Some(Reply::Unknown(e)) => {
+                    incomplete.get_or_insert(format!("suites: {e}"));
+                    break;
+                }
+                None => {
+                    incomplete.get_or_insert("probe budget spent".into());
+                    break;
+                }
+                _ => break,
+            }
+        }
+        got
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_hello(random: [u8; 32], suite: u16, exts: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x03, 0x03];
+        b.extend_from_slice(&random);
+        b.push(0);
+        b.extend_from_slice(&suite.to_be_bytes());
+        b.push(0);
+        b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        b.extend_from_slice(exts);
+        let mut hs = vec![2];
+        hs.extend_from_slice(&(b.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(&b);
+        hs
+    }
+
+    fn records(hs: &[u8], size: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in hs.chunks(size) {
+            out.extend_from_slice(&[0x16, 0x03, 0x03]);
+            out.extend_from_slice(&(c.len() as u16).to_be_bytes());
+            out.extend_from_slice(c);
+        }
+        out
+    }
+
+    #[test]
+    fn a_hello_retry_request_names_the_group_and_suite() {
+        // supported_versions 1.3, key_share X25519MLKEM768 (a HelloRetryRequest's is the
+        // group alone).
+        let exts = [
+            0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x02, 0x11, 0xec,
+        ];
+        let hs = server_hello(HRR_RANDOM, 0x1301, &exts);
+        // Split over records of 7 bytes: reassembled.
+        let mut r = std::io::Cursor::new(records(&hs, 7));
+        assert_eq!(
+            read_reply(&mut r),
+            Reply::Hello(Chosen {
+                version: 0x0304,
+                suite: 0x1301,
+                group: Some(0x11ec),
+                retry: true
+            })
+        );
+    }
+
+    #[test]
+    fn replies_are_read_within_the_bound() {
+        // An alert.
+        let mut r = std::io::Cursor::new(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+        assert_eq!(read_reply(&mut r), Reply::Refused);
+        // A ServerHello claiming 1 MiB, sent in full records: refused at its header.
+        let mut hs = vec![2, 0x10, 0x00, 0x00];
+        hs.extend(std::iter::repeat_n(0u8, 1 << 20));
+        let mut r = std::io::Cursor::new(records(&hs, 16 << 10));
+        assert_eq!(read_reply(&mut r), Reply::Refused);
+        assert!(r.position() <= MAX_HELLO_BYTES);
+        // A ServerHello under the claim limit but whose records never end it: at most the
+        // bound is read.
+        let mut hs = vec![2, 0x00, 0x3f, 0xf0];
+        hs.extend(std::iter::repeat_n(0u8, 1 << 20));
+        let mut r = std::io::Cursor::new(records(&hs, 1000));
+        assert_eq!(read_reply(&mut r), Reply::Refused);
+        assert!(r.position() <= MAX_HELLO_BYTES);
+        // Not a ServerHello (a certificate message first).
+        let mut r = std::io::Cursor::new(records(&[11, 0, 0, 1, 0], 100));
+        assert_eq!(read_reply(&mut r), Reply::Refused);
+        // Truncated.
+        let mut r = std::io::Cursor::new(vec![0x16, 0x03]);
+        assert_eq!(read_reply(&mut r), Reply::Refused);
+    }
+
+    #[test]
+    fn the_suite_list_has_no_duplicates() {
+        let mut codes: Vec<u16> = TLS12_SUITES.iter().map(|s| s.0).collect();
+        assert_eq!(codes.len(), 75);
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), TLS12_SUITES.len());
+    }
+
+    #[test]
+    fn the_hello_offers_what_it_is_given() {
+        let h = client_hello(&[0x1301], &[0x11ec], true, Some("svc.test"));
+        assert_eq!(u16::from_be_bytes([h[3], h[4]]) as usize, h.len() - 5);
+        assert!(h.windows(4).any(|w| w == [0x00, 0x02, 0x11, 0xec]));
+        assert!(h.windows(5).any(|w| w == [0x00, 0x2b, 0x00, 0x03, 0x02]));
+    }
+}
