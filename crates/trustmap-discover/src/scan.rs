@@ -368,7 +368,7 @@ impl Scanner {
             return;
         }
         if in_file && !partial && depth == 0 && !ctx.binary && ctx.member.is_none() {
-            time(Phase::Manifests, || self.consumers(ctx, data));
+            time(Phase::Configs, || self.consumers(ctx, data));
         }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.

@@ -24,8 +24,10 @@ pub enum Phase {
     Secrets,
     /// Confirming keyword hits with the rules' regular expressions (inside `Secrets`).
     Confirm,
-    /// Kubernetes manifests and configuration files (consumers) (inside `Scan`).
+    /// Kubernetes manifests (inside `Scan`).
     Manifests,
+    /// Configuration files that name key material: consumers (inside `Scan`).
+    Configs,
     /// Handing results to the inventory (the collecting thread).
     Collect,
     /// Deduplication's end, issued-by signature checks, key-of, owners (`finish_all`).
@@ -42,13 +44,14 @@ pub enum Phase {
     Serialise,
 }
 
-const ALL: [Phase; 13] = [
+const ALL: [Phase; 14] = [
     Phase::Read,
     Phase::Scan,
     Phase::Parse,
     Phase::Secrets,
     Phase::Confirm,
     Phase::Manifests,
+    Phase::Configs,
     Phase::Collect,
     Phase::Link,
     Phase::Consumers,
@@ -66,7 +69,8 @@ impl Phase {
             Phase::Parse => "  parse (in scan)",
             Phase::Secrets => "  secrets (in scan)",
             Phase::Confirm => "    confirm (in secrets)",
-            Phase::Manifests => "  manifests and configs (in scan)",
+            Phase::Manifests => "  kubernetes manifests (in scan)",
+            Phase::Configs => "  configurations: consumers (in scan)",
             Phase::Collect => "collect (inventory add)",
             Phase::Link => "link (finish: issued-by, key-of)",
             Phase::Consumers => "consumers (resolve)",
@@ -81,8 +85,8 @@ impl Phase {
 static ENABLED: LazyLock<bool> = LazyLock::new(|| {
     std::env::var_os("TRUSTMAP_SCAN_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
 });
-static NANOS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
-static CALLS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
+static NANOS: [AtomicU64; 14] = [const { AtomicU64::new(0) }; 14];
+static CALLS: [AtomicU64; 14] = [const { AtomicU64::new(0) }; 14];
 
 /// Whether phases are timed in this process.
 pub fn enabled() -> bool {

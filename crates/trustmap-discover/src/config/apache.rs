@@ -17,11 +17,13 @@ const DIRECTIVES: &[&str] = &[
 ];
 
 pub(super) fn looks_like(text: &str) -> bool {
-    // The directive names share this prefix; httpd is case-insensitive, real files are not.
+    // httpd's directives are case-insensitive; the caller's prefilter matched one of these
+    // in any case, so the exact-case tests cover real files and the rest is rare.
     text.contains("SSLCertificate")
         || text.contains("SSLCACertificate")
         || text.contains("SSLProxy")
-        || text.to_ascii_lowercase().contains("sslcertificatefile")
+        || (text.len() <= super::MAX_CONFIG_BYTES
+            && text.to_ascii_lowercase().contains("sslcertificatefile"))
 }
 
 pub(super) fn parse(text: &str) -> Parsed {

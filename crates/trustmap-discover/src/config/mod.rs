@@ -50,10 +50,32 @@ pub struct Parsed {
     pub errors: Vec<(usize, String)>,
 }
 
+/// Words one of the parsers needs to see before a file is worth decoding as text: one
+/// pass of one automaton over the bytes (case-insensitive: httpd's directives are).
+/// Measured on the real-repository tree (BENCHMARKS.md), the per-parser substring tests
+/// that ran on every file (one of them lowercasing a copy) cost more than the parsing.
+static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build([
+            "ssl_certificate",
+            "ssl_trusted_certificate",
+            "ssl_client_certificate",
+            "sslcertificate",
+            "sslcacertificate",
+            "sslproxy",
+            " crt ",
+            " ca-file ",
+            " crt-list ",
+            " ca-verify-file ",
+        ])
+        .expect("static patterns build")
+});
+
 /// The consumers in `data` (a whole file named `path`), when it is a configuration of a
-/// known kind; an empty result otherwise. Cheap for other files: a substring test first.
+/// known kind; an empty result otherwise. Cheap for other files: one prefilter pass.
 pub fn consumers(path: &str, data: &[u8]) -> Parsed {
-    if data.len() > MAX_CONFIG_BYTES {
+    if data.len() > MAX_CONFIG_BYTES || !MARKERS.is_match(data) {
         return Parsed::default();
     }
     let Ok(text) = std::str::from_utf8(data) else {
