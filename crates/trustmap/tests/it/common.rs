@@ -247,3 +247,23 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Id of the asset of `kind` seen at `path` in a scan report.
+pub fn id_at(report: &serde_json::Value, kind: &str, path: &str) -> String {
+    report["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["kind"] == kind
+                && a["occurrences"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|o| o["path"] == path)
+        })
+        .unwrap_or_else(|| panic!("no {kind} at {path}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

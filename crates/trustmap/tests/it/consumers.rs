@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{backends, on_db_ok, openssl};
+use crate::common::{backends, id_at, on_db_ok, openssl};
 
 /// root CA -> intermediate -> leaves `api` and `shop`, each with its key, in `dir/pki`.
 fn pki(dir: &Path) {
@@ -152,25 +152,6 @@ fn haproxy_c(conf: &Path) -> bool {
         .expect("haproxy is installed (scripts/test installs it)")
         .status
         .success()
-}
-
-fn id_at(report: &Value, kind: &str, path: &str) -> String {
-    report["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["kind"] == kind
-                && a["occurrences"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|o| o["path"] == path)
-        })
-        .unwrap_or_else(|| panic!("no {kind} at {path}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

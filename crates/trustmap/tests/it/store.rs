@@ -51,27 +51,7 @@ fn scan(db: &Db, dir: &Path) -> Value {
     )
 }
 
-use crate::common::ec_cert;
-
-/// Id of the asset of `kind` seen at `path` in a scan report.
-fn id_at(report: &Value, kind: &str, path: &str) -> String {
-    report["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| {
-            a["kind"] == kind
-                && a["occurrences"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|o| o["path"] == path)
-        })
-        .unwrap_or_else(|| panic!("no {kind} at {path}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use crate::common::{ec_cert, id_at};
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
