@@ -20,6 +20,8 @@ use crate::pipeline::ScanRoot;
 
 /// References resolved per scan; the rest are left unresolved, with one error.
 pub const MAX_REFERENCES: usize = 100_000;
+/// Scanned files sharing a referenced file's name that are compared by suffix.
+const MAX_SUFFIX_CANDIDATES: usize = 256;
 /// Files a `directory` reference may resolve to.
 const MAX_DIRECTORY_FILES: usize = 1024;
 
@@ -232,6 +234,11 @@ impl<'r> Index<'r> {
             .collect();
         let name = *want.last()?;
         let candidates = self.by_name.get(name)?;
+        // A name thousands of files share (`tls.crt` in every copy of a chart) is not scored
+        // file by file for every reference: past the bound it is ambiguous, as it would be.
+        if candidates.len() > MAX_SUFFIX_CANDIDATES {
+            return Some(("ambiguous", Vec::new(), Vec::new()));
+        }
         let score = |abs: &str| {
             abs.rsplit('/')
                 .zip(want.iter().rev())
