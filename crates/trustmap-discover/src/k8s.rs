@@ -63,7 +63,14 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     };
     let mut lines = crate::scan::LineIndex::new(data);
     let mut out = Vec::new();
+    let wanted = relevant_offsets(data);
     for range in documents(text) {
+        // Only documents that can yield something are parsed (most manifests hold no
+        // data field and no owner label: parsing them all was a third of a scan's time).
+        let first = wanted.partition_point(|&at| at < range.start);
+        if wanted.get(first).is_none_or(|&at| at >= range.end) {
+            continue;
+        }
         let doc = &text[range.clone()];
         if doc.len() > MAX_DOCUMENT {
             skipped.push((
@@ -108,6 +115,43 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
         }
     }
     (out, skipped)
+}
+
+/// What makes a document worth parsing: a `data:` / `stringData:` / `binaryData:` field
+/// (entries), `items:` (a List), or an owner label or annotation (`team`, `owner`,
+/// `owned-by`, `owner-team`, with any prefix). Case-sensitive, as YAML keys are.
+const RELEVANT: [&str; 6] = ["data", "Data", "items", "team", "owner", "owned-by"];
+
+static RELEVANT_AC: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(RELEVANT).expect("static patterns build")
+    });
+
+/// Offsets (sorted) of the [`RELEVANT`] words in `data` that can make a document worth
+/// parsing: `data` only as a key of its own (not the tail of `metadata`), followed by `:`
+/// or a closing quote (JSON, quoted YAML keys). One pass of one automaton over the file.
+fn relevant_offsets(data: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for m in RELEVANT_AC.find_iter(data) {
+        let rest = &data[m.end()..];
+        match m.pattern().as_usize() {
+            0 => {
+                let before = m.start().checked_sub(1).map(|i| data[i]);
+                let key = matches!(rest.first(), Some(b':' | b'"' | b'\''));
+                if key && !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    out.push(m.start());
+                }
+            }
+            // `stringData`, `binaryData`: `Data` after a lowercase letter, as a key.
+            1 | 2 => {
+                if matches!(rest.first(), Some(b':' | b'"' | b'\'')) {
+                    out.push(m.start());
+                }
+            }
+            _ => out.push(m.start()),
+        }
+    }
+    out
 }
 
 /// An upper bound of the nesting depth of a YAML document: flow brackets open at once, or
@@ -437,6 +481,37 @@ mod tests {
             .collect();
         let objs = objects(indented.as_bytes());
         assert_eq!(objs[0].entries[0].line, Some(11), "{indented}");
+    }
+
+    #[test]
+    fn only_documents_with_data_items_or_owner_labels_are_parsed() {
+        // `metadata:` is not a data field: a Deployment without data or owner labels is
+        // never handed to the parser.
+        let plain = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
+        assert!(relevant_offsets(plain.as_bytes()).is_empty());
+        assert!(objects(plain.as_bytes()).is_empty());
+        let labelled = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    example.com/owned-by: web-team\n";
+        let objs = objects(labelled.as_bytes());
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].owners[0].name, "web-team");
+        for (doc, want) in [
+            ("kind: Secret\ndata:\n  a: eA==\n", true),
+            ("kind: Secret\nstringData:\n  a: x\n", true),
+            ("kind: ConfigMap\nbinaryData:\n  a: eA==\n", true),
+            ("{\"kind\": \"Secret\", \"data\": {\"a\": \"eA==\"}}", true),
+            ("kind: List\nitems: []\n", true),
+            ("kind: Pod\nmetadata:\n  name: x\n", false),
+            ("kind: Pod\nspec:\n  userdata: x\n", false),
+        ] {
+            assert_eq!(!relevant_offsets(doc.as_bytes()).is_empty(), want, "{doc}");
+        }
+        // In a stream, the irrelevant documents are skipped and the relevant one keeps its
+        // place and lines.
+        let stream = format!("{plain}---\n{MANIFEST}");
+        let objs = objects(stream.as_bytes());
+        assert_eq!(objs.len(), 2, "the ConfigMap and the Secret, not the Deployment");
+        assert_eq!(objs[0].kind, "ConfigMap");
+        assert_eq!(objs[0].entries[0].line, Some(13));
     }
 
     #[test]

@@ -68,6 +68,11 @@ pub const MAX_ERRORS_PER_FILE: usize = 100;
 /// Distinct PEM blocks whose parse is remembered per file (by SHA-256 of label, headers and
 /// DER), so a block repeated a million times is parsed once.
 const MAX_CACHED_BLOCKS: usize = 4096;
+/// Distinct PEM blocks whose parse the scanner shares across files and threads (the same
+/// certificate in many files: copies of a repository, vendored CA bundles), and the DER bytes
+/// they may add up to; past either bound blocks are parsed per file as before.
+const MAX_SHARED_BLOCKS: usize = 8192;
+const MAX_SHARED_BYTES: usize = 16 << 20;
 /// Bytes a part of a large file shares with the next part ([`Scanner::scan_part`]): more
 /// than a PEM block may span, so a block that starts before the overlap ends inside its
 /// part, and whatever starts in the overlap is left to the next part.
@@ -178,6 +183,28 @@ pub struct Scanner {
     /// Trust anchors (certificate DER) that sources verifying chains themselves (TLS
     /// endpoints) check against: the system store and the policy's bundles, from the engine.
     trust_anchors: std::sync::Arc<Vec<Vec<u8>>>,
+    /// PEM block parses shared across files (see [`MAX_SHARED_BLOCKS`]).
+    shared: std::sync::Mutex<SharedBlocks>,
+}
+
+/// The parses of PEM blocks seen so far in any file, by [`block_key`].
+#[derive(Default)]
+struct SharedBlocks {
+    parsed: HashMap<[u8; 32], Cached>,
+    bytes: usize,
+}
+
+impl SharedBlocks {
+    /// Remembers a block's parse within [`MAX_SHARED_BLOCKS`] and [`MAX_SHARED_BYTES`];
+    /// false when a bound keeps it out.
+    fn admit(&mut self, key: [u8; 32], parsed: &Cached, der_len: usize) -> bool {
+        if self.parsed.len() >= MAX_SHARED_BLOCKS || self.bytes + der_len > MAX_SHARED_BYTES {
+            return false;
+        }
+        self.bytes += der_len;
+        self.parsed.insert(key, parsed.clone());
+        true
+    }
 }
 
 /// The key of secrets' fingerprints: a secret's fingerprint is `sha256:` + hex of
@@ -231,6 +258,7 @@ impl Scanner {
             passwords: Vec::new(),
             secret_key: SecretKey::random(),
             trust_anchors: Default::default(),
+            shared: Default::default(),
         }
     }
 
@@ -257,6 +285,8 @@ impl Scanner {
     /// on encrypted PKCS#8 keys too (`ENCRYPTED PRIVATE KEY`), whose facts then are known.
     pub fn with_keystore_passwords(mut self, passwords: Vec<String>) -> Scanner {
         self.passwords = passwords;
+        // Parses made with other passwords are not this scanner's.
+        self.shared = Default::default();
         self
     }
 
@@ -697,7 +727,7 @@ impl Scanner {
         let cached = match ctx.file.cache.get(&key) {
             Some(c) => c.clone(),
             None => {
-                let c = self.parse_pem_block(block);
+                let c = self.parse_shared(block, key);
                 if ctx.file.cache.len() < MAX_CACHED_BLOCKS {
                     ctx.file.cache.insert(key, c.clone());
                 }
@@ -730,6 +760,19 @@ impl Scanner {
             Cached::Error(e) => ctx.error(at, &e),
             Cached::Nothing => {}
         }
+    }
+
+    /// [`Scanner::parse_pem_block`] through the parses shared across files. The lock is
+    /// held for a lookup or an insert, never during a parse (two threads may parse the same
+    /// new block at once; both get the same answer).
+    fn parse_shared(&self, block: &pem::PemBlock, key: [u8; 32]) -> Cached {
+        let shared = || self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = shared().parsed.get(&key) {
+            return c.clone();
+        }
+        let c = self.parse_pem_block(block);
+        shared().admit(key, &c, block.der.len());
+        c
     }
 
     /// A certificate or key block, parsed, with no place yet.
@@ -1272,5 +1315,50 @@ impl Ctx<'_, '_> {
     fn error_text(&mut self, offset: usize, msg: &str) -> String {
         let line = self.line(offset);
         format!("line {line}: {msg}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: usize) -> [u8; 32] {
+        let mut k = [0u8; 32];
+        k[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        k
+    }
+
+    #[test]
+    fn shared_parses_are_bounded_in_count_and_bytes() {
+        let mut s = SharedBlocks::default();
+        for i in 0..MAX_SHARED_BLOCKS {
+            assert!(s.admit(key(i), &Cached::Nothing, 1));
+        }
+        assert!(!s.admit(key(MAX_SHARED_BLOCKS), &Cached::Nothing, 1));
+        assert_eq!(s.parsed.len(), MAX_SHARED_BLOCKS);
+
+        let mut s = SharedBlocks::default();
+        assert!(s.admit(key(0), &Cached::Nothing, MAX_SHARED_BYTES - 10));
+        assert!(!s.admit(key(1), &Cached::Nothing, 11));
+        assert!(s.admit(key(2), &Cached::Nothing, 10));
+        assert_eq!((s.parsed.len(), s.bytes), (2, MAX_SHARED_BYTES));
+    }
+
+    #[test]
+    fn a_block_shared_across_files_keeps_each_file_s_place() {
+        let cert = rcgen::generate_simple_self_signed(vec!["shared.example".into()]).unwrap();
+        let pem = cert.cert.pem();
+        let scanner = Scanner::new(RuleSet::builtin());
+        let a = scanner.scan_file("a/ca.pem", pem.as_bytes());
+        let b = scanner.scan_file("b/ca.pem", format!("# copy\n\n{pem}").as_bytes());
+        assert_eq!(scanner.shared.lock().unwrap().parsed.len(), 1);
+        assert_eq!((a.found.len(), b.found.len()), (1, 1));
+        assert_eq!(a.found[0].fingerprint, b.found[0].fingerprint);
+        assert_eq!(a.found[0].occurrence.path, "a/ca.pem");
+        assert_eq!(b.found[0].occurrence.path, "b/ca.pem");
+        assert_eq!(
+            (a.found[0].occurrence.line, b.found[0].occurrence.line),
+            (Some(1), Some(3))
+        );
     }
 }
