@@ -330,14 +330,14 @@ impl Inventory {
                     .unwrap_or(""),
             });
         }
-        let mut relations = Vec::new();
-        let mut errors = Vec::new();
-        // Per file: certificates cut short, candidates not tried, verified issuers not linked.
-        let mut cut: std::collections::BTreeMap<&str, (usize, usize, usize)> =
-            std::collections::BTreeMap::new();
-        for child in &certs {
+        // Each certificate's issuers are found independently of the others' (signature
+        // checks are most of the time: thousands in a large tree), so the certificates are
+        // split across the cores and the results joined in id order.
+        let cert_der = &self.cert_der;
+        let link_one = |child: &Cert<'_>| -> (Vec<Relation>, usize, usize) {
+            let mut relations = Vec::new();
             let Some(candidates) = by_subject.get(&child.issuer) else {
-                continue;
+                return (relations, 0, 0);
             };
             // Key-identifier matches first, then the others; both in id order.
             let key_match = |c: &Cert<'_>| child.aki.is_some() && c.ski == child.aki;
@@ -366,10 +366,7 @@ impl Inventory {
                     }
                     None => {
                         tried += 1;
-                        let v = x509::verify_issued_by(
-                            &self.cert_der[child.id],
-                            &self.cert_der[cand.id],
-                        );
+                        let v = x509::verify_issued_by(&cert_der[child.id], &cert_der[cand.id]);
                         if let Some(k) = cand.spki {
                             verdicts.insert(k, v);
                         }
@@ -390,6 +387,34 @@ impl Inventory {
                     kind: RelationType::IssuedBy,
                 });
             }
+            (relations, untried, unlinked)
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(certs.len() / 256)
+            .max(1);
+        let per = certs.len().div_ceil(threads).max(1);
+        let linked: Vec<(Vec<Relation>, usize, usize)> = if threads == 1 {
+            certs.iter().map(link_one).collect()
+        } else {
+            std::thread::scope(|s| {
+                let parts: Vec<_> = certs
+                    .chunks(per)
+                    .map(|part| s.spawn(|| part.iter().map(link_one).collect::<Vec<_>>()))
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("issuer linking does not panic"))
+                    .collect()
+            })
+        };
+        let mut relations = Vec::new();
+        let mut errors = Vec::new();
+        // Per file: certificates cut short, candidates not tried, verified issuers not linked.
+        let mut cut: std::collections::BTreeMap<&str, (usize, usize, usize)> =
+            std::collections::BTreeMap::new();
+        for (child, (links, untried, unlinked)) in certs.iter().zip(linked) {
+            relations.extend(links);
             if untried > 0 || unlinked > 0 {
                 let e = cut.entry(child.path).or_default();
                 e.0 += 1;

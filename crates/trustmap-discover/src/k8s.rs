@@ -117,39 +117,44 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     (out, skipped)
 }
 
-/// What makes a document worth parsing: a `data:` / `stringData:` / `binaryData:` field
-/// (entries), `items:` (a List), or an owner label or annotation (`team`, `owner`,
-/// `owned-by`, `owner-team`, with any prefix). Case-sensitive, as YAML keys are.
-const RELEVANT: [&str; 6] = ["data", "Data", "items", "team", "owner", "owned-by"];
+/// What makes a document worth parsing: a `data` / `stringData` / `binaryData` key
+/// (entries), a top-level `items:` (a List), or an owner label or annotation key (`team`,
+/// `owner`, `owned-by`, `owner-team`, with any prefix); each followed by `:` or, quoted, by
+/// `"`. Case-sensitive, as YAML keys are.
+const RELEVANT: [&str; 12] = [
+    "data:",
+    "data\"",
+    "Data:",
+    "Data\"",
+    "\nitems:",
+    "team:",
+    "team\"",
+    "owner:",
+    "owner\"",
+    "owned-by:",
+    "owned-by\"",
+    "owner-team",
+];
 
-static RELEVANT_AC: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-    std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new(RELEVANT).expect("static patterns build")
-    });
+static RELEVANT_AT: std::sync::LazyLock<crate::literal::Literals> =
+    std::sync::LazyLock::new(|| crate::literal::Literals::new(&RELEVANT));
 
-/// Offsets (sorted) of the [`RELEVANT`] words in `data` that can make a document worth
-/// parsing: `data` only as a key of its own (not the tail of `metadata`), followed by `:`
-/// or a closing quote (JSON, quoted YAML keys). One pass of one automaton over the file.
+/// Offsets (sorted) of the [`RELEVANT`] keys in `data` that can make a document worth
+/// parsing; `data` only as a key of its own (not the tail of `metadata`). One pass over the
+/// file.
 fn relevant_offsets(data: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
-    for m in RELEVANT_AC.find_iter(data) {
-        let rest = &data[m.end()..];
-        match m.pattern().as_usize() {
-            0 => {
-                let before = m.start().checked_sub(1).map(|i| data[i]);
-                let key = matches!(rest.first(), Some(b':' | b'"' | b'\''));
-                if key && !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                    out.push(m.start());
-                }
-            }
-            // `stringData`, `binaryData`: `Data` after a lowercase letter, as a key.
-            1 | 2 => {
-                if matches!(rest.first(), Some(b':' | b'"' | b'\'')) {
-                    out.push(m.start());
-                }
-            }
-            _ => out.push(m.start()),
+    if data.starts_with(b"items:") {
+        out.push(0);
+    }
+    for m in RELEVANT_AT.find_iter(data) {
+        let before = m.start().checked_sub(1).map(|i| data[i]);
+        if m.pattern().as_usize() < 2
+            && before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            continue;
         }
+        out.push(m.start());
     }
     out
 }
@@ -487,7 +492,8 @@ mod tests {
     fn only_documents_with_data_items_or_owner_labels_are_parsed() {
         // `metadata:` is not a data field: a Deployment without data or owner labels is
         // never handed to the parser.
-        let plain = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
+        let plain =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
         assert!(relevant_offsets(plain.as_bytes()).is_empty());
         assert!(objects(plain.as_bytes()).is_empty());
         let labelled = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    example.com/owned-by: web-team\n";
@@ -509,7 +515,11 @@ mod tests {
         // place and lines.
         let stream = format!("{plain}---\n{MANIFEST}");
         let objs = objects(stream.as_bytes());
-        assert_eq!(objs.len(), 2, "the ConfigMap and the Secret, not the Deployment");
+        assert_eq!(
+            objs.len(),
+            2,
+            "the ConfigMap and the Secret, not the Deployment"
+        );
         assert_eq!(objs[0].kind, "ConfigMap");
         assert_eq!(objs[0].entries[0].line, Some(13));
     }

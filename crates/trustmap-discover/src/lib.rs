@@ -19,6 +19,7 @@ pub mod k8s;
 pub mod keys;
 pub mod keystore;
 pub mod lint;
+pub mod literal;
 pub mod owners;
 pub mod pem;
 pub mod scan;
