@@ -743,13 +743,15 @@ impl Scanner {
                 let mut f = *f;
                 f.occurrence = ctx.occ(at, true, route);
                 // Still sealed: kept for the second chance (see `unlock`).
-                if block.label == "ENCRYPTED PRIVATE KEY"
+                let legacy = legacy_encryption(block);
+                if (block.label == "ENCRYPTED PRIVATE KEY" || legacy.is_some())
                     && block.der.len() <= crate::unlock::MAX_LOCKED_BYTES
                     && let Detail::Key(info) = &f.detail
                     && info.spki_sha256.is_none()
                 {
                     f.unlock = Some(Box::new(Unlock::Sealed(Box::new(crate::unlock::Sealed {
                         der: block.der.clone(),
+                        legacy,
                         fingerprint: f.fingerprint.clone(),
                         info: info.clone(),
                     }))));
@@ -798,11 +800,16 @@ impl Scanner {
                     // The user's --keystore-password values open encrypted PKCS#8 keys too
                     // (never shown: nothing says which one did). Its identity stays the
                     // ciphertext, as when sealed.
-                    if label == "ENCRYPTED PRIVATE KEY"
+                    let legacy = legacy_encryption(block);
+                    if (label == "ENCRYPTED PRIVATE KEY" || legacy.is_some())
                         && k.info.spki_sha256.is_none()
                         && !self.passwords.is_empty()
-                        && let Some((info, _)) =
-                            crate::unlock::open_sealed(&block.der, &k.info, &self.given())
+                        && let Some((info, _)) = crate::unlock::open_sealed(
+                            &block.der,
+                            &k.info,
+                            legacy.as_ref().map(|(l, d)| (l.as_str(), d.as_str())),
+                            &self.given(),
+                        )
                     {
                         k.info = info;
                     }
@@ -1087,6 +1094,23 @@ fn interesting_label(label: &str) -> bool {
     label.contains("CERTIFICATE") && !label.contains("REQUEST")
         || label.contains("PRIVATE KEY")
         || label == "PKCS7"
+}
+
+/// The label and `DEK-Info` of an OpenSSL legacy encrypted key block (`Proc-Type:
+/// 4,ENCRYPTED`), for the second chance.
+fn legacy_encryption(block: &pem::PemBlock) -> Option<(String, String)> {
+    let header = |name: &str| {
+        block
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let encrypted = header("Proc-Type")?
+        .to_ascii_uppercase()
+        .contains("ENCRYPTED");
+    let dek = header("DEK-Info")?;
+    (encrypted && block.label.ends_with("PRIVATE KEY")).then(|| (block.label.clone(), dek))
 }
 
 /// The cache key of a PEM block: SHA-256 of its label, headers and decoded body.

@@ -19,9 +19,10 @@
 //! one a candidate opens comes back with the facts of the key inside (algorithm, size,
 //! curve, SPKI hash, hence its `key-of` links) and `password_in` naming the configuration's
 //! place. Its identity stays its ciphertext, as without the password, so it is the same
-//! asset whether or not the password is found. (OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`
-//! PEM and passphrase-protected OpenSSH keys are not retried: they still take their facts
-//! from a public half beside them, see the inventory.)
+//! asset whether or not the password is found. OpenSSL's legacy `Proc-Type: 4,ENCRYPTED`
+//! PEM keys get the same (their `DEK-Info` travels with the ciphertext). Passphrase-protected
+//! OpenSSH keys are not retried: they take their facts from the public key the file itself
+//! carries.
 //!
 //! Nothing here prints or keeps a password beyond the scan.
 
@@ -94,19 +95,39 @@ pub struct Locked {
 /// An encrypted PKCS#8 key no known password opened.
 #[derive(Clone)]
 pub struct Sealed {
-    /// The EncryptedPrivateKeyInfo DER.
+    /// The EncryptedPrivateKeyInfo DER; for an OpenSSL legacy key, the encrypted body.
     pub der: Vec<u8>,
+    /// An OpenSSL legacy encrypted PEM key (`Proc-Type: 4,ENCRYPTED`): its label
+    /// (`RSA PRIVATE KEY`...) and `DEK-Info` header; `None` for encrypted PKCS#8.
+    pub legacy: Option<(String, String)>,
     /// The key's fingerprint and facts as found (sealed).
     pub fingerprint: String,
     pub info: KeyInfo,
 }
 
-/// Opens an encrypted PKCS#8 key (`der`, whose sealed facts are `sealed`) with the first
-/// of `passwords` that does (bounded as [`keystore::open_encrypted_key`]): the facts of the
-/// key inside, with the sealed key's format and encryption, and the password's index.
-pub fn open_sealed(der: &[u8], sealed: &KeyInfo, passwords: &[&str]) -> Option<(KeyInfo, usize)> {
-    let (plain, i) = keystore::open_encrypted_key(der, passwords)?;
-    let key = crate::keys::parse_pkcs8(&plain, "pkcs8").ok()?;
+/// Opens an encrypted key (`der`, whose sealed facts are `sealed`: encrypted PKCS#8, or
+/// with `legacy` = (label, DEK-Info) OpenSSL's legacy PEM encryption) with the first of
+/// `passwords` that does (bounded as [`keystore::open_encrypted_key`] and
+/// [`keystore::open_legacy_pem`]): the facts of the key inside, with the sealed key's
+/// format and encryption, and the password's index.
+pub fn open_sealed(
+    der: &[u8],
+    sealed: &KeyInfo,
+    legacy: Option<(&str, &str)>,
+    passwords: &[&str],
+) -> Option<(KeyInfo, usize)> {
+    let (key, i) = match legacy {
+        None => {
+            let (plain, i) = keystore::open_encrypted_key(der, passwords)?;
+            (crate::keys::parse_pkcs8(&plain, "pkcs8").ok()?, i)
+        }
+        Some((label, dek_info)) => {
+            let parse = |plain: &[u8]| crate::keys::parse_pem_key(label, plain, &[])?.ok();
+            let accept = |plain: &[u8]| parse(plain).is_some_and(|k| k.info.spki_sha256.is_some());
+            let (plain, i) = keystore::open_legacy_pem(dek_info, der, passwords, accept)?;
+            (parse(&plain)?, i)
+        }
+    };
     let mut info = key.info;
     info.spki_sha256.as_ref()?;
     info.format = sealed.format.clone();
@@ -240,7 +261,12 @@ impl Retry {
         for (occ, sealed) in &self.sealed {
             let tries = self.candidates(occ);
             let values: Vec<&str> = tries.iter().map(|(_, p)| p.value.as_str()).collect();
-            let Some((mut info, i)) = open_sealed(&sealed.der, &sealed.info, &values) else {
+            let legacy = sealed
+                .legacy
+                .as_ref()
+                .map(|(l, d)| (l.as_str(), d.as_str()));
+            let Some((mut info, i)) = open_sealed(&sealed.der, &sealed.info, legacy, &values)
+            else {
                 continue;
             };
             info.password_in = Some(place(tries[i].0));
@@ -343,6 +369,7 @@ mod tests {
             );
             f.unlock = Some(Box::new(Unlock::Sealed(Box::new(Sealed {
                 der: vec![0x30, 0],
+                legacy: None,
                 fingerprint: String::new(),
                 info: KeyInfo::default(),
             }))));

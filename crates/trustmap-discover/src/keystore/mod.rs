@@ -199,6 +199,57 @@ pub fn open_encrypted_key(epki: &[u8], passwords: &[&str]) -> Option<(Vec<u8>, u
     None
 }
 
+/// Decrypts the body of an OpenSSL legacy encrypted PEM key (`Proc-Type: 4,ENCRYPTED`,
+/// `DEK-Info: CIPHER,IV`) with the first of `passwords` that gives well-padded plaintext
+/// `accept` takes (the key's DER parses); returns it and the password's index. The key is
+/// OpenSSL's `EVP_BytesToKey` (MD5, one round, salt = the first 8 bytes of the IV): cheap,
+/// so only the number of passwords ([`MAX_EXTRA`]) bounds the work.
+pub fn open_legacy_pem(
+    dek_info: &str,
+    body: &[u8],
+    passwords: &[&str],
+    accept: impl Fn(&[u8]) -> bool,
+) -> Option<(Vec<u8>, usize)> {
+    let (name, iv) = dek_info.split_once(',')?;
+    let (cipher, key_len, iv_len) = match name.trim().to_ascii_uppercase().as_str() {
+        "AES-128-CBC" => (crypto::Cipher::Aes128, 16, 16),
+        "AES-192-CBC" => (crypto::Cipher::Aes192, 24, 16),
+        "AES-256-CBC" => (crypto::Cipher::Aes256, 32, 16),
+        "DES-EDE3-CBC" => (crypto::Cipher::TripleDes, 24, 8),
+        "DES-CBC" => (crypto::Cipher::Des, 8, 8),
+        _ => return None,
+    };
+    let iv = hex::decode(iv.trim())
+        .ok()
+        .filter(|iv| iv.len() == iv_len)?;
+    for (i, pw) in passwords.iter().take(MAX_EXTRA).enumerate() {
+        let key = evp_bytes_to_key(pw.as_bytes(), &iv[..8], key_len);
+        if let Some(plain) = crypto::cbc_decrypt(cipher, &key, &iv, body)
+            && accept(&plain)
+        {
+            return Some((plain, i));
+        }
+    }
+    None
+}
+
+/// OpenSSL's `EVP_BytesToKey` with MD5 and one iteration: D_i = MD5(D_{i-1} || pass || salt).
+fn evp_bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
+    use md5::{Digest, Md5};
+    let mut out: Vec<u8> = Vec::with_capacity(len + 16);
+    let mut prev: Vec<u8> = Vec::new();
+    while out.len() < len {
+        let mut h = Md5::new();
+        h.update(&prev);
+        h.update(password);
+        h.update(salt);
+        prev = h.finalize().to_vec();
+        out.extend_from_slice(&prev);
+    }
+    out.truncate(len);
+    out
+}
+
 // Certificates.
 
 /// Raw subject, raw issuer and SPKI DER of a certificate.

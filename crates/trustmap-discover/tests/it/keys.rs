@@ -950,7 +950,7 @@ fn an_encrypted_pkcs8_key_opens_with_its_password_within_the_kdf_budget() {
     assert_eq!(sealed.info.spki_sha256, None);
     let (_, _, der) = first_pem(&d.read("enc.pem"));
 
-    let (info, i) = open_sealed(&der, &sealed.info, &["wrong", pw]).expect("opens");
+    let (info, i) = open_sealed(&der, &sealed.info, None, &["wrong", pw]).expect("opens");
     assert_eq!(i, 1);
     assert_eq!(info.algorithm, "EC");
     assert_eq!(info.bits, Some(256));
@@ -962,7 +962,7 @@ fn an_encrypted_pkcs8_key_opens_with_its_password_within_the_kdf_budget() {
     assert_eq!(info.format.as_deref(), Some("pkcs8-encrypted"));
     assert_eq!(info.encrypted, Some(true));
     assert_eq!(info.encryption, sealed.info.encryption);
-    assert!(open_sealed(&der, &sealed.info, &["wrong", "also-wrong"]).is_none());
+    assert!(open_sealed(&der, &sealed.info, None, &["wrong", "also-wrong"]).is_none());
 
     // 200,000 PBKDF2 iterations a try: MAX_KDF_WORK pays for exactly 20 tries of this key.
     assert_eq!(MAX_KDF_WORK / 200_000, 20);
@@ -978,4 +978,70 @@ fn an_encrypted_pkcs8_key_opens_with_its_password_within_the_kdf_budget() {
         open_encrypted_key(&slow, &tries[1..]).map(|o| o.1),
         Some(19)
     );
+}
+
+#[test]
+fn a_legacy_encrypted_pem_key_opens_with_its_password_for_each_cipher() {
+    use trustmap_discover::unlock::open_sealed;
+    let d = TempDir::new("legacy-open");
+    let pw = "fake-legacy-password-123";
+    let pass = format!("pass:{pw}");
+    run(&d, "openssl", &["genrsa", "-out", "rsa.plain", "2048"]);
+    run(
+        &d,
+        "openssl",
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "ec.plain",
+        ],
+    );
+    // (source, openssl command, cipher flag, label, algorithm, bits)
+    for (src, cmd, cipher, dek, alg, bits) in [
+        ("rsa.plain", "rsa", "-aes128", "AES-128-CBC", "RSA", 2048),
+        ("rsa.plain", "rsa", "-des3", "DES-EDE3-CBC", "RSA", 2048),
+        ("ec.plain", "ec", "-aes256", "AES-256-CBC", "EC", 256),
+        ("ec.plain", "ec", "-aes192", "AES-192-CBC", "EC", 256),
+    ] {
+        let out = format!("{cmd}{cipher}.pem");
+        let mut args = vec![cmd, "-in", src, cipher, "-passout", &pass, "-out", &out];
+        if cmd == "rsa" {
+            args.push("-traditional");
+        }
+        run(&d, "openssl", &args);
+        let (label, headers, der) = first_pem(&d.read(&out));
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "DEK-Info" && v.starts_with(dek)),
+            "{headers:?}"
+        );
+        let sealed = pem_key(&d, &out);
+        assert_eq!(
+            sealed.info.spki_sha256, None,
+            "{out}: sealed without the password"
+        );
+        let dek_info = &headers.iter().find(|(k, _)| k == "DEK-Info").unwrap().1;
+        let legacy = Some((label.as_str(), dek_info.as_str()));
+        let (info, i) = open_sealed(&der, &sealed.info, legacy, &["wrong", "also wrong", pw])
+            .unwrap_or_else(|| panic!("{out} opens"));
+        assert_eq!(i, 2, "{out}");
+        assert_eq!(info.algorithm, alg, "{out}");
+        assert_eq!(info.bits, Some(bits), "{out}");
+        assert_eq!(
+            info.spki_sha256,
+            Some(openssl_spki_sha256(&d, src, None)),
+            "{out}: the key inside is the one encrypted"
+        );
+        assert_eq!(info.encrypted, Some(true));
+        assert_eq!(info.encryption, sealed.info.encryption);
+        assert!(
+            open_sealed(&der, &sealed.info, legacy, &["wrong"]).is_none(),
+            "{out}"
+        );
+    }
 }

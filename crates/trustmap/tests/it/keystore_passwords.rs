@@ -532,3 +532,105 @@ fn an_encrypted_key_whose_password_sits_in_a_config_is_opened_and_reported() {
 fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+#[test]
+fn a_legacy_encrypted_pem_key_is_opened_by_the_password_beside_it_or_a_given_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let svc = root.join("svc");
+    let other = root.join("other");
+    std::fs::create_dir_all(&svc).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    // OpenSSL's traditional encryption (`Proc-Type: 4,ENCRYPTED`, AES-128-CBC), the
+    // certificate beside it and the password in the service's .env.
+    let password = "fake-legacy-password-321";
+    openssl(
+        &svc,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "tls.plain",
+            "-out",
+            "tls.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=legacy",
+        ],
+    );
+    let pass = format!("pass:{password}");
+    openssl(
+        &svc,
+        &[
+            "rsa",
+            "-in",
+            "tls.plain",
+            "-aes128",
+            "-traditional",
+            "-passout",
+            &pass,
+            "-out",
+            "tls.key",
+        ],
+    );
+    std::fs::remove_file(svc.join("tls.plain")).unwrap();
+    std::fs::write(svc.join(".env"), format!("TLS_KEY_PASSWORD={password}\n")).unwrap();
+    // A triple-DES one with no password anywhere in the tree.
+    let given = "fake-given-password-654";
+    openssl(&other, &["genrsa", "-out", "k.plain", "2048"]);
+    openssl(
+        &other,
+        &[
+            "rsa",
+            "-in",
+            "k.plain",
+            "-des3",
+            "-traditional",
+            "-passout",
+            &format!("pass:{given}"),
+            "-out",
+            "k.key",
+        ],
+    );
+    std::fs::remove_file(other.join("k.plain")).unwrap();
+    assert!(
+        String::from_utf8(std::fs::read(svc.join("tls.key")).unwrap())
+            .unwrap()
+            .contains("DEK-Info: AES-128-CBC,")
+    );
+
+    let (r, all) = scan_json_output(root, &[]);
+    let key = key_at(&r, "svc/tls.key");
+    assert_eq!(key["key"]["algorithm"], "RSA", "{key}");
+    assert_eq!(key["key"]["bits"], 2048);
+    assert_eq!(key["key"]["format"], "pkcs1");
+    assert_eq!(key["key"]["encrypted"], true);
+    assert_eq!(key["key"]["password_in"], "svc/.env:1");
+    assert!(
+        key_of(&r, key, "certificate", "svc/tls.crt"),
+        "{}",
+        r["relations"]
+    );
+    let exposed = findings(&r, "key-password-exposed");
+    assert_eq!(exposed.len(), 1, "{exposed:?}");
+    assert_eq!(exposed[0]["path"], "svc/tls.key");
+    let sealed = key_at(&r, "other/k.key");
+    assert_eq!(sealed["key"]["algorithm"], "RSA", "the label says RSA");
+    assert_eq!(
+        sealed["key"]["spki_sha256"],
+        Value::Null,
+        "sealed: {sealed}"
+    );
+    assert!(!all.contains(password));
+
+    let (r, all) = scan_json_output(root, &["--keystore-password", given]);
+    let opened = key_at(&r, "other/k.key");
+    assert_eq!(opened["key"]["bits"], 2048, "{opened}");
+    assert!(opened["key"]["spki_sha256"].is_string());
+    assert!(opened["key"].get("password_in").is_none());
+    assert!(!all.contains(given) && !all.contains(password));
+}
