@@ -649,9 +649,33 @@ impl Scanner {
             ctx.push(f);
             return true;
         }
-        if let Some(k) = keys::parse_der_key(data) {
+        if let Some(mut k) = keys::parse_der_key(data) {
             let o = ctx.occ(base, has_line, route.or(Some("DER")));
-            ctx.push(k.into_found(o));
+            // An encrypted PKCS#8 key in DER (`.p8`, `.pk8`): the user's passwords now, the
+            // ones found beside it after the walk, as for its PEM form.
+            let sealed =
+                k.info.format.as_deref() == Some("pkcs8-encrypted") && k.info.spki_sha256.is_none();
+            if sealed
+                && !self.passwords.is_empty()
+                && let Some((info, _)) =
+                    crate::unlock::open_sealed(data, &k.info, None, &self.given())
+            {
+                k.info = info;
+            }
+            let mut f = k.into_found(o);
+            if let Detail::Key(info) = &f.detail
+                && sealed
+                && info.spki_sha256.is_none()
+                && data.len() <= crate::unlock::MAX_LOCKED_BYTES
+            {
+                f.unlock = Some(Box::new(Unlock::Sealed(Box::new(crate::unlock::Sealed {
+                    der: data.to_vec(),
+                    legacy: None,
+                    fingerprint: f.fingerprint.clone(),
+                    info: info.clone(),
+                }))));
+            }
+            ctx.push(f);
             return true;
         }
         // Shaped like a certificate but not one: damaged bytes inside.

@@ -534,7 +534,7 @@ fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 #[test]
-fn a_legacy_encrypted_pem_key_is_opened_by_the_password_beside_it_or_a_given_one() {
+fn legacy_pem_and_der_pkcs8_keys_are_opened_by_the_password_beside_them_or_a_given_one() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let svc = root.join("svc");
@@ -577,6 +577,24 @@ fn a_legacy_encrypted_pem_key_is_opened_by_the_password_beside_it_or_a_given_one
             "tls.key",
         ],
     );
+    // An encrypted PKCS#8 key in DER (a `.p8`) under the same password.
+    openssl(
+        &svc,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            "tls.plain",
+            "-outform",
+            "DER",
+            "-passout",
+            &pass,
+            "-out",
+            "signing.p8",
+        ],
+    );
     std::fs::remove_file(svc.join("tls.plain")).unwrap();
     std::fs::write(svc.join(".env"), format!("TLS_KEY_PASSWORD={password}\n")).unwrap();
     // A triple-DES one with no password anywhere in the tree.
@@ -615,9 +633,20 @@ fn a_legacy_encrypted_pem_key_is_opened_by_the_password_beside_it_or_a_given_one
         "{}",
         r["relations"]
     );
+    let p8 = key_at(&r, "svc/signing.p8");
+    assert_eq!(p8["key"]["format"], "pkcs8-encrypted", "{p8}");
+    assert_eq!(
+        p8["key"]["spki_sha256"], key["key"]["spki_sha256"],
+        "the same key inside"
+    );
+    assert_eq!(p8["key"]["password_in"], "svc/.env:1");
     let exposed = findings(&r, "key-password-exposed");
-    assert_eq!(exposed.len(), 1, "{exposed:?}");
-    assert_eq!(exposed[0]["path"], "svc/tls.key");
+    let mut paths: Vec<&str> = exposed
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["svc/signing.p8", "svc/tls.key"], "{exposed:?}");
     let sealed = key_at(&r, "other/k.key");
     assert_eq!(sealed["key"]["algorithm"], "RSA", "the label says RSA");
     assert_eq!(
