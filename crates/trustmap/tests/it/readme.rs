@@ -169,3 +169,69 @@ fn masking_keeps_everything_but_the_volatile_fields() {
     // An asset id is not volatile.
     assert_ne!(masked("\"id\": \"crt_1\""), masked("\"id\": \"crt_2\""));
 }
+
+/// The command the README's tour opens with, and the line its output block starts with.
+const TOUR_COMMAND: &str = "$ trustmap scan examples/estate\n";
+
+/// The first line of a summary says how long the scan took: blank the timing.
+fn masked_summary(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.split_once(" in ") {
+            Some((head, tail)) if l.starts_with("trustmap ") && l.contains(" scanned ") => {
+                let rest = tail.split_once(": ").map_or("", |(_, r)| r);
+                let head = head.split_once(" scanned").map_or(head, |(_, h)| h);
+                format!("trustmap <version> scanned{head} in <time>: {rest}")
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_readme_tour_summary_is_the_example_estates_real_output() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        .current_dir(repo())
+        .args(["scan", "examples/estate", "--no-store", "--now", NOW])
+        .output()
+        .unwrap();
+    // No --fail-on: findings do not fail the run.
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8(out.stdout).unwrap();
+    let readme_path = repo().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let start = readme.find(TOUR_COMMAND).expect("the tour's first command") + TOUR_COMMAND.len();
+    let end = start + readme[start..].find("\n```").expect("the block closes") + 1;
+    if std::env::var_os("TRUSTMAP_UPDATE_README").is_some() {
+        let mut new = readme.clone();
+        new.replace_range(start..end, &summary);
+        std::fs::write(&readme_path, new).unwrap();
+        return;
+    }
+    assert!(
+        masked_summary(&readme[start..end]) == masked_summary(&summary),
+        "README's tour summary differs from the real output; \
+         TRUSTMAP_UPDATE_README=1 cargo test -p trustmap --test it readme rewrites it.\n\
+         expected:\n{summary}"
+    );
+}
+
+#[test]
+fn summary_masking_blanks_only_the_timing() {
+    let a = "trustmap 0.1.0 scanned 44 files (57.0 KB) in 0.10s: examples/estate\nPolicy: x";
+    let b = "trustmap 0.2.0 scanned 44 files (57.0 KB) in 1.93s: examples/estate\nPolicy: x";
+    assert_eq!(masked_summary(a), masked_summary(b));
+    assert_ne!(
+        masked_summary(a),
+        masked_summary(&a.replace("44 files", "45 files"))
+    );
+    assert_ne!(
+        masked_summary(a),
+        masked_summary(&a.replace("Policy: x", "Policy: y"))
+    );
+}
