@@ -58,12 +58,16 @@ pub fn objects(data: &[u8]) -> Vec<Object> {
 /// [`MAX_NESTING`]) as (byte offset, reason).
 pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     let mut skipped = Vec::new();
+    // Most manifests have nothing to yield: say so before anything else reads the file.
+    let wanted = relevant_offsets(data);
+    if wanted.is_empty() {
+        return (Vec::new(), skipped);
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return (Vec::new(), skipped);
     };
     let mut lines = crate::scan::LineIndex::new(data);
     let mut out = Vec::new();
-    let wanted = relevant_offsets(data);
     for range in documents(text) {
         // Only documents that can yield something are parsed (most manifests hold no
         // data field and no owner label: parsing them all was a third of a scan's time).
