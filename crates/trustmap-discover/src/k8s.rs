@@ -152,15 +152,38 @@ fn relevant_offsets(data: &[u8]) -> Vec<usize> {
         out.push(0);
     }
     for m in RELEVANT_AT.find_iter(data) {
-        let before = m.start().checked_sub(1).map(|i| data[i]);
-        if m.pattern().as_usize() < 2
-            && before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
+        let p = m.pattern().as_usize();
+        if p < 4 && !top_level_key(data, m.start(), p < 2) {
             continue;
         }
         out.push(m.start());
     }
     out
+}
+
+/// True when the key at `at` is a field of an object itself, not of something nested in it:
+/// on its own line, indented at most 4 spaces (a document's keys, or a List item's after its
+/// `- `), quoted or not, or any key of a flow mapping. `whole`: the key is `data` itself (so not the tail of `metadata`);
+/// otherwise `Data` must end `stringData` or `binaryData`.
+fn top_level_key(data: &[u8], at: usize, whole: bool) -> bool {
+    let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+    let mut lead = &data[line_start..at];
+    if !whole {
+        let Some(rest) = lead
+            .strip_suffix(b"string")
+            .or_else(|| lead.strip_suffix(b"binary"))
+        else {
+            return false;
+        };
+        lead = rest;
+    }
+    let lead = lead.strip_suffix(b"\"").unwrap_or(lead);
+    // Flow style (`{kind: Secret, data: {...}}`, JSON): any key after `{` or `,` counts.
+    let flow = lead
+        .trim_ascii_end()
+        .last()
+        .is_some_and(|b| matches!(b, b'{' | b','));
+    flow || (lead.len() <= 4 && lead.iter().all(|&b| b == b' ' || b == b'-'))
 }
 
 /// An upper bound of the nesting depth of a YAML document: flow brackets open at once, or
@@ -512,6 +535,19 @@ mod tests {
             ("kind: List\nitems: []\n", true),
             ("kind: Pod\nmetadata:\n  name: x\n", false),
             ("kind: Pod\nspec:\n  userdata: x\n", false),
+            (
+                "kind: Deployment\nspec:\n  template:\n    spec:\n      data: x\n",
+                false,
+            ),
+            ("kind: X\nspec:\n  mystringData: x\n", false),
+            (
+                "kind: List\nitems:\n- kind: Secret\n  data:\n    a: eA==\n",
+                true,
+            ),
+            (
+                "kind: List\nitems:\n  - kind: Secret\n    stringData:\n      a: x\n",
+                true,
+            ),
         ] {
             assert_eq!(!relevant_offsets(doc.as_bytes()).is_empty(), want, "{doc}");
         }
