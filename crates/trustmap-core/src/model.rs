@@ -254,6 +254,11 @@ pub struct ConsumerInfo {
     pub name: String,
     /// The key material it names, in the order written.
     pub references: Vec<Reference>,
+    /// What else its configuration says about it: for Kubernetes objects `kind` and
+    /// `namespace`, a cert-manager `Certificate`'s `issuer` and `renew_before` (who renews
+    /// it, and when), a ServiceAccount's `token_secret`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// One file a consumer's configuration names, and what it resolved to.

@@ -15,10 +15,14 @@ use trustmap_core::Owner;
 pub struct Object {
     pub kind: String,
     pub name: String,
+    /// `metadata.namespace`, `default` when unset.
+    pub namespace: String,
     /// Byte range of the YAML document in the file.
     pub range: std::ops::Range<usize>,
     pub owners: Vec<Owner>,
     pub entries: Vec<Entry>,
+    /// The Secrets it uses (`crate::config::kubernetes`).
+    pub consumers: crate::config::Parsed,
 }
 
 /// One `data` / `stringData` entry.
@@ -39,7 +43,9 @@ pub struct Entry {
 pub fn looks_like_manifest(data: &[u8]) -> bool {
     let head = &data[..data.len().min(8192)];
     memchr::memmem::find(head, b"apiVersion").is_some()
-        && memchr::memmem::find(head, b"kind:").is_some()
+        && (memchr::memmem::find(head, b"kind:").is_some()
+            // `kubectl get -o json`
+            || memchr::memmem::find(head, b"\"kind\"").is_some())
 }
 
 /// The largest YAML document handed to the YAML parser; larger documents are not parsed
@@ -113,7 +119,7 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
 /// An upper bound of the nesting depth of a YAML document: flow brackets open at once, or
 /// block indentation levels, whichever is deeper (cheap, one pass; the parser is not run on
 /// documents deeper than [`MAX_NESTING`]).
-fn nesting(doc: &str) -> usize {
+pub(crate) fn nesting(doc: &str) -> usize {
     let mut flow = 0usize;
     let mut max_flow = 0usize;
     let mut indents: Vec<usize> = Vec::new();
@@ -232,12 +238,21 @@ fn object(
             });
         }
     }
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
+        .to_string();
+    let consumers = crate::config::kubernetes::consumers(v, text, range.clone());
     Object {
         kind,
         name,
+        namespace,
         range,
         owners,
         entries,
+        consumers,
     }
 }
 

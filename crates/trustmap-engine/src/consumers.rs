@@ -35,6 +35,7 @@ pub fn resolve(
         return Vec::new();
     }
     let index = Index::new(assets, roots);
+    let secrets = Secrets::new(assets);
     let mut relations = Vec::new();
     let mut budget = MAX_REFERENCES;
     let mut over = 0usize;
@@ -44,6 +45,8 @@ pub fn resolve(
         };
         let config = index.absolute(place);
         let root = index.root_of(place);
+        let kubernetes = c.software == "kubernetes";
+        let token_secret = c.attributes.get("token_secret").cloned();
         for r in &mut c.references {
             if budget == 0 {
                 over += 1;
@@ -51,7 +54,11 @@ pub fn resolve(
                 continue;
             }
             budget -= 1;
-            let (resolution, files, ids) = index.resolve(&r.value, config.as_deref(), root);
+            let (resolution, files, ids) = if kubernetes {
+                secrets.resolve(&r.value, &place.path, token_secret.as_deref())
+            } else {
+                index.resolve(&r.value, config.as_deref(), root)
+            };
             if resolution == "outside" {
                 errors.push(ScanError {
                     path: place.path.clone(),
@@ -252,6 +259,107 @@ impl<'r> Index<'r> {
             Some(("suffix", places, self.files[top[0]].1.clone()))
         } else {
             Some(("ambiguous", places, Vec::new()))
+        }
+    }
+}
+
+/// The Kubernetes Secrets of the scan, by `namespace/name`: the places inside them (each
+/// place's route starts `Secret namespace/name`, `trustmap_discover::scan`) and the Secrets
+/// cert-manager `Certificate`s of the scan will create.
+struct Secrets {
+    /// `namespace/name` -> place path -> asset ids in that Secret there.
+    by_name: HashMap<String, BTreeMap<String, Vec<String>>>,
+    /// Namespaces with at least one Secret holding material in the scan.
+    namespaces: HashSet<String>,
+    /// `namespace/name` of the Secrets a Certificate of the scan names.
+    certificates: HashSet<String>,
+}
+
+impl Secrets {
+    fn new(assets: &[Asset]) -> Secrets {
+        let mut s = Secrets {
+            by_name: HashMap::new(),
+            namespaces: HashSet::new(),
+            certificates: HashSet::new(),
+        };
+        for a in assets {
+            if let Some(c) = &a.consumer {
+                if c.software == "kubernetes"
+                    && c.attributes.get("kind").map(String::as_str) == Some("Certificate")
+                {
+                    s.certificates
+                        .extend(c.references.iter().map(|r| r.value.clone()));
+                }
+                continue;
+            }
+            for o in &a.occurrences {
+                let Some(rest) = o
+                    .container
+                    .as_deref()
+                    .and_then(|c| c.strip_prefix("Secret "))
+                else {
+                    continue;
+                };
+                let Some(qualified) = rest.split(' ').next().filter(|q| q.contains('/')) else {
+                    continue;
+                };
+                if let Some((ns, _)) = qualified.split_once('/') {
+                    s.namespaces.insert(ns.to_string());
+                }
+                let ids = s
+                    .by_name
+                    .entry(qualified.to_string())
+                    .or_default()
+                    .entry(o.path.clone())
+                    .or_default();
+                if !ids.contains(&a.id) {
+                    ids.push(a.id.clone());
+                }
+            }
+        }
+        s
+    }
+
+    /// How `qualified` (`namespace/name`) resolves for a manifest at `manifest` (its place):
+    /// `secret` (a Secret of the scan: its material; several manifests defining it, the one
+    /// sharing the most leading directories with the manifest, else `ambiguous`),
+    /// `certificate` (a cert-manager Certificate of the scan creates it), `no-material` (a
+    /// ServiceAccount token Secret: the controller fills it), `missing` (other Secrets of its
+    /// namespace are in the scan, this one is not) or `not-in-scan` (no Secret of its
+    /// namespace is: kept elsewhere, not judged).
+    fn resolve(
+        &self,
+        qualified: &str,
+        manifest: &str,
+        token_secret: Option<&str>,
+    ) -> (&'static str, Vec<String>, Vec<String>) {
+        if let Some(places) = self.by_name.get(qualified) {
+            let shared = |p: &str| {
+                p.split('/')
+                    .zip(manifest.split('/'))
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            };
+            let best = places.keys().map(|p| shared(p)).max().unwrap_or(0);
+            let top: Vec<(&String, &Vec<String>)> =
+                places.iter().filter(|(p, _)| shared(p) == best).collect();
+            let files: Vec<String> = top.iter().map(|(p, _)| (*p).clone()).collect();
+            if top.len() == 1 {
+                return ("secret", files, top[0].1.clone());
+            }
+            return ("ambiguous", files, Vec::new());
+        }
+        if self.certificates.contains(qualified) {
+            return ("certificate", Vec::new(), Vec::new());
+        }
+        if token_secret == Some(qualified) {
+            return ("no-material", Vec::new(), Vec::new());
+        }
+        let ns = qualified.split_once('/').map(|(n, _)| n).unwrap_or("");
+        if self.namespaces.contains(ns) {
+            ("missing", Vec::new(), Vec::new())
+        } else {
+            ("not-in-scan", Vec::new(), Vec::new())
         }
     }
 }

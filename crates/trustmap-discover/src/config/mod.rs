@@ -1,6 +1,7 @@
 //! Configuration files that load key material: the consumers of certificates and keys
 //! (nginx `server` blocks, Apache `VirtualHost`s, HAProxy `frontend`/`backend`/`listen`
-//! sections) and the files each names. The engine resolves the names against the scan's
+//! sections, applications, data stores and orchestration in `apps`, Kubernetes objects in
+//! [`kubernetes`]) and the files (or Secrets) each names. The engine resolves the names against the scan's
 //! assets after the walk and records `uses` relations (`trustmap_engine::consumers`).
 //!
 //! Hand-written: no maintained Rust crate parses these formats (the `nginx-config` crate has
@@ -10,7 +11,9 @@
 //! references per consumer ([`MAX_REFERENCES`]); hitting a bound is an error, never a hang.
 
 mod apache;
+mod apps;
 mod haproxy;
+pub mod kubernetes;
 mod nginx;
 
 /// Files larger than this are not read as configuration (real ones are kilobytes).
@@ -23,15 +26,17 @@ pub const MAX_CONSUMERS: usize = 4096;
 pub const MAX_REFERENCES: usize = 256;
 
 /// One consumer found in a configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Consumer {
-    /// nginx, apache, haproxy.
+    /// nginx, apache, haproxy, kubernetes, spring, postgresql, ...
     pub software: &'static str,
     /// `server api.example.com:443`, `VirtualHost *:443 (www.example.com)`, `frontend fe`.
     pub name: String,
     /// Byte offset of the block that defines it.
     pub offset: usize,
     pub references: Vec<Ref>,
+    /// What else the configuration says (`trustmap_core::ConsumerInfo::attributes`).
+    pub attributes: Vec<(String, String)>,
 }
 
 /// A file a consumer names.
@@ -44,7 +49,7 @@ pub struct Ref {
 }
 
 /// What a configuration file yielded: consumers, and errors as (offset, message).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Parsed {
     pub consumers: Vec<Consumer>,
     pub errors: Vec<(usize, String)>,
@@ -68,6 +73,39 @@ static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Lazy
             " ca-file ",
             " crt-list ",
             " ca-verify-file ",
+            // apps.rs: Spring Boot, Kafka, JVM options
+            "server.ssl.",
+            "spring.ssl.bundle",
+            "key-store",
+            "trust-store",
+            "keystore",
+            "truststore",
+            "javax.net.ssl.",
+            // PostgreSQL, MySQL (`ssl_cert` covers `ssl_cert_file`), Redis, Vault
+            "ssl_cert",
+            "ssl_key",
+            "ssl_ca",
+            "ssl-cert",
+            "ssl-key",
+            "ssl-ca",
+            "tls-cert-file",
+            "tls-key-file",
+            "tls-ca-cert",
+            "tls_cert_file",
+            // OpenVPN
+            "dev tun",
+            "dev tap",
+            // Envoy, Traefik
+            "tls_certificate",
+            "trusted_ca",
+            "certfile",
+            "keyfile",
+            "cafiles",
+            // systemd, docker-compose
+            "loadcredential",
+            "environment=",
+            "secrets:",
+            "volumes:",
         ])
         .expect("static patterns build")
 });
@@ -91,7 +129,7 @@ pub fn consumers(path: &str, data: &[u8]) -> Parsed {
     if haproxy::looks_like(name, text) {
         return haproxy::parse(text);
     }
-    Parsed::default()
+    apps::parse(path, text)
 }
 
 impl Parsed {
