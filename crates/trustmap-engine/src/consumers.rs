@@ -10,6 +10,9 @@
 //! components matching (`suffix`; several equally good: `ambiguous`, none chosen). What is
 //! left is `no-material` (the file exists but holds nothing trustmap recognises), `missing`
 //! (under a scanned root and not there), or `outside` (not under a scanned root: not judged).
+//!
+//! Kubernetes objects name Secrets (`namespace/name`), resolved by `Secrets`: the places of
+//! material inside Secret manifests say which Secret holds them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -387,6 +390,179 @@ fn normalise(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trustmap_core::{ConsumerInfo, Occurrence, Reference};
+
+    fn asset(id: &str, kind: AssetKind, path: &str, container: Option<&str>) -> Asset {
+        Asset {
+            id: id.into(),
+            kind,
+            fingerprint: format!("sha256:{id}"),
+            occurrences: vec![Occurrence {
+                path: path.into(),
+                line: Some(1),
+                offset: None,
+                container: container.map(str::to_string),
+                root: None,
+            }],
+            certificate: None,
+            key: None,
+            secret: None,
+            keystore: None,
+            consumer: None,
+            endpoint: None,
+            owners: vec![],
+        }
+    }
+
+    fn consumer(id: &str, software: &str, path: &str, refs: &[&str], kind: &str) -> Asset {
+        let mut a = asset(id, AssetKind::Consumer, path, None);
+        a.consumer = Some(ConsumerInfo {
+            software: software.into(),
+            name: id.into(),
+            references: refs
+                .iter()
+                .map(|v| Reference {
+                    directive: "d".into(),
+                    value: v.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            attributes: [("kind".to_string(), kind.to_string())].into(),
+        });
+        a
+    }
+
+    fn resolutions(a: &Asset) -> Vec<(String, usize)> {
+        a.consumer
+            .as_ref()
+            .unwrap()
+            .references
+            .iter()
+            .map(|r| (r.resolution.clone(), r.files.len()))
+            .collect()
+    }
+
+    fn root() -> Vec<ScanRoot> {
+        vec![ScanRoot {
+            given: "/nonexistent-trustmap-root".into(),
+            canonical: "/nonexistent-trustmap-root".into(),
+        }]
+    }
+
+    #[test]
+    fn more_files_of_one_name_than_the_suffix_bound_make_a_reference_ambiguous() {
+        for (n, want) in [
+            (1, ("suffix", 1)),
+            (2, ("ambiguous", 2)),
+            (MAX_SUFFIX_CANDIDATES, ("ambiguous", MAX_SUFFIX_CANDIDATES)),
+            // Past the bound: ambiguous without scoring (and without listing) the files.
+            (MAX_SUFFIX_CANDIDATES + 1, ("ambiguous", 0)),
+        ] {
+            let mut assets: Vec<Asset> = (0..n)
+                .map(|i| {
+                    asset(
+                        &format!("c{i}"),
+                        AssetKind::Certificate,
+                        &format!("d{i}/tls.crt"),
+                        None,
+                    )
+                })
+                .collect();
+            assets.push(consumer(
+                "srv",
+                "nginx",
+                "etc/nginx.conf",
+                &["/srv/elsewhere/tls.crt"],
+                "",
+            ));
+            let mut errors = Vec::new();
+            let uses = resolve(&mut assets, &root(), &mut errors);
+            let got = resolutions(assets.last().unwrap());
+            assert_eq!(got, [(want.0.to_string(), want.1)], "{n} files");
+            assert_eq!(uses.len(), usize::from(n == 1), "{n} files");
+        }
+    }
+
+    #[test]
+    fn kubernetes_references_resolve_by_namespace_and_name() {
+        let mut assets = vec![
+            asset(
+                "crt",
+                AssetKind::Certificate,
+                "k8s/prod/secret.yaml",
+                Some("Secret shop/tls data.tls.crt, base64"),
+            ),
+            asset(
+                "key",
+                AssetKind::PrivateKey,
+                "k8s/prod/secret.yaml",
+                Some("Secret shop/tls data.tls.key, base64"),
+            ),
+            // The same Secret in a staging overlay: the manifest's own tree wins.
+            asset(
+                "stg",
+                AssetKind::Certificate,
+                "k8s/staging/secret.yaml",
+                Some("Secret shop/tls data.tls.crt, base64"),
+            ),
+            // A ConfigMap of the same name is not a Secret.
+            asset(
+                "cm",
+                AssetKind::Certificate,
+                "k8s/prod/cm.yaml",
+                Some("ConfigMap shop/ca data.ca.crt"),
+            ),
+            consumer(
+                "cert",
+                "kubernetes",
+                "k8s/prod/cert.yaml",
+                &["shop/api-tls"],
+                "Certificate",
+            ),
+            consumer(
+                "ing",
+                "kubernetes",
+                "k8s/prod/ingress.yaml",
+                &[
+                    "shop/tls",
+                    "shop/api-tls",
+                    "shop/gone",
+                    "other/x",
+                    "shop/ca",
+                ],
+                "Ingress",
+            ),
+            consumer(
+                "top",
+                "kubernetes",
+                "ingress.yaml",
+                &["shop/tls"],
+                "Ingress",
+            ),
+        ];
+        let mut errors = Vec::new();
+        let uses = resolve(&mut assets, &root(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let r = |s: &str, n: usize| (s.to_string(), n);
+        assert_eq!(
+            resolutions(&assets[5]),
+            [
+                r("secret", 1),
+                r("certificate", 0),
+                r("missing", 0),
+                r("not-in-scan", 0),
+                r("missing", 0)
+            ]
+        );
+        assert_eq!(resolutions(&assets[4]), [r("certificate", 0)]);
+        // From the top of the tree both copies are as near: ambiguous, both listed.
+        assert_eq!(resolutions(&assets[6]), [r("ambiguous", 2)]);
+        let edges: Vec<(&str, &str)> = uses
+            .iter()
+            .map(|u| (u.from.as_str(), u.to.as_str()))
+            .collect();
+        assert_eq!(edges, [("ing", "crt"), ("ing", "key")]);
+    }
 
     #[test]
     fn paths_are_joined_and_normalised_lexically() {

@@ -248,18 +248,27 @@ impl Refs<'_> {
         );
     }
 
-    /// The offset of the first `name` in the object's text after the last reference found
-    /// (the object's start when it is not there as written, e.g. quoted or escaped).
+    /// The offset of the first `name` in the object's text after the last reference found,
+    /// else the first anywhere in it (the object's start when it is not there as written,
+    /// e.g. escaped).
     fn locate(&mut self, name: &str) -> usize {
         let from = self.cursor.clamp(self.range.start, self.range.end);
-        match self
+        // Written in another order than read (a JSON dump's sorted keys): from the start.
+        let found = self
             .text
             .get(from..self.range.end)
             .and_then(|t| t.find(name))
-        {
-            Some(i) => {
-                self.cursor = from + i + name.len();
-                from + i
+            .map(|i| from + i)
+            .or_else(|| {
+                self.text
+                    .get(self.range.clone())
+                    .and_then(|t| t.find(name))
+                    .map(|i| self.range.start + i)
+            });
+        match found {
+            Some(at) => {
+                self.cursor = at + name.len();
+                at
             }
             None => self.range.start,
         }

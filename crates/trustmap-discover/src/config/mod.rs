@@ -76,6 +76,8 @@ static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Lazy
             // apps.rs: Spring Boot, Kafka, JVM options
             "server.ssl.",
             "spring.ssl.bundle",
+            "certificate-private-key",
+            "trust-certificate",
             "key-store",
             "trust-store",
             "keystore",
