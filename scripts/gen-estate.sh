@@ -871,6 +871,6 @@ st = json.load(open("infra/terraform.tfstate"))
 assert st["resources"][1]["instances"][0]["attributes"]["private_key_pem"].startswith("-----BEGIN EC PRIVATE KEY-----\n")
 PY
 n=$(find . -type f | wc -l | tr -d ' ')
-[ "$n" = 44 ] || fail "expected 44 files, found $n"
+[ "$n" = 46 ] || fail "expected 46 files, found $n"
 
 log "done: $n files in $out"
