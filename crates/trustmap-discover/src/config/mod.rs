@@ -15,6 +15,7 @@ mod apps;
 mod haproxy;
 pub mod kubernetes;
 mod nginx;
+mod terraform;
 
 /// Files larger than this are not read as configuration (real ones are kilobytes).
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
@@ -108,6 +109,10 @@ static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Lazy
             "environment=",
             "secrets:",
             "volumes:",
+            // Terraform
+            "file(\"",
+            "filebase64(",
+            "certificate_arn",
         ])
         .expect("static patterns build")
 });
@@ -130,6 +135,9 @@ pub fn consumers(path: &str, data: &[u8]) -> Parsed {
     }
     if haproxy::looks_like(name, text) {
         return haproxy::parse(text);
+    }
+    if terraform::looks_like(name, text) {
+        return terraform::parse(text);
     }
     apps::parse(path, text)
 }
@@ -186,4 +194,25 @@ fn add_ref(refs: &mut Vec<Ref>, r: Ref, errors: &mut Vec<(usize, String)>) {
 fn clean(mut refs: Vec<Ref>) -> Vec<Ref> {
     refs.retain(|r| !r.directive.is_empty());
     refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_over_the_size_bound_are_not_read_as_configuration() {
+        let line = "ssl.keystore.location=/etc/kafka/k.jks\n";
+        let fits = line.repeat(MAX_CONFIG_BYTES / line.len());
+        assert_eq!(
+            consumers("client.properties", fits.as_bytes())
+                .consumers
+                .len(),
+            1
+        );
+        let over = line.repeat(MAX_CONFIG_BYTES / line.len() + 1);
+        assert!(over.len() > MAX_CONFIG_BYTES);
+        let p = consumers("client.properties", over.as_bytes());
+        assert!(p.consumers.is_empty() && p.errors.is_empty());
+    }
 }

@@ -246,7 +246,15 @@ fn applications_and_data_stores_use_the_files_they_name() {
     pki(&root);
     let pk = root.join("pki");
     let p = |f: &str| pk.join(f).display().to_string();
-    for d in ["apache", "postgres", "redis", "app", "compose", "systemd"] {
+    for d in [
+        "apache",
+        "postgres",
+        "redis",
+        "app",
+        "compose",
+        "systemd",
+        "terraform",
+    ] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     // Apache httpd, checked by httpd itself (it opens the files it names).
@@ -264,6 +272,15 @@ fn applications_and_data_stores_use_the_files_they_name() {
     .unwrap();
     let (ok, err) = apache2ctl_t(&apache);
     assert!(ok, "apache2ctl -t accepts the configuration: {err}");
+    // httpd itself rejects a configuration naming a key that is not there.
+    let gone = root.join("gone-httpd.conf");
+    let text = std::fs::read_to_string(&apache)
+        .unwrap()
+        .replace(&p("api.key"), &p("gone.key"));
+    std::fs::write(&gone, text).unwrap();
+    let (ok, err) = apache2ctl_t(&gone);
+    assert!(!ok && err.contains("gone.key"), "{err}");
+    std::fs::remove_file(&gone).unwrap();
     std::fs::write(
         root.join("postgres/postgresql.conf"),
         format!(
@@ -305,6 +322,12 @@ fn applications_and_data_stores_use_the_files_they_name() {
     )
     .unwrap();
 
+    std::fs::write(
+        root.join("terraform/main.tf"),
+        "resource \"aws_acm_certificate\" \"shop\" {\n  private_key      = file(\"${path.module}/../pki/shop.key\")\n  certificate_body = file(\"${path.module}/../pki/shop.crt\")\n}\n\nresource \"aws_lb_listener\" \"https\" {\n  port            = 443\n  protocol        = \"HTTPS\"\n  certificate_arn = aws_acm_certificate.shop.arn\n  default_action {\n    type = \"forward\"\n  }\n}\n",
+    )
+    .unwrap();
+
     let report = scan_json(&root, &[]);
     let id = |kind: &str, path: &str| id_at(&report, kind, path);
     let (api_crt, api_key, shop_crt, shop_key, int_crt, root_crt) = (
@@ -321,6 +344,8 @@ fn applications_and_data_stores_use_the_files_they_name() {
     let spring = consumer(&report, "server.ssl");
     let web = consumer(&report, "service web");
     let unit = consumer(&report, "ledger.service");
+    let acm = consumer(&report, "aws_acm_certificate.shop");
+    let listener = consumer(&report, "aws_lb_listener.https");
     assert_eq!(
         refs(&report, &pg)
             .iter()
@@ -342,6 +367,10 @@ fn applications_and_data_stores_use_the_files_they_name() {
         (&web, &api_crt),
         (&web, &api_key),
         (&unit, &int_crt),
+        (&acm, &shop_crt),
+        (&acm, &shop_key),
+        (&listener, &shop_crt),
+        (&listener, &shop_key),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
