@@ -50,6 +50,9 @@ pub fn resolve(
         let root = index.root_of(place);
         let kubernetes = c.software == "kubernetes";
         let token_secret = c.attributes.get("token_secret").cloned();
+        // A ServiceAccount's `secrets` are filled by the cluster's token controller: one that
+        // is not in the scan is not missing.
+        let account = c.attributes.get("kind").map(String::as_str) == Some("ServiceAccount");
         for r in &mut c.references {
             if budget == 0 {
                 over += 1;
@@ -58,7 +61,10 @@ pub fn resolve(
             }
             budget -= 1;
             let (resolution, files, ids) = if kubernetes {
-                secrets.resolve(&r.value, &place.path, token_secret.as_deref())
+                match secrets.resolve(&r.value, &place.path, token_secret.as_deref()) {
+                    ("missing", f, i) if account => ("not-in-scan", f, i),
+                    found => found,
+                }
             } else {
                 index.resolve(&r.value, config.as_deref(), root)
             };
@@ -539,6 +545,14 @@ mod tests {
                 &["shop/tls"],
                 "Ingress",
             ),
+            // A ServiceAccount's token Secret, created by the cluster: never missing.
+            consumer(
+                "sa",
+                "kubernetes",
+                "k8s/prod/sa.yaml",
+                &["shop/sa-token"],
+                "ServiceAccount",
+            ),
         ];
         let mut errors = Vec::new();
         let uses = resolve(&mut assets, &root(), &mut errors);
@@ -557,6 +571,7 @@ mod tests {
         assert_eq!(resolutions(&assets[4]), [r("certificate", 0)]);
         // From the top of the tree both copies are as near: ambiguous, both listed.
         assert_eq!(resolutions(&assets[6]), [r("ambiguous", 2)]);
+        assert_eq!(resolutions(&assets[7]), [r("not-in-scan", 0)]);
         let edges: Vec<(&str, &str)> = uses
             .iter()
             .map(|u| (u.from.as_str(), u.to.as_str()))

@@ -752,6 +752,10 @@ fn traefik_consumers(flat: &Flat, text: &str, out: &mut Parsed) {
     let mut b = Building::new("traefik", "file provider tls", 0);
     let mut cursor = 0;
     for (k, v) in flat {
+        // Only Traefik's own sections: other YAML with a `certFile` key is not Traefik's.
+        if !(k.starts_with("tls.") || k.starts_with("serversTransport")) {
+            continue;
+        }
         let last = k.rsplit('.').next().unwrap_or(k);
         let last = last.split('[').next().unwrap_or(last);
         if matches!(last, "certFile" | "keyFile" | "caFiles" | "rootCAs") {
@@ -1018,6 +1022,12 @@ mod tests {
         let p = parse("dynamic.yml", traefik);
         assert_eq!(p.consumers[0].software, "traefik");
         assert_eq!(p.consumers[0].references.len(), 4);
+        // A `certFile` outside Traefik's sections (a Helm chart's values) is not Traefik's.
+        assert!(
+            parse("values.yaml", "ingress:\n  certFile: /x.crt\n")
+                .consumers
+                .is_empty()
+        );
         let toml =
             "[[tls.certificates]]\n  certFile = \"/certs/a.crt\"\n  keyFile = \"/certs/a.key\"\n";
         let p = parse("dynamic.toml", toml);
