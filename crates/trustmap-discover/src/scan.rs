@@ -860,10 +860,25 @@ impl Scanner {
                 f.occurrence.container = Some(format!("{} {}", label(obj), entries[ei].1.route));
             }
         }
+        // Consumers of all the objects of one file, within the per-file bound of
+        // configurations (a List of thousands of Pods).
+        let mut consumers = 0usize;
         for obj in objects {
-            if ctx.member.is_none()
+            if consumers >= crate::config::MAX_CONSUMERS && !obj.consumers.consumers.is_empty() {
+                if consumers == crate::config::MAX_CONSUMERS {
+                    ctx.error(
+                        obj.range.start,
+                        &format!(
+                            "more than {} consumers in one file: the rest are not read",
+                            crate::config::MAX_CONSUMERS
+                        ),
+                    );
+                    consumers += 1;
+                }
+            } else if ctx.member.is_none()
                 && !(obj.consumers.consumers.is_empty() && obj.consumers.errors.is_empty())
             {
+                consumers += obj.consumers.consumers.len();
                 let before = ctx.out.found.len();
                 emit_consumers(ctx, obj.consumers.clone());
                 for f in &mut ctx.out.found[before..] {
