@@ -273,6 +273,22 @@ spring.datasource.username=ledger
 spring.datasource.password=${DB_PASSWORD}
 EOF
 
+# Local development of payments: the same certificate and key, mounted and as a secret.
+cat > services/payments/docker-compose.yml <<'EOF'
+services:
+  payments-api:
+    image: registry.example.com/acme/payments-api:2.14.1
+    ports:
+      - "8443:8443"
+    volumes:
+      - ./tls/server.crt:/etc/payments/tls/tls.crt:ro
+    secrets:
+      - payments_tls_key
+secrets:
+  payments_tls_key:
+    file: ./tls/server.key
+EOF
+
 # ---------------------------------------------------------------------------- api-gateway
 log "services/api-gateway"
 genrsa "$work/api.key" 2048
@@ -479,6 +495,48 @@ spec:
         - name: ca
           configMap:
             name: acme-ca-bundle
+EOF
+# The Ingress serving the Secret, and the cert-manager Certificate that renews it.
+cat > k8s/payments-ingress.yaml <<'EOF'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: payments-api
+  namespace: payments
+  labels:
+    team: payments
+spec:
+  ingressClassName: nginx
+  tls:
+    - hosts:
+        - payments.example.com
+      secretName: payments-tls
+  rules:
+    - host: payments.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: payments-api
+                port:
+                  number: 8443
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: payments-api
+  namespace: payments
+spec:
+  secretName: payments-tls
+  dnsNames:
+    - payments.example.com
+  duration: 2160h
+  renewBefore: 720h
+  issuerRef:
+    name: acme-internal
+    kind: ClusterIssuer
 EOF
 
 # ---------------------------------------------------------------------------- cloud (GCP)
@@ -813,6 +871,6 @@ st = json.load(open("infra/terraform.tfstate"))
 assert st["resources"][1]["instances"][0]["attributes"]["private_key_pem"].startswith("-----BEGIN EC PRIVATE KEY-----\n")
 PY
 n=$(find . -type f | wc -l | tr -d ' ')
-[ "$n" = 44 ] || fail "expected 44 files, found $n"
+[ "$n" = 46 ] || fail "expected 46 files, found $n"
 
 log "done: $n files in $out"

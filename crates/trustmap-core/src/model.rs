@@ -248,12 +248,18 @@ pub struct KeystoreInfo {
 /// A consumer: software whose configuration loads key material.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerInfo {
-    /// nginx, apache, haproxy.
+    /// nginx, apache, haproxy, kubernetes, spring, kafka, java, postgresql, redis, mysql,
+    /// openvpn, vault, envoy, traefik, docker-compose, systemd.
     pub software: String,
     /// What it is in its configuration: `server api.example.com:443`, `frontend fe_https`.
     pub name: String,
     /// The key material it names, in the order written.
     pub references: Vec<Reference>,
+    /// What else its configuration says about it: for Kubernetes objects `kind` and
+    /// `namespace`, a cert-manager `Certificate`'s `issuer` and `renew_before` (who renews
+    /// it, and when), a ServiceAccount's `token_secret`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// One file a consumer's configuration names, and what it resolved to.
@@ -272,7 +278,11 @@ pub struct Reference {
     /// (several files end the same way: none is chosen), `no-material` (the file exists
     /// and holds nothing trustmap recognises), `missing` (no such file in the scanned tree:
     /// `config-reference-missing`), `outside` (not under a scanned root: not checked),
-    /// `dynamic` (a variable: not resolvable from the file).
+    /// `dynamic` (a variable: not resolvable from the file). A Kubernetes reference
+    /// (`namespace/name` of a Secret): `secret` (a Secret of the scan), `ambiguous`,
+    /// `certificate` (a cert-manager Certificate of the scan creates it), `no-material` (a
+    /// ServiceAccount token Secret), `missing`, `not-in-scan` (no Secret of that namespace
+    /// is in the scan: not judged).
     pub resolution: String,
     /// The files it resolved to, as places in the report (several when ambiguous).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -15,10 +15,14 @@ use trustmap_core::Owner;
 pub struct Object {
     pub kind: String,
     pub name: String,
+    /// `metadata.namespace`, `default` when unset.
+    pub namespace: String,
     /// Byte range of the YAML document in the file.
     pub range: std::ops::Range<usize>,
     pub owners: Vec<Owner>,
     pub entries: Vec<Entry>,
+    /// The Secrets it uses (`crate::config::kubernetes`).
+    pub consumers: crate::config::Parsed,
 }
 
 /// One `data` / `stringData` entry.
@@ -39,7 +43,9 @@ pub struct Entry {
 pub fn looks_like_manifest(data: &[u8]) -> bool {
     let head = &data[..data.len().min(8192)];
     memchr::memmem::find(head, b"apiVersion").is_some()
-        && memchr::memmem::find(head, b"kind:").is_some()
+        && (memchr::memmem::find(head, b"kind:").is_some()
+            // `kubectl get -o json`
+            || memchr::memmem::find(head, b"\"kind\"").is_some())
 }
 
 /// The largest YAML document handed to the YAML parser; larger documents are not parsed
@@ -121,16 +127,25 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     (out, skipped)
 }
 
-/// What makes a document worth parsing: a `data` / `stringData` / `binaryData` key
-/// (entries), a top-level `items:` (a List), or an owner label or annotation key (`team`,
-/// `owner`, `owned-by`, `owner-team`, with any prefix); each followed by `:` or, quoted, by
-/// `"`. Case-sensitive, as YAML keys are.
-const RELEVANT: [&str; 12] = [
+/// What makes a document worth parsing:
+/// - a `data` / `stringData` / `binaryData` key (entries; a Secret's feed the consumers'
+///   resolution index);
+/// - a top-level `items:` or a JSON `"items"` (a List);
+/// - an owner label or annotation key (`team`, `owner`, `owned-by`, `owner-team`, with any
+///   prefix);
+/// - a field through which an object uses a Secret ([`crate::config::kubernetes`]: Ingress
+///   and cert-manager `secretName`, Gateway API `certificateRefs`, Istio `credentialName`,
+///   workloads' `secretKeyRef` / `secretRef` / `imagePullSecrets` / projected volumes),
+///   and ServiceAccounts and their token Secrets.
+///
+/// Keys followed by `:` or, quoted, by `"`. Case-sensitive, as YAML keys are.
+const RELEVANT: [&str; 22] = [
     "data:",
     "data\"",
     "Data:",
     "Data\"",
     "\nitems:",
+    "\"items\"",
     "team:",
     "team\"",
     "owner:",
@@ -138,6 +153,15 @@ const RELEVANT: [&str; 12] = [
     "owned-by:",
     "owned-by\"",
     "owner-team",
+    "secretName",
+    "certificateRefs",
+    "credentialName",
+    "secretKeyRef",
+    "secretRef",
+    "imagePullSecrets",
+    "projected",
+    "ServiceAccount",
+    "service-account-token",
 ];
 
 static RELEVANT_AT: std::sync::LazyLock<crate::literal::Literals> =
@@ -152,19 +176,29 @@ fn relevant_offsets(data: &[u8]) -> Vec<usize> {
         out.push(0);
     }
     for m in RELEVANT_AT.find_iter(data) {
-        let p = m.pattern().as_usize();
-        if p < 4 && !top_level_key(data, m.start(), p < 2) {
-            continue;
+        let at = m.start();
+        let keep = match m.pattern().as_usize() {
+            // YAML keys: an object's own field, not one nested in it.
+            0 => top_level_key(data, at, true),
+            2 => top_level_key(data, at, false),
+            // Quoted keys (JSON dumps, at any depth): `"data"`, `"stringData"`...
+            1 => at > 0 && data[at - 1] == b'"',
+            3 => [b"\"string".as_slice(), b"\"binary"]
+                .iter()
+                .any(|p| data[..at].ends_with(p)),
+            _ => true,
+        };
+        if keep {
+            out.push(at);
         }
-        out.push(m.start());
     }
     out
 }
 
 /// True when the key at `at` is a field of an object itself, not of something nested in it:
 /// on its own line, indented at most 4 spaces (a document's keys, or a List item's after its
-/// `- `), quoted or not, or any key of a flow mapping. `whole`: the key is `data` itself (so not the tail of `metadata`);
-/// otherwise `Data` must end `stringData` or `binaryData`.
+/// `- `), or any key of a flow mapping. `whole`: the key is `data` itself (so not the tail
+/// of `metadata`); otherwise `Data` must end `stringData` or `binaryData`.
 fn top_level_key(data: &[u8], at: usize, whole: bool) -> bool {
     let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
     let mut lead = &data[line_start..at];
@@ -189,7 +223,7 @@ fn top_level_key(data: &[u8], at: usize, whole: bool) -> bool {
 /// An upper bound of the nesting depth of a YAML document: flow brackets open at once, or
 /// block indentation levels, whichever is deeper (cheap, one pass; the parser is not run on
 /// documents deeper than [`MAX_NESTING`]).
-fn nesting(doc: &str) -> usize {
+pub(crate) fn nesting(doc: &str) -> usize {
     let mut flow = 0usize;
     let mut max_flow = 0usize;
     let mut indents: Vec<usize> = Vec::new();
@@ -308,12 +342,21 @@ fn object(
             });
         }
     }
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
+        .to_string();
+    let consumers = crate::config::kubernetes::consumers(v, text, range.clone());
     Object {
         kind,
         name,
+        namespace,
         range,
         owners,
         entries,
+        consumers,
     }
 }
 
@@ -532,6 +575,22 @@ mod tests {
             ("kind: Secret\nstringData:\n  a: x\n", true),
             ("kind: ConfigMap\nbinaryData:\n  a: eA==\n", true),
             ("{\"kind\": \"Secret\", \"data\": {\"a\": \"eA==\"}}", true),
+            (
+                "{\n    \"items\": [\n        {\n            \"data\": {}\n",
+                true,
+            ),
+            (
+                "{\n    \"metadata\": {\n        \"name\": \"x\"\n    }\n}",
+                false,
+            ),
+            (
+                "kind: Ingress\nspec:\n  tls:\n  - secretName: web-tls\n",
+                true,
+            ),
+            (
+                "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - env:\n        - valueFrom:\n            secretKeyRef: {name: db}\n",
+                true,
+            ),
             ("kind: List\nitems: []\n", true),
             ("kind: Pod\nmetadata:\n  name: x\n", false),
             ("kind: Pod\nspec:\n  userdata: x\n", false),

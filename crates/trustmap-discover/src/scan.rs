@@ -931,15 +931,41 @@ impl Scanner {
             if f.occurrence.container.is_none()
                 && let Some(ei) = containing_in(&entries, oi, off)
             {
-                f.occurrence.container = Some(entries[ei].1.route.clone());
+                f.occurrence.container = Some(format!("{} {}", label(obj), entries[ei].1.route));
             }
         }
+        // Consumers of all the objects of one file, within the per-file bound of
+        // configurations (a List of thousands of Pods).
+        let mut consumers = 0usize;
         for obj in objects {
+            if consumers >= crate::config::MAX_CONSUMERS && !obj.consumers.consumers.is_empty() {
+                if consumers == crate::config::MAX_CONSUMERS {
+                    ctx.error(
+                        obj.range.start,
+                        &format!(
+                            "more than {} consumers in one file: the rest are not read",
+                            crate::config::MAX_CONSUMERS
+                        ),
+                    );
+                    consumers += 1;
+                }
+            } else if ctx.member.is_none()
+                && !(obj.consumers.consumers.is_empty() && obj.consumers.errors.is_empty())
+            {
+                consumers += obj.consumers.consumers.len();
+                let before = ctx.out.found.len();
+                emit_consumers(ctx, obj.consumers.clone());
+                for f in &mut ctx.out.found[before..] {
+                    f.owners.extend(obj.owners.iter().cloned());
+                }
+            }
             for e in &obj.entries {
                 let Some(decoded) = &e.decoded else { continue };
                 let before = ctx.out.found.len();
                 let kept = ctx.kept;
-                let r = format!("{}, base64", e.route);
+                // The object's kind, namespace and name lead the route: the engine resolves
+                // a workload's Secret reference by them (`trustmap_engine::consumers`).
+                let r = format!("{} {}, base64", label(obj), e.route);
                 self.scan(
                     ctx,
                     decoded,
@@ -967,6 +993,11 @@ impl Scanner {
             }
         }
     }
+}
+
+/// `Secret payments/payments-tls`: how a place inside a Kubernetes object starts its route.
+fn label(obj: &crate::k8s::Object) -> String {
+    format!("{} {}/{}", obj.kind, obj.namespace, obj.name)
 }
 
 /// The first of `items` (in order of non-decreasing start) whose range holds `off`.
@@ -1240,35 +1271,40 @@ impl Scanner {
     /// The consumers a configuration file defines (`config`), as found items whose
     /// references are not resolved yet (the engine resolves them after the walk).
     fn consumers(&self, ctx: &mut Ctx<'_, '_>, data: &[u8]) {
-        let parsed = crate::config::consumers(ctx.path, data);
-        for (at, msg) in parsed.errors {
-            ctx.error(at, &msg);
-        }
-        for c in parsed.consumers {
-            let identity = format!("consumer\n{}\n{}\n{}", c.software, ctx.path, c.name);
-            let references = c
-                .references
-                .into_iter()
-                .map(|r| trustmap_core::Reference {
-                    directive: r.directive,
-                    value: r.value,
-                    line: Some(ctx.line(r.offset)),
-                    resolution: String::new(),
-                    files: Vec::new(),
-                })
-                .collect();
-            let occ = ctx.occ(c.offset, true, None);
-            ctx.push(Found::new(
-                AssetKind::Consumer,
-                trustmap_core::fingerprint(identity.as_bytes()),
-                Detail::Consumer(trustmap_core::ConsumerInfo {
-                    software: c.software.to_string(),
-                    name: c.name,
-                    references,
-                }),
-                occ,
-            ));
-        }
+        emit_consumers(ctx, crate::config::consumers(ctx.path, data));
+    }
+}
+
+/// Found items for the consumers (and errors) of a configuration or a manifest.
+fn emit_consumers(ctx: &mut Ctx<'_, '_>, parsed: crate::config::Parsed) {
+    for (at, msg) in parsed.errors {
+        ctx.error(at, &msg);
+    }
+    for c in parsed.consumers {
+        let identity = format!("consumer\n{}\n{}\n{}", c.software, ctx.path, c.name);
+        let references = c
+            .references
+            .into_iter()
+            .map(|r| trustmap_core::Reference {
+                directive: r.directive,
+                value: r.value,
+                line: Some(ctx.line(r.offset)),
+                resolution: String::new(),
+                files: Vec::new(),
+            })
+            .collect();
+        let occ = ctx.occ(c.offset, true, None);
+        ctx.push(Found::new(
+            AssetKind::Consumer,
+            trustmap_core::fingerprint(identity.as_bytes()),
+            Detail::Consumer(trustmap_core::ConsumerInfo {
+                software: c.software.to_string(),
+                name: c.name,
+                references,
+                attributes: c.attributes.into_iter().collect(),
+            }),
+            occ,
+        ));
     }
 }
 

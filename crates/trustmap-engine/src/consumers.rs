@@ -10,6 +10,9 @@
 //! components matching (`suffix`; several equally good: `ambiguous`, none chosen). What is
 //! left is `no-material` (the file exists but holds nothing trustmap recognises), `missing`
 //! (under a scanned root and not there), or `outside` (not under a scanned root: not judged).
+//!
+//! Kubernetes objects name Secrets (`namespace/name`), resolved by `Secrets`: the places of
+//! material inside Secret manifests say which Secret holds them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -35,6 +38,7 @@ pub fn resolve(
         return Vec::new();
     }
     let index = Index::new(assets, roots);
+    let secrets = Secrets::new(assets);
     let mut relations = Vec::new();
     let mut budget = MAX_REFERENCES;
     let mut over = 0usize;
@@ -44,6 +48,11 @@ pub fn resolve(
         };
         let config = index.absolute(place);
         let root = index.root_of(place);
+        let kubernetes = c.software == "kubernetes";
+        let token_secret = c.attributes.get("token_secret").cloned();
+        // A ServiceAccount's `secrets` are filled by the cluster's token controller: one that
+        // is not in the scan is not missing.
+        let account = c.attributes.get("kind").map(String::as_str) == Some("ServiceAccount");
         for r in &mut c.references {
             if budget == 0 {
                 over += 1;
@@ -51,7 +60,14 @@ pub fn resolve(
                 continue;
             }
             budget -= 1;
-            let (resolution, files, ids) = index.resolve(&r.value, config.as_deref(), root);
+            let (resolution, files, ids) = if kubernetes {
+                match secrets.resolve(&r.value, &place.path, token_secret.as_deref()) {
+                    ("missing", f, i) if account => ("not-in-scan", f, i),
+                    found => found,
+                }
+            } else {
+                index.resolve(&r.value, config.as_deref(), root)
+            };
             if resolution == "outside" {
                 errors.push(ScanError {
                     path: place.path.clone(),
@@ -256,6 +272,107 @@ impl<'r> Index<'r> {
     }
 }
 
+/// The Kubernetes Secrets of the scan, by `namespace/name`: the places inside them (each
+/// place's route starts `Secret namespace/name`, `trustmap_discover::scan`) and the Secrets
+/// cert-manager `Certificate`s of the scan will create.
+struct Secrets {
+    /// `namespace/name` -> place path -> asset ids in that Secret there.
+    by_name: HashMap<String, BTreeMap<String, Vec<String>>>,
+    /// Namespaces with at least one Secret holding material in the scan.
+    namespaces: HashSet<String>,
+    /// `namespace/name` of the Secrets a Certificate of the scan names.
+    certificates: HashSet<String>,
+}
+
+impl Secrets {
+    fn new(assets: &[Asset]) -> Secrets {
+        let mut s = Secrets {
+            by_name: HashMap::new(),
+            namespaces: HashSet::new(),
+            certificates: HashSet::new(),
+        };
+        for a in assets {
+            if let Some(c) = &a.consumer {
+                if c.software == "kubernetes"
+                    && c.attributes.get("kind").map(String::as_str) == Some("Certificate")
+                {
+                    s.certificates
+                        .extend(c.references.iter().map(|r| r.value.clone()));
+                }
+                continue;
+            }
+            for o in &a.occurrences {
+                let Some(rest) = o
+                    .container
+                    .as_deref()
+                    .and_then(|c| c.strip_prefix("Secret "))
+                else {
+                    continue;
+                };
+                let Some(qualified) = rest.split(' ').next().filter(|q| q.contains('/')) else {
+                    continue;
+                };
+                if let Some((ns, _)) = qualified.split_once('/') {
+                    s.namespaces.insert(ns.to_string());
+                }
+                let ids = s
+                    .by_name
+                    .entry(qualified.to_string())
+                    .or_default()
+                    .entry(o.path.clone())
+                    .or_default();
+                if !ids.contains(&a.id) {
+                    ids.push(a.id.clone());
+                }
+            }
+        }
+        s
+    }
+
+    /// How `qualified` (`namespace/name`) resolves for a manifest at `manifest` (its place):
+    /// `secret` (a Secret of the scan: its material; several manifests defining it, the one
+    /// sharing the most leading directories with the manifest, else `ambiguous`),
+    /// `certificate` (a cert-manager Certificate of the scan creates it), `no-material` (a
+    /// ServiceAccount token Secret: the controller fills it), `missing` (other Secrets of its
+    /// namespace are in the scan, this one is not) or `not-in-scan` (no Secret of its
+    /// namespace is: kept elsewhere, not judged).
+    fn resolve(
+        &self,
+        qualified: &str,
+        manifest: &str,
+        token_secret: Option<&str>,
+    ) -> (&'static str, Vec<String>, Vec<String>) {
+        if let Some(places) = self.by_name.get(qualified) {
+            let shared = |p: &str| {
+                p.split('/')
+                    .zip(manifest.split('/'))
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            };
+            let best = places.keys().map(|p| shared(p)).max().unwrap_or(0);
+            let top: Vec<(&String, &Vec<String>)> =
+                places.iter().filter(|(p, _)| shared(p) == best).collect();
+            let files: Vec<String> = top.iter().map(|(p, _)| (*p).clone()).collect();
+            if top.len() == 1 {
+                return ("secret", files, top[0].1.clone());
+            }
+            return ("ambiguous", files, Vec::new());
+        }
+        if self.certificates.contains(qualified) {
+            return ("certificate", Vec::new(), Vec::new());
+        }
+        if token_secret == Some(qualified) {
+            return ("no-material", Vec::new(), Vec::new());
+        }
+        let ns = qualified.split_once('/').map(|(n, _)| n).unwrap_or("");
+        if self.namespaces.contains(ns) {
+            ("missing", Vec::new(), Vec::new())
+        } else {
+            ("not-in-scan", Vec::new(), Vec::new())
+        }
+    }
+}
+
 /// `base` joined with the relative `rel`, `.` and `..` resolved lexically.
 fn join(base: &str, rel: &str) -> String {
     normalise(&format!("{}/{rel}", base.trim_end_matches('/')))
@@ -279,6 +396,188 @@ fn normalise(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trustmap_core::{ConsumerInfo, Occurrence, Reference};
+
+    fn asset(id: &str, kind: AssetKind, path: &str, container: Option<&str>) -> Asset {
+        Asset {
+            id: id.into(),
+            kind,
+            fingerprint: format!("sha256:{id}"),
+            occurrences: vec![Occurrence {
+                path: path.into(),
+                line: Some(1),
+                offset: None,
+                container: container.map(str::to_string),
+                root: None,
+            }],
+            certificate: None,
+            key: None,
+            secret: None,
+            keystore: None,
+            consumer: None,
+            endpoint: None,
+            owners: vec![],
+        }
+    }
+
+    fn consumer(id: &str, software: &str, path: &str, refs: &[&str], kind: &str) -> Asset {
+        let mut a = asset(id, AssetKind::Consumer, path, None);
+        a.consumer = Some(ConsumerInfo {
+            software: software.into(),
+            name: id.into(),
+            references: refs
+                .iter()
+                .map(|v| Reference {
+                    directive: "d".into(),
+                    value: v.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            attributes: [("kind".to_string(), kind.to_string())].into(),
+        });
+        a
+    }
+
+    fn resolutions(a: &Asset) -> Vec<(String, usize)> {
+        a.consumer
+            .as_ref()
+            .unwrap()
+            .references
+            .iter()
+            .map(|r| (r.resolution.clone(), r.files.len()))
+            .collect()
+    }
+
+    fn root() -> Vec<ScanRoot> {
+        vec![ScanRoot {
+            given: "/nonexistent-trustmap-root".into(),
+            canonical: "/nonexistent-trustmap-root".into(),
+        }]
+    }
+
+    #[test]
+    fn more_files_of_one_name_than_the_suffix_bound_make_a_reference_ambiguous() {
+        for (n, want) in [
+            (1, ("suffix", 1)),
+            (2, ("ambiguous", 2)),
+            (MAX_SUFFIX_CANDIDATES, ("ambiguous", MAX_SUFFIX_CANDIDATES)),
+            // Past the bound: ambiguous without scoring (and without listing) the files.
+            (MAX_SUFFIX_CANDIDATES + 1, ("ambiguous", 0)),
+        ] {
+            let mut assets: Vec<Asset> = (0..n)
+                .map(|i| {
+                    asset(
+                        &format!("c{i}"),
+                        AssetKind::Certificate,
+                        &format!("d{i}/tls.crt"),
+                        None,
+                    )
+                })
+                .collect();
+            assets.push(consumer(
+                "srv",
+                "nginx",
+                "etc/nginx.conf",
+                &["/srv/elsewhere/tls.crt"],
+                "",
+            ));
+            let mut errors = Vec::new();
+            let uses = resolve(&mut assets, &root(), &mut errors);
+            let got = resolutions(assets.last().unwrap());
+            assert_eq!(got, [(want.0.to_string(), want.1)], "{n} files");
+            assert_eq!(uses.len(), usize::from(n == 1), "{n} files");
+        }
+    }
+
+    #[test]
+    fn kubernetes_references_resolve_by_namespace_and_name() {
+        let mut assets = vec![
+            asset(
+                "crt",
+                AssetKind::Certificate,
+                "k8s/prod/secret.yaml",
+                Some("Secret shop/tls data.tls.crt, base64"),
+            ),
+            asset(
+                "key",
+                AssetKind::PrivateKey,
+                "k8s/prod/secret.yaml",
+                Some("Secret shop/tls data.tls.key, base64"),
+            ),
+            // The same Secret in a staging overlay: the manifest's own tree wins.
+            asset(
+                "stg",
+                AssetKind::Certificate,
+                "k8s/staging/secret.yaml",
+                Some("Secret shop/tls data.tls.crt, base64"),
+            ),
+            // A ConfigMap of the same name is not a Secret.
+            asset(
+                "cm",
+                AssetKind::Certificate,
+                "k8s/prod/cm.yaml",
+                Some("ConfigMap shop/ca data.ca.crt"),
+            ),
+            consumer(
+                "cert",
+                "kubernetes",
+                "k8s/prod/cert.yaml",
+                &["shop/api-tls"],
+                "Certificate",
+            ),
+            consumer(
+                "ing",
+                "kubernetes",
+                "k8s/prod/ingress.yaml",
+                &[
+                    "shop/tls",
+                    "shop/api-tls",
+                    "shop/gone",
+                    "other/x",
+                    "shop/ca",
+                ],
+                "Ingress",
+            ),
+            consumer(
+                "top",
+                "kubernetes",
+                "ingress.yaml",
+                &["shop/tls"],
+                "Ingress",
+            ),
+            // A ServiceAccount's token Secret, created by the cluster: never missing.
+            consumer(
+                "sa",
+                "kubernetes",
+                "k8s/prod/sa.yaml",
+                &["shop/sa-token"],
+                "ServiceAccount",
+            ),
+        ];
+        let mut errors = Vec::new();
+        let uses = resolve(&mut assets, &root(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let r = |s: &str, n: usize| (s.to_string(), n);
+        assert_eq!(
+            resolutions(&assets[5]),
+            [
+                r("secret", 1),
+                r("certificate", 0),
+                r("missing", 0),
+                r("not-in-scan", 0),
+                r("missing", 0)
+            ]
+        );
+        assert_eq!(resolutions(&assets[4]), [r("certificate", 0)]);
+        // From the top of the tree both copies are as near: ambiguous, both listed.
+        assert_eq!(resolutions(&assets[6]), [r("ambiguous", 2)]);
+        assert_eq!(resolutions(&assets[7]), [r("not-in-scan", 0)]);
+        let edges: Vec<(&str, &str)> = uses
+            .iter()
+            .map(|u| (u.from.as_str(), u.to.as_str()))
+            .collect();
+        assert_eq!(edges, [("ing", "crt"), ("ing", "key")]);
+    }
 
     #[test]
     fn paths_are_joined_and_normalised_lexically() {

@@ -165,6 +165,7 @@ fn estate(n: usize, consumers: usize) -> (Report, String, String) {
                     resolution: "path".into(),
                     files: vec![format!("pki/{}/host{leaf}.example.com.crt", leaf % 1000)],
                 }],
+                ..Default::default()
             }),
             owners: owner(i),
         };

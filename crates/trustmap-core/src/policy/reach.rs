@@ -266,6 +266,7 @@ mod tests {
                 software: "nginx".into(),
                 name: format!("server {id}"),
                 references: vec![],
+                ..Default::default()
             }),
             owners: vec![],
         }

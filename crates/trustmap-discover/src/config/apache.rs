@@ -120,6 +120,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             name: "main server".into(),
             offset: main[0].offset,
             references: main.clone(),
+            attributes: Vec::new(),
         });
     }
     for (addr, at, refs, server_name) in vhosts {
@@ -142,6 +143,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             name,
             offset: at,
             references: refs,
+            attributes: Vec::new(),
         });
     }
     out.finish()

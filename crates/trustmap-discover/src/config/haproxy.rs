@@ -81,6 +81,7 @@ fn consumer(name: String, offset: usize, refs: Vec<Ref>) -> Consumer {
         name,
         offset,
         references: clean(refs),
+        attributes: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Configuration files that load key material: the consumers of certificates and keys
 //! (nginx `server` blocks, Apache `VirtualHost`s, HAProxy `frontend`/`backend`/`listen`
-//! sections) and the files each names. The engine resolves the names against the scan's
+//! sections, applications, data stores and orchestration in `apps`, Kubernetes objects in
+//! [`kubernetes`]) and the files (or Secrets) each names. The engine resolves the names against the scan's
 //! assets after the walk and records `uses` relations (`trustmap_engine::consumers`).
 //!
 //! Hand-written: no maintained Rust crate parses these formats (the `nginx-config` crate has
@@ -10,8 +11,11 @@
 //! references per consumer ([`MAX_REFERENCES`]); hitting a bound is an error, never a hang.
 
 mod apache;
+mod apps;
 mod haproxy;
+pub mod kubernetes;
 mod nginx;
+mod terraform;
 
 /// Files larger than this are not read as configuration (real ones are kilobytes).
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
@@ -23,15 +27,17 @@ pub const MAX_CONSUMERS: usize = 4096;
 pub const MAX_REFERENCES: usize = 256;
 
 /// One consumer found in a configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Consumer {
-    /// nginx, apache, haproxy.
+    /// nginx, apache, haproxy, kubernetes, spring, postgresql, ...
     pub software: &'static str,
     /// `server api.example.com:443`, `VirtualHost *:443 (www.example.com)`, `frontend fe`.
     pub name: String,
     /// Byte offset of the block that defines it.
     pub offset: usize,
     pub references: Vec<Ref>,
+    /// What else the configuration says (`trustmap_core::ConsumerInfo::attributes`).
+    pub attributes: Vec<(String, String)>,
 }
 
 /// A file a consumer names.
@@ -44,18 +50,22 @@ pub struct Ref {
 }
 
 /// What a configuration file yielded: consumers, and errors as (offset, message).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Parsed {
     pub consumers: Vec<Consumer>,
     pub errors: Vec<(usize, String)>,
 }
 
 /// Words one of the parsers needs to see before a file is worth decoding as text: one
-/// case-sensitive pass over the bytes ([`crate::literal`]). nginx and HAProxy keywords are
-/// lowercase; httpd's directives are case-insensitive, and are matched as written in
-/// practice: CamelCase (the documentation's), lowercase and uppercase (a directive spelled
-/// `SslCertificateFile` is not seen). Measured on the real-repository tree (BENCHMARKS.md):
-/// the case-insensitive automaton this replaces cost 2.0 thread-seconds of a 12 s scan.
+/// case-sensitive pass over the bytes ([`crate::literal`]; at most 64 words keep it on the
+/// packed searcher). Each word is matched as the software writes it: nginx, HAProxy, Spring,
+/// Kafka, PostgreSQL, MySQL, Redis, Vault, Envoy and OpenVPN keys are lowercase, systemd's
+/// and Traefik's CamelCase; httpd's directives are case-insensitive, and are matched as
+/// written in practice: CamelCase (the documentation's), lowercase and uppercase (a
+/// directive spelled `SslCertificateFile` is not seen). docker-compose files are recognised
+/// by name instead (`secrets:` and `volumes:` are in every other YAML). Measured on the
+/// real-repository tree (BENCHMARKS.md): the case-insensitive automaton this replaces cost
+/// 2.0 thread-seconds of a 12 s scan.
 static MARKERS: std::sync::LazyLock<crate::literal::Literals> = std::sync::LazyLock::new(|| {
     let mut words: Vec<String> = [
         "ssl_certificate",
@@ -65,6 +75,46 @@ static MARKERS: std::sync::LazyLock<crate::literal::Literals> = std::sync::LazyL
         " ca-file ",
         " crt-list ",
         " ca-verify-file ",
+        // apps.rs: Spring Boot, Kafka, JVM options
+        "server.ssl.",
+        "spring.ssl.bundle",
+        "certificate-private-key",
+        "trust-certificate",
+        "key-store",
+        "trust-store",
+        "keystore",
+        "truststore",
+        "javax.net.ssl.",
+        // PostgreSQL, MySQL (`ssl_cert` covers `ssl_cert_file`), Redis, Vault
+        "ssl_cert",
+        "ssl_key",
+        "ssl_ca",
+        "ssl-cert",
+        "ssl-key",
+        "ssl-ca",
+        "tls-cert-file",
+        "tls-key-file",
+        "tls-ca-cert",
+        "tls_cert_file",
+        // OpenVPN
+        "dev tun",
+        "dev tap",
+        // Envoy, Traefik (YAML and TOML)
+        "tls_certificate",
+        "trusted_ca",
+        "certFile",
+        "keyFile",
+        "caFiles",
+        "certfile",
+        "keyfile",
+        "cafiles",
+        // systemd
+        "LoadCredential",
+        "Environment=",
+        // Terraform
+        "file(\"",
+        "filebase64(",
+        "certificate_arn",
     ]
     .map(String::from)
     .to_vec();
@@ -73,13 +123,16 @@ static MARKERS: std::sync::LazyLock<crate::literal::Literals> = std::sync::LazyL
         words.push(apache.to_ascii_lowercase());
         words.push(apache.to_ascii_uppercase());
     }
+    debug_assert!(words.len() <= 64);
     crate::literal::Literals::new(&words)
 });
 
 /// The consumers in `data` (a whole file named `path`), when it is a configuration of a
 /// known kind; an empty result otherwise. Cheap for other files: one prefilter pass.
 pub fn consumers(path: &str, data: &[u8]) -> Parsed {
-    if data.len() > MAX_CONFIG_BYTES || !MARKERS.is_match(data) {
+    if data.len() > MAX_CONFIG_BYTES
+        || !(MARKERS.is_match(data) || apps::is_compose(&path.to_ascii_lowercase()))
+    {
         return Parsed::default();
     }
     let Ok(text) = std::str::from_utf8(data) else {
@@ -95,7 +148,10 @@ pub fn consumers(path: &str, data: &[u8]) -> Parsed {
     if haproxy::looks_like(name, text) {
         return haproxy::parse(text);
     }
-    Parsed::default()
+    if terraform::looks_like(name, text) {
+        return terraform::parse(text);
+    }
+    apps::parse(path, text)
 }
 
 impl Parsed {
@@ -177,5 +233,21 @@ mod tests {
         // The same shape without any of the words is not decoded at all.
         let other = "server {\n  listen 443;\n  root /srv;\n}\n";
         assert!(!MARKERS.is_match(other.as_bytes()));
+    }
+
+    #[test]
+    fn files_over_the_size_bound_are_not_read_as_configuration() {
+        let line = "ssl.keystore.location=/etc/kafka/k.jks\n";
+        let fits = line.repeat(MAX_CONFIG_BYTES / line.len());
+        assert_eq!(
+            consumers("client.properties", fits.as_bytes())
+                .consumers
+                .len(),
+            1
+        );
+        let over = line.repeat(MAX_CONFIG_BYTES / line.len() + 1);
+        assert!(over.len() > MAX_CONFIG_BYTES);
+        let p = consumers("client.properties", over.as_bytes());
+        assert!(p.consumers.is_empty() && p.errors.is_empty());
     }
 }

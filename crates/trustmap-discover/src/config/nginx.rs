@@ -93,6 +93,7 @@ fn walk(block: &[Directive], inherited: &[Ref], context: &str, out: &mut Parsed)
                     name,
                     offset: d.offset,
                     references: clean(refs),
+                    attributes: Vec::new(),
                 });
             }
             _ => {}
@@ -111,6 +112,7 @@ fn walk(block: &[Directive], inherited: &[Ref], context: &str, out: &mut Parsed)
             },
             offset,
             references: clean(here),
+            attributes: Vec::new(),
         });
     }
 }

@@ -686,3 +686,27 @@ fn damaged_keystores_and_certificates_deep_or_crowded_archives_and_fifo_roots_ar
         }
     }
 }
+
+#[test]
+fn kubernetes_consumers_of_one_file_are_bounded() {
+    use trustmap_discover::config::MAX_CONSUMERS;
+    let mut list = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..MAX_CONSUMERS + 5 {
+        list.push_str(&format!(
+            "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{i}}}\n  spec:\n    volumes: [{{name: t, secret: {{secretName: s{i}}}}}]\n"
+        ));
+    }
+    let r = Scanner::new(RuleSet::builtin()).scan_file("pods.yaml", list.as_bytes());
+    let consumers = r
+        .found
+        .iter()
+        .filter(|f| f.kind == AssetKind::Consumer)
+        .count();
+    assert_eq!(consumers, MAX_CONSUMERS);
+    let over: Vec<&String> = r
+        .errors
+        .iter()
+        .filter(|e| e.contains("consumers in one file"))
+        .collect();
+    assert_eq!(over.len(), 1, "{:?}", r.errors);
+}

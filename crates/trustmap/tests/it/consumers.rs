@@ -11,7 +11,7 @@ use std::process::Command;
 use crate::common::{backends, id_at, on_db_ok, openssl};
 
 /// root CA -> intermediate -> leaves `api` and `shop`, each with its key, in `dir/pki`.
-fn pki(dir: &Path) {
+pub(crate) fn pki(dir: &Path) {
     let p = dir.join("pki");
     std::fs::create_dir_all(&p).unwrap();
     let ext = p.join("ca.ext");

@@ -6,6 +6,7 @@
 mod clock;
 mod common;
 mod consumers;
+mod consumers_more;
 mod estate;
 mod export;
 mod formats;

@@ -725,8 +725,8 @@ fn kubernetes_secret_credentials_are_secrets_with_routes_and_owners() {
     assert_eq!(
         got,
         [
-            ("data.api-token, base64".to_string(), 12),
-            ("data.password, base64".to_string(), 10)
+            ("Secret default/db data.api-token, base64".to_string(), 12),
+            ("Secret default/db data.password, base64".to_string(), 10)
         ],
         "{r}"
     );
