@@ -9,6 +9,7 @@ use trustmap_discover::Found;
 use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::source::{Progress, Sink, Source, run_all};
+use trustmap_discover::tls::dial::{Dial, RateLimit};
 use trustmap_discover::tls::{TlsOptions, TlsSource, parse_url};
 
 #[derive(Default)]
@@ -152,7 +153,11 @@ fn a_hybrid_post_quantum_group_is_found_from_the_hello_retry_request() {
     let found = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: Some("svc.test"),
-        timeout: Duration::from_secs(5),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_secs(5),
+        },
         budget: 40,
         made: 0,
     }
@@ -170,7 +175,11 @@ fn the_probes_of_one_endpoint_stop_at_the_budget() {
     let mut p = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: None,
-        timeout: Duration::from_secs(5),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_secs(5),
+        },
         budget: 4,
         made: 0,
     };
@@ -201,7 +210,11 @@ fn a_peer_that_stops_answering_costs_one_timeout_not_one_per_probe() {
     let mut p = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: None,
-        timeout: Duration::from_millis(500),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_millis(500),
+        },
         budget: 96,
         made: 0,
     };
