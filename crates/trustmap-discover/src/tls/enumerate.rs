@@ -373,8 +373,28 @@ pub struct Flight {
     /// The certificates as served, leaf first (empty: none sent, an anonymous suite); at
     /// most [`super::MAX_CHAIN`] and one.
     pub chain: Vec<Vec<u8>>,
+    /// The named curve of an ECDHE ServerKeyExchange, when one came.
+    pub curve: Option<u16>,
     /// Bytes read.
     pub bytes: u64,
+}
+
+/// The name of a group of [`GROUPS`], else its code.
+pub fn group_name(code: u16) -> String {
+    GROUPS
+        .iter()
+        .find(|g| g.0 == code)
+        .map_or_else(|| format!("{code:#06x}"), |g| g.1.to_string())
+}
+
+/// The TLS code point of an elliptic curve named as the key parser names it (`P-256`...).
+pub fn curve_code(name: &str) -> Option<u16> {
+    match name {
+        "P-256" | "secp256r1" | "prime256v1" => Some(0x0017),
+        "P-384" | "secp384r1" => Some(0x0018),
+        "P-521" | "secp521r1" => Some(0x0019),
+        _ => None,
+    }
 }
 
 /// `SSLv3`, `TLSv1.0` ... for a wire version.
@@ -406,13 +426,14 @@ pub fn legacy_client_hello(sni: Option<&str>) -> Vec<u8> {
 }
 
 /// Reads a TLS 1.2-or-older server's first flight: the ServerHello, then handshake
-/// messages until its Certificate (or ServerHelloDone), at most [`MAX_FLIGHT_BYTES`]
-/// bytes; plaintext in these versions, so the served chain is read without completing
-/// anything. `Err` as [`read_reply`] answers.
+/// messages until its ServerKeyExchange (or ServerHelloDone), at most [`MAX_FLIGHT_BYTES`]
+/// bytes; plaintext in these versions, so the served chain and the ECDHE curve are read
+/// without completing anything. `Err` as [`read_reply`] answers.
 pub fn read_flight(stream: &mut impl Read) -> Result<Flight, Reply> {
     let mut r = stream.take(MAX_FLIGHT_BYTES);
     let mut msg: Vec<u8> = Vec::new();
     let mut chosen: Option<Chosen> = None;
+    let mut chain: Vec<Vec<u8>> = Vec::new();
     let mut bytes = 0u64;
     loop {
         let mut head = [0u8; 5];
@@ -447,17 +468,17 @@ pub fn read_flight(stream: &mut impl Read) -> Result<Flight, Reply> {
                     }
                     chosen = Some(c);
                 }
-                (11, Some(c)) => {
+                (11, Some(_)) => chain = certificate_list(&body).ok_or(Reply::Refused)?,
+                // ServerKeyExchange: ECDHE's starts with curve_type named_curve (3) and the
+                // curve; ServerHelloDone: no key exchange message (RSA key transport).
+                (12 | 14, Some(c)) => {
+                    let curve = (kind == 12 && body.first() == Some(&3))
+                        .then(|| body.get(1..3).map(|b| u16::from_be_bytes([b[0], b[1]])))
+                        .flatten();
                     return Ok(Flight {
                         chosen: c.clone(),
-                        chain: certificate_list(&body).ok_or(Reply::Refused)?,
-                        bytes,
-                    });
-                }
-                (14, Some(c)) => {
-                    return Ok(Flight {
-                        chosen: c.clone(),
-                        chain: Vec::new(),
+                        chain,
+                        curve,
                         bytes,
                     });
                 }
@@ -514,6 +535,10 @@ pub struct Prober<'a> {
     pub budget: usize,
     /// Probes made so far.
     pub made: usize,
+    /// The served leaf's curve when its key is ECDSA: a TLS 1.2 client must list it for
+    /// the server to use that certificate (RFC 8422 5.1), so the TLS 1.2 curve probes offer
+    /// it after the curve probed.
+    pub leaf_curve: Option<u16>,
 }
 
 impl Prober<'_> {
@@ -542,6 +567,35 @@ impl Prober<'_> {
         // A peer that stops answering is not asked again: one timeout per endpoint, not one
         // per probe.
         if matches!(r, Reply::Unknown(_)) {
+            self.budget = self.made;
+        }
+        Some(r)
+    }
+
+    /// Sends one hello and reads the first flight ([`read_flight`]); `None` when the budget
+    /// is spent.
+    pub fn ask_flight(&mut self, hello: &[u8]) -> Option<Result<Flight, Reply>> {
+        if self.made >= self.budget {
+            return None;
+        }
+        self.made += 1;
+        let (mut s, deadline) = match self.dial.open(self.address) {
+            Ok(s) => s,
+            Err(e) => {
+                self.budget = self.made;
+                return Some(Err(Reply::Unknown(e)));
+            }
+        };
+        let _ = s.set_write_timeout(Some(self.dial.timeout));
+        if s.write_all(hello).is_err() {
+            return Some(Err(Reply::Refused));
+        }
+        let r = read_flight(&mut Deadline {
+            stream: &mut s,
+            deadline,
+        });
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        if matches!(r, Err(Reply::Unknown(_))) {
             self.budget = self.made;
         }
         Some(r)
@@ -596,6 +650,7 @@ impl Prober<'_> {
             self.budget = budget;
             got
         };
+        let mut f_groups12: Vec<String> = Vec::new();
         if tls12.iter().any(|n| n.starts_with("TLS_ECDHE_")) {
             let ecdhe: Vec<u16> = TLS12_SUITES
                 .iter()
@@ -603,13 +658,17 @@ impl Prober<'_> {
                 .map(|s| s.0)
                 .collect();
             for &(code, name) in TLS12_EC_GROUPS {
-                match self.ask(&client_hello(&ecdhe, &[code], false, self.sni)) {
-                    Some(Reply::Hello(c)) if c.version == 0x0303 => {
-                        f.groups_tls12.push(name.to_string())
+                let mut offer = vec![code];
+                offer.extend(self.leaf_curve.filter(|&k| k != code));
+                // Accepted when the ServerKeyExchange names the curve probed; when it names
+                // the leaf's curve instead the server prefers that one, and the probed
+                // curve is not known.
+                match self.ask_flight(&client_hello(&ecdhe, &offer, false, self.sni)) {
+                    Some(Ok(fl)) if fl.chosen.version == 0x0303 && fl.curve == Some(code) => {
+                        f_groups12.push(name.to_string())
                     }
-                    Some(Reply::Unknown(e)) => {
-                        f.incomplete
-                            .get_or_insert(format!("TLS 1.2 group {name}: {e}"));
+                    Some(Err(Reply::Unknown(e))) => {
+                        f.incomplete.get_or_insert(format!("TLS 1.2 group {name}: {e}"));
                     }
                     None => {
                         f.incomplete.get_or_insert("probe budget spent".into());
@@ -618,6 +677,7 @@ impl Prober<'_> {
                     _ => {}
                 }
             }
+            f.groups_tls12 = f_groups12;
         }
         if tls12.len() >= 2 {
             let code = |n: &str| TLS12_SUITES.iter().find(|s| s.1 == n).map(|s| s.0);

@@ -308,6 +308,10 @@ impl TlsSource {
                 dial: d,
                 budget: self.options.max_probes,
                 made: 0,
+                leaf_curve: infos
+                    .first()
+                    .and_then(|c| c.public_key.curve.as_deref())
+                    .and_then(enumerate::curve_code),
             }
             .run(self.options.enumerate)
         });
@@ -405,7 +409,7 @@ fn raw_handshake(
         chain: f.chain,
         protocol: enumerate::version_name(f.chosen.version),
         cipher_suite: enumerate::suite_name(f.chosen.suite),
-        key_exchange_group: None,
+        key_exchange_group: f.curve.map(enumerate::group_name),
         alpn: None,
         ocsp_stapled: false,
         bytes: f.bytes,

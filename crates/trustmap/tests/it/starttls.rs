@@ -420,13 +420,15 @@ impl Postgres {
         listening(self.port, "postgres");
     }
 
-    /// A fast shutdown (SIGINT to the postmaster), waited for.
+    /// A fast shutdown (SIGINT to the postmaster, named by its pid file: `runuser` does
+    /// not pass signals on), waited for.
     fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            // runuser passes the signal on to postgres.
-            let _ = Command::new("kill")
-                .args(["-INT", &c.id().to_string()])
-                .status();
+            let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
+                .ok()
+                .and_then(|t| t.lines().next().map(str::to_string))
+                .unwrap_or_else(|| c.id().to_string());
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
             let start = Instant::now();
             while c.try_wait().ok().flatten().is_none() {
                 if start.elapsed() > Duration::from_secs(20) {
