@@ -340,8 +340,8 @@ pub struct EndpointInfo {
     pub starttls: Option<String>,
     /// Why rustls could not complete the handshake, when the endpoint was learned from a
     /// raw TLS 1.2-or-older hello instead (a server of TLS 1.0 only, or of suites rustls
-    /// lacks): then the protocol and suite are the raw hello's, and no group, ALPN or OCSP
-    /// is known.
+    /// lacks): then the protocol, suite and ECDHE curve are the raw hello's, and no ALPN or
+    /// OCSP is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake_error: Option<String>,
 }

@@ -668,7 +668,8 @@ impl Prober<'_> {
                         f_groups12.push(name.to_string())
                     }
                     Some(Err(Reply::Unknown(e))) => {
-                        f.incomplete.get_or_insert(format!("TLS 1.2 group {name}: {e}"));
+                        f.incomplete
+                            .get_or_insert(format!("TLS 1.2 group {name}: {e}"));
                     }
                     None => {
                         f.incomplete.get_or_insert("probe budget spent".into());

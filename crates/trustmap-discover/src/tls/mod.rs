@@ -387,7 +387,7 @@ impl TlsSource {
 }
 
 /// The first flight of a raw TLS 1.2-or-older handshake with `address`, as a
-/// [`handshake::Handshake`] (no key-exchange group, ALPN or OCSP: those are not read);
+/// [`handshake::Handshake`] (the ECDHE curve from the ServerKeyExchange; no ALPN or OCSP);
 /// `None` when the server does not answer it with a ServerHello.
 fn raw_handshake(
     d: &dial::Dial<'_>,
