@@ -337,8 +337,23 @@ pub struct EndpointInfo {
     /// (classical only, or no TLS 1.3); null when the probes could not tell.
     #[serde(default)]
     pub pq_key_exchange: Option<String>,
+    /// Curves the server accepted for TLS 1.2 ECDHE, each offered alone with the ECDHE
+    /// suites (`X25519`, `secp256r1`...); empty when not enumerated (`--tls-enumerate`) or
+    /// when the server accepts no ECDHE suite.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups_tls12: Vec<String>,
     /// The served chain judged against the scan's trust anchors and the name.
     pub verification: EndpointVerification,
+    /// The plaintext protocol whose STARTTLS came before the handshake (`smtp`, `imap`,
+    /// `pop3`, `ldap`, `postgres`); absent for TLS from the first byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<String>,
+    /// Why rustls could not complete the handshake, when the endpoint was learned from a
+    /// raw TLS 1.2-or-older hello instead (a server of TLS 1.0 only, or of suites rustls
+    /// lacks): then the protocol, suite and ECDHE curve are the raw hello's, and no ALPN or
+    /// OCSP is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake_error: Option<String>,
 }
 
 /// How the served chain verified. Dates are left to the policy, which judges them with the

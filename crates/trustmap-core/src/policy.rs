@@ -43,7 +43,9 @@ pub use config::{
     HASH_NAMES, KEY_KINDS, Policy, PolicyError, RuleSetting, Scope, Selector, ValidityOverride,
     default_fraction, default_policy_toml,
 };
-pub use engine::{Inputs, Scenario, evaluate_with, public_max_days, sort_findings, strength};
+pub use engine::{
+    Inputs, KnownCertificate, Scenario, evaluate_with, public_max_days, sort_findings, strength,
+};
 pub use reach::{ImpactPolicy, Reach, Users};
 
 use crate::{Asset, Finding, Relation};

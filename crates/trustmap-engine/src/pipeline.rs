@@ -328,6 +328,14 @@ impl Scan {
             None => (BTreeMap::new(), HashMap::new()),
         };
         self.inputs.first_seen = key_age(&first_seen);
+        // The inventory's certificates for the names endpoints serve: a renewal on disk
+        // seen by an earlier scan makes a served leaf stale as one in this scan does.
+        if let Some(s) = store {
+            let names = served_names(&assets, &relations);
+            if !names.is_empty() {
+                self.inputs.known_certificates = record::known_certificates(s, &names, clock.now)?;
+            }
+        }
         self.inputs.reach = Some(reach);
         let mut findings = timed(Phase::Policy, || {
             trustmap_core::policy::evaluate_with(
@@ -502,6 +510,36 @@ fn keystore_passwords(mut given: Vec<String>, files: &[PathBuf]) -> Result<Vec<S
 }
 
 /// Key age for `key-rotation-overdue`: the history's first-seen instants, parsed.
+/// The names (DNS SANs, else the CN; lowercase) of the leaves endpoints serve.
+fn served_names(
+    assets: &[trustmap_core::Asset],
+    relations: &[trustmap_core::Relation],
+) -> Vec<String> {
+    let served: std::collections::HashSet<&str> = relations
+        .iter()
+        .filter(|r| r.kind == trustmap_core::RelationType::Serves)
+        .map(|r| r.to.as_str())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for a in assets.iter().filter(|a| served.contains(a.id.as_str())) {
+        let Some(c) = &a.certificate else { continue };
+        let dns: Vec<String> = c
+            .sans
+            .iter()
+            .filter_map(|s| s.strip_prefix("DNS:"))
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        if dns.is_empty() {
+            names.extend(c.subject_cn.as_ref().map(|n| n.to_ascii_lowercase()));
+        } else {
+            names.extend(dns);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn key_age(first_seen: &BTreeMap<String, String>) -> HashMap<String, OffsetDateTime> {
     let rfc = time::format_description::well_known::Rfc3339;
     first_seen

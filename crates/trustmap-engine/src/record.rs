@@ -24,6 +24,29 @@ pub fn first_seen(
     Ok(rows.into_iter().collect())
 }
 
+/// The inventory's present, unexpired certificates for `names`, for the stale-certificate
+/// rule (see [`trustmap_store::Store::certificates_named`] for its bounds).
+pub fn known_certificates(
+    store: StoreHandle<'_>,
+    names: &[String],
+    now: time::OffsetDateTime,
+) -> Result<Vec<trustmap_core::policy::KnownCertificate>, Error> {
+    let rows = store
+        .certificates_named(names, &trustmap_core::rfc3339(now))
+        .map_err(|source| Error::Store {
+            context: "reading the inventory's certificates for the served names",
+            source,
+        })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| trustmap_core::policy::KnownCertificate {
+            id: r.id,
+            certificate: r.certificate,
+            place: r.place,
+        })
+        .collect())
+}
+
 /// The explicit owners of each of `assets` that has any: its own (source `explicit`), and
 /// the owner rules' for the places this scan saw it at on `host` (source `rule:ID`).
 pub fn explicit_owners(

@@ -122,7 +122,84 @@ fn sort_places(places: &mut Vec<AssetPlace>) {
     places.dedup_by(|later, earlier| later.place == earlier.place);
 }
 
+/// A certificate of the inventory found by name ([`Store::certificates_named`]).
+#[derive(Debug, Clone)]
+pub struct NamedCertificate {
+    pub id: String,
+    pub certificate: trustmap_core::CertificateInfo,
+    /// Its first place, `host:path`.
+    pub place: String,
+}
+
+/// Names looked up by one [`Store::certificates_named`] call; past them the rest are not.
+pub const MAX_NAMES_LOOKED_UP: usize = 4096;
+/// Certificates one [`Store::certificates_named`] call returns at most.
+pub const MAX_NAMED_CERTIFICATES: usize = 10_000;
+
 impl Store {
+    /// Certificates present in the inventory (seen by the latest scan of their roots), not
+    /// expired at `now` (RFC 3339), whose stored facts name one of `names` (lowercase DNS
+    /// names) as a DNS SAN or as the subject CN: the inventory side of
+    /// `endpoint-serves-stale-certificate`. The facts are matched as text (`LIKE`, 64 names
+    /// a query) and then parsed, so a name that only appears elsewhere in the facts is
+    /// dropped by the caller's own name check. At most [`MAX_NAMES_LOOKED_UP`] names and
+    /// [`MAX_NAMED_CERTIFICATES`] certificates.
+    pub fn certificates_named(
+        &self,
+        names: &[String],
+        now: &str,
+    ) -> Result<Vec<NamedCertificate>, Error> {
+        let mut db = self.conn()?;
+        let mut out: Vec<NamedCertificate> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for chunk in names[..names.len().min(MAX_NAMES_LOOKED_UP)].chunks(64) {
+            let mut params = vec![Val::Text(now.to_string())];
+            let mut ors = Vec::new();
+            for n in chunk {
+                let n = crate::query::like_literal(&n.to_ascii_lowercase());
+                ors.push("LOWER(f.facts) LIKE ? ESCAPE '\\'");
+                params.push(Val::Text(format!("%\"dns:{n}\"%")));
+                ors.push("LOWER(f.facts) LIKE ? ESCAPE '\\'");
+                params.push(Val::Text(format!("%\"subject_cn\":\"{n}\"%")));
+            }
+            let left = MAX_NAMED_CERTIFICATES.saturating_sub(out.len());
+            if left == 0 {
+                break;
+            }
+            let rows = db.query(
+                &format!(
+                    "SELECT a.id, f.facts,
+                            (SELECT o.path FROM occurrences o WHERE o.asset_rid = a.rid
+                             ORDER BY o.rid LIMIT 1)
+                     FROM assets a JOIN asset_facts f ON f.rid = a.rid
+                     WHERE a.kind = 'certificate' AND a.live > 0 AND a.not_after > ?
+                       AND ({}) ORDER BY a.rid LIMIT {left}",
+                    ors.join(" OR ")
+                ),
+                &params,
+            )?;
+            for r in rows {
+                let id = r.text(0);
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let facts: serde_json::Value = serde_json::from_str(&r.text(1))
+                    .map_err(|e| Error::corrupt(format!("facts of {id}: {e}")))?;
+                let Ok(certificate) = serde_json::from_value::<trustmap_core::CertificateInfo>(
+                    facts["certificate"].clone(),
+                ) else {
+                    continue;
+                };
+                out.push(NamedCertificate {
+                    id,
+                    certificate,
+                    place: r.opt_text(2).unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The WHERE clause for `q`. Without `include_gone`, a host or path filter is matched by
     /// present places only (an asset deleted on host A but still on host B is not listed
     /// under `--host A`): the matching places are read and checked against the presence

@@ -50,7 +50,10 @@ mod sets;
 mod test_support;
 mod waivers;
 
-pub use assets::{AssetDetail, AssetPlace, AssetRow, OccurrenceRow, PlaceRef, RelationRow};
+pub use assets::{
+    AssetDetail, AssetPlace, AssetRow, MAX_NAMED_CERTIFICATES, MAX_NAMES_LOOKED_UP,
+    NamedCertificate, OccurrenceRow, PlaceRef, RelationRow,
+};
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
 pub use error::{BackendError, Entity, Error, ErrorKind};

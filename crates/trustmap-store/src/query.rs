@@ -206,7 +206,7 @@ pub(crate) fn literal_prefix(parts: &[Glob]) -> String {
 }
 
 /// LIKE's own wildcards and its escape character escaped.
-fn like_literal(s: &str) -> String {
+pub(crate) fn like_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(ch, '%' | '_' | '\\') {

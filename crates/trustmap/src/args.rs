@@ -11,23 +11,30 @@ use trustmap_engine::{ScanOptions, ScanRequest};
 #[derive(clap::Args)]
 pub struct ScanInput {
     /// Files or directories to scan, and TLS endpoints as tls://HOST[:PORT][?sni=NAME]
-    /// (port 443 by default).
+    /// (port 443 by default); smtp://, imap://, pop3://, ldap:// and postgres:// for
+    /// STARTTLS (ports 25, 143, 110, 389 and 5432 by default).
     #[arg(
         required_unless_present = "targets",
         value_name = "PATH|tls://HOST:PORT"
     )]
     pub paths: Vec<PathBuf>,
     /// TLS endpoints to scan, one a line: HOST, HOST:PORT, [IPv6]:PORT or a CIDR block with
-    /// ports (10.0.0.0/24:443,8443), optionally followed by an SNI name; `#` comments.
+    /// ports (10.0.0.0/24:443,8443), optionally prefixed by smtp://, imap://, pop3://,
+    /// ldap:// or postgres:// (STARTTLS) and followed by an SNI name; `#` comments.
     #[arg(long, value_name = "FILE")]
     pub targets: Vec<PathBuf>,
     /// TLS handshakes in flight at once.
     #[arg(long, value_name = "N", default_value_t = trustmap_discover::tls::DEFAULT_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub tls_concurrency: usize,
-    /// Seconds to connect to a TLS endpoint, and again to complete its handshake.
+    /// Seconds to look up and connect to a TLS endpoint, and again to complete its
+    /// handshake (a STARTTLS preamble included).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     pub tls_timeout: f64,
+    /// At most N new connections a second to one IP address (handshakes and probes alike;
+    /// default: no limit).
+    #[arg(long, value_name = "N", default_value_t = 0.0, value_parser = parse_rate)]
+    pub tls_rate_per_host: f64,
     /// Also enumerate each TLS endpoint's cipher suites per version and its server
     /// preference by raw ClientHello probes (a connection per suite accepted; the default
     /// scan probes versions and groups only).
@@ -130,6 +137,7 @@ impl ScanInput {
                 connect_timeout: timeout,
                 handshake_timeout: timeout,
                 enumerate: self.tls_enumerate,
+                rate_per_host: self.tls_rate_per_host,
                 ..Default::default()
             };
             sources.push(Box::new(
@@ -184,6 +192,15 @@ fn read_targets(file: &std::path::Path) -> anyhow::Result<String> {
         anyhow::bail!("larger than {limit} bytes");
     }
     Ok(text)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if (0.0..=1_000_000.0).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a rate (connections a second, 0 to 1000000; 0: no limit)"
+        )),
+    }
 }
 
 fn parse_secs(s: &str) -> Result<f64, String> {

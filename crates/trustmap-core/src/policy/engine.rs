@@ -35,6 +35,28 @@ pub struct Inputs {
     /// Who depends on each asset (consumers, endpoints), when the caller computed it
     /// (the engine does, to report a bound it hit); `None`: [`evaluate_with`] computes it.
     pub reach: Option<Reach>,
+    /// Certificates the inventory (store) holds, present and unexpired, for the names the
+    /// scan's endpoints serve: `endpoint-serves-stale-certificate` judges a served leaf
+    /// against them as well as against this scan's certificates. Empty without a store.
+    pub known_certificates: Vec<KnownCertificate>,
+}
+
+/// A certificate the inventory holds from earlier scans (see
+/// [`Inputs::known_certificates`]).
+#[derive(Debug, Clone)]
+pub struct KnownCertificate {
+    /// Its asset id.
+    pub id: String,
+    pub certificate: CertificateInfo,
+    /// Where it was seen (a path of the inventory).
+    pub place: String,
+}
+
+/// A certificate for a name, from this scan or from the inventory.
+struct Named<'a> {
+    id: &'a str,
+    cert: &'a CertificateInfo,
+    place: &'a str,
 }
 
 /// A finding before the policy's re-grading and scopes.
@@ -104,9 +126,9 @@ struct Ctx<'a> {
     key_certs: HashMap<&'a str, Vec<&'a Asset>>,
     /// Endpoint id -> the certificates it serves (its leaf).
     serves: HashMap<&'a str, Vec<&'a Asset>>,
-    /// DNS name or CN (lowercase) -> the end-entity certificates naming it; built only when
-    /// an endpoint serves something.
-    by_name: HashMap<String, Vec<&'a Asset>>,
+    /// DNS name or CN (lowercase) -> the end-entity certificates naming it, this scan's
+    /// and the inventory's; built only when an endpoint serves something.
+    by_name: HashMap<String, Vec<Named<'a>>>,
     trusted: HashSet<String>,
     public: HashSet<String>,
 }
@@ -199,13 +221,30 @@ pub fn evaluate_with(
             _ => {}
         }
     }
-    let mut by_name: HashMap<String, Vec<&Asset>> = HashMap::new();
+    let mut by_name: HashMap<String, Vec<Named>> = HashMap::new();
     if !serves.is_empty() {
         for a in assets {
             if let Some(c) = a.certificate.as_ref().filter(|c| !c.is_ca) {
+                let place = a.occurrences.first().map_or("", |o| o.path.as_str());
                 for n in cert_names(c) {
-                    by_name.entry(n).or_default().push(a);
+                    by_name.entry(n).or_default().push(Named {
+                        id: &a.id,
+                        cert: c,
+                        place,
+                    });
                 }
+            }
+        }
+        for k in &inputs.known_certificates {
+            if by_id.contains_key(k.id.as_str()) || k.certificate.is_ca {
+                continue;
+            }
+            for n in cert_names(&k.certificate) {
+                by_name.entry(n).or_default().push(Named {
+                    id: &k.id,
+                    cert: &k.certificate,
+                    place: &k.place,
+                });
             }
         }
     }
@@ -827,12 +866,10 @@ fn stale_certificate(ctx: &Ctx, a: &Asset, place: &str, hits: &mut Vec<Hit>) {
         return;
     };
     let now = ctx.now;
-    let mut newest: Option<(&Asset, &CertificateInfo, String)> = None;
+    let mut newest: Option<(&Named, String)> = None;
     for name in cert_names(info) {
-        for &other in ctx.by_name.get(&name).into_iter().flatten() {
-            let Some(o) = other.certificate.as_ref() else {
-                continue;
-            };
+        for other in ctx.by_name.get(&name).into_iter().flatten() {
+            let o = other.cert;
             if other.id == leaf.id
                 || served.iter().any(|s| s.id == other.id)
                 || o.not_before.get() <= info.not_before.get()
@@ -843,20 +880,16 @@ fn stale_certificate(ctx: &Ctx, a: &Asset, place: &str, hits: &mut Vec<Hit>) {
             }
             if newest
                 .as_ref()
-                .is_none_or(|(_, n, _)| o.not_before.get() > n.not_before.get())
+                .is_none_or(|(n, _)| o.not_before.get() > n.cert.not_before.get())
             {
-                newest = Some((other, o, name.clone()));
+                newest = Some((other, name.clone()));
             }
         }
     }
-    let Some((other, o, name)) = newest else {
+    let Some((other, name)) = newest else {
         return;
     };
-    let at = other
-        .occurrences
-        .first()
-        .map(|p| p.path.clone())
-        .unwrap_or_default();
+    let (o, at) = (other.cert, other.place);
     hits.push(
         hit(
             RuleId::EndpointServesStaleCertificate,
@@ -868,7 +901,7 @@ fn stale_certificate(ctx: &Ctx, a: &Asset, place: &str, hits: &mut Vec<Hit>) {
         .ev("name", &name)
         .ev("served", &leaf.id)
         .ev("served_not_before", info.not_before)
-        .ev("newer", &other.id)
+        .ev("newer", other.id)
         .ev("newer_not_before", o.not_before)
         .ev("newer_at", at),
     );
@@ -1271,6 +1304,7 @@ impl Scenario {
                 lint_descriptions: raw.lint_descriptions,
                 anchor_names: raw.anchor_names,
                 reach: None,
+                known_certificates: Vec::new(),
             },
             now: parse_time(EXAMPLE_NOW).ok_or("bad EXAMPLE_NOW")?,
         })

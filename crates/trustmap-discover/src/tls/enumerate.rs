@@ -20,18 +20,21 @@
 //! Every endpoint's probes are bounded by a budget ([`MAX_PROBES`] by default) and run one
 //! after another in the endpoint's worker, so the scan's concurrency bounds them too.
 
+use super::dial::Dial;
 use super::probe::Deadline;
 use std::io::Read;
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 /// Bytes read from one probe's answer: a ServerHello or HelloRetryRequest is under 200
 /// bytes without a post-quantum key share and about 1.3 KiB with one.
 pub const MAX_HELLO_BYTES: u64 = 16 << 10;
-/// Probes one endpoint may cost by default: groups (17 and one), TLS 1.3 suites (up to 6), TLS 1.2
-/// suites (the rest) and server preference (2).
-pub const MAX_PROBES: usize = 96;
+/// Probes one endpoint may cost by default: groups (17 and one), TLS 1.3 suites (up to 6),
+/// TLS 1.2 suites (the rest), TLS 1.2 groups (5) and server preference (2).
+pub const MAX_PROBES: usize = 104;
+/// Bytes read of the first flight of a raw TLS 1.2-or-older handshake (ServerHello to
+/// Certificate), when rustls could not complete one: as [`super::MAX_HANDSHAKE_BYTES`].
+pub const MAX_FLIGHT_BYTES: u64 = super::MAX_HANDSHAKE_BYTES as u64;
 
 /// TLS 1.2 (and earlier) cipher suites offered: NULL, EXPORT, anonymous, RC4, DES, 3DES,
 /// CBC with SHA-1, CBC with SHA-2 and the AEAD ones, as named by IANA.
@@ -170,6 +173,16 @@ pub fn group_kind(name: &str) -> Kind {
         .map(|g| g.2)
         .unwrap_or(Kind::Classical)
 }
+
+/// The elliptic-curve groups probed for TLS 1.2 ECDHE, each offered alone with only the
+/// ECDHE suites: a ServerHello means the server computes ECDHE on that curve.
+pub const TLS12_EC_GROUPS: &[(u16, &str)] = &[
+    (0x001d, "X25519"),
+    (0x001e, "X448"),
+    (0x0017, "secp256r1"),
+    (0x0018, "secp384r1"),
+    (0x0019, "secp521r1"),
+];
 
 /// The groups a TLS 1.2 hello offers for its ECDHE and DHE suites.
 const TLS12_GROUPS: &[u16] = &[
@@ -353,6 +366,145 @@ pub fn parse_server_hello(b: &[u8]) -> Option<Chosen> {
     })
 }
 
+/// What a raw TLS 1.2-or-older handshake showed, up to the server's certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flight {
+    pub chosen: Chosen,
+    /// The certificates as served, leaf first (empty: none sent, an anonymous suite); at
+    /// most [`super::MAX_CHAIN`] and one.
+    pub chain: Vec<Vec<u8>>,
+    /// The named curve of an ECDHE ServerKeyExchange, when one came.
+    pub curve: Option<u16>,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// The name of a group of [`GROUPS`], else its code.
+pub fn group_name(code: u16) -> String {
+    GROUPS
+        .iter()
+        .find(|g| g.0 == code)
+        .map_or_else(|| format!("{code:#06x}"), |g| g.1.to_string())
+}
+
+/// The TLS code point of an elliptic curve named as the key parser names it (`P-256`...).
+pub fn curve_code(name: &str) -> Option<u16> {
+    match name {
+        "P-256" | "secp256r1" | "prime256v1" => Some(0x0017),
+        "P-384" | "secp384r1" => Some(0x0018),
+        "P-521" | "secp521r1" => Some(0x0019),
+        _ => None,
+    }
+}
+
+/// `SSLv3`, `TLSv1.0` ... for a wire version.
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLSv1.0".into(),
+        0x0302 => "TLSv1.1".into(),
+        0x0303 => "TLSv1.2".into(),
+        0x0304 => "TLSv1.3".into(),
+        v => format!("{v:#06x}"),
+    }
+}
+
+/// The IANA name of a suite of [`TLS12_SUITES`] or [`TLS13_SUITES`], else its code.
+pub fn suite_name(code: u16) -> String {
+    TLS12_SUITES
+        .iter()
+        .chain(TLS13_SUITES)
+        .find(|s| s.0 == code)
+        .map_or_else(|| format!("{code:#06x}"), |s| s.1.to_string())
+}
+
+/// The hello of a raw handshake: up to TLS 1.2 (the server answers with the newest version
+/// it has at or under it), every suite of [`TLS12_SUITES`], the TLS 1.2 groups.
+pub fn legacy_client_hello(sni: Option<&str>) -> Vec<u8> {
+    let codes: Vec<u16> = TLS12_SUITES.iter().map(|s| s.0).collect();
+    client_hello(&codes, TLS12_GROUPS, false, sni)
+}
+
+/// Reads a TLS 1.2-or-older server's first flight: the ServerHello, then handshake
+/// messages until its ServerKeyExchange (or ServerHelloDone), at most [`MAX_FLIGHT_BYTES`]
+/// bytes; plaintext in these versions, so the served chain and the ECDHE curve are read
+/// without completing anything. `Err` as [`read_reply`] answers.
+pub fn read_flight(stream: &mut impl Read) -> Result<Flight, Reply> {
+    let mut r = stream.take(MAX_FLIGHT_BYTES);
+    let mut msg: Vec<u8> = Vec::new();
+    let mut chosen: Option<Chosen> = None;
+    let mut chain: Vec<Vec<u8>> = Vec::new();
+    let mut bytes = 0u64;
+    loop {
+        let mut head = [0u8; 5];
+        r.read_exact(&mut head).map_err(io_reply)?;
+        if head[0] != 0x16 {
+            return Err(Reply::Refused);
+        }
+        let len = u16::from_be_bytes([head[3], head[4]]) as usize;
+        if len == 0 || len > (16 << 10) + 2048 {
+            return Err(Reply::Refused);
+        }
+        let start = msg.len();
+        msg.resize(start + len, 0);
+        r.read_exact(&mut msg[start..]).map_err(io_reply)?;
+        bytes += 5 + len as u64;
+        // Every whole message in the buffer.
+        while msg.len() >= 4 {
+            let need = 4 + (u32::from_be_bytes([0, msg[1], msg[2], msg[3]]) as usize);
+            if need as u64 > MAX_FLIGHT_BYTES {
+                return Err(Reply::Refused);
+            }
+            if msg.len() < need {
+                break;
+            }
+            let kind = msg[0];
+            let body: Vec<u8> = msg.drain(..need).skip(4).collect();
+            match (kind, &chosen) {
+                (2, None) => {
+                    let c = parse_server_hello(&body).ok_or(Reply::Refused)?;
+                    if c.version > 0x0303 || c.retry {
+                        return Err(Reply::Refused);
+                    }
+                    chosen = Some(c);
+                }
+                (11, Some(_)) => chain = certificate_list(&body).ok_or(Reply::Refused)?,
+                // ServerKeyExchange: ECDHE's starts with curve_type named_curve (3) and the
+                // curve; ServerHelloDone: no key exchange message (RSA key transport).
+                (12 | 14, Some(c)) => {
+                    let curve = (kind == 12 && body.first() == Some(&3))
+                        .then(|| body.get(1..3).map(|b| u16::from_be_bytes([b[0], b[1]])))
+                        .flatten();
+                    return Ok(Flight {
+                        chosen: c.clone(),
+                        chain,
+                        curve,
+                        bytes,
+                    });
+                }
+                (_, Some(_)) => {}
+                (_, None) => return Err(Reply::Refused),
+            }
+        }
+    }
+}
+
+/// A TLS 1.2-or-older Certificate message body: a 3-byte list length, then each
+/// certificate with a 3-byte length; at most [`super::MAX_CHAIN`] + 1 kept.
+pub fn certificate_list(b: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let total = u32::from_be_bytes([0, *b.first()?, *b.get(1)?, *b.get(2)?]) as usize;
+    let list = b.get(3..3 + total)?;
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p < list.len() && out.len() <= super::MAX_CHAIN {
+        let n =
+            u32::from_be_bytes([0, *list.get(p)?, *list.get(p + 1)?, *list.get(p + 2)?]) as usize;
+        out.push(list.get(p + 3..p + 3 + n)?.to_vec());
+        p += 3 + n;
+    }
+    Some(out)
+}
+
 /// What the probes of one endpoint found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {
@@ -365,6 +517,9 @@ pub struct Found {
     pub server_preference: Option<bool>,
     /// Groups the server accepted over TLS 1.3, in [`GROUPS`] order.
     pub groups: Vec<String>,
+    /// Curves the server accepted for TLS 1.2 ECDHE, in [`TLS12_EC_GROUPS`] order (probed
+    /// with the suites, when it accepts an ECDHE suite).
+    pub groups_tls12: Vec<String>,
     /// Whether the server speaks TLS 1.3 (`None`: could not tell).
     pub tls13_spoken: Option<bool>,
     /// Whether every probe got an answer within the budget; when not, why.
@@ -375,10 +530,15 @@ pub struct Found {
 pub struct Prober<'a> {
     pub address: SocketAddr,
     pub sni: Option<&'a str>,
-    pub timeout: Duration,
+    /// How each probe connects: timeout, rate limit, STARTTLS.
+    pub dial: Dial<'a>,
     pub budget: usize,
     /// Probes made so far.
     pub made: usize,
+    /// The served leaf's curve when its key is ECDSA: a TLS 1.2 client must list it for
+    /// the server to use that certificate (RFC 8422 5.1), so the TLS 1.2 curve probes offer
+    /// it after the curve probed.
+    pub leaf_curve: Option<u16>,
 }
 
 impl Prober<'_> {
@@ -388,19 +548,17 @@ impl Prober<'_> {
             return None;
         }
         self.made += 1;
-        let mut s = match TcpStream::connect_timeout(&self.address, self.timeout) {
+        let (mut s, deadline) = match self.dial.open(self.address) {
             Ok(s) => s,
             Err(e) => {
                 self.budget = self.made;
-                return Some(Reply::Unknown(format!("connect: {e}")));
+                return Some(Reply::Unknown(e));
             }
         };
-        let _ = s.set_nodelay(true);
-        let _ = s.set_write_timeout(Some(self.timeout));
+        let _ = s.set_write_timeout(Some(self.dial.timeout));
         if s.write_all(hello).is_err() {
             return Some(Reply::Refused);
         }
-        let deadline = Instant::now() + self.timeout;
         let r = read_reply(&mut Deadline {
             stream: &mut s,
             deadline,
@@ -409,6 +567,35 @@ impl Prober<'_> {
         // A peer that stops answering is not asked again: one timeout per endpoint, not one
         // per probe.
         if matches!(r, Reply::Unknown(_)) {
+            self.budget = self.made;
+        }
+        Some(r)
+    }
+
+    /// Sends one hello and reads the first flight ([`read_flight`]); `None` when the budget
+    /// is spent.
+    pub fn ask_flight(&mut self, hello: &[u8]) -> Option<Result<Flight, Reply>> {
+        if self.made >= self.budget {
+            return None;
+        }
+        self.made += 1;
+        let (mut s, deadline) = match self.dial.open(self.address) {
+            Ok(s) => s,
+            Err(e) => {
+                self.budget = self.made;
+                return Some(Err(Reply::Unknown(e)));
+            }
+        };
+        let _ = s.set_write_timeout(Some(self.dial.timeout));
+        if s.write_all(hello).is_err() {
+            return Some(Err(Reply::Refused));
+        }
+        let r = read_flight(&mut Deadline {
+            stream: &mut s,
+            deadline,
+        });
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        if matches!(r, Err(Reply::Unknown(_))) {
             self.budget = self.made;
         }
         Some(r)
@@ -455,14 +642,44 @@ impl Prober<'_> {
         if spoken {
             f.tls13 = self.chosen(TLS13_SUITES, &all_groups, true, &mut f.incomplete);
         }
-        // Keep two probes for the preference.
+        // Keep probes for the TLS 1.2 groups and the preference.
         let tls12 = {
-            let keep = self.budget.saturating_sub(2);
+            let keep = self.budget.saturating_sub(2 + TLS12_EC_GROUPS.len());
             let budget = std::mem::replace(&mut self.budget, keep);
             let got = self.chosen(TLS12_SUITES, TLS12_GROUPS, false, &mut f.incomplete);
             self.budget = budget;
             got
         };
+        let mut f_groups12: Vec<String> = Vec::new();
+        if tls12.iter().any(|n| n.starts_with("TLS_ECDHE_")) {
+            let ecdhe: Vec<u16> = TLS12_SUITES
+                .iter()
+                .filter(|s| s.1.starts_with("TLS_ECDHE_"))
+                .map(|s| s.0)
+                .collect();
+            for &(code, name) in TLS12_EC_GROUPS {
+                let mut offer = vec![code];
+                offer.extend(self.leaf_curve.filter(|&k| k != code));
+                // Accepted when the ServerKeyExchange names the curve probed; when it names
+                // the leaf's curve instead the server prefers that one, and the probed
+                // curve is not known.
+                match self.ask_flight(&client_hello(&ecdhe, &offer, false, self.sni)) {
+                    Some(Ok(fl)) if fl.chosen.version == 0x0303 && fl.curve == Some(code) => {
+                        f_groups12.push(name.to_string())
+                    }
+                    Some(Err(Reply::Unknown(e))) => {
+                        f.incomplete
+                            .get_or_insert(format!("TLS 1.2 group {name}: {e}"));
+                    }
+                    None => {
+                        f.incomplete.get_or_insert("probe budget spent".into());
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            f.groups_tls12 = f_groups12;
+        }
         if tls12.len() >= 2 {
             let code = |n: &str| TLS12_SUITES.iter().find(|s| s.1 == n).map(|s| s.0);
             if let (Some(a), Some(b)) = (code(&tls12[0]), code(&tls12[1])) {

@@ -3,19 +3,19 @@
 //! ([`super::verify`]), so an expired, untrusted or misnamed certificate is a finding, not a
 //! failed connection.
 
+use super::dial::{RateLimit, secs};
 use super::{Target, TlsOptions};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Addresses of one name tried in turn (each within the connect timeout).
-pub const MAX_ADDRESSES: usize = 4;
+pub use super::dial::MAX_ADDRESSES;
 
 /// What a completed handshake showed.
 #[derive(Debug)]
@@ -87,31 +87,87 @@ pub fn server_name(t: &Target) -> Result<ServerName<'static>, String> {
     ServerName::try_from(t.name().to_string()).map_err(|e| format!("bad server name: {e}"))
 }
 
-/// Connects to `t` and completes a handshake within the options' timeouts and byte budget.
+/// Why a handshake did not complete.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    /// The address connected to, when the connection was made.
+    pub address: Option<SocketAddr>,
+    /// The server answered the hello, but with an alert or a version, suite or message
+    /// rustls does not speak (TLS 1.0 only, CBC or RC4 only): raw probes may still learn
+    /// what it serves and accepts.
+    pub incompatible: bool,
+    /// Bytes read from the peer.
+    pub bytes: u64,
+}
+
+impl Failure {
+    fn plain(message: String) -> Failure {
+        Failure {
+            message,
+            address: None,
+            incompatible: false,
+            bytes: 0,
+        }
+    }
+}
+
+/// Connects to `t` (the name looked up within the connect timeout, each connect after
+/// `rate` allows it), speaks its STARTTLS preamble when it has one, and completes a
+/// handshake; preamble and handshake share one deadline of the handshake timeout and the
+/// byte budget is the handshake's.
 pub fn run(
     t: &Target,
     opts: &TlsOptions,
     provider: &Arc<CryptoProvider>,
-) -> Result<Handshake, String> {
-    let stream = connect(t, opts.connect_timeout)?;
-    let address = stream.peer_addr().map_err(|e| format!("connect: {e}"))?;
+    rate: &RateLimit,
+) -> Result<Handshake, Failure> {
+    let stream = connect(t, opts.connect_timeout, rate).map_err(Failure::plain)?;
+    let address = stream
+        .peer_addr()
+        .map_err(|e| Failure::plain(format!("connect: {e}")))?;
+    let deadline = Instant::now() + opts.handshake_timeout;
+    let fail = |message: String, bytes: u64, incompatible: bool| Failure {
+        message,
+        address: Some(address),
+        incompatible,
+        bytes,
+    };
+    if let Some(p) = t.starttls {
+        super::starttls::negotiate(&stream, p, deadline).map_err(|m| fail(m, 0, false))?;
+    }
+    shake(t, opts, provider, &stream, deadline).map_err(|(m, bytes, inc)| fail(m, bytes, inc))
+}
+
+/// The handshake itself on a connected stream: the error, the bytes read and whether the
+/// server was [`Failure::incompatible`].
+fn shake(
+    t: &Target,
+    opts: &TlsOptions,
+    provider: &Arc<CryptoProvider>,
+    stream: &TcpStream,
+    deadline: Instant,
+) -> Result<Handshake, (String, u64, bool)> {
+    let address = stream
+        .peer_addr()
+        .map_err(|e| (format!("connect: {e}"), 0, false))?;
     let recorder = Arc::new(Recorder {
         provider: provider.clone(),
         ocsp: AtomicBool::new(false),
     });
     let mut config = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| format!("TLS configuration: {e}"))?
+        .map_err(|e| (format!("TLS configuration: {e}"), 0, false))?
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     config.resumption = rustls::client::Resumption::disabled();
-    let mut conn = ClientConnection::new(Arc::new(config), server_name(t)?)
-        .map_err(|e| format!("TLS client: {e}"))?;
-    let deadline = Instant::now() + opts.handshake_timeout;
+    let mut conn =
+        ClientConnection::new(Arc::new(config), server_name(t).map_err(|e| (e, 0, false))?)
+            .map_err(|e| (format!("TLS client: {e}"), 0, false))?;
     let mut io = Bounded {
-        stream: &stream,
+        stream,
         left: opts.max_handshake_bytes,
         limit: opts.max_handshake_bytes,
         read: 0,
@@ -120,27 +176,44 @@ pub fn run(
     };
     while conn.is_handshaking() {
         if conn.wants_write() {
-            conn.write_tls(&mut io).map_err(|e| io_error(&e, &io))?;
+            conn.write_tls(&mut io)
+                .map_err(|e| (io_error(&e, &io), io.read, false))?;
             continue;
         }
-        let n = conn.read_tls(&mut io).map_err(|e| io_error(&e, &io))?;
+        let n = conn
+            .read_tls(&mut io)
+            .map_err(|e| (io_error(&e, &io), io.read, false))?;
         if n == 0 {
-            return Err(format!(
-                "the server closed the connection during the handshake (after {} bytes)",
-                io.read
+            return Err((
+                format!(
+                    "the server closed the connection during the handshake (after {} bytes)",
+                    io.read
+                ),
+                io.read,
+                // A server that closes on a hello it cannot serve (some do instead of an
+                // alert) may still answer an older one.
+                io.read == 0,
             ));
         }
         if let Err(e) = conn.process_new_packets() {
             // Tell the server why, best effort, then report.
             let _ = conn.write_tls(&mut io);
-            return Err(match e {
+            let incompatible = matches!(
+                e,
+                rustls::Error::AlertReceived(_)
+                    | rustls::Error::PeerIncompatible(_)
+                    | rustls::Error::PeerMisbehaved(_)
+                    | rustls::Error::InappropriateHandshakeMessage { .. }
+            );
+            let message = match e {
                 rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
                     "handshake failed: the server sent a handshake message over 64 KiB \
                      (rustls's limit; not read further)"
                         .to_string()
                 }
                 e => format!("handshake failed: {e}"),
-            });
+            };
+            return Err((message, io.read, incompatible));
         }
     }
     let chain: Vec<Vec<u8>> = conn
@@ -182,16 +255,11 @@ pub fn run(
     })
 }
 
-fn connect(t: &Target, timeout: Duration) -> Result<TcpStream, String> {
-    // Name resolution goes through the system resolver (getaddrinfo), which has its own
-    // timeouts; an IP address resolves without it.
-    let addrs: Vec<SocketAddr> = (t.host.as_str(), t.port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {}: {e}", t.host))?
-        .take(MAX_ADDRESSES)
-        .collect();
+fn connect(t: &Target, timeout: Duration, rate: &RateLimit) -> Result<TcpStream, String> {
+    let addrs = super::dial::resolve(&t.host, t.port, timeout)?;
     let mut last = format!("cannot resolve {}: no addresses", t.host);
     for a in addrs {
+        rate.wait(a.ip());
         match TcpStream::connect_timeout(&a, timeout) {
             Ok(s) => {
                 let _ = s.set_nodelay(true);
@@ -204,10 +272,6 @@ fn connect(t: &Target, timeout: Duration) -> Result<TcpStream, String> {
         }
     }
     Err(last)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
 }
 
 /// The socket, read and written within one deadline for the whole handshake (a peer that

@@ -18,15 +18,26 @@
 //! ([`enumerate`]). The handshake itself cannot negotiate a post-quantum group (the ring
 //! provider offers X25519, P-256 and P-384), which is why the groups are probed.
 //!
-//! Not here yet: STARTTLS.
+//! A target may speak a plaintext protocol first ([`starttls`]: SMTP, IMAP, POP3, LDAP,
+//! PostgreSQL); every connection to it, handshake and probes, speaks that preamble first.
+//! Every connection also waits for the per-host rate limit ([`dial::RateLimit`]), and a
+//! name is looked up within the connect timeout ([`dial::resolve`]).
+//!
+//! When rustls cannot complete the handshake because the server speaks only what rustls
+//! does not (TLS 1.0, CBC or RC4 suites alone), a raw TLS 1.2-or-older hello reads the
+//! served chain from the server's plaintext first flight
+//! ([`enumerate::read_flight`]), and the probes still run: the endpoint is reported with
+//! what it accepts, and the rustls error is kept in `handshake_error`.
 
+pub mod dial;
 pub mod enumerate;
 pub mod handshake;
 pub mod probe;
+pub mod starttls;
 pub mod target;
 pub mod verify;
 
-pub use target::{MAX_TARGETS, Target, is_url, parse_targets, parse_url};
+pub use target::{MAX_TARGETS, Starttls, Target, is_url, parse_targets, parse_url};
 
 use crate::scan::Scanner;
 use crate::source::{Progress, Sink, Source};
@@ -67,6 +78,9 @@ pub struct TlsOptions {
     pub enumerate: bool,
     /// Raw probes one endpoint may cost for groups and suites.
     pub max_probes: usize,
+    /// New connections a second to one IP address (handshakes and probes alike); 0: no
+    /// limit.
+    pub rate_per_host: f64,
 }
 
 impl Default for TlsOptions {
@@ -80,6 +94,7 @@ impl Default for TlsOptions {
             probe_groups: true,
             enumerate: false,
             max_probes: enumerate::MAX_PROBES,
+            rate_per_host: 0.0,
         }
     }
 }
@@ -151,18 +166,19 @@ impl Source for TlsSource {
     fn run(&self, scanner: &Scanner, progress: &Progress, sink: &mut dyn Sink) {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let anchors = verify::Anchors::new(scanner.trust_anchors());
+        let rate = dial::RateLimit::new(self.options.rate_per_host);
         let next = AtomicUsize::new(0);
         let workers = self.options.concurrency.clamp(1, self.targets.len().max(1));
         let (tx, rx) = mpsc::sync_channel::<Result<Found, ScanError>>(workers);
         std::thread::scope(|s| {
             for _ in 0..workers {
                 let tx = tx.clone();
-                let (next, provider, anchors) = (&next, &provider, &anchors);
+                let (next, provider, anchors, rate) = (&next, &provider, &anchors, &rate);
                 s.spawn(move || {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(t) = self.targets.get(i) else { break };
-                        let r = self.scan_one(t, provider, anchors, progress);
+                        let r = self.scan_one(t, provider, anchors, rate, progress);
                         if tx.send(r).is_err() {
                             break;
                         }
@@ -181,14 +197,22 @@ impl Source for TlsSource {
 }
 
 impl TlsSource {
+    /// How `t`'s probes connect.
+    fn dial<'a>(&self, t: &Target, rate: &'a dial::RateLimit) -> dial::Dial<'a> {
+        dial::Dial {
+            rate,
+            starttls: t.starttls,
+            timeout: self.options.handshake_timeout,
+        }
+    }
+
     /// The legacy versions `address` accepts, probed in parallel.
-    fn legacy(&self, t: &Target, address: std::net::SocketAddr) -> Vec<String> {
+    fn legacy(&self, t: &Target, address: std::net::SocketAddr, d: dial::Dial<'_>) -> Vec<String> {
         let sni = probe_sni(t);
-        let timeout = self.options.handshake_timeout;
         std::thread::scope(|s| {
             let probes: Vec<_> = probe::LEGACY
                 .iter()
-                .map(|&(v, name)| s.spawn(move || (probe::probe(address, v, sni, timeout), name)))
+                .map(|&(v, name)| s.spawn(move || (probe::probe(&d, address, v, sni), name)))
                 .collect();
             probes
                 .into_iter()
@@ -204,6 +228,7 @@ impl TlsSource {
         t: &Target,
         provider: &Arc<rustls::crypto::CryptoProvider>,
         anchors: &verify::Anchors,
+        rate: &dial::RateLimit,
         progress: &Progress,
     ) -> Result<Found, ScanError> {
         let place = t.place();
@@ -214,9 +239,26 @@ impl TlsSource {
                 None => format!("TLS: {error}"),
             },
         };
-        let h = handshake::run(t, &self.options, provider);
-        progress.add_file(h.as_ref().map(|h| h.bytes).unwrap_or(0));
-        let h = h.map_err(err)?;
+        let d = self.dial(t, rate);
+        let (h, handshake_error) = match handshake::run(t, &self.options, provider, rate) {
+            Ok(h) => (h, None),
+            Err(f) => {
+                // A server rustls cannot talk to may still serve TLS 1.2 or older: its
+                // first flight is read raw, and the probes run as for any endpoint.
+                let raw = match (f.incompatible, f.address) {
+                    (true, Some(a)) => raw_handshake(&d, a, probe_sni(t)),
+                    _ => None,
+                };
+                match raw {
+                    Some(h) => (h, Some(f.message)),
+                    None => {
+                        progress.add_file(f.bytes);
+                        return Err(err(f.message));
+                    }
+                }
+            }
+        };
+        progress.add_file(h.bytes);
         let sni_note = t
             .sni
             .as_ref()
@@ -255,7 +297,7 @@ impl TlsSource {
         let now = self.now.unwrap_or_else(time::OffsetDateTime::now_utc);
         let verification = verify::verify(&h.chain, &infos, &name, anchors, provider, now);
         let legacy_protocols = if self.options.probe_legacy {
-            self.legacy(t, h.address)
+            self.legacy(t, h.address, d)
         } else {
             Vec::new()
         };
@@ -263,15 +305,20 @@ impl TlsSource {
             enumerate::Prober {
                 address: h.address,
                 sni: probe_sni(t),
-                timeout: self.options.handshake_timeout,
+                dial: d,
                 budget: self.options.max_probes,
                 made: 0,
+                leaf_curve: infos
+                    .first()
+                    .and_then(|c| c.public_key.curve.as_deref())
+                    .and_then(enumerate::curve_code),
             }
             .run(self.options.enumerate)
         });
         let mut accepted_suites = std::collections::BTreeMap::new();
         let (mut server_preference, mut groups_offered, mut pq_key_exchange) =
             (None, Vec::new(), None);
+        let mut groups_tls12 = Vec::new();
         if let Some(p) = probed {
             for (v, list) in [("TLSv1.2", p.tls12), ("TLSv1.3", p.tls13)] {
                 if !list.is_empty() {
@@ -294,6 +341,7 @@ impl TlsSource {
             }
             .map(str::to_string);
             groups_offered = p.groups;
+            groups_tls12 = p.groups_tls12;
         }
         let sni = match (&t.sni, t.host.parse::<std::net::IpAddr>()) {
             (Some(n), _) => Some(n.clone()),
@@ -315,8 +363,11 @@ impl TlsSource {
             accepted_suites,
             server_preference,
             groups_offered,
+            groups_tls12,
             pq_key_exchange,
             verification,
+            starttls: t.starttls.map(|p| p.scheme().to_string()),
+            handshake_error,
         };
         let mut f = Found::new(
             AssetKind::Endpoint,
@@ -335,6 +386,36 @@ impl TlsSource {
     }
 }
 
+/// The first flight of a raw TLS 1.2-or-older handshake with `address`, as a
+/// [`handshake::Handshake`] (the ECDHE curve from the ServerKeyExchange; no ALPN or OCSP);
+/// `None` when the server does not answer it with a ServerHello.
+fn raw_handshake(
+    d: &dial::Dial<'_>,
+    address: std::net::SocketAddr,
+    sni: Option<&str>,
+) -> Option<handshake::Handshake> {
+    use std::io::Write;
+    let (mut s, deadline) = d.open(address).ok()?;
+    let _ = s.set_write_timeout(Some(d.timeout));
+    s.write_all(&enumerate::legacy_client_hello(sni)).ok()?;
+    let f = enumerate::read_flight(&mut probe::Deadline {
+        stream: &mut s,
+        deadline,
+    });
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    let f = f.ok()?;
+    Some(handshake::Handshake {
+        address,
+        chain: f.chain,
+        protocol: enumerate::version_name(f.chosen.version),
+        cipher_suite: enumerate::suite_name(f.chosen.suite),
+        key_exchange_group: f.curve.map(enumerate::group_name),
+        alpn: None,
+        ocsp_stapled: false,
+        bytes: f.bytes,
+    })
+}
+
 /// The name a raw probe sends as SNI: the target's, else its host when a name.
 fn probe_sni(t: &Target) -> Option<&str> {
     t.sni.as_deref().or_else(|| {
@@ -350,5 +431,11 @@ fn probe_sni(t: &Target) -> Option<&str> {
 /// endpoints, as it may serve two certificates.
 pub fn identity(t: &Target) -> String {
     let sni = t.sni.as_deref().unwrap_or("");
-    trustmap_core::fingerprint(format!("{}/{sni}", t.place()).as_bytes())
+    // A STARTTLS endpoint adds its protocol (a TLS endpoint's identity is as it was).
+    match t.starttls {
+        Some(p) => {
+            trustmap_core::fingerprint(format!("{}/{sni}/{}", t.place(), p.scheme()).as_bytes())
+        }
+        None => trustmap_core::fingerprint(format!("{}/{sni}", t.place()).as_bytes()),
+    }
 }

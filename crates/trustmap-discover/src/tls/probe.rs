@@ -6,9 +6,10 @@
 //! version. The server accepts the version when it answers with a ServerHello for it; an
 //! alert, a close, a reset or another version is a refusal.
 
+use super::dial::Dial;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The legacy versions probed, oldest first: (wire version, name).
 pub const LEGACY: &[(u16, &str)] = &[(0x0300, "SSLv3"), (0x0301, "TLSv1.0"), (0x0302, "TLSv1.1")];
@@ -112,15 +113,14 @@ pub fn read_answer(stream: &mut impl Read, version: u16) -> Answer {
     }
 }
 
-/// Offers `version` alone to `addr` and reads the answer, within `timeout` for the
-/// connection and again for the answer.
-pub fn probe(addr: SocketAddr, version: u16, sni: Option<&str>, timeout: Duration) -> Answer {
-    let mut s = match TcpStream::connect_timeout(&addr, timeout) {
+/// Offers `version` alone to `addr` (reached as `dial` says: rate limit, STARTTLS) and
+/// reads the answer, within the timeout for the connection and again for the rest.
+pub fn probe(dial: &Dial<'_>, addr: SocketAddr, version: u16, sni: Option<&str>) -> Answer {
+    let (mut s, deadline) = match dial.open(addr) {
         Ok(s) => s,
-        Err(e) => return Answer::Unknown(format!("connect: {e}")),
+        Err(e) => return Answer::Unknown(e),
     };
-    let deadline = Instant::now() + timeout;
-    let _ = s.set_write_timeout(Some(timeout));
+    let _ = s.set_write_timeout(Some(dial.timeout));
     if s.write_all(&client_hello(version, sni)).is_err() {
         return Answer::Refused;
     }

@@ -1,7 +1,11 @@
-//! TLS targets: `tls://HOST:PORT[?sni=NAME]` on the command line, and `--targets` files of
-//! one target a line (`host`, `host:port`, `[v6]:port`, an IPv4 or IPv6 CIDR with a port
-//! list, each optionally followed by an SNI name; `#` starts a comment). Expansion is
-//! bounded: a file (or a command line) names at most [`MAX_TARGETS`] endpoints.
+//! TLS targets: `SCHEME://HOST:PORT[?sni=NAME]` on the command line, and `--targets` files
+//! of one target a line (`host`, `host:port`, `[v6]:port`, an IPv4 or IPv6 CIDR with a port
+//! list, each optionally prefixed by `SCHEME://` and followed by an SNI name; `#` starts a
+//! comment). The scheme says how TLS starts: `tls` (the default in a file) is TLS from the
+//! first byte; `smtp`, `imap`, `pop3`, `ldap` and `postgres` are the plaintext protocol's
+//! STARTTLS ([`Starttls`], [`super::starttls`]), each with its usual port as the default.
+//! Expansion is bounded: a file (or a command line) names at most [`MAX_TARGETS`]
+//! endpoints.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -12,8 +16,46 @@ pub const MAX_FILE_BYTES: u64 = 8 << 20;
 /// The port when a target names none.
 pub const DEFAULT_PORT: u16 = 443;
 
-/// One endpoint to reach: host, port and the name sent as SNI (and checked against the
-/// certificate) when it is not the host itself.
+/// A plaintext protocol whose STARTTLS (or PostgreSQL's SSLRequest) comes before the
+/// handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Starttls {
+    Smtp,
+    Imap,
+    Pop3,
+    Ldap,
+    Postgres,
+}
+
+impl Starttls {
+    /// Every protocol: (URL scheme, protocol, default port).
+    pub const ALL: [(&'static str, Starttls, u16); 5] = [
+        ("smtp", Starttls::Smtp, 25),
+        ("imap", Starttls::Imap, 143),
+        ("pop3", Starttls::Pop3, 110),
+        ("ldap", Starttls::Ldap, 389),
+        ("postgres", Starttls::Postgres, 5432),
+    ];
+
+    /// The URL scheme (`smtp`, `imap`, `pop3`, `ldap`, `postgres`).
+    pub fn scheme(self) -> &'static str {
+        Starttls::ALL
+            .iter()
+            .find(|p| p.1 == self)
+            .map_or("tls", |p| p.0)
+    }
+
+    pub fn default_port(self) -> u16 {
+        Starttls::ALL
+            .iter()
+            .find(|p| p.1 == self)
+            .map_or(DEFAULT_PORT, |p| p.2)
+    }
+}
+
+/// One endpoint to reach: host, port, the name sent as SNI (and checked against the
+/// certificate) when it is not the host itself, and the STARTTLS protocol when TLS does
+/// not start with the first byte.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Target {
     /// A DNS name (lowercased) or an IP address (IPv6 without brackets).
@@ -21,6 +63,8 @@ pub struct Target {
     pub port: u16,
     /// The SNI name given with the target, when any.
     pub sni: Option<String>,
+    /// The plaintext protocol spoken before the handshake; `None`: TLS from the first byte.
+    pub starttls: Option<Starttls>,
 }
 
 impl Target {
@@ -38,31 +82,58 @@ impl Target {
         self.sni.as_deref().unwrap_or(&self.host)
     }
 
-    /// `tls://host:port[?sni=name]`.
+    /// `SCHEME://host:port[?sni=name]` (`tls` when no STARTTLS).
     pub fn url(&self) -> String {
+        let scheme = self.starttls.map_or("tls", Starttls::scheme);
         match &self.sni {
-            Some(n) => format!("tls://{}?sni={n}", self.place()),
-            None => format!("tls://{}", self.place()),
+            Some(n) => format!("{scheme}://{}?sni={n}", self.place()),
+            None => format!("{scheme}://{}", self.place()),
         }
     }
 }
 
-/// Whether a command-line argument is a TLS target rather than a path.
-pub fn is_url(arg: &str) -> bool {
-    arg.starts_with("tls://")
+/// Splits a leading `SCHEME://` off: `Ok(None, rest)` for `tls://`, the protocol for a
+/// STARTTLS scheme, `Err` for another scheme; no scheme: `Ok(None, s)`.
+fn scheme(s: &str) -> Result<(Option<Starttls>, &str), String> {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Ok((None, s));
+    };
+    if scheme.eq_ignore_ascii_case("tls") {
+        return Ok((None, rest));
+    }
+    Starttls::ALL
+        .iter()
+        .find(|p| p.0.eq_ignore_ascii_case(scheme))
+        .map(|p| (Some(p.1), rest))
+        .ok_or_else(|| {
+            format!("{s:?}: unknown scheme {scheme:?} (tls, smtp, imap, pop3, ldap or postgres)")
+        })
 }
 
-/// Parses `tls://HOST[:PORT][?sni=NAME]`.
+/// Whether a command-line argument is a TLS target rather than a path: it starts with
+/// `tls://` or a STARTTLS scheme (`smtp://`, `imap://`, `pop3://`, `ldap://`,
+/// `postgres://`).
+pub fn is_url(arg: &str) -> bool {
+    arg.split_once("://").is_some_and(|(s, _)| {
+        s.eq_ignore_ascii_case("tls") || Starttls::ALL.iter().any(|p| p.0.eq_ignore_ascii_case(s))
+    })
+}
+
+/// Parses `SCHEME://HOST[:PORT][?sni=NAME]`, SCHEME `tls` or a STARTTLS protocol.
 pub fn parse_url(arg: &str) -> Result<Target, String> {
-    let rest = arg
-        .strip_prefix("tls://")
-        .ok_or_else(|| format!("{arg:?}: a TLS target starts with tls://"))?;
+    if !arg.contains("://") {
+        return Err(format!(
+            "{arg:?}: a TLS target starts with tls:// (or smtp://, imap://, pop3://, ldap://, postgres://)"
+        ));
+    }
+    let (starttls, rest) = scheme(arg)?;
     let (hostport, query) = match rest.split_once('?') {
         Some((h, q)) => (h, Some(q)),
         None => (rest, None),
     };
     let hostport = hostport.strip_suffix('/').unwrap_or(hostport);
-    let (host, port) = host_port(hostport).map_err(|e| format!("{arg:?}: {e}"))?;
+    let default = starttls.map_or(DEFAULT_PORT, Starttls::default_port);
+    let (host, port) = host_port(hostport, default).map_err(|e| format!("{arg:?}: {e}"))?;
     let mut sni = None;
     if let Some(q) = query {
         for pair in q.split('&') {
@@ -78,7 +149,12 @@ pub fn parse_url(arg: &str) -> Result<Target, String> {
             }
         }
     }
-    Ok(Target { host, port, sni })
+    Ok(Target {
+        host,
+        port,
+        sni,
+        starttls,
+    })
 }
 
 /// Parses a targets file's text; `origin` names it in errors (`file:line: ...`).
@@ -91,7 +167,7 @@ pub fn parse_targets(text: &str, origin: &str) -> Result<Vec<Target>, String> {
             continue;
         }
         let mut words = line.split_whitespace();
-        let spec = words.next().unwrap_or_default();
+        let (starttls, spec) = scheme(words.next().unwrap_or_default()).map_err(at)?;
         let sni = words.next().map(server_name).transpose().map_err(at)?;
         if let Some(extra) = words.next() {
             return Err(at(format!(
@@ -99,7 +175,7 @@ pub fn parse_targets(text: &str, origin: &str) -> Result<Vec<Target>, String> {
             )));
         }
         let left = MAX_TARGETS.saturating_sub(out.len());
-        expand(spec, sni, left, &mut out).map_err(at)?;
+        expand(spec, sni, starttls, left, &mut out).map_err(at)?;
     }
     Ok(out)
 }
@@ -108,18 +184,25 @@ pub fn parse_targets(text: &str, origin: &str) -> Result<Vec<Target>, String> {
 fn expand(
     spec: &str,
     sni: Option<String>,
+    starttls: Option<Starttls>,
     left: usize,
     out: &mut Vec<Target>,
 ) -> Result<(), String> {
     let too_many = || {
         format!("more than {MAX_TARGETS} endpoints named: split the scan or narrow the CIDR blocks")
     };
+    let default = starttls.map_or(DEFAULT_PORT, Starttls::default_port);
     let Some((addr, bits_ports)) = cidr_parts(spec) else {
         if left == 0 {
             return Err(too_many());
         }
-        let (host, port) = host_port(spec)?;
-        out.push(Target { host, port, sni });
+        let (host, port) = host_port(spec, default)?;
+        out.push(Target {
+            host,
+            port,
+            sni,
+            starttls,
+        });
         return Ok(());
     };
     let (bits, ports) = match bits_ports.split_once(':') {
@@ -130,7 +213,7 @@ fn expand(
         .parse()
         .map_err(|_| format!("{spec:?}: bad prefix length"))?;
     let ports: Vec<u16> = if ports.is_empty() {
-        vec![DEFAULT_PORT]
+        vec![default]
     } else {
         ports
             .split(',')
@@ -169,6 +252,7 @@ fn expand(
                 host: host.clone(),
                 port: p,
                 sni: sni.clone(),
+                starttls,
             });
         }
     }
@@ -187,7 +271,7 @@ fn cidr_parts(spec: &str) -> Option<(&str, String)> {
 }
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port`, a bare IPv6 address.
-fn host_port(s: &str) -> Result<(String, u16), String> {
+fn host_port(s: &str, default: u16) -> Result<(String, u16), String> {
     if s.is_empty() {
         return Err("empty host".into());
     }
@@ -199,7 +283,7 @@ fn host_port(s: &str) -> Result<(String, u16), String> {
             .parse()
             .map_err(|_| format!("{s:?}: not an IPv6 address"))?;
         let p = match after {
-            "" => DEFAULT_PORT,
+            "" => default,
             _ => port(
                 after
                     .strip_prefix(':')
@@ -213,12 +297,12 @@ fn host_port(s: &str) -> Result<(String, u16), String> {
             s.parse::<Ipv6Addr>()
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
-            DEFAULT_PORT,
+            default,
         ));
     }
     let (host, p) = match s.rsplit_once(':') {
         Some((h, p)) => (h, port(p)?),
-        None => (s, DEFAULT_PORT),
+        None => (s, default),
     };
     if host.parse::<Ipv4Addr>().is_ok() {
         return Ok((host.to_string(), p));
@@ -250,7 +334,56 @@ mod tests {
             host: host.into(),
             port,
             sni: sni.map(String::from),
+            starttls: None,
         }
+    }
+
+    fn st(host: &str, port: u16, sni: Option<&str>, p: Starttls) -> Target {
+        Target {
+            starttls: Some(p),
+            ..t(host, port, sni)
+        }
+    }
+
+    #[test]
+    fn starttls_schemes_name_the_protocol_and_its_default_port() {
+        assert_eq!(
+            parse_url("smtp://127.0.0.1").unwrap(),
+            st("127.0.0.1", 25, None, Starttls::Smtp)
+        );
+        assert_eq!(
+            parse_url("smtp://mail.test:587?sni=mx.test").unwrap(),
+            st("mail.test", 587, Some("mx.test"), Starttls::Smtp)
+        );
+        for (scheme, p, port) in Starttls::ALL {
+            let got = parse_url(&format!("{scheme}://[::1]")).unwrap();
+            assert_eq!(got, st("::1", port, None, p));
+            assert_eq!(got.url(), format!("{scheme}://[::1]:{port}"));
+            assert_eq!(got.place(), format!("[::1]:{port}"));
+            assert!(is_url(&format!("{}://x", scheme.to_uppercase())));
+        }
+        assert!(!is_url("ftp://x"));
+        assert!(!is_url("./smtp"));
+        let e = parse_url("ftp://host").unwrap_err();
+        assert!(e.contains("unknown scheme"), "{e}");
+        // In a file, the same prefix, CIDR blocks included; no prefix is TLS.
+        let got = parse_targets(
+            "imap://10.0.0.0/31 imap.test\npostgres://db.test\nldap://[::1]:1389\nhost\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                st("10.0.0.0", 143, Some("imap.test"), Starttls::Imap),
+                st("10.0.0.1", 143, Some("imap.test"), Starttls::Imap),
+                st("db.test", 5432, None, Starttls::Postgres),
+                st("::1", 1389, None, Starttls::Ldap),
+                t("host", 443, None),
+            ]
+        );
+        let e = parse_targets("ok\ngopher://x\n", "t.txt").unwrap_err();
+        assert!(e.starts_with("t.txt:2: "), "{e}");
     }
 
     #[test]

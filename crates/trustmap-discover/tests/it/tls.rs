@@ -9,6 +9,7 @@ use trustmap_discover::Found;
 use trustmap_discover::scan::Scanner;
 use trustmap_discover::secrets::RuleSet;
 use trustmap_discover::source::{Progress, Sink, Source, run_all};
+use trustmap_discover::tls::dial::{Dial, RateLimit};
 use trustmap_discover::tls::{TlsOptions, TlsSource, parse_url};
 
 #[derive(Default)]
@@ -152,9 +153,14 @@ fn a_hybrid_post_quantum_group_is_found_from_the_hello_retry_request() {
     let found = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: Some("svc.test"),
-        timeout: Duration::from_secs(5),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_secs(5),
+        },
         budget: 40,
         made: 0,
+        leaf_curve: None,
     }
     .run(false);
     assert_eq!(found.tls13_spoken, Some(true));
@@ -170,9 +176,14 @@ fn the_probes_of_one_endpoint_stop_at_the_budget() {
     let mut p = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: None,
-        timeout: Duration::from_secs(5),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_secs(5),
+        },
         budget: 4,
         made: 0,
+        leaf_curve: None,
     };
     let found = p.run(true);
     assert_eq!(p.made, 4);
@@ -201,9 +212,14 @@ fn a_peer_that_stops_answering_costs_one_timeout_not_one_per_probe() {
     let mut p = Prober {
         address: format!("127.0.0.1:{port}").parse().unwrap(),
         sni: None,
-        timeout: Duration::from_millis(500),
+        dial: Dial {
+            rate: &RateLimit::default(),
+            starttls: None,
+            timeout: Duration::from_millis(500),
+        },
         budget: 96,
         made: 0,
+        leaf_curve: None,
     };
     let found = p.run(true);
     assert_eq!(p.made, 2, "{found:?}");

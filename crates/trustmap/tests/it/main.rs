@@ -20,6 +20,7 @@ mod readme;
 mod real_use;
 mod rego;
 mod scan;
+mod starttls;
 mod store;
 mod stored;
 mod tls;

@@ -10,17 +10,17 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const NAME: &str = "svc.example.test";
+pub(crate) const NAME: &str = "svc.example.test";
 /// Every scan judges as of this instant (`--now`), so the verdicts do not depend on the day.
-const NOW: &str = "2026-06-01";
+pub(crate) const NOW: &str = "2026-06-01";
 
 /// A root, an intermediate and a leaf for [`NAME`], written into `dir` (`root.pem`,
 /// `inter.pem`, `leaf.pem`, `leaf.key`), with a policy that trusts the root
 /// (`trustmap.toml`, `[trust] bundles`).
-struct Pki;
+pub(crate) struct Pki;
 
 impl Pki {
-    fn write(dir: &Path, leaf_dates: ((i32, u8, u8), (i32, u8, u8))) {
+    pub(crate) fn write(dir: &Path, leaf_dates: ((i32, u8, u8), (i32, u8, u8))) {
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
         let ca = |cn: &str| {
             let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -64,14 +64,14 @@ impl Pki {
     }
 
     /// A leaf valid at [`NOW`] for under a year (so no validity-length finding).
-    fn valid(dir: &Path) {
+    pub(crate) fn valid(dir: &Path) {
         Pki::write(dir, ((2026, 1, 1), (2026, 12, 31)));
     }
 }
 
 /// `trustmap scan ARGS --format json --no-store --now NOW --policy DIR/trustmap.toml`: the
 /// report.
-fn scan(dir: &Path, args: &[&str]) -> Value {
+pub(crate) fn scan(dir: &Path, args: &[&str]) -> Value {
     let policy = dir.join("trustmap.toml");
     let mut all = vec![
         "scan",
@@ -89,7 +89,7 @@ fn scan(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&stdout).expect("valid JSON")
 }
 
-fn endpoint<'a>(r: &'a Value, place: &str) -> &'a Value {
+pub(crate) fn endpoint<'a>(r: &'a Value, place: &str) -> &'a Value {
     r["assets"]
         .as_array()
         .unwrap()
@@ -98,7 +98,7 @@ fn endpoint<'a>(r: &'a Value, place: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no endpoint {place}: {r:#}"))
 }
 
-fn findings<'a>(r: &'a Value, asset: &Value) -> Vec<&'a Value> {
+pub(crate) fn findings<'a>(r: &'a Value, asset: &Value) -> Vec<&'a Value> {
     r["findings"]
         .as_array()
         .unwrap()
@@ -107,14 +107,14 @@ fn findings<'a>(r: &'a Value, asset: &Value) -> Vec<&'a Value> {
         .collect()
 }
 
-fn rules(r: &Value, asset: &Value) -> Vec<String> {
+pub(crate) fn rules(r: &Value, asset: &Value) -> Vec<String> {
     findings(r, asset)
         .iter()
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
 }
 
-fn served_leaf<'a>(r: &'a Value, ept: &Value) -> &'a Value {
+pub(crate) fn served_leaf<'a>(r: &'a Value, ept: &Value) -> &'a Value {
     let rel = r["relations"]
         .as_array()
         .unwrap()
@@ -411,7 +411,7 @@ fn a_targets_file_names_endpoints_and_a_refused_one_is_an_error_the_run_survives
 }
 
 /// A loopback listener that treats every connection with `serve` on its own thread.
-fn hostile(serve: fn(TcpStream)) -> u16 {
+pub(crate) fn hostile(serve: fn(TcpStream)) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -423,14 +423,14 @@ fn hostile(serve: fn(TcpStream)) -> u16 {
 }
 
 /// Waits for the ClientHello to arrive (without reading it).
-fn client_hello_arrives(s: &TcpStream) {
+pub(crate) fn client_hello_arrives(s: &TcpStream) {
     let mut b = [0u8; 1];
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = s.peek(&mut b);
 }
 
 /// Runs trustmap, sampling its peak resident memory (VmHWM) until it exits.
-fn run_measured(args: &[&str]) -> (i32, String, String, u64) {
+pub(crate) fn run_measured(args: &[&str]) -> (i32, String, String, u64) {
     let child = Command::new(env!("CARGO_BIN_EXE_trustmap"))
         .args(args)
         .stdout(Stdio::piped())
@@ -666,7 +666,7 @@ fn legacy_versions_are_found_by_raw_client_hello_probes() {
 }
 
 /// The finding of `rule` on `e`.
-fn finding<'a>(r: &'a Value, e: &Value, rule: &str) -> &'a Value {
+pub(crate) fn finding<'a>(r: &'a Value, e: &Value, rule: &str) -> &'a Value {
     let f = findings(r, e);
     f.into_iter()
         .find(|f| f["rule"] == rule)
@@ -867,4 +867,320 @@ fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
         "{:#}",
         r["findings"]
     );
+}
+
+#[test]
+fn a_server_rustls_cannot_talk_to_is_still_reported_from_a_raw_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    // TLS 1.0 only (OpenSSL 3 is built without SSL 3.0, so this is the oldest testable).
+    let tls10 = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-tls1",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ],
+    );
+    // TLS 1.2 with one CBC suite, which rustls does not implement.
+    let cbc = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-ECDSA-AES128-SHA",
+        ],
+    );
+    let r = scan(
+        dir.path(),
+        &[
+            "--tls-enumerate",
+            &tls10.url(Some(NAME)),
+            &cbc.url(Some(NAME)),
+        ],
+    );
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    let e = endpoint(&r, &tls10.place());
+    let facts = &e["endpoint"];
+    assert_eq!(facts["protocol"], "TLSv1.0", "{facts:#}");
+    assert_eq!(facts["legacy_protocols"], serde_json::json!(["TLSv1.0"]));
+    assert!(
+        facts["handshake_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("handshake failed:"),
+        "{facts:#}"
+    );
+    // The chain was read from the plaintext first flight, and judged as any other.
+    assert_eq!(facts["chain_length"], 2);
+    assert_eq!(
+        facts["verification"],
+        serde_json::json!({"trusted": true, "hostname_match": true, "chain_complete": true})
+    );
+    assert_eq!(
+        served_leaf(&r, e)["certificate"]["subject"],
+        format!("CN={NAME}")
+    );
+    let l = finding(&r, e, "endpoint-legacy-protocol");
+    assert_eq!(l["evidence"]["accepted"], "TLSv1.0");
+    assert_eq!(facts["pq_key_exchange"], "none");
+
+    let e = endpoint(&r, &cbc.place());
+    let facts = &e["endpoint"];
+    assert_eq!(facts["protocol"], "TLSv1.2");
+    assert_eq!(
+        facts["cipher_suite"],
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+    );
+    // Read from the ServerKeyExchange of the raw first flight.
+    assert_eq!(facts["key_exchange_group"], "X25519");
+    assert_eq!(
+        facts["accepted_suites"]["TLSv1.2"],
+        serde_json::json!(["TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"])
+    );
+    assert_eq!(finding(&r, e, "endpoint-weak-cipher")["severity"], "low");
+    assert_eq!(facts["legacy_protocols"], serde_json::json!([]));
+}
+
+#[test]
+fn tls12_ecdhe_curves_are_enumerated_each_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let s = Server::start(
+        dir.path(),
+        &[
+            "-cert_chain",
+            "inter.pem",
+            "-tls1_2",
+            "-groups",
+            "P-384:X25519:P-521",
+        ],
+    );
+    let r = scan(dir.path(), &["--tls-enumerate", &s.url(Some(NAME))]);
+    let facts = &endpoint(&r, &s.place())["endpoint"];
+    assert_eq!(
+        facts["groups_tls12"],
+        serde_json::json!(["X25519", "secp384r1", "secp521r1"]),
+        "{facts:#}"
+    );
+    // Over TLS 1.2 there is no TLS 1.3 group to offer.
+    assert_eq!(facts["groups_offered"], serde_json::json!([]));
+    // Without --tls-enumerate the curves are not probed.
+    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    assert_eq!(
+        endpoint(&r, &s.place())["endpoint"].get("groups_tls12"),
+        None
+    );
+}
+
+/// A loopback listener on `ip` that records when each connection arrives and answers
+/// with text (not TLS), so each target costs one connection.
+fn counting(ip: &str, seen: std::sync::Arc<std::sync::Mutex<Vec<(u16, Instant)>>>) -> u16 {
+    let l = TcpListener::bind((ip, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            seen.lock().unwrap().push((port, Instant::now()));
+            std::thread::spawn(move || {
+                let mut s = s;
+                client_hello_arrives(&s);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn the_per_host_rate_limit_spaces_connections_to_one_address() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let one: Vec<u16> = (0..6)
+        .map(|_| counting("127.0.0.1", seen.clone()))
+        .collect();
+    // Another address of the loopback block: a host of its own.
+    let other = counting("127.0.0.2", seen.clone());
+    let mut urls: Vec<String> = one.iter().map(|p| format!("tls://127.0.0.1:{p}")).collect();
+    urls.push(format!("tls://127.0.0.2:{other}"));
+    let mut args = vec!["--tls-rate-per-host", "4"];
+    args.extend(urls.iter().map(String::as_str));
+    let start = Instant::now();
+    let r = scan(dir.path(), &args);
+    let took = start.elapsed();
+    assert_eq!(r["errors"].as_array().unwrap().len(), 7, "{r:#}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 7, "one connection per target: {seen:?}");
+    // Six connections to 127.0.0.1 at 4 a second: slots 250 ms apart, the last at 1.25 s.
+    let mut at: Vec<Instant> = seen
+        .iter()
+        .filter(|(p, _)| *p != other)
+        .map(|s| s.1)
+        .collect();
+    at.sort();
+    let span = at[5] - at[0];
+    assert!(
+        span >= Duration::from_millis(1150),
+        "6 connections in {span:?}"
+    );
+    assert!(took >= Duration::from_millis(1250), "{took:?}");
+    // 127.0.0.2 waited for nobody: its connection came within the first slot or two.
+    let t_other = seen.iter().find(|(p, _)| *p == other).unwrap().1;
+    assert!(
+        t_other.saturating_duration_since(at[0]) < Duration::from_millis(400),
+        "127.0.0.2 at {:?}",
+        t_other.saturating_duration_since(at[0])
+    );
+    // Without the limit the same scan does not wait.
+    let start = Instant::now();
+    let _ = scan(
+        dir.path(),
+        &urls.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(start.elapsed() < took, "{:?} vs {took:?}", start.elapsed());
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_an_error_within_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::valid(dir.path());
+    let good = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let start = Instant::now();
+    // `.invalid` is reserved: no resolver answers it with an address (RFC 6761).
+    let r = scan(
+        dir.path(),
+        &[
+            "--tls-timeout",
+            "1",
+            "tls://no-such-host.invalid:443",
+            &good.url(Some(NAME)),
+        ],
+    );
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["path"], "no-such-host.invalid:443");
+    let e = errors[0]["error"].as_str().unwrap();
+    // Either the resolver says so, or it does not answer within the 1 s.
+    assert!(
+        e.starts_with("TLS: cannot resolve no-such-host.invalid: "),
+        "{e}"
+    );
+    assert_eq!(
+        endpoint(&r, &good.place())["endpoint"]["verification"]["trusted"],
+        true
+    );
+}
+
+#[test]
+fn a_renewal_the_store_holds_from_an_earlier_scan_makes_the_served_leaf_stale() {
+    use crate::common::{backends, on_db_ok};
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    for db in backends("tls", "stale_store") {
+        let dir = tempfile::tempdir().unwrap();
+        Pki::valid(dir.path());
+        let tree = dir.path().join("etc");
+        std::fs::create_dir(&tree).unwrap();
+        // The renewal for NAME (issued 2026-05-01, after the served leaf's 2026-01-01),
+        // on disk only.
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+        p.distinguished_name.push(DnType::CommonName, NAME);
+        p.not_before = rcgen::date_time_ymd(2026, 5, 1);
+        p.not_after = rcgen::date_time_ymd(2027, 4, 1);
+        std::fs::write(tree.join("svc.crt"), p.self_signed(&key).unwrap().pem()).unwrap();
+        let policy = dir.path().join("trustmap.toml");
+        let policy = policy.to_str().unwrap();
+        let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+        // First the tree into the store, then only the endpoint.
+        on_db_ok(
+            &db,
+            0,
+            &[
+                "scan",
+                "--now",
+                NOW,
+                "--policy",
+                policy,
+                "--quiet",
+                tree.to_str().unwrap(),
+            ],
+        );
+        let out = on_db_ok(
+            &db,
+            0,
+            &[
+                "scan",
+                "--now",
+                NOW,
+                "--policy",
+                policy,
+                "--quiet",
+                "--format",
+                "json",
+                &s.url(Some(NAME)),
+            ],
+        );
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let e = endpoint(&r, &s.place());
+        let f = finding(&r, e, "endpoint-serves-stale-certificate");
+        assert_eq!(f["evidence"]["name"], NAME, "[{}]", db.name);
+        assert_eq!(f["evidence"]["newer_not_before"], "2026-05-01T00:00:00Z");
+        assert_eq!(f["evidence"]["newer_at"], "svc.crt", "[{}] {f:#}", db.name);
+        // The newer certificate is the inventory's, not this scan's.
+        let newer = f["evidence"]["newer"].as_str().unwrap();
+        assert!(
+            !r["assets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == newer),
+            "[{}]",
+            db.name
+        );
+        // Once the renewal is gone from disk (scanned again), the store no longer holds it
+        // as present: silent.
+        std::fs::remove_file(tree.join("svc.crt")).unwrap();
+        on_db_ok(
+            &db,
+            0,
+            &[
+                "scan",
+                "--now",
+                NOW,
+                "--policy",
+                policy,
+                "--quiet",
+                tree.to_str().unwrap(),
+            ],
+        );
+        let out = on_db_ok(
+            &db,
+            0,
+            &[
+                "scan",
+                "--now",
+                NOW,
+                "--policy",
+                policy,
+                "--quiet",
+                "--format",
+                "json",
+                &s.url(Some(NAME)),
+            ],
+        );
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let e = endpoint(&r, &s.place());
+        assert!(
+            !rules(&r, e).contains(&"endpoint-serves-stale-certificate".to_string()),
+            "[{}] {:#}",
+            db.name,
+            r["findings"]
+        );
+    }
 }
