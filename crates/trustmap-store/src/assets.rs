@@ -108,6 +108,21 @@ pub struct AssetDetail {
     pub scans: Vec<(String, String)>,
 }
 
+/// Where a page of [`Store::assets_page`] ends: the listing's sort key of its last asset.
+/// Opaque to clients (the server encodes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetCursor {
+    pub kind: String,
+    pub rid: i64,
+}
+
+/// One page of assets, and where the next one starts (`None`: this is the last).
+#[derive(Debug, Clone)]
+pub struct AssetPage {
+    pub rows: Vec<AssetRow>,
+    pub next: Option<AssetCursor>,
+}
+
 /// The places seen by the latest scan of each host and roots.
 fn present_places(db: &mut crate::db::Db) -> Result<RoaringBitmap, Error> {
     Ok(sets::current(db, sets::PLACES)?
@@ -157,8 +172,26 @@ impl Store {
     /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
     /// `q.limit` of them.
     pub fn assets(&self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
+        Ok(self.assets_page(q, None)?.rows)
+    }
+
+    /// One page of [`Store::assets`]: the assets after `after` (the `next` of the page
+    /// before; `None`: the first page), at most `q.limit` of them. Keyset pagination on the
+    /// listing's order (kind, then the internal row id): each page is one range read of the
+    /// `(kind, rid)` index however deep it is, and assets recorded meanwhile neither shift
+    /// nor repeat rows.
+    pub fn assets_page(
+        &self,
+        q: &AssetQuery,
+        after: Option<&AssetCursor>,
+    ) -> Result<AssetPage, Error> {
         let mut db = self.conn()?;
-        let (filter, params) = self.filter(&mut db, q)?;
+        let (mut filter, mut params) = self.filter(&mut db, q)?;
+        if let Some(c) = after {
+            filter.push_str(" AND (a.kind, a.rid) > (?, ?)");
+            params.push(Val::Text(c.kind.clone()));
+            params.push(Val::Int(c.rid));
+        }
         let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
         let rows = db.query(
             &format!(
@@ -168,6 +201,13 @@ impl Store {
             ),
             &params,
         )?;
+        let next = match (q.limit, rows.last()) {
+            (Some(n), Some(last)) if rows.len() == n => Some(AssetCursor {
+                kind: last.text(1),
+                rid: last.int(10),
+            }),
+            _ => None,
+        };
         let rids: Vec<i64> = rows.iter().map(|r| r.int(10)).collect();
         let present = present_places(&mut db)?;
         let mut places: HashMap<i64, Vec<AssetPlace>> = HashMap::new();
@@ -194,7 +234,7 @@ impl Store {
         }
         // A live asset was last seen by the latest of the current scans that saw it.
         let current = sets::current(&mut db, sets::ASSETS)?;
-        Ok(rows
+        let out = rows
             .iter()
             .map(|r| {
                 let rid = r.int(10);
@@ -212,7 +252,8 @@ impl Store {
                 }
                 row
             })
-            .collect())
+            .collect();
+        Ok(AssetPage { rows: out, next })
     }
 
     /// How many assets match every filter in `q` (ignoring its limit).

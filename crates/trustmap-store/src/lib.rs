@@ -48,9 +48,12 @@ mod secret_key;
 mod sets;
 #[cfg(any(test, feature = "test-support"))]
 mod test_support;
+mod tokens;
 mod waivers;
 
-pub use assets::{AssetDetail, AssetPlace, AssetRow, OccurrenceRow, PlaceRef, RelationRow};
+pub use assets::{
+    AssetCursor, AssetDetail, AssetPage, AssetPlace, AssetRow, OccurrenceRow, PlaceRef, RelationRow,
+};
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
 pub use error::{BackendError, Entity, Error, ErrorKind};
@@ -64,6 +67,7 @@ pub use scans::{Diff, Move, Rotation, ScanRow, roots_key};
 pub use secret_key::SECRET_KEY_LEN;
 #[cfg(any(test, feature = "test-support"))]
 pub use test_support::{drop_pg_schema, fresh_pg_schema};
+pub use tokens::{MAX_TOKEN_NAME, TOKEN_PREFIX, TokenRole, TokenRow, token_hash};
 pub use waivers::{NewWaiver, WaiverRow};
 
 use pool::{Conn, Pool};

@@ -19,6 +19,7 @@ mod readme;
 mod real_use;
 mod rego;
 mod scan;
+mod serve;
 mod store;
 mod stored;
 mod tls;
