@@ -200,7 +200,11 @@ pub fn select_findings(
 
 /// The findings of one asset in a report (the server's asset page).
 pub fn findings_of<'a>(report: &'a trustmap_core::Report, asset: &str) -> Vec<&'a Finding> {
-    report.findings.iter().filter(|f| f.asset == asset).collect()
+    report
+        .findings
+        .iter()
+        .filter(|f| f.asset == asset)
+        .collect()
 }
 
 /// The two scans a diff compares: `from` and `to` as given; `to` alone, the scan before it

@@ -87,8 +87,7 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new();
     for route in ROUTES {
-        let layer =
-            axum::middleware::from_fn_with_state((state.clone(), route.need), authorize);
+        let layer = axum::middleware::from_fn_with_state((state.clone(), route.need), authorize);
         app = app.route(route.path, handler(route).route_layer(layer));
     }
     app.fallback(|| async { ApiError::not_found("no such route (see /api/v1/openapi.json)") })
@@ -140,7 +139,10 @@ async fn list_scans(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(axum::Json(json!({ "scans": scans })).into_response())
 }
 
-async fn one_scan(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn one_scan(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let scan = blocking(&st, move |s| Ok(s.scan(&id)?)).await?;
     Ok(axum::Json(scan).into_response())
 }
@@ -196,7 +198,9 @@ fn encode_cursor(c: &AssetCursor) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<AssetCursor, ApiError> {
-    let bad = || ApiError::bad_request("cursor: not one this server gave (pass next_cursor back as it is)");
+    let bad = || {
+        ApiError::bad_request("cursor: not one this server gave (pass next_cursor back as it is)")
+    };
     let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s.as_bytes())
         .ok()
@@ -235,7 +239,9 @@ fn instant(now: Option<&str>) -> Result<time::OffsetDateTime, ApiError> {
 async fn assets(State(st): State<AppState>, Q(p): Q<AssetsParams>) -> Result<Response, ApiError> {
     let now = instant(p.now.as_deref())?;
     if p.owner.is_some() && p.unowned {
-        return Err(ApiError::bad_request("owner and unowned exclude each other"));
+        return Err(ApiError::bad_request(
+            "owner and unowned exclude each other",
+        ));
     }
     let limit = p.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
@@ -408,7 +414,9 @@ async fn findings(
     Q(p): Q<FindingsParams>,
 ) -> Result<Response, ApiError> {
     if p.owner.is_some() && p.unowned {
-        return Err(ApiError::bad_request("owner and unowned exclude each other"));
+        return Err(ApiError::bad_request(
+            "owner and unowned exclude each other",
+        ));
     }
     let sel = query::selection(p.as_of.as_deref(), p.host.as_deref(), "as_of")?;
     let filter = FindingFilter {
@@ -633,12 +641,14 @@ async fn metrics(State(st): State<AppState>) -> Result<Response, ApiError> {
     })
     .await?;
     Ok((
-        [(header::CONTENT_TYPE, media_type(trustmap_export::Format::Prometheus))],
+        [(
+            header::CONTENT_TYPE,
+            media_type(trustmap_export::Format::Prometheus),
+        )],
         text,
     )
         .into_response())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -654,7 +664,12 @@ mod tests {
                 .get(r.path)
                 .unwrap_or_else(|| panic!("{} is not in openapi.json", r.path))
                 [r.method.to_ascii_lowercase()];
-            assert!(op.is_object(), "{} {} is not in openapi.json", r.method, r.path);
+            assert!(
+                op.is_object(),
+                "{} {} is not in openapi.json",
+                r.method,
+                r.path
+            );
             // The roles the document states are those the router enforces.
             let roles: Vec<&str> = op["x-roles"]
                 .as_array()
@@ -663,7 +678,11 @@ mod tests {
             assert_eq!(roles, r.need.roles(), "{} {}", r.method, r.path);
         }
         let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-        assert_eq!(documented, ROUTES.len(), "openapi.json documents a route the server lacks");
+        assert_eq!(
+            documented,
+            ROUTES.len(),
+            "openapi.json documents a route the server lacks"
+        );
     }
 
     #[test]
@@ -674,7 +693,11 @@ mod tests {
         };
         assert_eq!(decode_cursor(&encode_cursor(&c)).unwrap(), c);
         for bad in ["", "!!", "Y2VydGlmaWNhdGU", "bm9wZTox"] {
-            assert_eq!(decode_cursor(bad).unwrap_err().status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                decode_cursor(bad).unwrap_err().status,
+                StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
         }
     }
 }

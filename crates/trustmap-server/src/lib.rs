@@ -119,9 +119,9 @@ pub fn serve(
         });
         match &config.tls {
             Some((cert, key)) => {
-                let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(
-                    tls_config(cert, key)?,
-                ));
+                let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls_config(
+                    cert, key,
+                )?));
                 axum_server::bind_rustls(config.listen, tls)
                     .handle(handle)
                     .serve(app)

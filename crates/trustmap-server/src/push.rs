@@ -98,8 +98,7 @@ fn check(p: &Push) -> Result<(), ApiError> {
     if given != p.report.scan.roots {
         return bad("roots: not the report's scan.roots".into());
     }
-    if p
-        .roots
+    if p.roots
         .iter()
         .any(|r| r.canonical.is_empty() || r.canonical.len() > MAX_NAME || r.given.len() > MAX_NAME)
     {
@@ -149,7 +148,11 @@ pub fn rekey_secrets(store: &Store, report: &mut Report) -> Result<(), ApiError>
     Ok(())
 }
 
-fn rewrite(v: &mut serde_json::Value, ids: &HashMap<String, String>, hexes: &HashMap<String, String>) {
+fn rewrite(
+    v: &mut serde_json::Value,
+    ids: &HashMap<String, String>,
+    hexes: &HashMap<String, String>,
+) {
     match v {
         serde_json::Value::String(s) => {
             if s.contains("sec_") || s.contains("sha256:") {
@@ -397,12 +400,24 @@ mod tests {
         let new = "cd".repeat(32);
         let ids = HashMap::from([(format!("sec_{}", &old[..16]), format!("sec_{}", &new[..16]))]);
         let hexes = HashMap::from([(old.clone(), new.clone())]);
-        let s = format!("secret sec_{} (sha256:{old}) near sec_{}", &old[..16], "0".repeat(16));
+        let s = format!(
+            "secret sec_{} (sha256:{old}) near sec_{}",
+            &old[..16],
+            "0".repeat(16)
+        );
         assert_eq!(
             replace_ids(&s, &ids, &hexes),
-            format!("secret sec_{} (sha256:{new}) near sec_{}", &new[..16], "0".repeat(16))
+            format!(
+                "secret sec_{} (sha256:{new}) near sec_{}",
+                &new[..16],
+                "0".repeat(16)
+            )
         );
-        assert_eq!(replace_ids("sec_ab", &ids, &hexes), "sec_ab", "too short to be an id");
+        assert_eq!(
+            replace_ids("sec_ab", &ids, &hexes),
+            "sec_ab",
+            "too short to be an id"
+        );
         assert_eq!(replace_ids("sha256:", &ids, &hexes), "sha256:");
     }
 }

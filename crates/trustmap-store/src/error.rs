@@ -54,7 +54,9 @@ pub enum Error {
     },
     /// [`crate::Store::open_existing`] found no inventory at the target (shown with its
     /// password hidden): no such SQLite file, or a database never migrated.
-    #[error("no inventory at {0}: check the path or URL (only `trustmap scan` and `trustmap serve` create one)")]
+    #[error(
+        "no inventory at {0}: check the path or URL (only `trustmap scan` and `trustmap serve` create one)"
+    )]
     NoInventory(String),
     /// A file the store needs could not be read or created.
     #[error("{path}")]

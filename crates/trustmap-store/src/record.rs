@@ -94,7 +94,8 @@ impl Store {
             false
         };
         let begun = conn.begin();
-        match begun.and_then(|()| ingest::write_scan(&mut conn, report, meta, bulk_load, pushed_by)) {
+        match begun.and_then(|()| ingest::write_scan(&mut conn, report, meta, bulk_load, pushed_by))
+        {
             Ok(record) => Ok(PendingScan {
                 conn: Some(conn),
                 record: Some(record),

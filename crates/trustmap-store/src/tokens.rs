@@ -104,10 +104,7 @@ impl Store {
         by: &str,
     ) -> Result<(TokenRow, String), Error> {
         let name = name.trim();
-        if name.is_empty()
-            || name.len() > MAX_TOKEN_NAME
-            || name.chars().any(|c| c.is_control())
-        {
+        if name.is_empty() || name.len() > MAX_TOKEN_NAME || name.chars().any(|c| c.is_control()) {
             return Err(Error::InvalidInput(format!(
                 "a token name is 1 to {MAX_TOKEN_NAME} characters, no control characters"
             )));
@@ -182,7 +179,9 @@ impl Store {
                 return Err(Error::not_found(Entity::Token, name));
             };
             if t.revoked_at.is_some() {
-                return Err(Error::Conflict(format!("token {name:?} is already revoked")));
+                return Err(Error::Conflict(format!(
+                    "token {name:?} is already revoked"
+                )));
             }
             let now = now_rfc3339();
             db.exec(
@@ -295,6 +294,9 @@ impl TokenReplay {
 /// Whether migration 12 has run (verify may run on an older database being migrated).
 fn has_tokens_table(db: &mut Db) -> Result<bool, Error> {
     Ok(db
-        .query_one("SELECT version FROM schema_migrations WHERE version = 12", &[])?
+        .query_one(
+            "SELECT version FROM schema_migrations WHERE version = 12",
+            &[],
+        )?
         .is_some())
 }

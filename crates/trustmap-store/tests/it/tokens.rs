@@ -17,8 +17,13 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
         }
         let s = Store::open(&t.url).unwrap();
         assert_eq!(s.schema_version().unwrap(), 12, "[{}]", t.name);
-        let (row, token) = s.create_token("ci-scanner", TokenRole::Scanner, "cli:alice").unwrap();
-        assert!(token.starts_with("tmk_") && token.len() == 4 + 64, "{token}");
+        let (row, token) = s
+            .create_token("ci-scanner", TokenRole::Scanner, "cli:alice")
+            .unwrap();
+        assert!(
+            token.starts_with("tmk_") && token.len() == 4 + 64,
+            "{token}"
+        );
         // Only the hash is kept.
         let stored = s.query_raw("SELECT hash FROM api_tokens").unwrap();
         assert_eq!(stored[0][0], token_hash(&token));
@@ -29,7 +34,9 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
         );
         assert_eq!(s.authenticate_token("tmk_nope").unwrap(), None);
         // Names are never reused; bad names are refused.
-        let e = s.create_token("ci-scanner", TokenRole::Admin, "x").unwrap_err();
+        let e = s
+            .create_token("ci-scanner", TokenRole::Admin, "x")
+            .unwrap_err();
         assert_eq!(e.kind(), trustmap_store::ErrorKind::Conflict);
         for bad in ["", "  ", "a\nb", &"n".repeat(129)] {
             let e = s.create_token(bad, TokenRole::Admin, "x").unwrap_err();
@@ -52,7 +59,12 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
             .unwrap()
             .into_iter()
             .filter(|e| e.kind.starts_with("token-"))
-            .map(|e| (e.kind, e.data["by"].as_str().unwrap_or_default().to_string()))
+            .map(|e| {
+                (
+                    e.kind,
+                    e.data["by"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         assert_eq!(
             kinds,
@@ -68,8 +80,14 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
         let v = s.verify_audit().unwrap();
         assert!(!v.intact());
         let said = v.unvouched.join("\n");
-        assert!(said.contains("differs from its token-created event"), "{said}");
-        assert!(said.contains("is in force but its events say revoked"), "{said}");
+        assert!(
+            said.contains("differs from its token-created event"),
+            "{said}"
+        );
+        assert!(
+            said.contains("is in force but its events say revoked"),
+            "{said}"
+        );
         // A token inserted by hand has no event.
         s.execute_raw(
             "INSERT INTO api_tokens (name, role, hash, created_at, created_by)
@@ -77,7 +95,10 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
         )
         .unwrap();
         let said = s.verify_audit().unwrap().unvouched.join("\n");
-        assert!(said.contains("\"backdoor\") has no token-created event"), "{said}");
+        assert!(
+            said.contains("\"backdoor\") has no token-created event"),
+            "{said}"
+        );
     }
 }
 
@@ -85,7 +106,9 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
 fn asset_pages_follow_the_listing_order() {
     for t in targets("tok", "pages") {
         let s = Store::open(&t.url).unwrap();
-        let assets: Vec<_> = (0..5).map(|i| cert(&format!("p{i}"), &format!("{i}.crt"))).collect();
+        let assets: Vec<_> = (0..5)
+            .map(|i| cert(&format!("p{i}"), &format!("{i}.crt")))
+            .collect();
         let r = report("scan_1", &["/srv"], assets);
         s.record_scan(&r, &meta("h1", &[("/srv", "/srv")], "2026-01-01T00:00:00Z"))
             .unwrap();

@@ -42,9 +42,7 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
                 ),
             }
         }
-        (from, to) => {
-            trustmap_engine::query::diff_pair(&store, from.as_deref(), to.as_deref())?
-        }
+        (from, to) => trustmap_engine::query::diff_pair(&store, from.as_deref(), to.as_deref())?,
     };
     let d = store.diff(&from, &to)?;
     match a.format {

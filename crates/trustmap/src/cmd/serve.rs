@@ -57,7 +57,11 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         },
         grace: std::time::Duration::from_secs(a.grace),
     };
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let shown = a.db.shown();
     trustmap_server::serve(store, config, move |addr| {
         eprintln!("trustmap serve: listening on {scheme}://{addr} (inventory {shown})");

@@ -214,7 +214,9 @@ fn routes(asset: &str, scan: &str) -> Vec<(&'static str, String, Option<Value>, 
         (
             "POST",
             "/api/v1/waivers".into(),
-            Some(json!({"rule": "cert-untrusted-root", "asset": asset, "reason": "lab", "until": "2099-01-01"})),
+            Some(
+                json!({"rule": "cert-untrusted-root", "asset": asset, "reason": "lab", "until": "2099-01-01"}),
+            ),
             "admin",
         ),
         ("DELETE", "/api/v1/waivers/1".into(), None, "admin"),
@@ -252,11 +254,16 @@ fn every_route_refuses_missing_revoked_and_wrong_tokens_and_bad_bodies_writing_n
                     method,
                     &s.url(&path),
                     token,
-                    b.as_deref().map(|b| (b, &[("Content-Type", "application/json")][..])),
+                    b.as_deref()
+                        .map(|b| (b, &[("Content-Type", "application/json")][..])),
                 )
             };
             let (st, v) = with(None);
-            assert_eq!(st, 401, "[{}] {method} {path} without a token: {v}", db.name);
+            assert_eq!(
+                st, 401,
+                "[{}] {method} {path} without a token: {v}",
+                db.name
+            );
             assert_eq!(v["error"]["code"], "unauthorized");
             let (st, v) = with(Some(&revoked));
             assert_eq!(st, 401, "[{}] {method} {path} revoked: {v}", db.name);
@@ -332,7 +339,12 @@ fn admin_writes_are_audited_under_the_token_name_and_verify() {
         let asset = assets["assets"][0]["id"].as_str().unwrap().to_string();
         let put = |path: &str, method: &str, body: Value| {
             let b = body.to_string();
-            call(method, &s.url(path), Some(&admin), Some((b.as_bytes(), &[])))
+            call(
+                method,
+                &s.url(path),
+                Some(&admin),
+                Some((b.as_bytes(), &[])),
+            )
         };
         let (st, v) = put(
             &format!("/api/v1/assets/{asset}/owners"),
@@ -365,12 +377,8 @@ fn admin_writes_are_audited_under_the_token_name_and_verify() {
         // The API's answers are the CLI's.
         let detail = get(&s, &format!("/api/v1/assets/{asset}"), &admin);
         assert_eq!(detail["asset"]["owner"], "team-edge");
-        let cli: Value = serde_json::from_str(&on_db_ok(
-            &db,
-            0,
-            &["findings", "--format", "json"],
-        ))
-        .unwrap();
+        let cli: Value =
+            serde_json::from_str(&on_db_ok(&db, 0, &["findings", "--format", "json"])).unwrap();
         let api = get(&s, "/api/v1/findings", &admin);
         assert_eq!(api["findings"], cli);
         let audit = get(&s, "/api/v1/audit", &admin);
@@ -392,7 +400,10 @@ fn admin_writes_are_audited_under_the_token_name_and_verify() {
         );
         crate::common::raw_sql(&db, "UPDATE api_tokens SET revoked_at = NULL");
         let verify = get(&s, "/api/v1/audit/verify", &admin);
-        assert_eq!(verify["intact"], true, "role unchanged, nothing revoked: {verify}");
+        assert_eq!(
+            verify["intact"], true,
+            "role unchanged, nothing revoked: {verify}"
+        );
         crate::common::raw_sql(
             &db,
             "UPDATE api_tokens SET hash = 'ab' WHERE name = 'sec-team'",
@@ -453,7 +464,13 @@ fn a_pushed_scan_is_recorded_once_under_its_host_and_listed_as_the_cli_lists_it(
         let local: Value = serde_json::from_str(&on_db_ok(
             &db,
             0,
-            &["scan", dir.path().to_str().unwrap(), "--format", "json", "-q"],
+            &[
+                "scan",
+                dir.path().to_str().unwrap(),
+                "--format",
+                "json",
+                "-q",
+            ],
         ))
         .unwrap();
         let local_secret = local["assets"]
@@ -475,21 +492,22 @@ fn a_pushed_scan_is_recorded_once_under_its_host_and_listed_as_the_cli_lists_it(
             "{:?}{:?}{:?}",
             events,
             store.assets(&Default::default()).unwrap(),
-            store
-                .query_raw("SELECT body FROM findings")
-                .unwrap()
+            store.query_raw("SELECT body FROM findings").unwrap()
         );
         assert!(!dump.contains(&digest[..16]) && !dump.contains(&secret));
-        let started = events
-            .iter()
-            .find(|e| e.kind == "scan-started")
-            .unwrap();
+        let started = events.iter().find(|e| e.kind == "scan-started").unwrap();
         assert_eq!(started.data["pushed_by"], "token:host-scanner");
         // A push is idempotent by scan id: the same scan again is 200, not a second scan.
         let report: Value = serde_json::from_str(&on_db_ok(
             &db,
             0,
-            &["report", "--as-of", scans["scans"][0]["id"].as_str().unwrap(), "--format", "json"],
+            &[
+                "report",
+                "--as-of",
+                scans["scans"][0]["id"].as_str().unwrap(),
+                "--format",
+                "json",
+            ],
         ))
         .unwrap();
         let roots = vec![json!({"given": report["scan"]["roots"][0], "canonical": "/srv/x"})];
@@ -553,14 +571,38 @@ fn assets_page_by_cursor_without_repeats_or_gaps() {
         }
         assert!(pages < 20);
     }
-    let want: Vec<Value> = all.as_array().unwrap().iter().map(|a| a["id"].clone()).collect();
+    let want: Vec<Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
     assert_eq!(ids, want);
-    assert_eq!(pages, want.len().div_ceil(3) + usize::from(want.len() % 3 == 0));
+    assert_eq!(
+        pages,
+        want.len().div_ceil(3) + usize::from(want.len() % 3 == 0)
+    );
     let count = get(&s, "/api/v1/assets?count=true", &reader);
     assert_eq!(count["count"], want.len());
-    for bad in ["limit=0", "limit=1001", "cursor=zzz", "kind=dragon", "expiring=7", "bogus=1"] {
-        let (st, v) = call("GET", &s.url(&format!("/api/v1/assets?{bad}")), Some(&reader), None);
-        assert_eq!((st, v["error"]["code"].as_str()), (400, Some("bad_request")), "{bad}: {v}");
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "cursor=zzz",
+        "kind=dragon",
+        "expiring=7",
+        "bogus=1",
+    ] {
+        let (st, v) = call(
+            "GET",
+            &s.url(&format!("/api/v1/assets?{bad}")),
+            Some(&reader),
+            None,
+        );
+        assert_eq!(
+            (st, v["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}: {v}"
+        );
     }
 }
 
@@ -583,7 +625,10 @@ fn a_token_past_its_rate_is_told_to_wait() {
     if st == 429 {
         assert_eq!(v["error"]["code"], "rate_limited");
     }
-    assert_eq!(call("GET", &s.url("/api/v1/scans"), Some(&other), None).0, 200);
+    assert_eq!(
+        call("GET", &s.url("/api/v1/scans"), Some(&other), None).0,
+        200
+    );
 }
 
 #[test]
@@ -591,7 +636,10 @@ fn serve_speaks_tls_and_stops_cleanly_on_sigterm() {
     let db = backends("serve", "tls").remove(0);
     let dir = tempfile::tempdir().unwrap();
     ec_cert(dir.path(), "localhost", "30");
-    let (cert, key) = (dir.path().join("localhost.crt"), dir.path().join("localhost.key"));
+    let (cert, key) = (
+        dir.path().join("localhost.crt"),
+        dir.path().join("localhost.key"),
+    );
     let mut s = Serve::start(
         &db,
         &[
@@ -621,7 +669,11 @@ fn serve_speaks_tls_and_stops_cleanly_on_sigterm() {
         ])
         .output()
         .expect("curl is installed (scripts/test)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(s.stop(), Some(0));
