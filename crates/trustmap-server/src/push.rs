@@ -154,10 +154,8 @@ fn rewrite(
     hexes: &HashMap<String, String>,
 ) {
     match v {
-        serde_json::Value::String(s) => {
-            if s.contains("sec_") || s.contains("sha256:") {
-                *s = replace_ids(s, ids, hexes);
-            }
+        serde_json::Value::String(s) if s.contains("sec_") || s.contains("sha256:") => {
+            *s = replace_ids(s, ids, hexes);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| rewrite(x, ids, hexes)),
         serde_json::Value::Object(o) => o.values_mut().for_each(|x| rewrite(x, ids, hexes)),

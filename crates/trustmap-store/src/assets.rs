@@ -177,7 +177,7 @@ impl Store {
 
     /// One page of [`Store::assets`]: the assets after `after` (the `next` of the page
     /// before; `None`: the first page), at most `q.limit` of them. Keyset pagination on the
-    /// listing's order (kind, then the internal row id): each page is one range read of the
+    /// listing's order (kind, then the internal row id): each page is at most two seeks of the
     /// `(kind, rid)` index however deep it is, and assets recorded meanwhile neither shift
     /// nor repeat rows.
     pub fn assets_page(
@@ -186,21 +186,48 @@ impl Store {
         after: Option<&AssetCursor>,
     ) -> Result<AssetPage, Error> {
         let mut db = self.conn()?;
-        let (mut filter, mut params) = self.filter(&mut db, q)?;
-        if let Some(c) = after {
-            filter.push_str(" AND (a.kind, a.rid) > (?, ?)");
-            params.push(Val::Text(c.kind.clone()));
-            params.push(Val::Int(c.rid));
-        }
-        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
-        let rows = db.query(
-            &format!(
-                "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
-                        a.first_seen, a.last_seen, a.live, a.rid
-                 FROM assets a WHERE {filter} ORDER BY a.kind, a.rid{limit}"
-            ),
-            &params,
-        )?;
+        let (filter, params) = self.filter(&mut db, q)?;
+        let select = format!(
+            "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
+                    a.first_seen, a.last_seen, a.live, a.rid
+             FROM assets a WHERE {filter}"
+        );
+        let limit = |n: Option<usize>| n.map_or(String::new(), |n| format!(" LIMIT {n}"));
+        let rows = match after {
+            None => db.query(
+                &format!("{select} ORDER BY a.kind, a.rid{}", limit(q.limit)),
+                &params,
+            )?,
+            // Two index seeks rather than `(a.kind, a.rid) > (?, ?)`, which SQLite reads as
+            // a range on `kind` alone (a page deep in a million certificates read every
+            // certificate before it: 0.9 s against 3 ms): the rest of this kind, then the
+            // kinds after it.
+            Some(c) => {
+                let mut p = params.clone();
+                p.push(Val::Text(c.kind.clone()));
+                p.push(Val::Int(c.rid));
+                let mut rows = db.query(
+                    &format!(
+                        "{select} AND a.kind = ? AND a.rid > ? ORDER BY a.kind, a.rid{}",
+                        limit(q.limit)
+                    ),
+                    &p,
+                )?;
+                let left = q.limit.map(|n| n - rows.len());
+                if left != Some(0) {
+                    let mut p = params;
+                    p.push(Val::Text(c.kind.clone()));
+                    rows.extend(db.query(
+                        &format!(
+                            "{select} AND a.kind > ? ORDER BY a.kind, a.rid{}",
+                            limit(left)
+                        ),
+                        &p,
+                    )?);
+                }
+                rows
+            }
+        };
         let next = match (q.limit, rows.last()) {
             (Some(n), Some(last)) if rows.len() == n => Some(AssetCursor {
                 kind: last.text(1),

@@ -20,6 +20,7 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
         let (row, token) = s
             .create_token("ci-scanner", TokenRole::Scanner, "cli:alice")
             .unwrap();
+        assert_eq!((row.role, row.revoked_at), (TokenRole::Scanner, None));
         assert!(
             token.starts_with("tmk_") && token.len() == 4 + 64,
             "{token}"

@@ -84,13 +84,11 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// A request body and its extra headers.
+type Body<'a> = (&'a [u8], &'a [(&'a str, &'a str)]);
+
 /// One request: (status, body as JSON, or `{"text": body}` when it is not JSON).
-fn call(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    body: Option<(&[u8], &[(&str, &str)])>,
-) -> (u16, Value) {
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<Body<'_>>) -> (u16, Value) {
     let a = agent();
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     if let Some(t) = token {
@@ -580,7 +578,7 @@ fn assets_page_by_cursor_without_repeats_or_gaps() {
     assert_eq!(ids, want);
     assert_eq!(
         pages,
-        want.len().div_ceil(3) + usize::from(want.len() % 3 == 0)
+        want.len().div_ceil(3) + usize::from(want.len().is_multiple_of(3))
     );
     let count = get(&s, "/api/v1/assets?count=true", &reader);
     assert_eq!(count["count"], want.len());
