@@ -214,29 +214,50 @@ impl SharedBlocks {
 /// one uses a random key of its own, so fingerprints of a run without a store match
 /// nothing outside that run. Its `Debug` shows nothing of the key.
 #[derive(Clone)]
-pub struct SecretKey(ring::hmac::Key);
+pub struct SecretKey(KeyMode);
+
+#[derive(Clone)]
+enum KeyMode {
+    Hmac(ring::hmac::Key),
+    /// The value's SHA-256 itself ([`SecretKey::digest_only`]).
+    Digest,
+}
 
 impl SecretKey {
     pub fn new(key: &[u8]) -> SecretKey {
-        SecretKey(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key))
+        SecretKey(KeyMode::Hmac(ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            key,
+        )))
     }
 
     /// A random key from the operating system's random source.
     pub fn random() -> SecretKey {
         let rng = ring::rand::SystemRandom::new();
-        SecretKey(
+        SecretKey(KeyMode::Hmac(
             ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
                 .expect("the operating system's random source works"),
-        )
+        ))
+    }
+
+    /// No key: a secret's "fingerprint" is `sha256:` + hex of its value's SHA-256, the input
+    /// of the inventory's HMAC. Only for a scan pushed to a server (`scan --push`), which
+    /// keys each digest with its inventory's key on receipt and stores only that; such a
+    /// report is never written or printed (the plain digest is a verifier for a guess).
+    pub fn digest_only() -> SecretKey {
+        SecretKey(KeyMode::Digest)
     }
 
     /// The fingerprint of a secret `value`.
     pub fn fingerprint(&self, value: &[u8]) -> String {
         let digest = <sha2::Sha256 as sha2::Digest>::digest(value);
-        format!(
-            "sha256:{}",
-            hex::encode(ring::hmac::sign(&self.0, &digest).as_ref())
-        )
+        match &self.0 {
+            KeyMode::Hmac(k) => format!(
+                "sha256:{}",
+                hex::encode(ring::hmac::sign(k, &digest).as_ref())
+            ),
+            KeyMode::Digest => format!("sha256:{}", hex::encode(digest)),
+        }
     }
 }
 

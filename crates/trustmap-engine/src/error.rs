@@ -62,6 +62,9 @@ pub enum Error {
     /// Keystore passwords that cannot be used (too many); never names a password.
     #[error("{0}")]
     KeystorePasswords(String),
+    /// A request that makes no sense: a bad `as of`, a bad path glob.
+    #[error("{0}")]
+    Request(String),
     /// A date or instant that does not parse.
     #[error("bad date {0:?}: use 2026-12-31 or 2026-12-31T12:00:00Z")]
     BadDate(String),

@@ -19,8 +19,9 @@
 //! ```
 //!
 //! Modules: [`pipeline`] (request -> outcome), [`policy`] (which policy file, trust roots,
-//! lint inputs), [`own`] (trustmap's own files in a scanned tree), [`rego`], [`baseline`], [`waivers`], [`pqc`], [`clock`], and [`record`],
-//! the only module that calls the store.
+//! lint inputs), [`own`] (trustmap's own files in a scanned tree), [`rego`], [`baseline`], [`waivers`], [`pqc`], [`clock`], [`query`]
+//! (recorded scans and their findings, as `trustmap findings` and the API read them), and
+//! [`record`], the only module that writes to the store.
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +33,7 @@ pub mod own;
 pub mod pipeline;
 pub mod policy;
 pub mod pqc;
+pub mod query;
 pub mod record;
 pub mod rego;
 pub mod waivers;

@@ -236,6 +236,15 @@ impl Scan {
 
     /// Runs the sources and judges the inventory, with the clock read now (or the
     /// request's `now`). With a store: key age from its history, and its waivers applied.
+    /// For a scan pushed to a server (`scan --push`): secrets are fingerprinted by their
+    /// value's SHA-256 alone, which the server keys with its inventory's key on receipt
+    /// (see `trustmap_discover::scan::SecretKey::digest_only`). Run without a store.
+    pub fn with_secret_digests(mut self) -> Self {
+        self.scanner
+            .set_secret_key(trustmap_discover::scan::SecretKey::digest_only());
+        self
+    }
+
     pub fn run(
         self,
         store: Option<StoreHandle<'_>>,

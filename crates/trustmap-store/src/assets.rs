@@ -108,6 +108,21 @@ pub struct AssetDetail {
     pub scans: Vec<(String, String)>,
 }
 
+/// Where a page of [`Store::assets_page`] ends: the listing's sort key of its last asset.
+/// Opaque to clients (the server encodes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetCursor {
+    pub kind: String,
+    pub rid: i64,
+}
+
+/// One page of assets, and where the next one starts (`None`: this is the last).
+#[derive(Debug, Clone)]
+pub struct AssetPage {
+    pub rows: Vec<AssetRow>,
+    pub next: Option<AssetCursor>,
+}
+
 /// The places seen by the latest scan of each host and roots.
 fn present_places(db: &mut crate::db::Db) -> Result<RoaringBitmap, Error> {
     Ok(sets::current(db, sets::PLACES)?
@@ -234,17 +249,69 @@ impl Store {
     /// Assets matching every filter in `q`, ordered by kind, then oldest first; at most
     /// `q.limit` of them.
     pub fn assets(&self, q: &AssetQuery) -> Result<Vec<AssetRow>, Error> {
+        Ok(self.assets_page(q, None)?.rows)
+    }
+
+    /// One page of [`Store::assets`]: the assets after `after` (the `next` of the page
+    /// before; `None`: the first page), at most `q.limit` of them. Keyset pagination on the
+    /// listing's order (kind, then the internal row id): each page is at most two seeks of the
+    /// `(kind, rid)` index however deep it is, and assets recorded meanwhile neither shift
+    /// nor repeat rows.
+    pub fn assets_page(
+        &self,
+        q: &AssetQuery,
+        after: Option<&AssetCursor>,
+    ) -> Result<AssetPage, Error> {
         let mut db = self.conn()?;
         let (filter, params) = self.filter(&mut db, q)?;
-        let limit = q.limit.map_or(String::new(), |n| format!(" LIMIT {n}"));
-        let rows = db.query(
-            &format!(
-                "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
-                        a.first_seen, a.last_seen, a.live, a.rid
-                 FROM assets a WHERE {filter} ORDER BY a.kind, a.rid{limit}"
-            ),
-            &params,
-        )?;
+        let select = format!(
+            "SELECT a.id, a.kind, a.label, a.fingerprint, a.not_after, a.issuer, a.algorithm,
+                    a.first_seen, a.last_seen, a.live, a.rid
+             FROM assets a WHERE {filter}"
+        );
+        let limit = |n: Option<usize>| n.map_or(String::new(), |n| format!(" LIMIT {n}"));
+        let rows = match after {
+            None => db.query(
+                &format!("{select} ORDER BY a.kind, a.rid{}", limit(q.limit)),
+                &params,
+            )?,
+            // Two index seeks rather than `(a.kind, a.rid) > (?, ?)`, which SQLite reads as
+            // a range on `kind` alone (a page deep in a million certificates read every
+            // certificate before it: 0.9 s against 3 ms): the rest of this kind, then the
+            // kinds after it.
+            Some(c) => {
+                let mut p = params.clone();
+                p.push(Val::Text(c.kind.clone()));
+                p.push(Val::Int(c.rid));
+                let mut rows = db.query(
+                    &format!(
+                        "{select} AND a.kind = ? AND a.rid > ? ORDER BY a.kind, a.rid{}",
+                        limit(q.limit)
+                    ),
+                    &p,
+                )?;
+                let left = q.limit.map(|n| n - rows.len());
+                if left != Some(0) {
+                    let mut p = params;
+                    p.push(Val::Text(c.kind.clone()));
+                    rows.extend(db.query(
+                        &format!(
+                            "{select} AND a.kind > ? ORDER BY a.kind, a.rid{}",
+                            limit(left)
+                        ),
+                        &p,
+                    )?);
+                }
+                rows
+            }
+        };
+        let next = match (q.limit, rows.last()) {
+            (Some(n), Some(last)) if rows.len() == n => Some(AssetCursor {
+                kind: last.text(1),
+                rid: last.int(10),
+            }),
+            _ => None,
+        };
         let rids: Vec<i64> = rows.iter().map(|r| r.int(10)).collect();
         let present = present_places(&mut db)?;
         let mut places: HashMap<i64, Vec<AssetPlace>> = HashMap::new();
@@ -271,7 +338,7 @@ impl Store {
         }
         // A live asset was last seen by the latest of the current scans that saw it.
         let current = sets::current(&mut db, sets::ASSETS)?;
-        Ok(rows
+        let out = rows
             .iter()
             .map(|r| {
                 let rid = r.int(10);
@@ -289,7 +356,8 @@ impl Store {
                 }
                 row
             })
-            .collect())
+            .collect();
+        Ok(AssetPage { rows: out, next })
     }
 
     /// How many assets match every filter in `q` (ignoring its limit).

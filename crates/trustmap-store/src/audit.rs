@@ -255,6 +255,8 @@ struct Replay {
     /// Scan id -> the digest of its findings its `scan-finished` event carries (scans
     /// recorded at schema version 10 or later).
     findings: std::collections::HashMap<String, String>,
+    /// The API tokens the `token-created` / `token-revoked` events make.
+    tokens: crate::tokens::TokenReplay,
 }
 
 impl Replay {
@@ -270,6 +272,7 @@ impl Replay {
                 }
             }
             "waiver-granted" | "waiver-revoked" => apply_waiver_event(&mut self.waivers, e),
+            "token-created" | "token-revoked" => self.tokens.add(e),
             "secret-ids-rekeyed" => {
                 apply_waiver_event(&mut self.waivers, e);
                 for (old, new) in renamed(e) {
@@ -433,6 +436,7 @@ impl Replay {
                 "explicit {role} of {asset} ({name:?}) is in the events but not in the owners table"
             ));
         }
+        self.tokens.compare(db, &mut out)?;
         Ok(out)
     }
 }

@@ -10,6 +10,7 @@ pub enum Entity {
     Asset,
     Waiver,
     OwnerRule,
+    Token,
 }
 
 impl std::fmt::Display for Entity {
@@ -19,6 +20,7 @@ impl std::fmt::Display for Entity {
             Entity::Asset => "asset",
             Entity::Waiver => "waiver",
             Entity::OwnerRule => "owner rule",
+            Entity::Token => "token",
         })
     }
 }
@@ -52,7 +54,9 @@ pub enum Error {
     },
     /// [`crate::Store::open_existing`] found no inventory at the target (shown with its
     /// password hidden): no such SQLite file, or a database never migrated.
-    #[error("no inventory at {0}: check the path or URL (only `trustmap scan` creates one)")]
+    #[error(
+        "no inventory at {0}: check the path or URL (only `trustmap scan` and `trustmap serve` create one)"
+    )]
     NoInventory(String),
     /// A file the store needs could not be read or created.
     #[error("{path}")]

@@ -215,3 +215,30 @@ pub(crate) fn extras(db: &mut Db, seq: i64) -> Result<Option<(ScanExtras, Vec<Sc
         .map_err(|e| Error::corrupt(format!("scan errors {seq}: {e}")))?;
     Ok(Some((extras, errors)))
 }
+
+impl crate::Store {
+    /// The findings on asset `id` that the latest scan of some host and roots raised (the
+    /// current findings, as `trustmap findings` lists them without `--as-of`), severest
+    /// first. One indexed lookup (`findings_asset`, migration 12), then the current scans'
+    /// sets.
+    pub fn asset_findings(&self, id: &str) -> Result<Vec<Finding>, Error> {
+        let mut db = self.conn()?;
+        let current = sets::current(&mut db, sets::FINDINGS)?
+            .into_iter()
+            .fold(RoaringBitmap::new(), |acc, (_, set)| acc | set);
+        let mut out = Vec::new();
+        for r in db.query(
+            "SELECT rid, body FROM findings WHERE asset = ? ORDER BY rid",
+            &[Val::from(id)],
+        )? {
+            if !current.contains(sets::member(r.int(0))?) {
+                continue;
+            }
+            let f: Finding = serde_json::from_str(&r.text(1))
+                .map_err(|e| Error::corrupt(format!("finding {}: {e}", r.int(0))))?;
+            out.push(f);
+        }
+        out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
+        Ok(out)
+    }
+}

@@ -540,6 +540,7 @@ pub(crate) fn write_scan(
     report: &Report,
     meta: &ScanMeta,
     bulk_load: usize,
+    pushed_by: Option<&str>,
 ) -> Result<ScanRecord, Error> {
     let mut timer = Timer::new();
     let scan = &report.scan;
@@ -556,7 +557,11 @@ pub(crate) fn write_scan(
         &scan.started_at.to_string(),
         "scan-started",
         &scan.id,
-        serde_json::json!({"roots": scan.roots, "host": host}),
+        match pushed_by {
+            // Pushed to the server: the token that pushed it.
+            Some(by) => serde_json::json!({"roots": scan.roots, "host": host, "pushed_by": by}),
+            None => serde_json::json!({"roots": scan.roots, "host": host}),
+        },
     );
     let now = meta.finished_at.as_str();
 

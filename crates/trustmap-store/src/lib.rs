@@ -48,11 +48,12 @@ mod secret_key;
 mod sets;
 #[cfg(any(test, feature = "test-support"))]
 mod test_support;
+mod tokens;
 mod waivers;
 
 pub use assets::{
-    AssetDetail, AssetPlace, AssetRow, MAX_NAMED_CERTIFICATES, MAX_NAMES_LOOKED_UP,
-    NamedCertificate, OccurrenceRow, PlaceRef, RelationRow,
+    AssetCursor, AssetDetail, AssetPage, AssetPlace, AssetRow, MAX_NAMED_CERTIFICATES,
+    MAX_NAMES_LOOKED_UP, NamedCertificate, OccurrenceRow, PlaceRef, RelationRow,
 };
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
 pub use db::Backend;
@@ -67,6 +68,7 @@ pub use scans::{Diff, Move, Rotation, ScanRow, roots_key};
 pub use secret_key::SECRET_KEY_LEN;
 #[cfg(any(test, feature = "test-support"))]
 pub use test_support::{drop_pg_schema, fresh_pg_schema};
+pub use tokens::{MAX_TOKEN_NAME, TOKEN_PREFIX, TokenRole, TokenRow, token_hash};
 pub use waivers::{NewWaiver, WaiverRow};
 
 use pool::{Conn, Pool};

@@ -47,10 +47,22 @@ impl Store {
         owner: Option<&str>,
         backup: Option<&str>,
     ) -> Result<Vec<OwnerChange>, Error> {
+        self.set_owner_by(target, owner, backup, "")
+    }
+
+    /// [`Store::set_owner`] on behalf of `by` (the server's token name), which each
+    /// `owner-changed` event then names; empty: nobody named (the CLI's per-asset owners).
+    pub fn set_owner_by(
+        &self,
+        target: &OwnerTarget,
+        owner: Option<&str>,
+        backup: Option<&str>,
+        by: &str,
+    ) -> Result<Vec<OwnerChange>, Error> {
         let id = match target {
             OwnerTarget::Asset(id) => id,
             OwnerTarget::PathGlob(g) => {
-                return Ok(self.set_owner_rule(g, None, owner, backup, "")?.1);
+                return Ok(self.set_owner_rule(g, None, owner, backup, by)?.1);
             }
         };
         self.conn()?.transaction(|db| {
@@ -87,12 +99,11 @@ impl Store {
                     // was the effective (inferred) one.
                     if before.as_deref() != Some(name) || explicit_before.as_deref() != Some(name)
                     {
-                        audit.append(
-                            &now,
-                            "owner-changed",
-                            id,
-                            serde_json::json!({"role": role, "from": before, "to": name, "source": "explicit"}),
-                        );
+                        let mut data = serde_json::json!({"role": role, "from": before, "to": name, "source": "explicit"});
+                        if !by.is_empty() {
+                            data["by"] = by.into();
+                        }
+                        audit.append(&now, "owner-changed", id, data);
                     }
                     if before.as_deref() != Some(name) {
                         changes.push(OwnerChange {

@@ -68,6 +68,17 @@ impl Store {
     /// visible to others, and nothing is kept, until [`PendingScan::commit`]. Dropping the
     /// pending scan rolls it back. Other writers wait meanwhile (readers do not).
     pub fn begin_scan(&self, report: &Report, meta: &ScanMeta) -> Result<PendingScan, Error> {
+        self.begin_scan_as(report, meta, None)
+    }
+
+    /// [`Store::begin_scan`] of a scan pushed to the server by the token named `pushed_by`,
+    /// which its `scan-started` audit event then names.
+    pub fn begin_scan_as(
+        &self,
+        report: &Report,
+        meta: &ScanMeta,
+        pushed_by: Option<&str>,
+    ) -> Result<PendingScan, Error> {
         let bulk_load = self.bulk_load.load(Ordering::Relaxed);
         let mut conn = self.conn()?;
         // A large first scan into an empty SQLite inventory is written through the rollback
@@ -83,7 +94,8 @@ impl Store {
             false
         };
         let begun = conn.begin();
-        match begun.and_then(|()| ingest::write_scan(&mut conn, report, meta, bulk_load)) {
+        match begun.and_then(|()| ingest::write_scan(&mut conn, report, meta, bulk_load, pushed_by))
+        {
             Ok(record) => Ok(PendingScan {
                 conn: Some(conn),
                 record: Some(record),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One recorded scan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ScanRow {
     pub id: String,
     pub seq: i64,
@@ -86,6 +86,18 @@ pub fn roots_key<S: AsRef<str>>(host: &str, roots: &[S]) -> String {
     serde_json::to_string(&(host, sorted)).expect("strings serialize")
 }
 
+fn scan_row(r: &crate::db::Row) -> ScanRow {
+    ScanRow {
+        id: r.text(0),
+        seq: r.int(1),
+        started_at: r.text(2),
+        finished_at: r.text(3),
+        roots: serde_json::from_str(&r.text(4)).unwrap_or_default(),
+        host: r.text(5),
+        counts: serde_json::from_str(&r.text(6)).unwrap_or_default(),
+    }
+}
+
 impl Store {
     /// Every scan, oldest first.
     pub fn scans(&self) -> Result<Vec<ScanRow>, Error> {
@@ -93,18 +105,18 @@ impl Store {
             "SELECT id, seq, started_at, finished_at, roots, host, counts FROM scans ORDER BY seq",
             &[],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| ScanRow {
-                id: r.text(0),
-                seq: r.int(1),
-                started_at: r.text(2),
-                finished_at: r.text(3),
-                roots: serde_json::from_str(&r.text(4)).unwrap_or_default(),
-                host: r.text(5),
-                counts: serde_json::from_str(&r.text(6)).unwrap_or_default(),
-            })
-            .collect())
+        Ok(rows.iter().map(scan_row).collect())
+    }
+
+    /// One scan, by id ([`Error::NotFound`] when there is none).
+    pub fn scan(&self, id: &str) -> Result<ScanRow, Error> {
+        self.conn()?
+            .query_one(
+                "SELECT id, seq, started_at, finished_at, roots, host, counts FROM scans WHERE id = ?",
+                &[id.into()],
+            )?
+            .map(|r| scan_row(&r))
+            .ok_or_else(|| Error::not_found(crate::Entity::Scan, id))
     }
 
     /// The latest scan and the one before it over the same host and roots.

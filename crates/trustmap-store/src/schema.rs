@@ -408,6 +408,28 @@ CREATE TABLE owner_rules (
         sql_pg: None,
         after: None,
     },
+    Migration {
+        version: 12,
+        name: "API tokens of the server, stored hashed",
+        // `crate::tokens`: a token's SHA-256 only (the token is shown once, when created);
+        // each creation and revocation is an audit event, which `audit verify` replays
+        // against this table.
+        sql: r#"
+CREATE TABLE api_tokens (
+    id {serial},
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_by TEXT
+);
+CREATE INDEX findings_asset ON findings (asset);
+"#,
+        sql_pg: None,
+        after: None,
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of

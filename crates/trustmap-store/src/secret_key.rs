@@ -45,6 +45,13 @@ pub(crate) fn keyed_fingerprint(key: &[u8], digest: &[u8]) -> String {
 }
 
 impl Store {
+    /// The inventory's fingerprints of secrets whose values have SHA-256 `digests`, in
+    /// order (a pushed scan's secrets arrive as digests; see the server's push).
+    pub fn keyed_secret_fingerprints(&self, digests: &[[u8; 32]]) -> Result<Vec<String>, Error> {
+        let key = self.secret_fingerprint_key()?;
+        Ok(digests.iter().map(|d| keyed_fingerprint(&key, d)).collect())
+    }
+
     /// The key secret fingerprints are made with in this inventory (see the module docs).
     /// Give it to the scanner only; it must never reach a report or a log.
     pub fn secret_fingerprint_key(&self) -> Result<[u8; SECRET_KEY_LEN], Error> {

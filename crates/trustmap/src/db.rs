@@ -8,8 +8,8 @@ pub use trustmap_store::redact_url;
 /// Where the inventory lives.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DbArg {
-    /// Inventory database: a SQLite file path, or a postgres:// URL. Only `scan` creates
-    /// it; other commands fail when it does not exist
+    /// Inventory database: a SQLite file path, or a postgres:// URL. Only `scan` and
+    /// `serve` create it; other commands fail when it does not exist
     /// [default: $XDG_DATA_HOME/trustmap/inventory.db, i.e. ~/.local/share/trustmap/inventory.db]
     // hide_env_values: `--help` would otherwise print $TRUSTMAP_DB, password and all.
     #[arg(

@@ -75,6 +75,12 @@ enum Command {
     /// Post-quantum readiness: what is quantum-vulnerable, by kind and owner, and what to
     /// migrate first.
     Pqc(pqc::PqcArgs),
+    /// Serve the HTTP API (/api/v1) over the inventory: scans, assets, findings, owners,
+    /// waivers, audit, reports, metrics, and pushes from remote scanners.
+    Serve(serve::ServeArgs),
+    /// API tokens for `serve`: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
 }
 
 #[derive(clap::Args)]
@@ -164,5 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Waivers(a) => waivers::list(a),
         Command::Baseline(a) => baseline::baseline(a),
         Command::Pqc(a) => pqc::pqc(a),
+        Command::Serve(a) => serve::serve(a),
+        Command::Token(c) => serve::token(c),
     }
 }

@@ -13,3 +13,4 @@ mod places;
 mod secret_keys;
 mod shared;
 mod stored_reports;
+mod tokens;

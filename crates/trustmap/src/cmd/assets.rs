@@ -3,9 +3,9 @@
 use crate::args::NowArg;
 use crate::db::DbArg;
 use crate::table::{csv_field, out, table};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
-use trustmap_core::{AssetKind, Timestamp, rfc3339};
+use trustmap_core::AssetKind;
 use trustmap_store::AssetQuery;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,39 +66,8 @@ pub struct AssetsArgs {
     now: NowArg,
 }
 
-/// A window: a whole number and a unit, `h` hours, `d` days, `w` weeks, `m` months of 30
-/// days, `y` years of 365 days. A bare number is refused (days or months?), as is a window
-/// too large for a date.
 fn parse_window(s: &str) -> Result<time::Duration, String> {
-    const USE: &str = "use a number and a unit: 12h, 30d, 2w, 6m (30-day months), 1y (365 days)";
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    if num.is_empty() {
-        return Err(format!("bad window {s:?}: {USE}"));
-    }
-    let hours_per: i64 = match unit {
-        "h" => 1,
-        "d" => 24,
-        "w" => 7 * 24,
-        "m" => 30 * 24,
-        "y" => 365 * 24,
-        "" => {
-            return Err(format!(
-                "window {s:?} has no unit: did you mean {num}d? ({USE})"
-            ));
-        }
-        _ => return Err(format!("bad window {s:?}: unknown unit {unit:?}; {USE}")),
-    };
-    // Beyond 10,000 years no certificate date can fall inside; the cap keeps the
-    // arithmetic (and the date it reaches) in range.
-    const MAX_HOURS: i64 = 10_000 * 365 * 24;
-    num.parse::<i64>()
-        .ok()
-        .and_then(|n| n.checked_mul(hours_per))
-        .filter(|h| *h <= MAX_HOURS)
-        .map(time::Duration::hours)
-        .ok_or_else(|| format!("window {s:?} is too long: at most 10000y"))
+    trustmap_engine::query::parse_window(s)
 }
 
 pub fn assets(a: AssetsArgs) -> Result<i32> {
@@ -107,14 +76,7 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
         kind: a.kind,
         expiring_before: a
             .expiring
-            .map(|w| {
-                now.checked_add(w).map(Timestamp::from).with_context(|| {
-                    format!(
-                        "--expiring {w}: from {} that is past year 9999",
-                        rfc3339(now)
-                    )
-                })
-            })
+            .map(|w| trustmap_engine::query::expiring_before(now, w))
             .transpose()?,
         expired: a.expired,
         now: now.into(),
@@ -211,36 +173,4 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_parse() {
-        assert_eq!(parse_window("30d").unwrap(), time::Duration::days(30));
-        assert_eq!(parse_window("12h").unwrap(), time::Duration::hours(12));
-        assert_eq!(parse_window("2w").unwrap(), time::Duration::days(14));
-        assert_eq!(parse_window("6m").unwrap(), time::Duration::days(180));
-        assert_eq!(parse_window("1y").unwrap(), time::Duration::days(365));
-        assert_eq!(
-            parse_window("10000y").unwrap(),
-            time::Duration::days(3_650_000)
-        );
-        let e = parse_window("7").unwrap_err();
-        assert!(e.contains("did you mean 7d?"), "{e}");
-        for bad in ["soon", "d", "-3d", "3x", "3 d", ""] {
-            assert!(parse_window(bad).is_err(), "{bad}");
-        }
-        for huge in [
-            "99999999d",
-            "10001y",
-            "999999999999999999d",
-            "99999999999999999999999h",
-        ] {
-            let e = parse_window(huge).unwrap_err();
-            assert!(e.contains("too long"), "{huge}: {e}");
-        }
-    }
 }

@@ -31,11 +31,6 @@ pub struct DiffArgs {
 pub fn diff(a: DiffArgs) -> Result<i32> {
     let store = a.db.open()?;
     let (from, to) = match (a.from, a.to) {
-        (Some(f), Some(t)) => (f, t),
-        (None, Some(t)) => match store.previous_scan(&t)? {
-            Some(f) => (f, t),
-            None => bail!("scan {t} is the first scan of its roots; pass --from"),
-        },
         (None, None) if !a.roots.is_empty() => {
             let roots = canonical_roots(&a.roots);
             let host = a.host.unwrap_or_else(trustmap_engine::local_host_name);
@@ -47,13 +42,7 @@ pub fn diff(a: DiffArgs) -> Result<i32> {
                 ),
             }
         }
-        (None, None) => match store.last_two_scans()? {
-            Some(pair) => pair,
-            None => bail!(
-                "need two scans of the same roots to compare (see `trustmap scans`), or pass --from and --to"
-            ),
-        },
-        (Some(_), None) => bail!("--from needs --to"),
+        (from, to) => trustmap_engine::query::diff_pair(&store, from.as_deref(), to.as_deref())?,
     };
     let d = store.diff(&from, &to)?;
     match a.format {

@@ -11,5 +11,6 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod scans;
+pub mod serve;
 pub mod show;
 pub mod waivers;

@@ -7,12 +7,11 @@ use crate::args::parse_severity;
 use crate::cmd::scan::{Format, gate, render};
 use crate::db::DbArg;
 use crate::table::{csv_field, out, table, terminal_safe};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::ValueEnum;
-use std::collections::HashSet;
 use std::path::PathBuf;
-use trustmap_core::{Finding, Severity, Timestamp};
-use trustmap_store::{ScanSelection, Store, StoredReport, owner_matches};
+use trustmap_core::{Finding, Severity};
+use trustmap_store::{ScanSelection, Store, StoredReport};
 
 /// Which recorded scans to read.
 #[derive(clap::Args)]
@@ -31,28 +30,11 @@ pub struct FromStore {
 
 impl FromStore {
     fn selection(&self) -> Result<ScanSelection> {
-        let mut sel = ScanSelection {
-            host: self.host.clone(),
-            ..Default::default()
-        };
-        match self.as_of.as_deref().map(str::trim) {
-            None => {}
-            Some(s) => match as_of_instant(s) {
-                Some(t) => sel.as_of = Some(t),
-                None if looks_like_a_date(s) => {
-                    bail!("--as-of {s:?}: not a valid date (use 2026-11-30 or RFC 3339)")
-                }
-                None => {
-                    if self.host.is_some() {
-                        bail!(
-                            "--host selects among the latest scans; with --as-of SCAN give only the scan"
-                        );
-                    }
-                    sel.scan = Some(s.to_string());
-                }
-            },
-        }
-        Ok(sel)
+        Ok(trustmap_engine::query::selection(
+            self.as_of.as_deref(),
+            self.host.as_deref(),
+            "--as-of",
+        )?)
     }
 
     /// The store and the report of the selected scans.
@@ -62,22 +44,6 @@ impl FromStore {
         let r = store.stored_report(&sel)?;
         Ok((store, r))
     }
-}
-
-/// `2026-11-30` (the end of that day, UTC) or an RFC 3339 instant.
-fn as_of_instant(s: &str) -> Option<Timestamp> {
-    if let Some(t) = Timestamp::parse(s) {
-        return Some(t);
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(s, &fmt).ok()?;
-    Some(Timestamp::new(day.with_hms(23, 59, 59).ok()?.assume_utc()))
-}
-
-/// Starts like a date (so a typo is an error, not a scan id that does not exist).
-fn looks_like_a_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 #[derive(clap::Args)]
@@ -275,119 +241,40 @@ pub struct FindingsArgs {
     fail_on: Option<Severity>,
 }
 
-/// One listed finding with its asset's owners (as the report has them).
-struct Listed<'a> {
-    finding: &'a Finding,
-    owners: Vec<&'a str>,
-}
-
 /// `trustmap findings`.
 pub fn findings(a: FindingsArgs) -> Result<i32> {
-    let glob = a
-        .path
-        .as_deref()
-        .map(|g| {
-            globset::GlobBuilder::new(g)
-                .literal_separator(false)
-                .build()
-                .map(|g| g.compile_matcher())
-                .with_context(|| format!("--path {g:?}"))
-        })
-        .transpose()?;
+    if let Some(g) = &a.path {
+        // A bad glob fails before the store is opened.
+        globset::GlobBuilder::new(g)
+            .literal_separator(false)
+            .build()
+            .with_context(|| format!("--path {g:?}"))?;
+    }
     let baseline = a
         .baseline
         .as_deref()
         .map(trustmap_engine::baseline::Baseline::load)
         .transpose()?;
     let (store, stored) = a.from.load()?;
-    let before: Option<HashSet<String>> = match &a.new_since {
-        Some(id) => {
-            let earlier = store.stored_report(&ScanSelection {
-                scan: Some(id.clone()),
-                ..Default::default()
-            })?;
-            Some(
-                earlier
-                    .report
-                    .findings
-                    .iter()
-                    .map(trustmap_engine::baseline::key)
-                    .collect(),
-            )
-        }
-        None => None,
+    let filter = trustmap_engine::query::FindingFilter {
+        severity: a.severity,
+        rules: a.rule.clone(),
+        owner: a.owner.clone(),
+        unowned: a.unowned,
+        path: a.path.clone(),
+        new_since: a.new_since.clone(),
+        baseline,
+        waived: a.waived.map(|w| match w {
+            Waived::Yes => trustmap_engine::query::Waived::Yes,
+            Waived::No => trustmap_engine::query::Waived::No,
+        }),
     };
+    let listed = trustmap_engine::query::select_findings(&store, &stored, &filter)?;
     let report = &stored.report;
-    // A rule is a built-in one (policy rule or X.509 lint) or one the report has findings of
-    // (a custom Rego rule).
-    for r in &a.rule {
-        if !trustmap_engine::waivers::known_rule(r) && !report.findings.iter().any(|f| &f.rule == r)
-        {
-            let near = trustmap_engine::waivers::near(r, trustmap_engine::waivers::builtin_ids());
-            if near.is_empty() {
-                bail!("unknown rule {r:?} (see `trustmap rules`)");
-            }
-            bail!("unknown rule {r:?}; did you mean {}?", near.join(" or "));
-        }
-    }
-    let owner_map: std::collections::HashMap<&str, Vec<&str>> = report
-        .assets
-        .iter()
-        .map(|x| {
-            (
-                x.id.as_str(),
-                x.owners
-                    .iter()
-                    .filter(|o| o.role == "owner")
-                    .map(|o| o.name.as_str())
-                    .collect(),
-            )
-        })
-        .collect();
-    let mut findings: Vec<Finding> = report.findings.clone();
-    if let Some(b) = &baseline {
-        b.mark(&mut findings);
-    }
-    let owners_of =
-        |f: &Finding| -> Vec<&str> { owner_map.get(f.asset.as_str()).cloned().unwrap_or_default() };
-    let listed: Vec<Listed> = findings
-        .iter()
-        .filter(|f| a.severity.is_none_or(|s| f.severity >= s))
-        .filter(|f| a.rule.is_empty() || a.rule.contains(&f.rule))
-        .filter(|f| {
-            glob.as_ref()
-                .is_none_or(|g| f.path.as_deref().is_some_and(|p| g.is_match(p)))
-        })
-        .filter(|f| match a.waived {
-            None => true,
-            Some(Waived::Yes) => f.waiver.is_some(),
-            Some(Waived::No) => f.waiver.is_none(),
-        })
-        .filter(|f| baseline.is_none() || !f.baselined)
-        .filter(|f| {
-            before
-                .as_ref()
-                .is_none_or(|b| !b.contains(&trustmap_engine::baseline::key(f)))
-        })
-        .map(|f| Listed {
-            finding: f,
-            owners: owners_of(f),
-        })
-        .filter(|l| match (&a.owner, a.unowned) {
-            (Some(team), _) => l.owners.iter().any(|o| owner_matches(team, o)),
-            (None, true) => l.owners.is_empty(),
-            (None, false) => true,
-        })
-        .collect();
     match a.format {
         FindingsFormat::Json => {
             // The JSON contract's finding, plus the asset's owners.
-            let mut v = Vec::with_capacity(listed.len());
-            for l in &listed {
-                let mut f = serde_json::to_value(l.finding)?;
-                f["owners"] = serde_json::json!(l.owners);
-                v.push(f);
-            }
+            let v: Vec<serde_json::Value> = listed.iter().map(|l| l.to_json()).collect();
             out(&(serde_json::to_string_pretty(&v)? + "\n"))?
         }
         FindingsFormat::Csv => {
@@ -395,7 +282,7 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
                 "severity,rule,asset,path,line,owners,status,message,waived_by,waiver_reason,waiver_until,frameworks\n",
             );
             for l in &listed {
-                let f = l.finding;
+                let f = &l.finding;
                 let cells = [
                     f.severity.as_str().to_string(),
                     f.rule.clone(),
@@ -431,7 +318,7 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
             let rows: Vec<Vec<String>> = listed
                 .iter()
                 .map(|l| {
-                    let f = l.finding;
+                    let f = &l.finding;
                     let place = match (&f.path, f.line) {
                         (Some(p), Some(n)) => format!("{p}:{n}"),
                         (Some(p), None) => p.clone(),
@@ -469,7 +356,7 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
             out(&s)?;
         }
     }
-    let shown: Vec<Finding> = listed.iter().map(|l| l.finding.clone()).collect();
+    let shown: Vec<Finding> = listed.into_iter().map(|l| l.finding).collect();
     Ok(gate(&shown, a.fail_on))
 }
 

@@ -66,6 +66,14 @@ pub struct ScanArgs {
     /// count for --fail-on.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Send the scan to a trustmap server (`trustmap serve`) instead of a local inventory:
+    /// its base URL, https://HOST:PORT. Needs a scanner token (--token-file or
+    /// TRUSTMAP_TOKEN); retried with backoff; prints one line, not the report.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["no_store", "output", "format", "all"])]
+    pub push: Option<String>,
+    /// With --push: a file holding the scanner token (else $TRUSTMAP_TOKEN).
+    #[arg(long, value_name = "FILE", requires = "push")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// `trustmap scan`.
@@ -74,6 +82,9 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let mut req = args.input.request()?;
     req.options.baseline = args.baseline.clone();
     req.options.writes.extend(args.output.clone());
+    if let Some(url) = &args.push {
+        return push(&args, url, req);
+    }
     let (mut outcome, store) = run(&args.input, req, true)?;
     let report = &outcome.report;
     let text =
@@ -160,12 +171,18 @@ pub fn run(
         }
         store
     };
+    let outcome = drive(input, prepared, store.as_ref())?;
+    Ok((outcome, store))
+}
+
+/// Runs a prepared scan with a progress bar.
+fn drive(input: &ScanInput, prepared: Scan, store: Option<&Store>) -> Result<ScanOutcome> {
     let progress = Progress::default();
     let show_bar = !input.quiet && std::io::stderr().is_terminal();
     let done = AtomicBool::new(false);
     let outcome = std::thread::scope(|s| {
         let bar = show_bar.then(|| s.spawn(|| progress_bar(&progress, &done)));
-        let out = prepared.run(store.as_ref(), &progress);
+        let out = prepared.run(store, &progress);
         done.store(true, Ordering::Relaxed);
         if let Some(b) = bar {
             let _ = b.join();
@@ -178,7 +195,66 @@ pub fn run(
         }
         e => e.into(),
     })?;
-    Ok((outcome, store))
+    Ok(outcome)
+}
+
+/// `scan --push URL`: scans without a local inventory (secrets fingerprinted by digest,
+/// which the server keys; see `trustmap_server::push`) and sends the scan to the server.
+fn push(args: &ScanArgs, url: &str, req: trustmap_engine::ScanRequest) -> Result<i32> {
+    let token = match &args.token_file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading the token file {}", f.display()))?
+            .trim()
+            .to_string(),
+        None => std::env::var("TRUSTMAP_TOKEN").unwrap_or_default(),
+    };
+    if token.is_empty() {
+        anyhow::bail!("--push needs a scanner token: --token-file FILE or TRUSTMAP_TOKEN");
+    }
+    let prepared = Scan::prepare(req)?.with_secret_digests();
+    let outcome = drive(&args.input, prepared, None)?;
+    let code = gate(&outcome.report.findings, args.fail_on);
+    let assets = outcome.report.assets.len();
+    let findings = outcome.report.findings.len();
+    let payload = trustmap_server::push::Push {
+        version: trustmap_server::push::PUSH_VERSION,
+        roots: outcome
+            .roots
+            .iter()
+            .map(|r| trustmap_server::push::PushRoot {
+                given: r.given.clone(),
+                canonical: r.canonical.clone(),
+            })
+            .collect(),
+        finished_at: trustmap_core::rfc3339(time::OffsetDateTime::now_utc()),
+        secrets: trustmap_server::push::SECRET_DIGESTS.to_string(),
+        report: outcome.report,
+    };
+    let pushed = trustmap_server::push::send(url, &token, &payload, retry_policy())
+        .with_context(|| format!("pushing to {url}"))?;
+    eprintln!(
+        "{} {} to {url} as host {}: {assets} assets, {findings} findings",
+        if pushed.recorded {
+            "pushed"
+        } else {
+            "already recorded:"
+        },
+        pushed.scan.id,
+        pushed.scan.host
+    );
+    Ok(code)
+}
+
+/// Five attempts, from 1 s apart (`TRUSTMAP_PUSH_RETRY_MS` sets the first delay, for tests).
+fn retry_policy() -> trustmap_server::push::Retry {
+    let mut r = trustmap_server::push::Retry::default();
+    if let Some(ms) = std::env::var("TRUSTMAP_PUSH_RETRY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        r.first_delay = Duration::from_millis(ms);
+    }
+    r
 }
 
 /// Records the scan in the store and says so on stderr (unless `--quiet`).

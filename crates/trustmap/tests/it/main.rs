@@ -20,6 +20,7 @@ mod readme;
 mod real_use;
 mod rego;
 mod scan;
+mod serve;
 mod starttls;
 mod store;
 mod stored;
