@@ -77,8 +77,7 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     for range in documents(text) {
         // Only documents that can yield something are parsed (most manifests hold no
         // data field and no owner label: parsing them all was a third of a scan's time).
-        let first = wanted.partition_point(|&at| at < range.start);
-        if wanted.get(first).is_none_or(|&at| at >= range.end) {
+        if !wanted.wants(&range) {
             continue;
         }
         let doc = &text[range.clone()];
@@ -127,19 +126,16 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
     (out, skipped)
 }
 
-/// What makes a document worth parsing:
+/// What makes a document worth parsing, alone:
 /// - a `data` / `stringData` / `binaryData` key (entries; a Secret's feed the consumers'
 ///   resolution index);
 /// - a top-level `items:` or a JSON `"items"` (a List);
 /// - an owner label or annotation key (`team`, `owner`, `owned-by`, `owner-team`, with any
 ///   prefix);
-/// - a field through which an object uses a Secret ([`crate::config::kubernetes`]: Ingress
-///   and cert-manager `secretName`, Gateway API `certificateRefs`, Istio `credentialName`,
-///   workloads' `secretKeyRef` / `secretRef` / `imagePullSecrets` / projected volumes),
-///   and ServiceAccounts and their token Secrets.
+/// - a ServiceAccount, or a Secret of its token type.
 ///
 /// Keys followed by `:` or, quoted, by `"`. Case-sensitive, as YAML keys are.
-const RELEVANT: [&str; 22] = [
+const ALWAYS: [&str; 16] = [
     "data:",
     "data\"",
     "Data:",
@@ -153,6 +149,17 @@ const RELEVANT: [&str; 22] = [
     "owned-by:",
     "owned-by\"",
     "owner-team",
+    "kind: ServiceAccount",
+    "\"kind\": \"ServiceAccount\"",
+    "service-account-token",
+];
+
+/// The fields through which an object uses a Secret ([`crate::config::kubernetes`]: Ingress
+/// and cert-manager `secretName`, Gateway API `certificateRefs`, Istio `credentialName`,
+/// workloads' `secretKeyRef` / `secretRef` / `imagePullSecrets` / projected volumes): they
+/// make a document worth parsing only in an object of one of [`CONSUMER_KINDS`] (a CRD's
+/// schema names the same fields by the hundred).
+const FIELDS: [&str; 7] = [
     "secretName",
     "certificateRefs",
     "credentialName",
@@ -160,24 +167,75 @@ const RELEVANT: [&str; 22] = [
     "secretRef",
     "imagePullSecrets",
     "projected",
-    "ServiceAccount",
-    "service-account-token",
 ];
 
-static RELEVANT_AT: std::sync::LazyLock<crate::literal::Literals> =
-    std::sync::LazyLock::new(|| crate::literal::Literals::new(&RELEVANT));
+/// The kinds [`crate::config::kubernetes`] reads consumers from (a prefix: `kind: Pod` also
+/// passes `PodTemplate`, which the parser then ignores).
+const CONSUMER_KINDS: [&str; 13] = [
+    "Ingress",
+    "Gateway",
+    "ListenerSet",
+    "Certificate",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "XListenerSet",
+];
 
-/// Offsets (sorted) of the [`RELEVANT`] keys in `data` that can make a document worth
-/// parsing; `data` only as a key of its own (not the tail of `metadata`). One pass over the
-/// file.
-fn relevant_offsets(data: &[u8]) -> Vec<usize> {
-    let mut out = Vec::new();
+/// Where a document worth parsing was seen ([`relevant_offsets`]): offsets of the
+/// [`ALWAYS`] keys, of the [`FIELDS`] and of the [`CONSUMER_KINDS`] lines, each sorted.
+#[derive(Default)]
+struct Relevant {
+    always: Vec<usize>,
+    fields: Vec<usize>,
+    kinds: Vec<usize>,
+}
+
+impl Relevant {
+    fn is_empty(&self) -> bool {
+        self.always.is_empty() && (self.fields.is_empty() || self.kinds.is_empty())
+    }
+
+    /// Whether the document at `range` is worth parsing.
+    fn wants(&self, range: &std::ops::Range<usize>) -> bool {
+        let within = |v: &[usize]| {
+            let i = v.partition_point(|&at| at < range.start);
+            v.get(i).is_some_and(|&at| at < range.end)
+        };
+        within(&self.always) || (within(&self.fields) && within(&self.kinds))
+    }
+}
+
+static RELEVANT_AT: std::sync::LazyLock<crate::literal::Literals> =
+    std::sync::LazyLock::new(|| {
+        let mut words: Vec<String> = ALWAYS
+            .iter()
+            .chain(&FIELDS)
+            .map(|w| w.to_string())
+            .collect();
+        for k in CONSUMER_KINDS {
+            words.push(format!("kind: {k}"));
+            words.push(format!("\"kind\": \"{k}"));
+        }
+        crate::literal::Literals::new(&words)
+    });
+
+/// Where the [`ALWAYS`] keys, [`FIELDS`] and [`CONSUMER_KINDS`] are in `data`; `data` only
+/// as a key of its own (not the tail of `metadata`). One pass over the file.
+fn relevant_offsets(data: &[u8]) -> Relevant {
+    let mut out = Relevant::default();
     if data.starts_with(b"items:") {
-        out.push(0);
+        out.always.push(0);
     }
     for m in RELEVANT_AT.find_iter(data) {
         let at = m.start();
-        let keep = match m.pattern().as_usize() {
+        let p = m.pattern().as_usize();
+        let keep = match p {
             // YAML keys: an object's own field, not one nested in it.
             0 => top_level_key(data, at, true),
             2 => top_level_key(data, at, false),
@@ -188,8 +246,15 @@ fn relevant_offsets(data: &[u8]) -> Vec<usize> {
                 .any(|p| data[..at].ends_with(p)),
             _ => true,
         };
-        if keep {
-            out.push(at);
+        if !keep {
+            continue;
+        }
+        if p < ALWAYS.len() {
+            out.always.push(at);
+        } else if p < ALWAYS.len() + FIELDS.len() {
+            out.fields.push(at);
+        } else {
+            out.kinds.push(at);
         }
     }
     out
@@ -587,6 +652,11 @@ mod tests {
                 "kind: Ingress\nspec:\n  tls:\n  - secretName: web-tls\n",
                 true,
             ),
+            (
+                "kind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n      properties:\n        secretName:\n          type: string\n",
+                false,
+            ),
+            ("kind: ServiceAccount\nsecrets:\n- name: x\n", true),
             (
                 "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - env:\n        - valueFrom:\n            secretKeyRef: {name: db}\n",
                 true,

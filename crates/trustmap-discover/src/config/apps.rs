@@ -651,7 +651,10 @@ fn yaml(lower: &str, text: &str) -> Parsed {
         let base = lower.rsplit('/').next().unwrap_or(lower);
         base.starts_with("application") || base.starts_with("bootstrap")
     };
-    let envoy = text.contains("tls_certificate") || text.contains("trusted_ca");
+    // Envoy names files (`filename:`) or SDS secrets; only files make references, and
+    // istio's golden files hold thousands of SDS-only configurations.
+    let envoy = (text.contains("tls_certificate") || text.contains("trusted_ca"))
+        && text.contains("filename");
     let traefik = text.contains("certFile") || text.contains("keyFile") || text.contains("caFiles");
     if !(spring || envoy || traefik) {
         return out;
@@ -1076,10 +1079,14 @@ mod tests {
 
     #[test]
     fn broken_and_hostile_structured_files_are_errors() {
-        let p = parse("envoy.yaml", "tls_certificates: [\n");
+        let p = parse("envoy.yaml", "tls_certificates: [filename\n");
         assert!(p.consumers.is_empty());
         assert!(p.errors[0].1.contains("does not parse"), "{:?}", p.errors);
-        let deep = format!("tls_certificates: {}{}\n", "[".repeat(100), "]".repeat(100));
+        let deep = format!(
+            "tls_certificates: {}filename{}\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
         let p = parse("envoy.yaml", &deep);
         assert!(p.errors[0].1.contains("nested more than"), "{:?}", p.errors);
         let p = parse("dynamic.toml", "certFile = \n");
