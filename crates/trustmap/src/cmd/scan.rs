@@ -5,7 +5,7 @@ use crate::args::{ScanInput, parse_severity};
 use crate::summary;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -279,7 +279,10 @@ pub fn record(input: &ScanInput, outcome: &mut ScanOutcome, store: &Store) -> Re
                 d.moved.len()
             ));
         }
-        eprintln!("{msg}");
+        // After the report: its reader may have closed the stream already (`2>&1 | head`),
+        // and the scan is recorded either way, so a closed stderr is no failure (`eprintln!`
+        // would panic).
+        let _ = writeln!(std::io::stderr(), "{msg}");
     }
     Ok(())
 }

@@ -533,6 +533,37 @@ fn with_closed_pipe(db: &str, args: &[&str], keep: usize) -> (Option<i32>, Strin
 }
 
 #[test]
+fn a_summary_whose_reader_closed_both_streams_still_exits_cleanly() {
+    // `trustmap scan DIR 2>&1 | head`: the "recorded" line comes after the summary, on a
+    // stderr that is closed by then. It used to panic (exit 101) after recording.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let db = db.to_str().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    ec_cert(tree.path(), "c", "30");
+    let mut child = cmd(&["scan", tree.path().to_str().unwrap(), "--db", db])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    drop(child.stderr.take());
+    let mut head = vec![0; 8];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(&head, b"trustmap");
+    assert_eq!(
+        json(db, &["scans", "--format", "json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("i.db");
