@@ -6,11 +6,13 @@
 
 #![forbid(unsafe_code)]
 
+// First: its `errln!` and `outln!` are used by the modules after it.
+#[macro_use]
+mod table;
 mod args;
 mod cmd;
 mod db;
 mod summary;
-mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cmd::*;
@@ -132,7 +134,7 @@ fn main() {
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("trustmap: error: {e:#}");
+            errln!("trustmap: error: {e:#}");
             2
         }
     };

@@ -28,6 +28,17 @@ pub fn out(text: &str) -> Result<()> {
     }
 }
 
+/// `eprintln!` that ignores a closed stderr: messages around a report are informational,
+/// and `trustmap ... 2>&1 | head` closes the stream before they are written (`eprintln!`
+/// would panic, exit 101).
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// `println!` through [`out`]: `outln!("{x}")?`.
 #[macro_export]
 macro_rules! outln {

@@ -168,7 +168,7 @@ pub fn assets(a: AssetsArgs) -> Result<i32> {
                 &trows,
             ))?;
             if rows.is_empty() {
-                eprintln!("no assets match");
+                errln!("no assets match");
             }
         }
     }

@@ -84,7 +84,7 @@ fn who(by: Option<String>) -> String {
 
 fn print_changes(changes: &[OwnerChange]) {
     for ch in changes {
-        eprintln!(
+        errln!(
             "{}: {} {} -> {}",
             ch.asset,
             ch.role,
@@ -93,7 +93,7 @@ fn print_changes(changes: &[OwnerChange]) {
         );
     }
     if changes.is_empty() {
-        eprintln!("no change");
+        errln!("no change");
     }
 }
 
@@ -115,7 +115,7 @@ pub fn owner(c: OwnerCommand) -> Result<i32> {
                         a.backup.as_deref(),
                         &who(a.by),
                     )?;
-                    eprintln!(
+                    errln!(
                         "owner rule {}: {:?}{} -> owner {}, backup {} (applies to later scans too)",
                         rule.id,
                         rule.glob,
@@ -158,7 +158,7 @@ pub fn owner(c: OwnerCommand) -> Result<i32> {
                         &rows,
                     ))?;
                     if rules.is_empty() {
-                        eprintln!("no owner rules (set one with `trustmap owner set --path GLOB`)");
+                        errln!("no owner rules (set one with `trustmap owner set --path GLOB`)");
                     }
                 }
             }
@@ -182,7 +182,7 @@ pub fn owner(c: OwnerCommand) -> Result<i32> {
                 (None, None) => bail!("give --rule ID or --path GLOB"),
             };
             let (rule, changes) = store.remove_owner_rule(id, &who(a.by))?;
-            eprintln!("removed owner rule {} ({:?})", rule.id, rule.glob);
+            errln!("removed owner rule {} ({:?})", rule.id, rule.glob);
             print_changes(&changes);
             Ok(0)
         }

@@ -126,7 +126,7 @@ fn evidence(a: EvidenceArgs) -> Result<i32> {
         None => out(&text)?,
     }
     if !verdict.intact() {
-        eprintln!(
+        errln!(
             "trustmap: the audit log does not verify (`trustmap audit verify` says why); the evidence says so"
         );
         return Ok(1);

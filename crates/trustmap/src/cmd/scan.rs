@@ -163,7 +163,7 @@ pub fn run(
     } else {
         let store = input.db.open_if_exists()?;
         if store.is_none() && !input.quiet {
-            eprintln!(
+            errln!(
                 "note: no inventory at {}: this scan is not recorded and no waivers apply \
                  (`trustmap scan` creates the inventory)",
                 input.db.shown()
@@ -232,7 +232,7 @@ fn push(args: &ScanArgs, url: &str, req: trustmap_engine::ScanRequest) -> Result
     };
     let pushed = trustmap_server::push::send(url, &token, &payload, retry_policy())
         .with_context(|| format!("pushing to {url}"))?;
-    eprintln!(
+    errln!(
         "{} {} to {url} as host {}: {assets} assets, {findings} findings",
         if pushed.recorded {
             "pushed"

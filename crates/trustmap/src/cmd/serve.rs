@@ -64,7 +64,7 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
     };
     let shown = a.db.shown();
     trustmap_server::serve(store, config, move |addr| {
-        eprintln!("trustmap serve: listening on {scheme}://{addr} (inventory {shown})");
+        errln!("trustmap serve: listening on {scheme}://{addr} (inventory {shown})");
     })
     .context("serving")?;
     Ok(0)
@@ -127,9 +127,10 @@ pub fn token(c: TokenCommand) -> Result<i32> {
         TokenCommand::Create(a) => {
             let (row, token) = a.db.open()?.create_token(&a.name, a.role, &who())?;
             out(&format!("{token}\n"))?;
-            eprintln!(
+            errln!(
                 "token {:?} ({}) created; it is shown only this once",
-                row.name, row.role
+                row.name,
+                row.role
             );
         }
         TokenCommand::List(a) => {
@@ -155,7 +156,7 @@ pub fn token(c: TokenCommand) -> Result<i32> {
         }
         TokenCommand::Revoke(a) => {
             let row = a.db.open()?.revoke_token(&a.name, &who())?;
-            eprintln!("token {:?} revoked", row.name);
+            errln!("token {:?} revoked", row.name);
         }
     }
     Ok(0)

@@ -57,9 +57,11 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
             bail!("--revoke needs --by NAME");
         }
         let w = a.db.open()?.revoke_waiver(id, &by)?;
-        eprintln!(
+        errln!(
             "revoked waiver {} ({} on {}) by {by}",
-            w.id, w.rule, w.asset
+            w.id,
+            w.rule,
+            w.asset
         );
         return Ok(0);
     }
@@ -94,7 +96,7 @@ pub fn waive(a: WaiveArgs) -> Result<i32> {
         w.until
     )?;
     if custom {
-        eprintln!(
+        errln!(
             "note: {} is a custom Rego rule; the waiver applies to its findings in scans run \
              with --rego",
             w.rule
@@ -138,7 +140,7 @@ pub fn list(a: WaiversArgs) -> Result<i32> {
                 &trows,
             ))?;
             if rows.is_empty() {
-                eprintln!("no waivers");
+                errln!("no waivers");
             }
         }
     }
