@@ -41,8 +41,10 @@ pub const PUSH_VERSION: u32 = 1;
 /// How the report's secrets are fingerprinted: the value's SHA-256, keyed by the server.
 pub const SECRET_DIGESTS: &str = "sha256-digest";
 
-/// What `scan --push` sends.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What `scan --push` sends. Its `Debug` shows the scan, not the report: the report's
+/// secrets carry unkeyed SHA-256 digests of their values (a verifier for a guessed password)
+/// until the server keys them.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Push {
     pub version: u32,
@@ -52,6 +54,16 @@ pub struct Push {
     pub finished_at: String,
     /// [`SECRET_DIGESTS`].
     pub secrets: String,
+}
+
+impl std::fmt::Debug for Push {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Push")
+            .field("scan", &self.report.scan.id)
+            .field("assets", &self.report.assets.len())
+            .field("secrets", &self.secrets)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One root: as given to the scan and canonical on the scanning host.
@@ -391,6 +403,25 @@ pub fn send(base: &str, token: &str, push: &Push, retry: Retry) -> Result<Pushed
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_secret_digest() {
+        let report: Report = serde_json::from_str(
+            r#"{"tool":{"name":"trustmap","version":"0"},"scan":{"id":"scan_1","started_at":"2026-12-03T00:00:00Z","roots":[],"host":"h","files_scanned":1,"bytes_scanned":1,"duration_ms":1,"version":"0"},"assets":[],"relations":[],"findings":[],"errors":[]}"#,
+        )
+        .unwrap();
+        let p = Push {
+            version: 1,
+            report,
+            roots: Vec::new(),
+            finished_at: String::new(),
+            secrets: SECRET_DIGESTS.into(),
+        };
+        assert_eq!(
+            format!("{p:?}"),
+            r#"Push { scan: "scan_1", assets: 0, secrets: "sha256-digest", .. }"#
+        );
+    }
 
     #[test]
     fn ids_and_fingerprints_are_replaced_where_they_appear() {
