@@ -78,10 +78,14 @@ fn has_key(text: &str, key: &str) -> bool {
     text.lines().any(|l| l.trim_start().starts_with(key))
 }
 
-pub(super) fn is_compose(lower: &str) -> bool {
-    let base = lower.rsplit('/').next().unwrap_or(lower);
-    (base.starts_with("docker-compose") || base.starts_with("compose"))
-        && (base.ends_with(".yml") || base.ends_with(".yaml"))
+/// A docker-compose file by its name (`path` in any case; no copy is made, since the
+/// scanner asks this of every file).
+pub(super) fn is_compose(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path).as_bytes();
+    let starts = |p: &[u8]| base.len() >= p.len() && base[..p.len()].eq_ignore_ascii_case(p);
+    let ends =
+        |p: &[u8]| base.len() >= p.len() && base[base.len() - p.len()..].eq_ignore_ascii_case(p);
+    (starts(b"docker-compose") || starts(b"compose")) && (ends(b".yml") || ends(b".yaml"))
 }
 
 fn file_stem(lower: &str) -> &str {

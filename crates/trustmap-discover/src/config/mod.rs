@@ -130,9 +130,7 @@ static MARKERS: std::sync::LazyLock<crate::literal::Literals> = std::sync::LazyL
 /// The consumers in `data` (a whole file named `path`), when it is a configuration of a
 /// known kind; an empty result otherwise. Cheap for other files: one prefilter pass.
 pub fn consumers(path: &str, data: &[u8]) -> Parsed {
-    if data.len() > MAX_CONFIG_BYTES
-        || !(MARKERS.is_match(data) || apps::is_compose(&path.to_ascii_lowercase()))
-    {
+    if data.len() > MAX_CONFIG_BYTES || !(MARKERS.is_match(data) || apps::is_compose(path)) {
         return Parsed::default();
     }
     let Ok(text) = std::str::from_utf8(data) else {
