@@ -430,6 +430,55 @@ CREATE INDEX findings_asset ON findings (asset);
         sql_pg: None,
         after: None,
     },
+    Migration {
+        version: 14,
+        name: "the server's scheduled scans and webhook alerts",
+        // `crate::jobs`. Replicas of `trustmap serve` on one database claim a job run, a
+        // scan's alert evaluation and each alert's delivery here, in write transactions
+        // (which both backends serialise: SQLite's writer lock, PostgreSQL's advisory write
+        // lock), so no two replicas run one job or send one alert. Leases expire, so a
+        // replica killed mid-run is taken over. Times are RFC 3339 UTC text, compared as text.
+        sql: r#"
+CREATE TABLE server_jobs (
+    name TEXT PRIMARY KEY,
+    next_at TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until TEXT,
+    runs BIGINT NOT NULL DEFAULT 0,
+    last_started_at TEXT,
+    last_finished_at TEXT,
+    last_scan TEXT,
+    last_error TEXT
+);
+CREATE TABLE alert_scans (
+    scan_id TEXT PRIMARY KEY,
+    evaluated_at TEXT NOT NULL,
+    evaluated_by TEXT NOT NULL,
+    alerts BIGINT NOT NULL
+);
+CREATE TABLE alerts (
+    id {serial},
+    key TEXT NOT NULL,
+    webhook TEXT NOT NULL,
+    event TEXT NOT NULL,
+    scan_id TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until TEXT,
+    sent_at TEXT,
+    last_error TEXT,
+    UNIQUE (key, webhook)
+);
+CREATE INDEX alerts_due ON alerts (state, next_at);
+"#,
+        sql_pg: None,
+        after: None,
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of

@@ -7,6 +7,7 @@
 mod backends;
 mod common;
 mod impact;
+mod jobs;
 mod owner_rules;
 mod pg_tls;
 mod places;
