@@ -8,15 +8,21 @@
 //! Modules: `api` (the routes and their handlers: one table, [`api::ROUTES`], that the
 //! router and the OpenAPI document's test share), `auth` (bearer tokens, roles, rate
 //! limit), `push` (the push payload, the server's recording of it, the client),
-//! `error` (JSON errors), `body` (bounded bodies, gzip).
+//! `error` (JSON errors), `body` (bounded bodies, gzip), `config` (the server's own
+//! configuration file: scheduled scans and alert webhooks), `worker` (the background
+//! scheduler and alert delivery, claimed through the store so replicas share the work),
+//! `alerts` (what a scan brings that is worth telling, routed by owner).
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 mod body;
+pub mod config;
 pub mod error;
 pub mod push;
+pub mod worker;
 
 pub use auth::RateLimit;
 pub use error::ApiError;
@@ -78,6 +84,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// How long in-flight requests may run after SIGTERM / Ctrl-C.
     pub grace: Duration,
+    /// Scheduled scans and alerts (`--config`); the default runs neither.
+    pub background: config::ServerConfig,
 }
 
 /// Why the server could not run.
@@ -100,8 +108,11 @@ pub fn serve(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
-        let state = AppState::new(Arc::new(store), config.limits);
+    let grace = config.grace;
+    let served = rt.block_on(async move {
+        let store = Arc::new(store);
+        let background = worker::start(store.clone(), Arc::new(config.background.clone()));
+        let state = AppState::new(store, config.limits);
         let app = api::router(state).into_make_service();
         let handle = axum_server::Handle::new();
         let watcher = handle.clone();
@@ -134,8 +145,16 @@ pub fn serve(
                     .await?
             }
         }
+        // A scheduled scan cut short is not recorded (its transaction never commits) and
+        // its claim runs out; another replica, or this one restarted, runs it again.
+        for task in background {
+            task.abort();
+        }
         Ok(())
-    })
+    });
+    // Blocking work still running (a scheduled scan, a delivery) gets the same grace.
+    rt.shutdown_timeout(grace);
+    served
 }
 
 /// SIGTERM (systemd, Kubernetes) or Ctrl-C.

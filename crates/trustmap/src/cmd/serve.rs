@@ -37,9 +37,24 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     grace: u64,
+    /// The server's configuration: scans it runs on a schedule and the webhooks its alerts
+    /// go to (see the README's "Scheduled scans and alerts").
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Check --config, print what it schedules and alerts on, and exit.
+    #[arg(long, requires = "config")]
+    check_config: bool,
 }
 
 pub fn serve(a: ServeArgs) -> Result<i32> {
+    let background = match &a.config {
+        Some(f) => trustmap_server::config::load(f).map_err(anyhow::Error::msg)?,
+        None => trustmap_server::config::ServerConfig::default(),
+    };
+    if a.check_config {
+        print!("{}", describe(&background));
+        return Ok(0);
+    }
     // `serve`, like `scan`, creates the inventory when there is none.
     let store = a.db.open_or_create()?;
     let push = (a.max_push_mib as usize) << 20;
@@ -56,6 +71,7 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
             ..Default::default()
         },
         grace: std::time::Duration::from_secs(a.grace),
+        background,
     };
     let scheme = if config.tls.is_some() {
         "https"
@@ -68,6 +84,49 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
     })
     .context("serving")?;
     Ok(0)
+}
+
+/// What a server configuration makes the server do, for `--check-config` (webhook URLs
+/// are not shown: they may be credentials).
+fn describe(c: &trustmap_server::config::ServerConfig) -> String {
+    let mut s = format!("tick: every {} s\n", c.tick.as_secs());
+    if let Some(u) = &c.url {
+        s.push_str(&format!("links: {u}\n"));
+    }
+    for j in &c.schedule {
+        s.push_str(&format!(
+            "job {}: every {} s: {}\n",
+            j.name,
+            j.every.as_secs(),
+            j.paths.join(" ")
+        ));
+    }
+    match &c.alerts {
+        None => s.push_str("alerts: off\n"),
+        Some(a) => {
+            let events: Vec<&str> = a.events.iter().map(|e| e.as_str()).collect();
+            let days: Vec<String> = a.expiry_days.iter().map(u32::to_string).collect();
+            s.push_str(&format!(
+                "alerts: {} (findings at or above {}; expiry windows {} days)\n",
+                events.join(", "),
+                a.severity.as_str(),
+                days.join(", ")
+            ));
+            for h in &a.webhooks {
+                s.push_str(&format!(
+                    "webhook {} ({:?}): {}\n",
+                    h.name,
+                    h.format,
+                    if h.owners.is_empty() {
+                        "default".to_string()
+                    } else {
+                        format!("owners {}", h.owners.join(", "))
+                    }
+                ));
+            }
+        }
+    }
+    s
 }
 
 #[derive(Subcommand)]
