@@ -99,7 +99,7 @@ pub fn alerts_for(
             .filter(|f| f.severity >= cfg.severity && f.waiver.is_none() && !f.baselined)
             .filter(|f| !before.contains(&trustmap_engine::baseline::key(f)))
             .collect();
-        new.sort_by(|a, b| b.severity.cmp(&a.severity));
+        new.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for f in new {
             let a = assets.get(f.asset.as_str()).copied();
             let mut x = alert(

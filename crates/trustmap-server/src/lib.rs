@@ -109,8 +109,13 @@ pub fn serve(
         .enable_all()
         .build()?;
     let grace = config.grace;
+    // The last handle on the store is this one, dropped after the runtime: a PostgreSQL
+    // connection closes by blocking on its own runtime, which panics on a tokio worker
+    // (where an aborted background task would otherwise drop the store).
+    let store = Arc::new(store);
+    let shared = store.clone();
     let served = rt.block_on(async move {
-        let store = Arc::new(store);
+        let store = shared;
         let background = worker::start(store.clone(), Arc::new(config.background.clone()));
         let state = AppState::new(store, config.limits);
         let app = api::router(state).into_make_service();
@@ -154,6 +159,7 @@ pub fn serve(
     });
     // Blocking work still running (a scheduled scan, a delivery) gets the same grace.
     rt.shutdown_timeout(grace);
+    drop(store);
     served
 }
 

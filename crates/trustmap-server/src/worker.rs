@@ -76,26 +76,30 @@ async fn schedule(store: Arc<Store>, cfg: Arc<ServerConfig>, replica: Arc<String
                     continue;
                 }
             }
-            let (s, cfg2) = (store.clone(), cfg.clone());
-            let started = now();
-            let outcome = blocking(move || run_job(&s, &cfg2.schedule[i]))
-                .await
-                .unwrap_or_else(|| Err("the scan panicked".into()));
-            match &outcome {
-                Ok(id) => eprintln!("trustmap serve: job {}: recorded {id}", job.name),
-                Err(e) => eprintln!("trustmap serve: job {}: failed: {e}", job.name),
-            }
-            let (s, r, name, every) = (store.clone(), replica.clone(), job.name.clone(), job.every);
+            // The run and its end are one blocking call: a shutdown that aborts this task
+            // still lets a run finish and say so (the runtime's grace), so the job's count
+            // of runs is always the scans it recorded.
+            let (s, r, cfg2) = (store.clone(), replica.clone(), cfg.clone());
             let _ = blocking(move || {
+                let job = &cfg2.schedule[i];
+                let started = now();
+                let outcome = run_job(&s, job);
+                match &outcome {
+                    Ok(id) => eprintln!("trustmap serve: job {}: recorded {id}", job.name),
+                    Err(e) => eprintln!("trustmap serve: job {}: failed: {e}", job.name),
+                }
                 // Due again `every` after this run started (or now, when it ran longer).
-                let next = (started + lease(every)).max(now());
-                s.finish_job(
-                    &name,
+                let next = (started + lease(job.every)).max(now());
+                let ended = s.finish_job(
+                    &job.name,
                     &r,
                     now(),
                     next,
                     outcome.as_deref().map_err(String::as_str),
-                )
+                );
+                if let Err(e) = ended {
+                    eprintln!("trustmap serve: job {}: {e}", job.name);
+                }
             })
             .await;
         }

@@ -3,6 +3,7 @@
 //! One test binary per crate (each module was its own binary): a clean build links one
 //! executable instead of one per file.
 
+mod alerts;
 mod clock;
 mod common;
 mod consumers;
@@ -20,7 +21,7 @@ mod readme;
 mod real_use;
 mod rego;
 mod scan;
-mod serve;
+pub mod serve;
 mod starttls;
 mod store;
 mod stored;

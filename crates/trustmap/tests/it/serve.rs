@@ -8,8 +8,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A `trustmap` command on `db`.
+pub fn command(db: &Db) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trustmap"));
+    c.env("TRUSTMAP_DB", &db.target);
+    c
+}
+
 /// A `trustmap serve` process; SIGTERM when dropped.
-struct Serve {
+pub struct Serve {
     child: Child,
     base: String,
     /// What it printed on stderr after the listening line.
@@ -18,10 +25,15 @@ struct Serve {
 
 impl Serve {
     fn start(db: &Db, extra: &[&str]) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        Serve::start_with(db, extra, &[])
+    }
+
+    /// [`Serve::start`] with environment variables.
+    pub fn start_with(db: &Db, extra: &[&str], env: &[(&str, &str)]) -> Serve {
+        let mut child = command(db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("TRUSTMAP_DB", &db.target)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -49,12 +61,17 @@ impl Serve {
         }
     }
 
+    /// What it printed on stderr since the listening line (or the last call).
+    pub fn said(&self) -> Vec<String> {
+        self.rest.try_iter().collect()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// SIGTERM, then the exit status (within 30 s).
-    fn stop(&mut self) -> Option<i32> {
+    pub fn stop(&mut self) -> Option<i32> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
