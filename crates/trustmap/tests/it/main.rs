@@ -8,6 +8,7 @@ mod clock;
 mod common;
 mod consumers;
 mod consumers_more;
+mod crash;
 mod estate;
 mod export;
 mod formats;

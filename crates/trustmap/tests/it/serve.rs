@@ -24,7 +24,7 @@ pub struct Serve {
 }
 
 impl Serve {
-    fn start(db: &Db, extra: &[&str]) -> Serve {
+    pub fn start(db: &Db, extra: &[&str]) -> Serve {
         Serve::start_with(db, extra, &[])
     }
 
@@ -64,6 +64,17 @@ impl Serve {
     /// What it printed on stderr since the listening line (or the last call).
     pub fn said(&self) -> Vec<String> {
         self.rest.try_iter().collect()
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// SIGKILL, and reaped.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn url(&self, path: &str) -> String {
