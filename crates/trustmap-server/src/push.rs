@@ -338,21 +338,47 @@ impl Default for Retry {
     }
 }
 
+/// The roots a client trusts the server's certificate through: a PEM bundle (a private
+/// CA: `scan --push --ca-file`), or `None` for the web PKI roots (Mozilla's, built in).
+pub fn roots_from_pem(pem: Option<&[u8]>) -> Result<ureq::tls::RootCerts, PushError> {
+    let Some(pem) = pem else {
+        return Ok(ureq::tls::RootCerts::WebPki);
+    };
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(PushError::Local(format!("the CA file: {e}")))),
+        })
+        .collect::<Result<_, _>>()?;
+    if certs.is_empty() {
+        return Err(PushError::Local(
+            "the CA file holds no CERTIFICATE block".into(),
+        ));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
 /// Sends `push` to the server at `base` (`https://host:8443`), gzip-compressed, with the
-/// token; retries connection failures, 5xx and 429 with exponential backoff (doubling,
-/// capped at 60 s). Idempotent by scan id, so a retry after a lost answer is harmless.
-pub fn send(base: &str, token: &str, push: &Push, retry: Retry) -> Result<Pushed, PushError> {
-    use std::io::Write;
-    let json = serde_json::to_vec(push).map_err(|e| PushError::Local(e.to_string()))?;
+/// token, trusting the server's certificate through `roots`; retries connection failures,
+/// 5xx and 429 with exponential backoff (doubling, capped at 60 s). Idempotent by scan id,
+/// so a retry after a lost answer is harmless. The report is serialised straight into the
+/// compressor: the uncompressed JSON is never held whole.
+pub fn send(
+    base: &str,
+    token: &str,
+    push: &Push,
+    retry: Retry,
+    roots: ureq::tls::RootCerts,
+) -> Result<Pushed, PushError> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&json)
-        .map_err(|e| PushError::Local(e.to_string()))?;
+    serde_json::to_writer(&mut gz, push).map_err(|e| PushError::Local(e.to_string()))?;
     let body = gz.finish().map_err(|e| PushError::Local(e.to_string()))?;
-    drop(json);
     let url = format!("{}/api/v1/scans", base.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(600)))
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
         .build()
         .into();
     let mut delay = retry.first_delay;

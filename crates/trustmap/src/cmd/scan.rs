@@ -6,7 +6,7 @@ use crate::summary;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use trustmap_core::Severity;
@@ -74,6 +74,10 @@ pub struct ScanArgs {
     /// With --push: a file holding the scanner token (else $TRUSTMAP_TOKEN).
     #[arg(long, value_name = "FILE", requires = "push")]
     pub token_file: Option<PathBuf>,
+    /// With --push: trust the server's certificate through these CA certificates (PEM)
+    /// instead of the web PKI roots (a server with a certificate from a private CA).
+    #[arg(long, value_name = "FILE", requires = "push")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `trustmap scan`.
@@ -211,6 +215,19 @@ fn push(args: &ScanArgs, url: &str, req: trustmap_engine::ScanRequest) -> Result
     if token.is_empty() {
         anyhow::bail!("--push needs a scanner token: --token-file FILE or TRUSTMAP_TOKEN");
     }
+    // Read before scanning: a wrong CA file fails at once, not after the walk.
+    let ca = match &args.ca_file {
+        Some(f) => {
+            Some(std::fs::read(f).with_context(|| format!("reading the CA file {}", f.display()))?)
+        }
+        None => None,
+    };
+    let roots = trustmap_server::push::roots_from_pem(ca.as_deref()).with_context(|| {
+        format!(
+            "--ca-file {}",
+            args.ca_file.as_deref().unwrap_or(Path::new("")).display()
+        )
+    })?;
     let prepared = Scan::prepare(req)?.with_secret_digests();
     let outcome = drive(&args.input, prepared, None)?;
     let code = gate(&outcome.report.findings, args.fail_on);
@@ -230,7 +247,7 @@ fn push(args: &ScanArgs, url: &str, req: trustmap_engine::ScanRequest) -> Result
         secrets: trustmap_server::push::SECRET_DIGESTS.to_string(),
         report: outcome.report,
     };
-    let pushed = trustmap_server::push::send(url, &token, &payload, retry_policy())
+    let pushed = trustmap_server::push::send(url, &token, &payload, retry_policy(), roots)
         .with_context(|| format!("pushing to {url}"))?;
     errln!(
         "{} {} to {url} as host {}: {assets} assets, {findings} findings",

@@ -18,6 +18,7 @@ mod html;
 mod keystore_passwords;
 mod parsing;
 mod policy;
+mod push_ca;
 mod readme;
 mod real_use;
 mod rego;
