@@ -529,3 +529,38 @@ fn a_served_certificate_is_shown_where_deployed_and_a_new_one_served_is_a_rotati
         );
     }
 }
+
+#[test]
+fn a_targets_file_cidr_block_with_ports_and_a_name_expands_to_every_endpoint() {
+    let lab = Lab::valid();
+    let a = lab.serve(&[]);
+    let b = lab.serve(&[]);
+    let closed = free_port();
+    let file = lab.path().join("targets.txt");
+    // One address with two ports and an SNI name; four loopback addresses on a port where
+    // nothing listens.
+    std::fs::write(
+        &file,
+        format!(
+            "127.0.0.1/32:{},{} {NAME}\n127.0.0.4/30:{closed}\n",
+            a.port, b.port
+        ),
+    )
+    .unwrap();
+    let r = lab.scan(&["--targets", file.to_str().unwrap()]);
+    for s in [&a, &b] {
+        let e = endpoint(&r, &s.place());
+        assert_eq!(e["endpoint"]["sni"], NAME);
+        assert_eq!(e["occurrences"][0]["container"], format!("sni {NAME}"));
+        assert_eq!(e["endpoint"]["verification"]["hostname_match"], true);
+    }
+    let mut failed: Vec<&str> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    failed.sort();
+    let want: Vec<String> = (4..8).map(|i| format!("127.0.0.{i}:{closed}")).collect();
+    assert_eq!(failed, want);
+}
