@@ -195,8 +195,9 @@ fn pem_ders(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The suites the hand-made SSL 3.0 server takes, in its own order of preference.
-const SSL3_SUITES: [u16; 2] = [0x0005, 0x000a];
+/// The suites the hand-made SSL 3.0 server takes, in its own order of preference: RC4,
+/// 3DES and EXPORT (none of which OpenSSL 3 here can serve).
+const SSL3_SUITES: [u16; 3] = [0x0005, 0x000a, 0x0003];
 
 /// An SSL 3.0 server, hand-made because OpenSSL 3 here is built without SSL 3.0: a
 /// ClientHello of version 3.0 or later is answered as an SSL 3.0 server answers it, with
@@ -299,7 +300,11 @@ fn an_ssl_3_0_server_is_reported_with_its_suites_and_the_legacy_protocol() {
     assert_eq!(facts["legacy_protocols"], serde_json::json!(["SSLv3"]));
     assert_eq!(
         facts["accepted_suites"],
-        serde_json::json!({"SSLv3": ["TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"]})
+        serde_json::json!({"SSLv3": [
+            "TLS_RSA_WITH_RC4_128_SHA",
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            "TLS_RSA_EXPORT_WITH_RC4_40_MD5"
+        ]})
     );
     assert_eq!(facts["server_preference"], true);
     assert_eq!(facts["pq_key_exchange"], "none");
@@ -308,7 +313,8 @@ fn an_ssl_3_0_server_is_reported_with_its_suites_and_the_legacy_protocol() {
     assert_eq!(l["evidence"]["accepted"], "SSLv3");
     assert_eq!(
         finding(&r, e, "endpoint-weak-cipher")["evidence"]["weak"],
-        "TLS_RSA_WITH_RC4_128_SHA (RC4, SSLv3),TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES/3DES, SSLv3)"
+        "TLS_RSA_WITH_RC4_128_SHA (RC4, SSLv3),TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES/3DES, SSLv3),\
+         TLS_RSA_EXPORT_WITH_RC4_40_MD5 (EXPORT, SSLv3)"
     );
 }
 
@@ -563,4 +569,64 @@ fn a_targets_file_cidr_block_with_ports_and_a_name_expands_to_every_endpoint() {
     failed.sort();
     let want: Vec<String> = (4..8).map(|i| format!("127.0.0.{i}:{closed}")).collect();
     assert_eq!(failed, want);
+}
+
+#[test]
+fn endpoints_are_scanned_tls_concurrency_at_a_time() {
+    let lab = Lab::valid();
+    // Eight listeners that accept and never answer: each handshake costs the 1 s timeout.
+    let ports: Vec<u16> = (0..8)
+        .map(|_| {
+            listen(|s: TcpStream| {
+                std::thread::sleep(Duration::from_secs(10));
+                drop(s);
+            })
+        })
+        .collect();
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("tls://127.0.0.1:{p}"))
+        .collect();
+    let timed = |extra: &[&str]| {
+        let mut args = vec!["--tls-timeout", "1"];
+        args.extend_from_slice(extra);
+        args.extend(urls.iter().map(String::as_str));
+        let start = std::time::Instant::now();
+        let r = lab.scan(&args);
+        assert_eq!(r["errors"].as_array().unwrap().len(), 8, "{r:#}");
+        start.elapsed()
+    };
+    // Two at a time: four rounds of one timeout each.
+    let two = timed(&["--tls-concurrency", "2"]);
+    assert!(two >= Duration::from_millis(3900), "{two:?}");
+    // All at once (the default, 32): one round.
+    let all = timed(&[]);
+    assert!(all < Duration::from_millis(2900), "{all:?}");
+}
+
+#[test]
+fn endpoints_are_judged_against_the_system_bundle_and_the_policys_roots() {
+    use trustmap_engine::policy::{SYSTEM_BUNDLES, inputs_and_anchors};
+    let lab = Lab::valid();
+    let system = SYSTEM_BUNDLES
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .expect("a system CA bundle (Debian: ca-certificates)");
+    let in_system = pem_ders(system);
+    assert!(in_system.len() > 50, "{system:?}");
+    let file = lab.path().join("trustmap.toml");
+    let policy = trustmap_core::policy::Policy::from_toml(
+        &std::fs::read_to_string(&file).unwrap(),
+        "trustmap.toml",
+    )
+    .unwrap();
+    // The anchors the engine hands the TLS source: the system's roots, then the policy's.
+    let (_, anchors) = inputs_and_anchors(&policy, Some(&file), &[]).unwrap();
+    assert_eq!(anchors.len(), in_system.len() + 1);
+    assert_eq!(&anchors[..in_system.len()], &in_system[..]);
+    assert_eq!(
+        anchors.last().unwrap(),
+        &pem_ders(&lab.path().join("root.pem"))[0]
+    );
 }
