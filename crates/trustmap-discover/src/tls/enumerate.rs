@@ -575,6 +575,25 @@ pub struct Found {
     pub incomplete: Option<String>,
 }
 
+/// What the groups found say of post-quantum key exchange: `hybrid` when a hybrid group
+/// was accepted, else `pure` when an ML-KEM group alone was, else `none` when the server
+/// does not speak TLS 1.3 or every group probe was answered; `None` (cannot tell) when a
+/// probe went unanswered or TLS 1.3 was never probed.
+pub fn pq_class(f: &Found) -> Option<&'static str> {
+    let kinds: Vec<Kind> = f.groups.iter().map(|g| group_kind(g)).collect();
+    if kinds.contains(&Kind::Hybrid) {
+        Some("hybrid")
+    } else if kinds.contains(&Kind::Pure) {
+        Some("pure")
+    } else if f.tls13_spoken == Some(false)
+        || (f.tls13_spoken == Some(true) && f.incomplete.is_none())
+    {
+        Some("none")
+    } else {
+        None
+    }
+}
+
 /// Probes one address, one probe after another, within `budget` probes.
 pub struct Prober<'a> {
     pub address: SocketAddr,
@@ -905,6 +924,40 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), TLS12_SUITES.len());
+    }
+
+    #[test]
+    fn post_quantum_key_exchange_is_classified_from_the_groups_accepted() {
+        let found = |groups: &[&str], spoken: Option<bool>, incomplete: Option<&str>| Found {
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            tls13_spoken: spoken,
+            incomplete: incomplete.map(str::to_string),
+            ..Found::default()
+        };
+        let hybrid = found(&["X25519MLKEM768", "MLKEM768", "X25519"], Some(true), None);
+        assert_eq!(pq_class(&hybrid), Some("hybrid"));
+        let pure = found(&["MLKEM1024", "X25519"], Some(true), None);
+        assert_eq!(pq_class(&pure), Some("pure"));
+        assert_eq!(
+            pq_class(&found(&["X25519"], Some(true), None)),
+            Some("none")
+        );
+        // No TLS 1.3 at all: no post-quantum key exchange either.
+        assert_eq!(pq_class(&found(&[], Some(false), None)), Some("none"));
+        // A group probe unanswered: a classical answer cannot be trusted to be complete,
+        // but a post-quantum group found is still found.
+        let partial = found(
+            &["X25519"],
+            Some(true),
+            Some("group X448: no answer in time"),
+        );
+        assert_eq!(pq_class(&partial), None);
+        let partial_pq = found(&["SecP256r1MLKEM768"], Some(true), Some("timeout"));
+        assert_eq!(pq_class(&partial_pq), Some("hybrid"));
+        assert_eq!(
+            pq_class(&found(&[], None, Some("TLS 1.3 probe: timeout"))),
+            None
+        );
     }
 
     #[test]

@@ -328,6 +328,7 @@ impl TlsSource {
             (None, Vec::new(), None);
         let mut groups_tls12 = Vec::new();
         if let Some(p) = probed {
+            pq_key_exchange = enumerate::pq_class(&p).map(str::to_string);
             let lists = [
                 ("TLSv1.2".to_string(), p.tls12),
                 ("TLSv1.3".into(), p.tls13),
@@ -338,20 +339,6 @@ impl TlsSource {
                 }
             }
             server_preference = p.server_preference;
-            let kinds: Vec<enumerate::Kind> =
-                p.groups.iter().map(|g| enumerate::group_kind(g)).collect();
-            pq_key_exchange = if kinds.contains(&enumerate::Kind::Hybrid) {
-                Some("hybrid")
-            } else if kinds.contains(&enumerate::Kind::Pure) {
-                Some("pure")
-            } else if p.tls13_spoken == Some(false)
-                || (p.tls13_spoken == Some(true) && p.incomplete.is_none())
-            {
-                Some("none")
-            } else {
-                None
-            }
-            .map(str::to_string);
             groups_offered = p.groups;
             groups_tls12 = p.groups_tls12;
         }
