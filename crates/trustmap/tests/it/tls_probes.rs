@@ -630,3 +630,100 @@ fn endpoints_are_judged_against_the_system_bundle_and_the_policys_roots() {
         &pem_ders(&lab.path().join("root.pem"))[0]
     );
 }
+
+/// nginx on 127.0.0.1, stopped when dropped.
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Nginx {
+    /// SIGTERM to the master, which stops its worker (SIGKILL would leave it running).
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx serving the lab's leaf and intermediate on a free loopback port, with `ssl`
+/// directives added to the server block (its prefix, pid and logs in the lab).
+fn nginx(lab: &Lab, ssl: &str) -> Nginx {
+    let dir = lab.path();
+    let chain = std::fs::read_to_string(dir.join("leaf.pem")).unwrap()
+        + &std::fs::read_to_string(dir.join("inter.pem")).unwrap();
+    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+    let port = free_port();
+    let conf = format!(
+        "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n\
+         fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n  scgi_temp_path {d};\n\
+         server {{\n    listen 127.0.0.1:{port} ssl http2;\n    server_name {NAME};\n\
+         ssl_certificate {d}/chain.pem;\n    ssl_certificate_key {d}/leaf.key;\n    {ssl}\n\
+         return 204;\n  }}\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p", dir.to_str().unwrap(), "-c", "nginx.conf"])
+        .args(["-g", "daemon off;"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx is installed");
+    let start = std::time::Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nginx did not listen: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Nginx { child, port }
+}
+
+#[test]
+fn an_nginx_server_is_scanned_with_its_suite_order_alpn_and_chain() {
+    let lab = Lab::valid();
+    let n = nginx(
+        &lab,
+        "ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_prefer_server_ciphers on;\n    \
+         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA;",
+    );
+    let place = format!("127.0.0.1:{}", n.port);
+    let r = lab.scan(&["--tls-enumerate", &format!("tls://{place}?sni={NAME}")]);
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    let e = endpoint(&r, &place);
+    let facts = &e["endpoint"];
+    assert_eq!(facts["protocol"], "TLSv1.3");
+    assert_eq!(facts["alpn"], "h2");
+    assert_eq!(facts["chain_length"], 2);
+    assert_eq!(
+        facts["verification"],
+        serde_json::json!({"trusted": true, "hostname_match": true, "chain_complete": true})
+    );
+    assert_eq!(facts["legacy_protocols"], serde_json::json!([]));
+    // The TLS 1.2 suites in nginx's order, which it imposes.
+    assert_eq!(
+        facts["accepted_suites"]["TLSv1.2"],
+        serde_json::json!([
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+        ])
+    );
+    assert_eq!(facts["server_preference"], true);
+    assert_eq!(facts["pq_key_exchange"], "none");
+    assert_eq!(finding(&r, e, "endpoint-weak-cipher")["severity"], "low");
+    let mut endpoint_rules: Vec<String> = crate::tls::rules(&r, e)
+        .into_iter()
+        .filter(|x| x.starts_with("endpoint-"))
+        .collect();
+    endpoint_rules.sort();
+    assert_eq!(
+        endpoint_rules,
+        vec!["endpoint-no-pq-key-exchange", "endpoint-weak-cipher"]
+    );
+}
