@@ -318,13 +318,15 @@ pub struct EndpointInfo {
     /// (`SSLv3`, `TLSv1.0`, `TLSv1.1`), oldest first; empty: none (or not probed).
     #[serde(default)]
     pub legacy_protocols: Vec<String>,
-    /// Cipher suites accepted per version (`TLSv1.2`, `TLSv1.3`), IANA names in the order
+    /// Cipher suites accepted per version (`SSLv3`, `TLSv1.0`, `TLSv1.1`, `TLSv1.2`,
+    /// `TLSv1.3`), IANA names in the order
     /// the server chose them, found by raw ClientHello probes offering a set and removing
     /// the one chosen; empty when not enumerated (`--tls-enumerate`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub accepted_suites: std::collections::BTreeMap<String, Vec<String>>,
-    /// Whether the server chooses the TLS 1.2 suite by its own order (the first two
-    /// accepted, offered in both orders); null when not probed or fewer than two.
+    /// Whether the server chooses the suite by its own order (the first two accepted,
+    /// offered in both orders; TLS 1.2's, else the newest legacy version's); null when not
+    /// probed or no version has two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_preference: Option<bool>,
     /// Key-exchange groups the server accepted over TLS 1.3, each offered alone

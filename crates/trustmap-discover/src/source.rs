@@ -69,12 +69,22 @@ pub struct Progress {
     /// Files and directories skipped because an exclude pattern matched them (a directory
     /// counts once, not its contents).
     pub excluded: AtomicU64,
+    /// TLS endpoints done (handshake and probes, or failed), counted apart from files.
+    pub endpoints: AtomicU64,
+    /// TLS endpoints the scan names (counted when the TLS source starts).
+    pub endpoints_total: AtomicU64,
 }
 
 impl Progress {
     /// Counts one file of `bytes` bytes.
     pub fn add_file(&self, bytes: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts one TLS endpoint done, `bytes` read from it.
+    pub fn add_endpoint(&self, bytes: u64) {
+        self.endpoints.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }

@@ -30,8 +30,10 @@ use std::net::SocketAddr;
 /// bytes without a post-quantum key share and about 1.3 KiB with one.
 pub const MAX_HELLO_BYTES: u64 = 16 << 10;
 /// Probes one endpoint may cost by default: groups (17 and one), TLS 1.3 suites (up to 6),
-/// TLS 1.2 suites (the rest), TLS 1.2 groups (5) and server preference (2).
-pub const MAX_PROBES: usize = 104;
+/// TLS 1.2 suites (up to 96), the suites of each legacy version accepted (up to 96 each),
+/// TLS 1.2 curves (5, or 10 behind an ECDSA leaf) and server preference (2). A server of every version accepting
+/// `ALL:@SECLEVEL=0` with an RSA key costs about 150.
+pub const MAX_PROBES: usize = 256;
 /// Bytes read of the first flight of a raw TLS 1.2-or-older handshake (ServerHello to
 /// Certificate), when rustls could not complete one: as [`super::MAX_HANDSHAKE_BYTES`].
 pub const MAX_FLIGHT_BYTES: u64 = super::MAX_HANDSHAKE_BYTES as u64;
@@ -63,6 +65,14 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     (0xc05c, "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256"),
     (0xc061, "TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384"),
     (0xc060, "TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256"),
+    (0xc0a3, "TLS_DHE_RSA_WITH_AES_256_CCM_8"),
+    (0xc0a2, "TLS_DHE_RSA_WITH_AES_128_CCM_8"),
+    (0xc0a1, "TLS_RSA_WITH_AES_256_CCM_8"),
+    (0xc0a0, "TLS_RSA_WITH_AES_128_CCM_8"),
+    (0xc053, "TLS_DHE_RSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc052, "TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256"),
+    (0xc051, "TLS_RSA_WITH_ARIA_256_GCM_SHA384"),
+    (0xc050, "TLS_RSA_WITH_ARIA_128_GCM_SHA256"),
     // CBC with SHA-2
     (0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
     (0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
@@ -76,6 +86,10 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     (0xc072, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256"),
     (0xc077, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384"),
     (0xc076, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256"),
+    (0x00c4, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA256"),
+    (0x00be, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA256"),
+    (0x00c0, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA256"),
+    (0x00ba, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA256"),
     // CBC with SHA-1
     (0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
     (0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
@@ -107,6 +121,13 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     (0xc019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA"),
     (0xc018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA"),
     (0x00a7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384"),
+    (0x00a6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256"),
+    (0x006d, "TLS_DH_anon_WITH_AES_256_CBC_SHA256"),
+    (0x006c, "TLS_DH_anon_WITH_AES_128_CBC_SHA256"),
+    (0x00c5, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA256"),
+    (0x00bf, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256"),
+    (0x0089, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA"),
+    (0x0046, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA"),
     (0x003a, "TLS_DH_anon_WITH_AES_256_CBC_SHA"),
     (0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA"),
     (0x001b, "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA"),
@@ -119,6 +140,7 @@ pub const TLS12_SUITES: &[(u16, &str)] = &[
     // NULL (no encryption)
     (0xc010, "TLS_ECDHE_RSA_WITH_NULL_SHA"),
     (0xc006, "TLS_ECDHE_ECDSA_WITH_NULL_SHA"),
+    (0xc015, "TLS_ECDH_anon_WITH_NULL_SHA"),
     (0x003b, "TLS_RSA_WITH_NULL_SHA256"),
     (0x0002, "TLS_RSA_WITH_NULL_SHA"),
     (0x0001, "TLS_RSA_WITH_NULL_MD5"),
@@ -175,7 +197,8 @@ pub fn group_kind(name: &str) -> Kind {
 }
 
 /// The elliptic-curve groups probed for TLS 1.2 ECDHE, each offered alone with only the
-/// ECDHE suites: a ServerHello means the server computes ECDHE on that curve.
+/// ECDHE suites (and, behind an ECDSA leaf, next to the leaf's curve): a
+/// ServerKeyExchange naming it means the server computes ECDHE on that curve.
 pub const TLS12_EC_GROUPS: &[(u16, &str)] = &[
     (0x001d, "X25519"),
     (0x001e, "X448"),
@@ -184,8 +207,8 @@ pub const TLS12_EC_GROUPS: &[(u16, &str)] = &[
     (0x0019, "secp521r1"),
 ];
 
-/// The groups a TLS 1.2 hello offers for its ECDHE and DHE suites.
-const TLS12_GROUPS: &[u16] = &[
+/// The groups a TLS 1.2-or-older hello offers for its ECDHE and DHE suites.
+pub const TLS12_GROUPS: &[u16] = &[
     0x001d, 0x0017, 0x0018, 0x0019, 0x001e, 0x0100, 0x0101, 0x0102,
 ];
 
@@ -205,8 +228,24 @@ const HRR_RANDOM: [u8; 32] = [
 /// A ClientHello record: TLS 1.3 only (`supported_versions` [1.3], an empty `key_share`)
 /// when `tls13`, else TLS 1.2.
 pub fn client_hello(suites: &[u16], groups: &[u16], tls13: bool, sni: Option<&str>) -> Vec<u8> {
+    client_hello_for(if tls13 { 0x0304 } else { 0x0303 }, suites, groups, sni)
+}
+
+/// A ClientHello record offering `version` and nothing newer: TLS 1.3 (0x0304) as
+/// [`client_hello`] says; TLS 1.2 with `signature_algorithms`; TLS 1.0 and 1.1 with SNI,
+/// groups, point formats, extended master secret and renegotiation_info (no
+/// `signature_algorithms`, which they do not have); SSL 3.0 with no extension at all (the
+/// renegotiation SCSV instead) and the record version 3.0, as clients of that era sent it.
+pub fn client_hello_for(
+    version: u16,
+    suites: &[u16],
+    groups: &[u16],
+    sni: Option<&str>,
+) -> Vec<u8> {
+    let tls13 = version >= 0x0304;
+    let ssl3 = version <= 0x0300;
     let mut body = Vec::new();
-    body.extend_from_slice(&[0x03, 0x03]);
+    body.extend_from_slice(&version.min(0x0303).to_be_bytes());
     body.extend_from_slice(&[0x5a; 32]);
     // A TLS 1.3 hello carries a legacy session id, as middlebox-compatible clients do.
     if tls13 {
@@ -215,37 +254,44 @@ pub fn client_hello(suites: &[u16], groups: &[u16], tls13: bool, sni: Option<&st
     } else {
         body.push(0);
     }
-    body.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
-    for s in suites {
+    let scsv: &[u16] = if ssl3 { &[0x00ff] } else { &[] };
+    body.extend_from_slice(&(((suites.len() + scsv.len()) * 2) as u16).to_be_bytes());
+    for s in suites.iter().chain(scsv) {
         body.extend_from_slice(&s.to_be_bytes());
     }
     body.extend_from_slice(&[1, 0]);
-    let mut ext = Vec::new();
-    if let Some(name) = sni {
-        let n = name.as_bytes();
-        let mut sn = Vec::new();
-        sn.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes());
-        sn.push(0);
-        sn.extend_from_slice(&(n.len() as u16).to_be_bytes());
-        sn.extend_from_slice(n);
-        push_ext(&mut ext, 0x0000, &sn);
+    if !ssl3 {
+        let mut ext = Vec::new();
+        if let Some(name) = sni {
+            let n = name.as_bytes();
+            let mut sn = Vec::new();
+            sn.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes());
+            sn.push(0);
+            sn.extend_from_slice(&(n.len() as u16).to_be_bytes());
+            sn.extend_from_slice(n);
+            push_ext(&mut ext, 0x0000, &sn);
+        }
+        push_ext(&mut ext, 0x000a, &list16(groups));
+        push_ext(&mut ext, 0x000b, &[1, 0]);
+        if version >= 0x0303 {
+            push_ext(&mut ext, 0x000d, &list16(SIGALGS));
+        }
+        push_ext(&mut ext, 0x0017, &[]); // extended_master_secret
+        push_ext(&mut ext, 0xff01, &[0]); // renegotiation_info, empty
+        if tls13 {
+            push_ext(&mut ext, 0x002b, &[2, 0x03, 0x04]);
+            push_ext(&mut ext, 0x002d, &[1, 1]); // psk_key_exchange_modes: psk_dhe_ke
+            push_ext(&mut ext, 0x0033, &[0, 0]); // key_share: no shares, the server picks
+        }
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
     }
-    push_ext(&mut ext, 0x000a, &list16(groups));
-    push_ext(&mut ext, 0x000b, &[1, 0]);
-    push_ext(&mut ext, 0x000d, &list16(SIGALGS));
-    push_ext(&mut ext, 0x0017, &[]); // extended_master_secret
-    push_ext(&mut ext, 0xff01, &[0]); // renegotiation_info, empty
-    if tls13 {
-        push_ext(&mut ext, 0x002b, &[2, 0x03, 0x04]);
-        push_ext(&mut ext, 0x002d, &[1, 1]); // psk_key_exchange_modes: psk_dhe_ke
-        push_ext(&mut ext, 0x0033, &[0, 0]); // key_share: no shares, the server picks
-    }
-    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    body.extend_from_slice(&ext);
     let mut hs = vec![1];
     hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
     hs.extend_from_slice(&body);
-    let mut record = vec![0x16, 0x03, 0x01];
+    // The record layer says the oldest version the hello speaks, as clients do.
+    let mut record = vec![0x16];
+    record.extend_from_slice(&version.min(0x0301).to_be_bytes());
     record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
     record.extend_from_slice(&hs);
     record
@@ -512,8 +558,11 @@ pub struct Found {
     /// refused or suites were not enumerated.
     pub tls12: Vec<String>,
     pub tls13: Vec<String>,
-    /// Whether the server chooses by its own order (TLS 1.2); `None` when fewer than two
-    /// suites were accepted or not probed.
+    /// The suites of each legacy version of [`Prober::legacy`] (`SSLv3`, `TLSv1.0`,
+    /// `TLSv1.1`), as `tls12` is for TLS 1.2; versions with none left out.
+    pub legacy: Vec<(String, Vec<String>)>,
+    /// Whether the server chooses by its own order (TLS 1.2, else the newest legacy version
+    /// with two suites); `None` when no version has two suites accepted, or not probed.
     pub server_preference: Option<bool>,
     /// Groups the server accepted over TLS 1.3, in [`GROUPS`] order.
     pub groups: Vec<String>,
@@ -524,6 +573,25 @@ pub struct Found {
     pub tls13_spoken: Option<bool>,
     /// Whether every probe got an answer within the budget; when not, why.
     pub incomplete: Option<String>,
+}
+
+/// What the groups found say of post-quantum key exchange: `hybrid` when a hybrid group
+/// was accepted, else `pure` when an ML-KEM group alone was, else `none` when the server
+/// does not speak TLS 1.3 or every group probe was answered; `None` (cannot tell) when a
+/// probe went unanswered or TLS 1.3 was never probed.
+pub fn pq_class(f: &Found) -> Option<&'static str> {
+    let kinds: Vec<Kind> = f.groups.iter().map(|g| group_kind(g)).collect();
+    if kinds.contains(&Kind::Hybrid) {
+        Some("hybrid")
+    } else if kinds.contains(&Kind::Pure) {
+        Some("pure")
+    } else if f.tls13_spoken == Some(false)
+        || (f.tls13_spoken == Some(true) && f.incomplete.is_none())
+    {
+        Some("none")
+    } else {
+        None
+    }
 }
 
 /// Probes one address, one probe after another, within `budget` probes.
@@ -539,6 +607,9 @@ pub struct Prober<'a> {
     /// the server to use that certificate (RFC 8422 5.1), so the TLS 1.2 curve probes offer
     /// it after the curve probed.
     pub leaf_curve: Option<u16>,
+    /// The legacy versions the server accepted ([`super::probe`]), whose suites are
+    /// enumerated too (with `suites`): wire versions, e.g. 0x0301.
+    pub legacy: Vec<u16>,
 }
 
 impl Prober<'_> {
@@ -640,57 +711,98 @@ impl Prober<'_> {
             return f;
         }
         if spoken {
-            f.tls13 = self.chosen(TLS13_SUITES, &all_groups, true, &mut f.incomplete);
+            f.tls13 = self.chosen(TLS13_SUITES, &all_groups, 0x0304, &mut f.incomplete);
         }
         // Keep probes for the TLS 1.2 groups and the preference.
-        let tls12 = {
-            let keep = self.budget.saturating_sub(2 + TLS12_EC_GROUPS.len());
+        let (tls12, legacy) = {
+            let keep = self.budget.saturating_sub(2 + 2 * TLS12_EC_GROUPS.len());
             let budget = std::mem::replace(&mut self.budget, keep);
-            let got = self.chosen(TLS12_SUITES, TLS12_GROUPS, false, &mut f.incomplete);
-            self.budget = budget;
-            got
+            let got = self.chosen(TLS12_SUITES, TLS12_GROUPS, 0x0303, &mut f.incomplete);
+            // Each legacy version accepted, newest first: the same suites offered in a
+            // hello of that version alone.
+            let mut legacy: Vec<(u16, Vec<String>)> = Vec::new();
+            let mut versions = self.legacy.clone();
+            versions.sort_unstable_by(|a, b| b.cmp(a));
+            versions.dedup();
+            for v in versions {
+                let list = self.chosen(TLS12_SUITES, TLS12_GROUPS, v, &mut f.incomplete);
+                if !list.is_empty() {
+                    legacy.push((v, list));
+                }
+            }
+            // A budget spent or a peer that stopped answering leaves the reserve as it
+            // was cut.
+            self.budget = if self.budget < keep {
+                self.budget
+            } else {
+                budget
+            };
+            (got, legacy)
         };
         let mut f_groups12: Vec<String> = Vec::new();
         if tls12.iter().any(|n| n.starts_with("TLS_ECDHE_")) {
+            // Every suite whose key exchange is ECDHE: with RSA or anonymous authentication
+            // the curve need not be the leaf's, so one curve alone can be asked about.
             let ecdhe: Vec<u16> = TLS12_SUITES
                 .iter()
-                .filter(|s| s.1.starts_with("TLS_ECDHE_"))
+                .filter(|s| s.1.starts_with("TLS_ECDHE_") || s.1.starts_with("TLS_ECDH_anon_"))
                 .map(|s| s.0)
                 .collect();
-            for &(code, name) in TLS12_EC_GROUPS {
-                let mut offer = vec![code];
-                offer.extend(self.leaf_curve.filter(|&k| k != code));
-                // Accepted when the ServerKeyExchange names the curve probed; when it names
-                // the leaf's curve instead the server prefers that one, and the probed
-                // curve is not known.
-                match self.ask_flight(&client_hello(&ecdhe, &offer, false, self.sni)) {
-                    Some(Ok(fl)) if fl.chosen.version == 0x0303 && fl.curve == Some(code) => {
-                        f_groups12.push(name.to_string())
+            let ecdsa: Vec<u16> = TLS12_SUITES
+                .iter()
+                .filter(|s| s.1.starts_with("TLS_ECDHE_ECDSA_"))
+                .map(|s| s.0)
+                .collect();
+            'curves: for &(code, name) in TLS12_EC_GROUPS {
+                // The curve alone; then, behind an ECDSA leaf on another curve, the curve
+                // and the leaf's (RFC 8422 5.1: the client must list the certificate's
+                // curve) with the ECDSA suites. Accepted when the ServerKeyExchange names
+                // the curve probed; when it names the leaf's, the server prefers that one
+                // and no TLS 1.2 client can be given the curve probed (not reported).
+                let mut asks = vec![client_hello(&ecdhe, &[code], false, self.sni)];
+                if let Some(leaf) = self.leaf_curve.filter(|&k| k != code) {
+                    asks.push(client_hello(&ecdsa, &[code, leaf], false, self.sni));
+                }
+                for hello in asks {
+                    match self.ask_flight(&hello) {
+                        Some(Ok(fl)) if fl.chosen.version == 0x0303 && fl.curve == Some(code) => {
+                            f_groups12.push(name.to_string());
+                            break;
+                        }
+                        Some(Err(Reply::Unknown(e))) => {
+                            f.incomplete
+                                .get_or_insert(format!("TLS 1.2 group {name}: {e}"));
+                            break;
+                        }
+                        None => {
+                            f.incomplete.get_or_insert("probe budget spent".into());
+                            break 'curves;
+                        }
+                        _ => {}
                     }
-                    Some(Err(Reply::Unknown(e))) => {
-                        f.incomplete
-                            .get_or_insert(format!("TLS 1.2 group {name}: {e}"));
-                    }
-                    None => {
-                        f.incomplete.get_or_insert("probe budget spent".into());
-                        break;
-                    }
-                    _ => {}
                 }
             }
             f.groups_tls12 = f_groups12;
         }
-        if tls12.len() >= 2 {
+        // Server preference on TLS 1.2, else on the newest legacy version with two suites.
+        let pair = std::iter::once((0x0303, &tls12))
+            .chain(legacy.iter().map(|(v, l)| (*v, l)))
+            .find(|(_, l)| l.len() >= 2);
+        if let Some((v, list)) = pair {
             let code = |n: &str| TLS12_SUITES.iter().find(|s| s.1 == n).map(|s| s.0);
-            if let (Some(a), Some(b)) = (code(&tls12[0]), code(&tls12[1])) {
-                let one = self.ask(&client_hello(&[a, b], TLS12_GROUPS, false, self.sni));
-                let two = self.ask(&client_hello(&[b, a], TLS12_GROUPS, false, self.sni));
+            if let (Some(a), Some(b)) = (code(&list[0]), code(&list[1])) {
+                let one = self.ask(&client_hello_for(v, &[a, b], TLS12_GROUPS, self.sni));
+                let two = self.ask(&client_hello_for(v, &[b, a], TLS12_GROUPS, self.sni));
                 if let (Some(Reply::Hello(x)), Some(Reply::Hello(y))) = (one, two) {
                     f.server_preference = Some(x.suite == y.suite);
                 }
             }
         }
         f.tls12 = tls12;
+        f.legacy = legacy
+            .into_iter()
+            .map(|(v, l)| (version_name(v), l))
+            .collect();
         f
     }
 
@@ -700,16 +812,15 @@ impl Prober<'_> {
         &mut self,
         list: &[(u16, &'static str)],
         groups: &[u16],
-        tls13: bool,
+        version: u16,
         incomplete: &mut Option<String>,
     ) -> Vec<String> {
-        let want = if tls13 { 0x0304 } else { 0x0303 };
         let mut left: Vec<(u16, &str)> = list.to_vec();
         let mut got = Vec::new();
         while !left.is_empty() {
             let codes: Vec<u16> = left.iter().map(|s| s.0).collect();
-            match self.ask(&client_hello(&codes, groups, tls13, self.sni)) {
-                Some(Reply::Hello(c)) if c.version == want => {
+            match self.ask(&client_hello_for(version, &codes, groups, self.sni)) {
+                Some(Reply::Hello(c)) if c.version == version => {
                     let Some(i) = left.iter().position(|s| s.0 == c.suite) else {
                         // A suite not offered: a broken server; stop here.
                         break;
@@ -809,10 +920,76 @@ mod tests {
     #[test]
     fn the_suite_list_has_no_duplicates() {
         let mut codes: Vec<u16> = TLS12_SUITES.iter().map(|s| s.0).collect();
-        assert_eq!(codes.len(), 75);
+        assert_eq!(codes.len(), 95);
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), TLS12_SUITES.len());
+    }
+
+    #[test]
+    fn post_quantum_key_exchange_is_classified_from_the_groups_accepted() {
+        let found = |groups: &[&str], spoken: Option<bool>, incomplete: Option<&str>| Found {
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            tls13_spoken: spoken,
+            incomplete: incomplete.map(str::to_string),
+            ..Found::default()
+        };
+        let hybrid = found(&["X25519MLKEM768", "MLKEM768", "X25519"], Some(true), None);
+        assert_eq!(pq_class(&hybrid), Some("hybrid"));
+        let pure = found(&["MLKEM1024", "X25519"], Some(true), None);
+        assert_eq!(pq_class(&pure), Some("pure"));
+        assert_eq!(
+            pq_class(&found(&["X25519"], Some(true), None)),
+            Some("none")
+        );
+        // No TLS 1.3 at all: no post-quantum key exchange either.
+        assert_eq!(pq_class(&found(&[], Some(false), None)), Some("none"));
+        // A group probe unanswered: a classical answer cannot be trusted to be complete,
+        // but a post-quantum group found is still found.
+        let partial = found(
+            &["X25519"],
+            Some(true),
+            Some("group X448: no answer in time"),
+        );
+        assert_eq!(pq_class(&partial), None);
+        let partial_pq = found(&["SecP256r1MLKEM768"], Some(true), Some("timeout"));
+        assert_eq!(pq_class(&partial_pq), Some("hybrid"));
+        assert_eq!(
+            pq_class(&found(&[], None, Some("TLS 1.3 probe: timeout"))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_legacy_hello_has_only_what_its_version_had() {
+        // SSL 3.0: record version 3.0, the suites and the renegotiation SCSV, no extension
+        // at all (the body ends with the compression methods).
+        let h = client_hello_for(0x0300, &[0x0005, 0x000a], TLS12_GROUPS, Some("svc.test"));
+        assert_eq!(&h[..3], &[0x16, 0x03, 0x00]);
+        assert_eq!(&h[9..11], &[0x03, 0x00]);
+        assert_eq!(&h[44..46], &[0x00, 0x06]);
+        assert_eq!(&h[46..52], &[0x00, 0x05, 0x00, 0x0a, 0x00, 0xff]);
+        assert_eq!(&h[52..], &[1, 0]);
+        // TLS 1.0: SNI and groups, no signature_algorithms (TLS 1.2's), no versions list.
+        // (No session id, one suite: the extensions start at byte 52.)
+        let types = |h: &[u8]| {
+            let mut p = 52;
+            let mut out = Vec::new();
+            while p + 4 <= h.len() {
+                out.push(u16::from_be_bytes([h[p], h[p + 1]]));
+                p += 4 + u16::from_be_bytes([h[p + 2], h[p + 3]]) as usize;
+            }
+            out
+        };
+        let h = client_hello_for(0x0301, &[0xc009], TLS12_GROUPS, Some("svc.test"));
+        assert_eq!(&h[1..3], &[0x03, 0x01]);
+        assert_eq!(&h[9..11], &[0x03, 0x01]);
+        assert_eq!(types(&h), vec![0x0000, 0x000a, 0x000b, 0x0017, 0xff01]);
+        let h = client_hello_for(0x0303, &[0xc009], TLS12_GROUPS, Some("svc.test"));
+        assert_eq!(
+            types(&h),
+            vec![0x0000, 0x000a, 0x000b, 0x000d, 0x0017, 0xff01]
+        );
     }
 
     #[test]

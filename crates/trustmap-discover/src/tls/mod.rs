@@ -168,6 +168,9 @@ impl Source for TlsSource {
         let anchors = verify::Anchors::new(scanner.trust_anchors());
         let rate = dial::RateLimit::new(self.options.rate_per_host);
         let next = AtomicUsize::new(0);
+        progress
+            .endpoints_total
+            .fetch_add(self.targets.len() as u64, Ordering::Relaxed);
         let workers = self.options.concurrency.clamp(1, self.targets.len().max(1));
         let (tx, rx) = mpsc::sync_channel::<Result<Found, ScanError>>(workers);
         std::thread::scope(|s| {
@@ -252,13 +255,13 @@ impl TlsSource {
                 match raw {
                     Some(h) => (h, Some(f.message)),
                     None => {
-                        progress.add_file(f.bytes);
+                        progress.add_endpoint(f.bytes);
                         return Err(err(f.message));
                     }
                 }
             }
         };
-        progress.add_file(h.bytes);
+        progress.add_endpoint(h.bytes);
         let sni_note = t
             .sni
             .as_ref()
@@ -312,6 +315,11 @@ impl TlsSource {
                     .first()
                     .and_then(|c| c.public_key.curve.as_deref())
                     .and_then(enumerate::curve_code),
+                legacy: probe::LEGACY
+                    .iter()
+                    .filter(|(_, name)| legacy_protocols.iter().any(|l| l == name))
+                    .map(|(v, _)| *v)
+                    .collect(),
             }
             .run(self.options.enumerate)
         });
@@ -320,26 +328,17 @@ impl TlsSource {
             (None, Vec::new(), None);
         let mut groups_tls12 = Vec::new();
         if let Some(p) = probed {
-            for (v, list) in [("TLSv1.2", p.tls12), ("TLSv1.3", p.tls13)] {
+            pq_key_exchange = enumerate::pq_class(&p).map(str::to_string);
+            let lists = [
+                ("TLSv1.2".to_string(), p.tls12),
+                ("TLSv1.3".into(), p.tls13),
+            ];
+            for (v, list) in lists.into_iter().chain(p.legacy) {
                 if !list.is_empty() {
-                    accepted_suites.insert(v.to_string(), list);
+                    accepted_suites.insert(v, list);
                 }
             }
             server_preference = p.server_preference;
-            let kinds: Vec<enumerate::Kind> =
-                p.groups.iter().map(|g| enumerate::group_kind(g)).collect();
-            pq_key_exchange = if kinds.contains(&enumerate::Kind::Hybrid) {
-                Some("hybrid")
-            } else if kinds.contains(&enumerate::Kind::Pure) {
-                Some("pure")
-            } else if p.tls13_spoken == Some(false)
-                || (p.tls13_spoken == Some(true) && p.incomplete.is_none())
-            {
-                Some("none")
-            } else {
-                None
-            }
-            .map(str::to_string);
             groups_offered = p.groups;
             groups_tls12 = p.groups_tls12;
         }

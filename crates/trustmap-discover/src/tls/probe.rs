@@ -1,7 +1,7 @@
 //! Raw ClientHello probes for legacy protocol versions (SSL 3.0, TLS 1.0, TLS 1.1), which
 //! rustls does not speak. Written by hand because no maintained crate sends a hello for a
 //! version it refuses to implement: the probe builds one ClientHello offering only that
-//! version (with the cipher suites clients of that era offered) and reads at most the first
+//! version (with every cipher suite the suite probes know) and reads at most the first
 //! 11 bytes of the answer: a record header and the ServerHello's handshake header and
 //! version. The server accepts the version when it answers with a ServerHello for it; an
 //! alert, a close, a reset or another version is a refusal.
@@ -14,13 +14,6 @@ use std::time::Instant;
 /// The legacy versions probed, oldest first: (wire version, name).
 pub const LEGACY: &[(u16, &str)] = &[(0x0300, "SSLv3"), (0x0301, "TLSv1.0"), (0x0302, "TLSv1.1")];
 
-/// Cipher suites offered: the common ones of SSL 3.0 to TLS 1.1 (ECDHE and RSA key
-/// exchange, AES-CBC, 3DES, RC4) and the renegotiation SCSV.
-const SUITES: &[u16] = &[
-    0xc00a, 0xc009, 0xc014, 0xc013, 0x0039, 0x0033, 0x0035, 0x002f, 0xc012, 0x0016, 0x000a, 0xc011,
-    0xc007, 0x0005, 0x0004, 0x00ff,
-];
-
 /// What one probe found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -32,51 +25,13 @@ pub enum Answer {
     Unknown(String),
 }
 
-/// The ClientHello record offering only `version`, with SNI when `sni` is a name.
+/// The ClientHello record offering only `version`, with SNI when `sni` is a name: every
+/// suite of [`super::enumerate::TLS12_SUITES`] (NULL, EXPORT, anonymous, RC4 and DES
+/// included, so a server that kept only those still answers), built by
+/// [`super::enumerate::client_hello_for`].
 pub fn client_hello(version: u16, sni: Option<&str>) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(&version.to_be_bytes());
-    // The client random need not be random for a probe that never finishes.
-    body.extend_from_slice(&[0x5a; 32]);
-    body.push(0); // no session id
-    body.extend_from_slice(&((SUITES.len() * 2) as u16).to_be_bytes());
-    for s in SUITES {
-        body.extend_from_slice(&s.to_be_bytes());
-    }
-    body.extend_from_slice(&[1, 0]); // compression: null
-    if version > 0x0300 {
-        let mut ext = Vec::new();
-        if let Some(name) = sni {
-            let n = name.as_bytes();
-            let mut sn = Vec::new();
-            sn.extend_from_slice(&((n.len() + 3) as u16).to_be_bytes());
-            sn.push(0); // host_name
-            sn.extend_from_slice(&(n.len() as u16).to_be_bytes());
-            sn.extend_from_slice(n);
-            push_ext(&mut ext, 0x0000, &sn);
-        }
-        // supported_groups: x25519, secp256r1, secp384r1
-        push_ext(&mut ext, 0x000a, &[0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
-        // ec_point_formats: uncompressed
-        push_ext(&mut ext, 0x000b, &[1, 0]);
-        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-        body.extend_from_slice(&ext);
-    }
-    let mut hs = vec![1]; // client_hello
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut record = vec![0x16];
-    // The record layer says the oldest version the probe speaks, as clients do.
-    record.extend_from_slice(&version.min(0x0301).to_be_bytes());
-    record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    record.extend_from_slice(&hs);
-    record
-}
-
-fn push_ext(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
-    out.extend_from_slice(&kind.to_be_bytes());
-    out.extend_from_slice(&(data.len() as u16).to_be_bytes());
-    out.extend_from_slice(data);
+    let suites: Vec<u16> = super::enumerate::TLS12_SUITES.iter().map(|s| s.0).collect();
+    super::enumerate::client_hello_for(version, &suites, super::enumerate::TLS12_GROUPS, sni)
 }
 
 /// Reads the answer to a hello for `version`: at most 11 bytes, within `deadline`.

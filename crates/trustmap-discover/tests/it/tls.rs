@@ -161,6 +161,7 @@ fn a_hybrid_post_quantum_group_is_found_from_the_hello_retry_request() {
         budget: 40,
         made: 0,
         leaf_curve: None,
+        legacy: Vec::new(),
     }
     .run(false);
     assert_eq!(found.tls13_spoken, Some(true));
@@ -184,6 +185,7 @@ fn the_probes_of_one_endpoint_stop_at_the_budget() {
         budget: 4,
         made: 0,
         leaf_curve: None,
+        legacy: Vec::new(),
     };
     let found = p.run(true);
     assert_eq!(p.made, 4);
@@ -220,6 +222,7 @@ fn a_peer_that_stops_answering_costs_one_timeout_not_one_per_probe() {
         budget: 96,
         made: 0,
         leaf_curve: None,
+        legacy: Vec::new(),
     };
     let found = p.run(true);
     assert_eq!(p.made, 2, "{found:?}");

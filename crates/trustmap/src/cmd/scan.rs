@@ -335,8 +335,17 @@ fn progress_bar(progress: &Progress, done: &AtomicBool) {
             let files = progress.files.load(Ordering::Relaxed);
             let bytes = progress.bytes.load(Ordering::Relaxed);
             let found = progress.found.load(Ordering::Relaxed);
+            let total = progress.endpoints_total.load(Ordering::Relaxed);
+            // Endpoints are named only in a scan that has them.
+            let endpoints = match total {
+                0 => String::new(),
+                n => format!(
+                    "{} of {n} endpoints, ",
+                    progress.endpoints.load(Ordering::Relaxed)
+                ),
+            };
             bar.set_message(format!(
-                "{files} files, {} scanned, {found} assets",
+                "{files} files, {endpoints}{} scanned, {found} assets",
                 summary::human_bytes(bytes)
             ));
             bar.tick();

@@ -204,7 +204,11 @@ impl Server {
 
     /// Serves `cert` with `key` (files in `dir`), with extra flags.
     pub fn serving(dir: &Path, cert: &str, key: &str, extra: &[&str]) -> Server {
-        let port = free_port();
+        Server::serving_on(free_port(), dir, cert, key, extra)
+    }
+
+    /// As [`Server::serving`], on `port` (one a server stopped before listened on).
+    pub fn serving_on(port: u16, dir: &Path, cert: &str, key: &str, extra: &[&str]) -> Server {
         let accept = format!("127.0.0.1:{port}");
         let mut args = vec![
             "s_server", "-accept", &accept, "-cert", cert, "-key", key, "-quiet",

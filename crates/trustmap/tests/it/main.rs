@@ -28,4 +28,5 @@ mod starttls;
 mod store;
 mod stored;
 mod tls;
+mod tls_probes;
 mod waiver;

@@ -15,7 +15,7 @@ pub(crate) const NAME: &str = "svc.example.test";
 pub(crate) const NOW: &str = "2026-06-01";
 
 /// A root, an intermediate and a leaf for [`NAME`], written into `dir` (`root.pem`,
-/// `inter.pem`, `leaf.pem`, `leaf.key`), with a policy that trusts the root
+/// `inter.pem`, `inter.key`, `leaf.pem`, `leaf.key`), with a policy that trusts the root
 /// (`trustmap.toml`, `[trust] bundles`).
 pub(crate) struct Pki;
 
@@ -56,6 +56,7 @@ impl Pki {
         std::fs::write(dir.join("inter.pem"), inter.pem()).unwrap();
         std::fs::write(dir.join("leaf.pem"), leaf.pem()).unwrap();
         std::fs::write(dir.join("leaf.key"), leaf_key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("inter.key"), inter_key.serialize_pem()).unwrap();
         std::fs::write(
             dir.join("trustmap.toml"),
             "[trust]\nbundles = [\"root.pem\"]\n",
@@ -66,6 +67,50 @@ impl Pki {
     /// A leaf valid at [`NOW`] for under a year (so no validity-length finding).
     pub(crate) fn valid(dir: &Path) {
         Pki::write(dir, ((2026, 1, 1), (2026, 12, 31)));
+    }
+}
+
+/// A test PKI ([`Pki`]) in a temporary directory, and `openssl s_server` instances serving
+/// its leaf: each test says only what its servers are configured with.
+pub(crate) struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// A leaf valid at [`NOW`], its intermediate and root, the policy trusting the root.
+    pub(crate) fn valid() -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        Pki::valid(dir.path());
+        Lab { dir }
+    }
+
+    /// As [`Lab::valid`] with the leaf valid from the first date to the second.
+    pub(crate) fn dated(leaf_dates: ((i32, u8, u8), (i32, u8, u8))) -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        Pki::write(dir.path(), leaf_dates);
+        Lab { dir }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `openssl s_server` serving the leaf and the intermediate, with `flags` (`-tls1_2`,
+    /// `-cipher ...`).
+    pub(crate) fn serve(&self, flags: &[&str]) -> Server {
+        let mut all = vec!["-cert_chain", "inter.pem"];
+        all.extend_from_slice(flags);
+        Server::start(self.path(), &all)
+    }
+
+    /// `openssl s_server` serving the leaf alone (the intermediate missing), with `flags`.
+    pub(crate) fn serve_without_intermediate(&self, flags: &[&str]) -> Server {
+        Server::start(self.path(), flags)
+    }
+
+    /// [`scan`] with this lab's policy.
+    pub(crate) fn scan(&self, args: &[&str]) -> Value {
+        scan(self.path(), args)
     }
 }
 
@@ -131,10 +176,9 @@ pub(crate) fn served_leaf<'a>(r: &'a Value, ept: &Value) -> &'a Value {
 
 #[test]
 fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
     let e = endpoint(&r, &s.place());
     let facts = &e["endpoint"];
@@ -201,10 +245,9 @@ fn a_trusted_chain_for_the_right_name_is_recorded_with_no_endpoint_finding() {
 
 #[test]
 fn a_name_the_certificate_does_not_carry_is_a_hostname_mismatch() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[&s.url(Some("other.example.test"))]);
+    let lab = Lab::valid();
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[&s.url(Some("other.example.test"))]);
     let e = endpoint(&r, &s.place());
     assert_eq!(e["endpoint"]["verification"]["hostname_match"], false);
     assert_eq!(e["endpoint"]["verification"]["trusted"], true);
@@ -229,10 +272,9 @@ fn a_name_the_certificate_does_not_carry_is_a_hostname_mismatch() {
 
 #[test]
 fn an_expired_leaf_is_an_invalid_chain_naming_the_expiry() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::write(dir.path(), ((2024, 1, 1), (2025, 6, 1)));
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    let lab = Lab::dated(((2024, 1, 1), (2025, 6, 1)));
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     // Trust is judged apart from dates: the chain itself is sound.
     assert_eq!(e["endpoint"]["verification"]["trusted"], true);
@@ -259,10 +301,9 @@ fn an_expired_leaf_is_an_invalid_chain_naming_the_expiry() {
 
 #[test]
 fn a_missing_intermediate_is_an_incomplete_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let s = Server::start(dir.path(), &[]);
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let s = lab.serve_without_intermediate(&[]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let v = &e["endpoint"]["verification"];
     assert_eq!(v["chain_complete"], false);
@@ -292,12 +333,11 @@ fn a_missing_intermediate_is_an_incomplete_chain() {
 
 #[test]
 fn an_untrusted_root_is_an_invalid_chain_without_the_policy_bundle() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
+    let lab = Lab::valid();
     // The same complete chain, judged without the test root: no trust anchor.
-    std::fs::write(dir.path().join("trustmap.toml"), "").unwrap();
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    std::fs::write(lab.path().join("trustmap.toml"), "").unwrap();
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let v = &e["endpoint"]["verification"];
     // The intermediate was served: its issuer is a root the client must hold, so the chain
@@ -323,11 +363,10 @@ fn an_untrusted_root_is_an_invalid_chain_without_the_policy_bundle() {
 
 #[test]
 fn the_negotiated_version_is_recorded() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let v13 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_3"]);
-    let v12 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_2"]);
-    let r = scan(dir.path(), &[&v13.url(Some(NAME)), &v12.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let v13 = lab.serve(&["-tls1_3"]);
+    let v12 = lab.serve(&["-tls1_2"]);
+    let r = lab.scan(&[&v13.url(Some(NAME)), &v12.url(Some(NAME))]);
     let e13 = &endpoint(&r, &v13.place())["endpoint"];
     assert_eq!(e13["protocol"], "TLSv1.3");
     assert!(e13["cipher_suite"].as_str().unwrap().starts_with("TLS13_"));
@@ -344,13 +383,12 @@ fn the_negotiated_version_is_recorded() {
 
 #[test]
 fn a_certificate_on_disk_and_served_is_one_asset_with_both_places() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let tree = dir.path().join("etc");
+    let lab = Lab::valid();
+    let tree = lab.path().join("etc");
     std::fs::create_dir(&tree).unwrap();
-    std::fs::copy(dir.path().join("leaf.pem"), tree.join("tls.crt")).unwrap();
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    std::fs::copy(lab.path().join("leaf.pem"), tree.join("tls.crt")).unwrap();
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[tree.to_str().unwrap(), &s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let leaf = served_leaf(&r, e);
     let places: Vec<(&str, &str)> = leaf["occurrences"]
@@ -377,11 +415,10 @@ fn a_certificate_on_disk_and_served_is_one_asset_with_both_places() {
 
 #[test]
 fn a_targets_file_names_endpoints_and_a_refused_one_is_an_error_the_run_survives() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let lab = Lab::valid();
+    let s = lab.serve(&[]);
     let closed = free_port();
-    let file = dir.path().join("targets.txt");
+    let file = lab.path().join("targets.txt");
     std::fs::write(
         &file,
         format!(
@@ -390,7 +427,7 @@ fn a_targets_file_names_endpoints_and_a_refused_one_is_an_error_the_run_survives
         ),
     )
     .unwrap();
-    let r = scan(dir.path(), &["--targets", file.to_str().unwrap()]);
+    let r = lab.scan(&["--targets", file.to_str().unwrap()]);
     let e = endpoint(&r, &s.place());
     assert_eq!(e["endpoint"]["verification"]["trusted"], true);
     let errors = r["errors"].as_array().unwrap();
@@ -469,9 +506,8 @@ pub(crate) fn run_measured(args: &[&str]) -> (i32, String, String, u64) {
 
 #[test]
 fn hostile_peers_end_within_the_timeouts_as_errors_and_the_rest_is_scanned() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let good = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let lab = Lab::valid();
+    let good = lab.serve(&[]);
     // Accepts and never answers.
     let silent = hostile(|s| {
         std::thread::sleep(Duration::from_secs(30));
@@ -519,7 +555,7 @@ fn hostile_peers_end_within_the_timeouts_as_errors_and_the_rest_is_scanned() {
             }
         }
     });
-    let policy = dir.path().join("trustmap.toml");
+    let policy = lab.path().join("trustmap.toml");
     let urls: Vec<String> = [silent, garbage, reset, drip, huge]
         .iter()
         .map(|p| format!("tls://127.0.0.1:{p}"))
@@ -604,12 +640,11 @@ fn hostile_peers_end_within_the_timeouts_as_errors_and_the_rest_is_scanned() {
 
 #[test]
 fn a_chain_longer_than_the_bound_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let inter = std::fs::read_to_string(dir.path().join("inter.pem")).unwrap();
-    std::fs::write(dir.path().join("long.pem"), inter.repeat(17)).unwrap();
-    let s = Server::start(dir.path(), &["-cert_chain", "long.pem"]);
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let inter = std::fs::read_to_string(lab.path().join("inter.pem")).unwrap();
+    std::fs::write(lab.path().join("long.pem"), inter.repeat(17)).unwrap();
+    let s = lab.serve_without_intermediate(&["-cert_chain", "long.pem"]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     assert_eq!(
         r["errors"],
         serde_json::json!([{"path": s.place(),
@@ -619,25 +654,12 @@ fn a_chain_longer_than_the_bound_is_an_error() {
 
 #[test]
 fn legacy_versions_are_found_by_raw_client_hello_probes() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
+    let lab = Lab::valid();
     // Security level 0 lets OpenSSL 3 accept TLS 1.0 and 1.1 next to 1.2 and 1.3 (it is
     // built without SSL 3.0).
-    let old = Server::start(
-        dir.path(),
-        &["-cert_chain", "inter.pem", "-cipher", "DEFAULT:@SECLEVEL=0"],
-    );
-    let only11 = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-cipher",
-            "DEFAULT:@SECLEVEL=0",
-            "-no_tls1",
-        ],
-    );
-    let r = scan(dir.path(), &[&old.url(Some(NAME)), &only11.url(Some(NAME))]);
+    let old = lab.serve(&["-cipher", "DEFAULT:@SECLEVEL=0"]);
+    let only11 = lab.serve(&["-cipher", "DEFAULT:@SECLEVEL=0", "-no_tls1"]);
+    let r = lab.scan(&[&old.url(Some(NAME)), &only11.url(Some(NAME))]);
     let e = endpoint(&r, &old.place());
     assert_eq!(e["endpoint"]["protocol"], "TLSv1.3");
     assert_eq!(
@@ -675,16 +697,10 @@ pub(crate) fn finding<'a>(r: &'a Value, e: &Value, rule: &str) -> &'a Value {
 
 #[test]
 fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
+    let lab = Lab::valid();
     // The leaf is ECDSA. OpenSSL 3.0 here is built without RC4, DES, 3DES and EXPORT, so
     // the weak suites a real server can be made to accept are NULL and anonymous ones.
-    let weak = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-serverpref",
+    let weak = lab.serve(&["-serverpref",
             "-cipher",
             "ECDHE-ECDSA-NULL-SHA:AECDH-AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:@SECLEVEL=0",
             "-ciphersuites",
@@ -692,39 +708,32 @@ fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
         ],
     );
     // CBC with SHA-1 next to AEAD, client preference.
-    let sha1 = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-cipher",
-            "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384",
-        ],
-    );
+    let sha1 = lab.serve(&[
+        "-cipher",
+        "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384",
+    ]);
     // AEAD only.
-    let clean = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-cipher",
-            "ECDHE-ECDSA-AES128-GCM-SHA256",
-        ],
-    );
-    let r = scan(
-        dir.path(),
-        &[
-            "--tls-enumerate",
-            &weak.url(Some(NAME)),
-            &sha1.url(Some(NAME)),
-            &clean.url(Some(NAME)),
-        ],
-    );
+    let clean = lab.serve(&["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]);
+    let r = lab.scan(&[
+        "--tls-enumerate",
+        &weak.url(Some(NAME)),
+        &sha1.url(Some(NAME)),
+        &clean.url(Some(NAME)),
+    ]);
     assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
     let e = endpoint(&r, &weak.place());
+    // Security level 0 lets TLS 1.0 and 1.1 in too, with the suites they have (no GCM), in
+    // the server's order.
+    let legacy = serde_json::json!([
+        "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
+        "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+    ]);
     assert_eq!(
         e["endpoint"]["accepted_suites"],
         serde_json::json!({
+            "TLSv1.0": legacy,
+            "TLSv1.1": legacy,
             "TLSv1.2": [
                 "TLS_ECDHE_ECDSA_WITH_NULL_SHA",
                 "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
@@ -737,13 +746,20 @@ fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
     assert_eq!(e["endpoint"]["server_preference"], true);
     let f = finding(&r, e, "endpoint-weak-cipher");
     assert_eq!(f["severity"], "high");
+    let weak_in = |v: &str| {
+        format!(
+            "TLS_ECDHE_ECDSA_WITH_NULL_SHA (NULL, {v}),TLS_ECDH_anon_WITH_AES_128_CBC_SHA (anonymous, {v})"
+        )
+    };
     assert_eq!(
         f["evidence"]["weak"],
-        "TLS_ECDHE_ECDSA_WITH_NULL_SHA (NULL, TLSv1.2),TLS_ECDH_anon_WITH_AES_128_CBC_SHA (anonymous, TLSv1.2)"
+        ["TLSv1.0", "TLSv1.1", "TLSv1.2"].map(weak_in).join(",")
     );
     assert_eq!(
         f["evidence"]["cbc_sha1"],
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA (TLSv1.2)"
+        ["TLSv1.0", "TLSv1.1", "TLSv1.2"]
+            .map(|v| format!("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA ({v})"))
+            .join(",")
     );
 
     let e = endpoint(&r, &sha1.place());
@@ -774,7 +790,7 @@ fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
     assert!(!rules(&r, e).contains(&"endpoint-weak-cipher".to_string()));
 
     // Without --tls-enumerate no suite is probed, and nothing is said about them.
-    let r = scan(dir.path(), &[&weak.url(Some(NAME))]);
+    let r = lab.scan(&[&weak.url(Some(NAME))]);
     let e = endpoint(&r, &weak.place());
     assert_eq!(e["endpoint"].get("accepted_suites"), None);
     assert!(!rules(&r, e).contains(&"endpoint-weak-cipher".to_string()));
@@ -782,14 +798,10 @@ fn weak_suites_and_server_preference_are_enumerated_with_tls_enumerate() {
 
 #[test]
 fn the_groups_a_server_accepts_are_probed_and_no_pq_is_said_explicitly() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let two = Server::start(
-        dir.path(),
-        &["-cert_chain", "inter.pem", "-groups", "P-384:X25519"],
-    );
-    let only12 = Server::start(dir.path(), &["-cert_chain", "inter.pem", "-tls1_2"]);
-    let r = scan(dir.path(), &[&two.url(Some(NAME)), &only12.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let two = lab.serve(&["-groups", "P-384:X25519"]);
+    let only12 = lab.serve(&["-tls1_2"]);
+    let r = lab.scan(&[&two.url(Some(NAME)), &only12.url(Some(NAME))]);
     let e = endpoint(&r, &two.place());
     // Probed in trustmap's order, each alone; negotiated kept apart.
     assert_eq!(
@@ -824,13 +836,12 @@ fn the_groups_a_server_accepts_are_probed_and_no_pq_is_said_explicitly() {
 #[test]
 fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
     use rcgen::{CertificateParams, DnType, KeyPair};
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let tree = dir.path().join("etc");
+    let lab = Lab::valid();
+    let tree = lab.path().join("etc");
     std::fs::create_dir(&tree).unwrap();
     // The old certificate (issued 2026-01-01) is served and on disk; the renewal for the
     // same name, issued 2026-05-01, valid at NOW, sits next to it and is served nowhere.
-    std::fs::copy(dir.path().join("leaf.pem"), tree.join("svc-old.crt")).unwrap();
+    std::fs::copy(lab.path().join("leaf.pem"), tree.join("svc-old.crt")).unwrap();
     let renewed = |nb: (i32, u8, u8), file: &str| {
         let key = KeyPair::generate().unwrap();
         let mut p = CertificateParams::new(vec![NAME.to_string()]).unwrap();
@@ -840,8 +851,8 @@ fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
         std::fs::write(tree.join(file), p.self_signed(&key).unwrap().pem()).unwrap();
     };
     renewed((2026, 5, 1), "svc.crt");
-    let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
-    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let s = lab.serve(&[]);
+    let r = lab.scan(&[tree.to_str().unwrap(), &s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     let f = finding(&r, e, "endpoint-serves-stale-certificate");
     assert_eq!(f["severity"], "medium");
@@ -860,7 +871,7 @@ fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
     // A "renewal" not valid until after NOW is not one yet: silent.
     std::fs::remove_file(tree.join("svc.crt")).unwrap();
     renewed((2026, 7, 1), "svc-next.crt");
-    let r = scan(dir.path(), &[tree.to_str().unwrap(), &s.url(Some(NAME))]);
+    let r = lab.scan(&[tree.to_str().unwrap(), &s.url(Some(NAME))]);
     let e = endpoint(&r, &s.place());
     assert!(
         !rules(&r, e).contains(&"endpoint-serves-stale-certificate".to_string()),
@@ -871,38 +882,16 @@ fn a_renewal_on_disk_that_the_endpoint_does_not_serve_is_a_stale_certificate() {
 
 #[test]
 fn a_server_rustls_cannot_talk_to_is_still_reported_from_a_raw_handshake() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
+    let lab = Lab::valid();
     // TLS 1.0 only (OpenSSL 3 is built without SSL 3.0, so this is the oldest testable).
-    let tls10 = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-tls1",
-            "-cipher",
-            "DEFAULT:@SECLEVEL=0",
-        ],
-    );
+    let tls10 = lab.serve(&["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     // TLS 1.2 with one CBC suite, which rustls does not implement.
-    let cbc = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-tls1_2",
-            "-cipher",
-            "ECDHE-ECDSA-AES128-SHA",
-        ],
-    );
-    let r = scan(
-        dir.path(),
-        &[
-            "--tls-enumerate",
-            &tls10.url(Some(NAME)),
-            &cbc.url(Some(NAME)),
-        ],
-    );
+    let cbc = lab.serve(&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"]);
+    let r = lab.scan(&[
+        "--tls-enumerate",
+        &tls10.url(Some(NAME)),
+        &cbc.url(Some(NAME)),
+    ]);
     assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
     let e = endpoint(&r, &tls10.place());
     let facts = &e["endpoint"];
@@ -948,19 +937,9 @@ fn a_server_rustls_cannot_talk_to_is_still_reported_from_a_raw_handshake() {
 
 #[test]
 fn tls12_ecdhe_curves_are_enumerated_each_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let s = Server::start(
-        dir.path(),
-        &[
-            "-cert_chain",
-            "inter.pem",
-            "-tls1_2",
-            "-groups",
-            "P-384:X25519:P-521",
-        ],
-    );
-    let r = scan(dir.path(), &["--tls-enumerate", &s.url(Some(NAME))]);
+    let lab = Lab::valid();
+    let s = lab.serve(&["-tls1_2", "-groups", "P-384:X25519:P-521"]);
+    let r = lab.scan(&["--tls-enumerate", &s.url(Some(NAME))]);
     let facts = &endpoint(&r, &s.place())["endpoint"];
     assert_eq!(
         facts["groups_tls12"],
@@ -970,7 +949,7 @@ fn tls12_ecdhe_curves_are_enumerated_each_alone() {
     // Over TLS 1.2 there is no TLS 1.3 group to offer.
     assert_eq!(facts["groups_offered"], serde_json::json!([]));
     // Without --tls-enumerate the curves are not probed.
-    let r = scan(dir.path(), &[&s.url(Some(NAME))]);
+    let r = lab.scan(&[&s.url(Some(NAME))]);
     assert_eq!(
         endpoint(&r, &s.place())["endpoint"].get("groups_tls12"),
         None
@@ -997,8 +976,7 @@ fn counting(ip: &str, seen: std::sync::Arc<std::sync::Mutex<Vec<(u16, Instant)>>
 
 #[test]
 fn the_per_host_rate_limit_spaces_connections_to_one_address() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
+    let lab = Lab::valid();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let one: Vec<u16> = (0..6)
         .map(|_| counting("127.0.0.1", seen.clone()))
@@ -1010,7 +988,7 @@ fn the_per_host_rate_limit_spaces_connections_to_one_address() {
     let mut args = vec!["--tls-rate-per-host", "4"];
     args.extend(urls.iter().map(String::as_str));
     let start = Instant::now();
-    let r = scan(dir.path(), &args);
+    let r = lab.scan(&args);
     let took = start.elapsed();
     assert_eq!(r["errors"].as_array().unwrap().len(), 7, "{r:#}");
     let seen = seen.lock().unwrap().clone();
@@ -1037,29 +1015,22 @@ fn the_per_host_rate_limit_spaces_connections_to_one_address() {
     );
     // Without the limit the same scan does not wait.
     let start = Instant::now();
-    let _ = scan(
-        dir.path(),
-        &urls.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let _ = lab.scan(&urls.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(start.elapsed() < took, "{:?} vs {took:?}", start.elapsed());
 }
 
 #[test]
 fn a_name_that_does_not_resolve_is_an_error_within_the_timeout() {
-    let dir = tempfile::tempdir().unwrap();
-    Pki::valid(dir.path());
-    let good = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+    let lab = Lab::valid();
+    let good = lab.serve(&[]);
     let start = Instant::now();
     // `.invalid` is reserved: no resolver answers it with an address (RFC 6761).
-    let r = scan(
-        dir.path(),
-        &[
-            "--tls-timeout",
-            "1",
-            "tls://no-such-host.invalid:443",
-            &good.url(Some(NAME)),
-        ],
-    );
+    let r = lab.scan(&[
+        "--tls-timeout",
+        "1",
+        "tls://no-such-host.invalid:443",
+        &good.url(Some(NAME)),
+    ]);
     let took = start.elapsed();
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let errors = r["errors"].as_array().unwrap();
@@ -1082,9 +1053,8 @@ fn a_renewal_the_store_holds_from_an_earlier_scan_makes_the_served_leaf_stale() 
     use crate::common::{backends, on_db_ok};
     use rcgen::{CertificateParams, DnType, KeyPair};
     for db in backends("tls", "stale_store") {
-        let dir = tempfile::tempdir().unwrap();
-        Pki::valid(dir.path());
-        let tree = dir.path().join("etc");
+        let lab = Lab::valid();
+        let tree = lab.path().join("etc");
         std::fs::create_dir(&tree).unwrap();
         // The renewal for NAME (issued 2026-05-01, after the served leaf's 2026-01-01),
         // on disk only.
@@ -1094,9 +1064,9 @@ fn a_renewal_the_store_holds_from_an_earlier_scan_makes_the_served_leaf_stale() 
         p.not_before = rcgen::date_time_ymd(2026, 5, 1);
         p.not_after = rcgen::date_time_ymd(2027, 4, 1);
         std::fs::write(tree.join("svc.crt"), p.self_signed(&key).unwrap().pem()).unwrap();
-        let policy = dir.path().join("trustmap.toml");
+        let policy = lab.path().join("trustmap.toml");
         let policy = policy.to_str().unwrap();
-        let s = Server::start(dir.path(), &["-cert_chain", "inter.pem"]);
+        let s = lab.serve(&[]);
         // First the tree into the store, then only the endpoint.
         on_db_ok(
             &db,
