@@ -8,7 +8,8 @@
 //! Modules: `api` (the routes and their handlers: one table, [`api::ROUTES`], that the
 //! router and the OpenAPI document's test share), `auth` (bearer tokens, roles, rate
 //! limit), `push` (the push payload, the server's recording of it, the client),
-//! `error` (JSON errors), `body` (bounded bodies, gzip).
+//! `error` (JSON errors), `body` (bounded bodies, gzip), `overview` (the dashboard's
+//! tallies), `ui` (the web UI's embedded files and the security headers).
 
 #![forbid(unsafe_code)]
 
@@ -16,7 +17,9 @@ pub mod api;
 pub mod auth;
 mod body;
 pub mod error;
+mod overview;
 pub mod push;
+pub mod ui;
 
 pub use auth::RateLimit;
 pub use error::ApiError;
