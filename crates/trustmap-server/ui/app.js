@@ -357,12 +357,18 @@ async function asset(id) {
 
   const fs = section("Findings (" + v.findings.length + ")", "asset-findings-section", true);
   const ftb2 = table(fs, ["severity", "rule", "message", "waiver", ""], "asset-findings");
+  // Admins see the asset's waivers (GET /waivers is admin-only): one granted since the
+  // latest scan is shown on its finding (scans apply waivers, so it counts from the next).
+  const waivers = isAdmin() ? (await api("/waivers")).waivers.filter(x => x.asset === a.id) : [];
   for (const f of v.findings) {
-    const tr = row(ftb2, [sev(f.severity), code(f.rule), f.message, f.waiver ? "waived by " + f.waiver.by + " until " + f.waiver.until + ": " + f.waiver.reason : "", ""]);
+    const granted = waivers.find(x => x.rule === f.rule && x.status === "active");
+    const tr = row(ftb2, [sev(f.severity), code(f.rule), f.message,
+      f.waiver ? "waived by " + f.waiver.by + " until " + f.waiver.until + ": " + f.waiver.reason
+        : granted ? "waiver granted by " + granted.by + " until " + granted.until + " (applies from the next scan)" : "", ""]);
     tr.dataset.rule = f.rule;
-    if (isAdmin() && !f.waiver) tr.lastChild.appendChild(button("Waive", () => waiveForm(tr, a.id, f.rule), "admin waive"));
+    if (isAdmin() && !f.waiver && !granted) tr.lastChild.appendChild(button("Waive", () => waiveForm(tr, a.id, f.rule), "admin waive"));
   }
-  if (isAdmin()) await waiversOf(a.id);
+  if (isAdmin()) waiverList(waivers);
 
   const hist = section("History: scans that saw it (" + a.scans.length + ")", "history", true);
   const htb = table(hist, ["scan", "started"], "asset-history");
@@ -381,15 +387,13 @@ function waiveForm(tr, assetId, rule) {
   tr.lastChild.textContent = ""; tr.lastChild.appendChild(f); reason.focus();
 }
 
-// Admins see this asset's waivers (GET /waivers is admin-only) and can revoke them.
-async function waiversOf(assetId) {
-  const w = await api("/waivers");
-  const mine = w.waivers.filter(x => x.asset === assetId);
+// The asset's waivers, for admins, each with a Revoke button while it is active.
+function waiverList(mine) {
   const s = section("Waivers (" + mine.length + ")", "waivers", true);
   const tb = table(s, ["id", "rule", "reason", "until", "by", "status", ""], "asset-waivers");
   for (const x of mine) {
     const tr = row(tb, [x.id, code(x.rule), x.reason, x.until, x.by, x.status, ""]);
-    if (!x.revoked_at && x.status !== "revoked") tr.lastChild.appendChild(button("Revoke", async () => {
+    if (x.status === "active") tr.lastChild.appendChild(button("Revoke", async () => {
       try { await api("/waivers/" + x.id, "DELETE"); route(); } catch (err) { fail(err); }
     }, "admin"));
   }

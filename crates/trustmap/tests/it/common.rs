@@ -55,28 +55,41 @@ pub fn openssl(dir: &Path, args: &[&str]) {
 
 /// A self-signed EC certificate and its key, `name.crt` and `name.key`, in `dir`.
 pub fn ec_cert(dir: &Path, name: &str, days: &str) {
-    openssl(
+    ec_cert_as(
         dir,
+        name,
+        days,
+        &format!("/CN={name}.example.test"),
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            days,
-            "-subj",
-            &format!("/CN={name}.example.test"),
             "-addext",
             &format!("subjectAltName=DNS:{name}.example.test"),
         ],
     );
+}
+
+/// A self-signed P-256 certificate `{name}.crt` and its key `{name}.key` with subject `subj`
+/// (openssl's `/CN=...` form) and `extra` arguments.
+pub fn ec_cert_as(dir: &Path, name: &str, days: &str, subj: &str, extra: &[&str]) {
+    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+        "-days",
+        days,
+        "-subj",
+        subj,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
 }
 
 /// A token made at test time: random enough for entropy checks, never a real credential.

@@ -25,4 +25,5 @@ mod starttls;
 mod store;
 mod stored;
 mod tls;
+mod ui;
 mod waiver;
