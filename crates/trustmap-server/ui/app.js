@@ -495,7 +495,7 @@ async function audit(params) {
   const tb = table(s, ["seq", "at", "event", "subject", "by", "details"], "audit-table");
   for (const e of log.events) {
     const d = e.data || {};
-    const tr = row(tb, [e.seq, e.at, e.kind, code(e.subject), d.by || d.pushed_by || "", el("pre", JSON.stringify(d, null, 1), "data")]);
+    const tr = row(tb, [e.seq, e.at, e.kind, code(e.subject), d.by || d.pushed_by || "", el("code", JSON.stringify(d), "data")]);
     tr.dataset.kind = e.kind;
   }
   if (log.truncated && log.events.length) {

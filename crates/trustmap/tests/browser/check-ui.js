@@ -57,8 +57,10 @@ async function signIn(page, token) {
   await drawn(page, "overview");
 }
 
-async function shot(page, name) {
+// The viewport as a PNG in plan.screenshots (the README's), scrolled so `at` is at `block`.
+async function shot(page, name, at, block) {
   if (!plan.screenshots) return;
+  if (at) await page.$eval(at, (e, b) => e.scrollIntoView({ block: b }), block || "start");
   await page.screenshot({ path: path.join(plan.screenshots, name + ".png") });
 }
 
@@ -156,7 +158,7 @@ const error = page => page.$eval("#error", e => e.hidden ? null : e.textContent)
   const admin = await newPage(browser);
   await signIn(admin, plan.admin);
   await go(admin, "#/asset/" + encodeURIComponent(plan.waive.asset), "asset");
-  await shot(admin, "ui-asset");
+  await shot(admin, "ui-asset", "#owners");
   await admin.fill("#owner-form input[name=owner]", plan.owner);
   await clickAndDraw(admin, "#owner-form button", "asset");
   out.adminOwners = await admin.$$eval("#asset-owners tbody tr", trs => trs.map(tr => [...tr.children].map(td => td.textContent)));

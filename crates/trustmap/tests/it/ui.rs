@@ -80,7 +80,10 @@ fn the_web_ui_shows_what_the_api_says_edits_as_admin_only_and_runs_nothing_scann
     let db = backends("ui", "browser").remove(0);
     let fx = tempfile::tempdir().unwrap();
     fixtures(fx.path(), false);
-    let estate = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/estate");
+    let estate = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/estate")
+        .canonicalize()
+        .unwrap();
     let roots = [estate.to_str().unwrap(), fx.path().to_str().unwrap()];
     on_db_ok(&db, 0, &["scan", roots[0], roots[1], "-q"]);
     fixtures(fx.path(), true);
