@@ -280,3 +280,26 @@ pub fn id_at(report: &serde_json::Value, kind: &str, path: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// Runs `script` (in `tests/browser`, which drives Debian's chromium with playwright-core)
+/// with `args`; the JSON it prints. A missing node, chromium or playwright-core fails.
+pub fn browser_script(script: &str, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed in {}: run scripts/test (or npm ci there)",
+        dir.display()
+    );
+    let run = Command::new("node")
+        .current_dir(&dir)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node runs (scripts/test installs nodejs, npm, chromium and playwright-core)");
+    assert!(
+        run.status.success(),
+        "chromium via playwright-core failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{script} prints JSON: {e}"))
+}

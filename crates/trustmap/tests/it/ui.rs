@@ -8,12 +8,11 @@
 //!
 //! `TRUSTMAP_UPDATE_SCREENSHOTS=1` also writes the README's screenshots (`docs/ui-*.png`).
 
-use crate::common::{backends, ec_cert, ec_cert_as, generated_token, on_db_ok};
+use crate::common::{backends, browser_script, ec_cert, ec_cert_as, generated_token, on_db_ok};
 use crate::serve::{Serve, agent, call, get, token};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 /// A subject that closes a script element and one that breaks out of an attribute.
 const EVIL_CN: &str = "<script>pwned=1</script>\"><img src=x onerror=\"pwned=2\">";
@@ -52,27 +51,10 @@ fn ids(v: &Value) -> Vec<String> {
 }
 
 fn run_browser(plan: &Value) -> Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed in {}: run scripts/test (or npm ci there)",
-        dir.display()
-    );
     let tmp = tempfile::tempdir().unwrap();
     let plan_file = tmp.path().join("plan.json");
     std::fs::write(&plan_file, plan.to_string()).unwrap();
-    let run = Command::new("node")
-        .current_dir(&dir)
-        .arg("check-ui.js")
-        .arg(&plan_file)
-        .output()
-        .expect("node runs (scripts/test installs nodejs, npm, chromium and playwright-core)");
-    assert!(
-        run.status.success(),
-        "chromium via playwright-core failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).expect("check-ui.js prints JSON")
+    browser_script("check-ui.js", &[plan_file.as_os_str()])
 }
 
 #[test]
