@@ -1,9 +1,10 @@
 //! One self-contained HTML report that opens offline: no network, no external script, style or
 //! font. The report's data is embedded once as JSON (`<script type="application/json">`,
 //! with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026` so no text from a scanned file
-//! can close the element), and one script (`report.js`) renders every view from it with
-//! `textContent` only (never `innerHTML` with data), so a subject holding markup shows as
-//! text; control characters and bidi overrides are shown as `\x1b`, `\u{202e}`.
+//! can close the element), and one script (`dom.js`, shared with the web UI, then
+//! `report.js`) renders every view from it with `textContent` only (never `innerHTML` with
+//! data), so a subject holding markup shows as text; control characters and bidi overrides
+//! are shown as `\x1b`, `\u{202e}`.
 //!
 //! The page's Content-Security-Policy allows no fetch of any kind (`default-src 'none'`) and
 //! runs only the script whose SHA-256 it names, so even markup that got in could neither run
@@ -24,7 +25,12 @@ use std::collections::BTreeMap;
 use trustmap_core::Report;
 
 const TEMPLATE: &str = include_str!("report.html");
-const SCRIPT: &str = include_str!("report.js");
+/// The report's script: the shared helpers, then the report's own code.
+const SCRIPT: &str = concat!(include_str!("dom.js"), include_str!("report.js"));
+/// Helpers the report and the web UI share (`show`, `el`, `row`, `tally`, `stackChart`).
+pub const DOM_JS: &str = include_str!("dom.js");
+/// Styles the report (inlined) and the web UI (`/ui/base.css`) share.
+pub const BASE_CSS: &str = include_str!("base.css");
 
 /// The page: a fixed template, the report as JSON and the instant it is judged at.
 pub fn render(report: &Report, ctx: &Context) -> String {
@@ -52,6 +58,7 @@ pub fn render(report: &Report, ctx: &Context) -> String {
         &[
             ("{{SCRIPT_HASH}}", &script_hash(SCRIPT)),
             ("{{TITLE}}", &title),
+            ("{{STYLE}}", BASE_CSS),
             ("{{DATA}}", &json),
             ("{{SCRIPT}}", SCRIPT),
         ],
@@ -69,20 +76,24 @@ fn pq_classes(report: &Report) -> BTreeMap<&str, &'static str> {
                 .key
                 .as_ref()
                 .or(a.certificate.as_ref().map(|c| &c.public_key))?;
-            let alg = key.algorithm.as_str();
-            let class = if trustmap_core::quantum_vulnerable(alg) {
-                "quantum-vulnerable"
-            } else if ["ML-KEM", "ML-DSA", "SLH-DSA"]
-                .iter()
-                .any(|p| alg.starts_with(p))
-            {
-                "post-quantum"
-            } else {
-                "unknown"
-            };
-            Some((a.id.as_str(), class))
+            Some((a.id.as_str(), pq_class(&key.algorithm)))
         })
         .collect()
+}
+
+/// A key algorithm's post-quantum class: `quantum-vulnerable`, `post-quantum` (ML-KEM,
+/// ML-DSA, SLH-DSA) or `unknown` (the report and the server's overview both use it).
+pub fn pq_class(alg: &str) -> &'static str {
+    if trustmap_core::quantum_vulnerable(alg) {
+        "quantum-vulnerable"
+    } else if ["ML-KEM", "ML-DSA", "SLH-DSA"]
+        .iter()
+        .any(|p| alg.starts_with(p))
+    {
+        "post-quantum"
+    } else {
+        "unknown"
+    }
 }
 
 /// `template` with each placeholder replaced once, in the order given, searching only the

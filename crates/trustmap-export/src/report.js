@@ -1,6 +1,7 @@
 "use strict";
-// trustmap's HTML report: renders every view from the JSON in #data. Text from the report is
-// only ever set with textContent (through el()/show()), never parsed as markup.
+// trustmap's HTML report: renders every view from the JSON in #data, with the helpers of
+// dom.js (inlined before this file). Text from the report is only ever set with textContent
+// (through el()/show()), never parsed as markup.
 const D = JSON.parse(document.getElementById("data").textContent);
 const R = D.report, NOW = Date.parse(D.now), DAY = 864e5;
 const SEV = ["critical", "high", "medium", "low", "info"];
@@ -8,21 +9,6 @@ const byId = new Map(R.assets.map(a => [a.id, a]));
 const findingsOf = new Map();
 for (const f of R.findings) { if (!findingsOf.has(f.asset)) findingsOf.set(f.asset, []); findingsOf.get(f.asset).push(f); }
 
-// Control characters and bidi overrides (ANSI escapes, trojan-source tricks) made visible.
-function show(v) {
-  if (v === undefined || v === null) return "";
-  return String(v).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, c => {
-    const n = c.charCodeAt(0);
-    return n < 0x100 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u{" + n.toString(16) + "}";
-  });
-}
-function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = show(text); if (cls) e.className = cls; return e; }
-function row(tbody, cells) {
-  const tr = el("tr");
-  for (const c of cells) { const td = el("td"); if (c instanceof Node) td.appendChild(c); else td.textContent = show(c); tr.appendChild(td); }
-  tbody.appendChild(tr); return tr;
-}
-function cmp(a, b) { return typeof a === "number" && typeof b === "number" ? a - b : (a < b ? -1 : a > b ? 1 : 0); }
 function keyOf(a) { return a.key || (a.certificate && a.certificate.public_key) || null; }
 function algOf(k) {
   if (!k) return "";
@@ -42,16 +28,6 @@ function place(o) { return o.path + (o.line ? ":" + o.line : ""); }
 function counts(list, f) {
   const m = new Map(); for (const x of list) { const k = f(x); m.set(k, (m.get(k) || 0) + 1); }
   return [...m.entries()].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]));
-}
-function bar(n, max) {
-  const s = el("span"), b = el("span", null, "bar");
-  b.style.width = Math.max(2, Math.round(120 * n / Math.max(1, max))) + "px";
-  s.appendChild(b); s.appendChild(document.createTextNode(" " + n)); return s;
-}
-function tally(sel, entries, label) {
-  const body = document.querySelector(sel + " tbody"), max = entries.length ? Math.max(...entries.map(e => e[1])) : 1;
-  for (const [k, n] of entries) { const tr = row(body, [label(k), bar(n, max)]); tr.dataset.key = k; tr.dataset.count = n; }
-  if (!entries.length) row(body, [el("span", "none", "muted")]);
 }
 function link(id, text) { const a = el("a", text); a.href = "#asset=" + encodeURIComponent(id); return a; }
 
@@ -90,34 +66,13 @@ tally("#by-owner", counts(open, f => { const a = byId.get(f.asset); return a ? o
     const m = (t.getUTCFullYear() - start.getUTCFullYear()) * 12 + t.getUTCMonth() - start.getUTCMonth();
     cols[m < 24 ? 1 + m : 25].certs.push(a);
   }
-  const ns = "http://www.w3.org/2000/svg", cw = 34, h = 110, top = 14, w = cols.length * cw;
-  const max = Math.max(1, ...cols.map(c => c.certs.length)), mh = h / max;
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 " + w + " " + (top + h + 18)); svg.setAttribute("width", "100%"); svg.setAttribute("role", "img");
+  const fill = t => t < NOW ? "#c0392b" : t < NOW + 30 * DAY ? "#d68910" : "#2e86c1";
+  const svg = stackChart(document.getElementById("timeline-chart"),
+    cols.map(c => ({ label: c.label, items: c.certs.map(a => ({ id: a.id, fill: fill(expiry(a)), title: nameOf(a) + ", expires " + a.certificate.not_after })) })),
+    i => i === 0 || i === cols.length - 1 || (i % 3 === 0 && i < cols.length - 2),
+    id => { location.hash = "asset=" + encodeURIComponent(id); },
+    [["#c0392b", "expired"], ["#d68910", "expires within 30 days"], ["#2e86c1", "later"]]);
   svg.setAttribute("aria-label", "certificates by expiry month");
-  const text = (x, y, s, anchor) => { const t = document.createElementNS(ns, "text"); t.setAttribute("x", x); t.setAttribute("y", y); t.setAttribute("font-size", "9"); t.setAttribute("text-anchor", anchor || "middle"); t.textContent = show(s); svg.appendChild(t); };
-  cols.forEach((c, i) => {
-    c.certs.forEach((a, j) => {
-      const r = document.createElementNS(ns, "rect"), t = expiry(a);
-      r.setAttribute("x", i * cw + 4); r.setAttribute("y", top + h - (j + 1) * mh + (mh > 3 ? 0.5 : 0));
-      r.setAttribute("width", cw - 8); r.setAttribute("height", Math.max(0.5, mh > 3 ? mh - 1 : mh));
-      r.setAttribute("fill", t < NOW ? "#c0392b" : t < NOW + 30 * DAY ? "#d68910" : "#2e86c1");
-      r.setAttribute("class", "mark"); r.dataset.id = a.id; r.dataset.column = c.label; r.style.cursor = "pointer";
-      r.addEventListener("click", () => { location.hash = "asset=" + encodeURIComponent(a.id); });
-      const tt = document.createElementNS(ns, "title"); tt.textContent = show(nameOf(a) + ", expires " + a.certificate.not_after); r.appendChild(tt);
-      svg.appendChild(r);
-    });
-    if (c.certs.length) text(i * cw + cw / 2, top + h - c.certs.length * mh - 3, c.certs.length);
-    if (i === 0 || i === cols.length - 1 || (i % 3 === 0 && i < cols.length - 2)) text(i * cw + cw / 2, top + h + 12, c.label);
-  });
-  const axis = document.createElementNS(ns, "line");
-  axis.setAttribute("x1", 0); axis.setAttribute("x2", w); axis.setAttribute("y1", top + h + 0.5); axis.setAttribute("y2", top + h + 0.5); axis.setAttribute("stroke", "#d9dde5");
-  svg.appendChild(axis);
-  const box = document.getElementById("timeline-chart");
-  box.appendChild(svg);
-  const legend = el("div", null, "legend");
-  for (const [c, l] of [["#c0392b", "expired"], ["#d68910", "expires within 30 days"], ["#2e86c1", "later"]]) { const s = el("span"); const i = el("i"); i.style.background = c; s.appendChild(i); s.appendChild(document.createTextNode(l)); legend.appendChild(s); }
-  box.appendChild(legend);
 })();
 
 // Algorithms and key sizes (certificates by their public key, and keys).

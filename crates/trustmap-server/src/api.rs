@@ -51,6 +51,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/audit/verify", Need::Read),
     r("GET", "/api/v1/reports", Need::Read),
     r("GET", "/api/v1/metrics", Need::Read),
+    r("GET", "/api/v1/me", Need::Read),
+    r("GET", "/api/v1/overview", Need::Read),
 ];
 
 /// The OpenAPI 3 document (hand-written; `openapi_lists_every_route` checks it against
@@ -78,19 +80,23 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         ("GET", "/api/v1/audit/verify") => get(audit_verify),
         ("GET", "/api/v1/reports") => get(reports),
         ("GET", "/api/v1/metrics") => get(metrics),
+        ("GET", "/api/v1/me") => get(me),
+        ("GET", "/api/v1/overview") => get(crate::overview::overview),
         (m, p) => panic!("route {m} {p} has no handler"),
     }
 }
 
-/// The router: every route of [`ROUTES`] behind its authorization; anything else is a JSON
-/// 404 (405 for a known path with another method).
+/// The router: every route of [`ROUTES`] behind its authorization, the web UI's files
+/// ([`crate::ui`]); anything else is a JSON 404 (405 for a known path with another method).
+/// Every response carries [`crate::ui::security_headers`].
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new();
     for route in ROUTES {
         let layer = axum::middleware::from_fn_with_state((state.clone(), route.need), authorize);
         app = app.route(route.path, handler(route).route_layer(layer));
     }
-    app.fallback(|| async { ApiError::not_found("no such route (see /api/v1/openapi.json)") })
+    app.merge(crate::ui::router())
+        .fallback(|| async { ApiError::not_found("no such route (see /api/v1/openapi.json)") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -98,6 +104,7 @@ pub fn router(state: AppState) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(axum::middleware::map_response(crate::ui::security_headers))
         .with_state(state)
 }
 
@@ -113,7 +120,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// Query strings that do not parse are 400s with the reason, in the API's error shape.
-pub(crate) struct Q<T>(T);
+pub(crate) struct Q<T>(pub(crate) T);
 
 impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
     for Q<T>
@@ -228,7 +235,7 @@ fn parse_kind(s: &str) -> Result<AssetKind, ApiError> {
 }
 
 /// `now` as given (`2026-12-31` or RFC 3339), else the system clock.
-fn instant(now: Option<&str>) -> Result<time::OffsetDateTime, ApiError> {
+pub(crate) fn instant(now: Option<&str>) -> Result<time::OffsetDateTime, ApiError> {
     match now {
         Some(s) => trustmap_engine::clock::parse_instant(s)
             .map_err(|e| ApiError::bad_request(format!("now: {e}"))),
@@ -648,6 +655,13 @@ async fn metrics(State(st): State<AppState>) -> Result<Response, ApiError> {
         text,
     )
         .into_response())
+}
+
+/// Who the token is: its name and role (the web UI shows admin controls to admins only;
+/// the routes still check the role).
+async fn me(Extension(caller): Extension<Caller>) -> Response {
+    axum::Json(json!({ "name": caller.token.name, "role": caller.token.role.to_string() }))
+        .into_response()
 }
 
 #[cfg(test)]

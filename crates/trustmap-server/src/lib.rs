@@ -11,7 +11,8 @@
 //! `error` (JSON errors), `body` (bounded bodies, gzip), `config` (the server's own
 //! configuration file: scheduled scans and alert webhooks), `worker` (the background
 //! scheduler and alert delivery, claimed through the store so replicas share the work),
-//! `alerts` (what a scan brings that is worth telling, routed by owner).
+//! `alerts` (what a scan brings that is worth telling, routed by owner), `overview` (the
+//! dashboard's tallies), `ui` (the web UI's embedded files and the security headers).
 
 #![forbid(unsafe_code)]
 
@@ -21,7 +22,9 @@ pub mod auth;
 mod body;
 pub mod config;
 pub mod error;
+mod overview;
 pub mod push;
+pub mod ui;
 pub mod worker;
 
 pub use auth::RateLimit;

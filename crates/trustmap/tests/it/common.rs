@@ -55,28 +55,41 @@ pub fn openssl(dir: &Path, args: &[&str]) {
 
 /// A self-signed EC certificate and its key, `name.crt` and `name.key`, in `dir`.
 pub fn ec_cert(dir: &Path, name: &str, days: &str) {
-    openssl(
+    ec_cert_as(
         dir,
+        name,
+        days,
+        &format!("/CN={name}.example.test"),
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            days,
-            "-subj",
-            &format!("/CN={name}.example.test"),
             "-addext",
             &format!("subjectAltName=DNS:{name}.example.test"),
         ],
     );
+}
+
+/// A self-signed P-256 certificate `{name}.crt` and its key `{name}.key` with subject `subj`
+/// (openssl's `/CN=...` form) and `extra` arguments.
+pub fn ec_cert_as(dir: &Path, name: &str, days: &str, subj: &str, extra: &[&str]) {
+    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+        "-days",
+        days,
+        "-subj",
+        subj,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
 }
 
 /// A token made at test time: random enough for entropy checks, never a real credential.
@@ -270,4 +283,27 @@ pub fn id_at(report: &serde_json::Value, kind: &str, path: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// Runs `script` (in `tests/browser`, which drives Debian's chromium with playwright-core)
+/// with `args`; the JSON it prints. A missing node, chromium or playwright-core fails.
+pub fn browser_script(script: &str, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed in {}: run scripts/test (or npm ci there)",
+        dir.display()
+    );
+    let run = Command::new("node")
+        .current_dir(&dir)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("node runs (scripts/test installs nodejs, npm, chromium and playwright-core)");
+    assert!(
+        run.status.success(),
+        "chromium via playwright-core failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{script} prints JSON: {e}"))
 }

@@ -5,11 +5,10 @@
 //! sort and open an asset's detail, and show a subject and a file name full of markup and
 //! terminal escapes as text.
 
-use crate::common::{ec_cert, openssl, trustmap};
+use crate::common::{browser_script, ec_cert, openssl, trustmap};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 const NOW: &str = "2026-12-31";
 const EVIL_CN: &str = "evil<img src=x onerror=alert(1)>\u{1b}[31m";
@@ -52,25 +51,9 @@ fn shown(text: &str) -> String {
 
 /// Runs check-report.js on `html` with `args`; what it saw.
 fn browse(html: &Path, args: &[&str]) -> Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed in {}: run scripts/test (or npm ci there)",
-        dir.display()
-    );
-    let run = Command::new("node")
-        .current_dir(&dir)
-        .arg("check-report.js")
-        .arg(html)
-        .args(args)
-        .output()
-        .expect("node runs (scripts/test installs nodejs, npm, chromium and playwright-core)");
-    assert!(
-        run.status.success(),
-        "chromium via playwright-core failed: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).expect("check-report.js prints JSON")
+    let mut all = vec![html.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    browser_script("check-report.js", &all)
 }
 
 fn count_by<'a>(items: impl Iterator<Item = &'a str>) -> Value {

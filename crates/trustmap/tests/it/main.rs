@@ -29,4 +29,5 @@ mod store;
 mod stored;
 mod tls;
 mod tls_probes;
+mod ui;
 mod waiver;

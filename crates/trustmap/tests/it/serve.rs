@@ -18,7 +18,7 @@ pub fn command(db: &Db) -> Command {
 /// A `trustmap serve` process; SIGTERM when dropped.
 pub struct Serve {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     /// What it printed on stderr after the listening line.
     rest: std::sync::mpsc::Receiver<String>,
 }
@@ -77,7 +77,7 @@ impl Serve {
         let _ = self.child.wait();
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -105,7 +105,7 @@ impl Drop for Serve {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -113,10 +113,15 @@ fn agent() -> ureq::Agent {
 }
 
 /// A request body and its extra headers.
-type Body<'a> = (&'a [u8], &'a [(&'a str, &'a str)]);
+pub(crate) type Body<'a> = (&'a [u8], &'a [(&'a str, &'a str)]);
 
 /// One request: (status, body as JSON, or `{"text": body}` when it is not JSON).
-fn call(method: &str, url: &str, token: Option<&str>, body: Option<Body<'_>>) -> (u16, Value) {
+pub(crate) fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Body<'_>>,
+) -> (u16, Value) {
     let a = agent();
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     if let Some(t) = token {
@@ -173,14 +178,14 @@ fn curl_oversized(method: &str, url: &str, token: &str, len: usize) -> (u16, Val
     )
 }
 
-fn get(s: &Serve, path: &str, token: &str) -> Value {
+pub(crate) fn get(s: &Serve, path: &str, token: &str) -> Value {
     let (status, v) = call("GET", &s.url(path), Some(token), None);
     assert_eq!(status, 200, "GET {path}: {v}");
     v
 }
 
 /// `trustmap token create`: the token printed.
-fn token(db: &Db, role: &str, name: &str) -> String {
+pub(crate) fn token(db: &Db, role: &str, name: &str) -> String {
     on_db_ok(db, 0, &["token", "create", "--role", role, "--name", name])
         .trim()
         .to_string()
@@ -223,6 +228,8 @@ fn routes(asset: &str, scan: &str) -> Vec<(&'static str, String, Option<Value>, 
         ("GET", "/api/v1/audit/verify".into(), None, "read"),
         ("GET", "/api/v1/reports?format=sarif".into(), None, "read"),
         ("GET", "/api/v1/metrics".into(), None, "read"),
+        ("GET", "/api/v1/me".into(), None, "read"),
+        ("GET", "/api/v1/overview".into(), None, "read"),
         ("GET", "/api/v1/waivers".into(), None, "admin"),
         (
             "PUT",
@@ -350,6 +357,77 @@ fn every_route_refuses_missing_revoked_and_wrong_tokens_and_bad_bodies_writing_n
         let (st, v) = call("GET", &s.url("/api/v1/openapi.json"), None, None);
         assert_eq!(st, 200);
         assert!(v["paths"]["/api/v1/assets"]["get"].is_object());
+    }
+}
+
+#[test]
+fn the_overview_and_me_answer_what_the_cli_reports() {
+    for db in backends("serve", "overview") {
+        let dir = tempfile::tempdir().unwrap();
+        estate(dir.path());
+        ec_cert(dir.path(), "soon", "10");
+        ec_cert(dir.path(), "later", "200");
+        on_db_ok(&db, 0, &["scan", dir.path().to_str().unwrap(), "-q"]);
+        let reader = token(&db, "reader", "reader-o");
+        let admin = token(&db, "admin", "admin-o");
+        let report: Value =
+            serde_json::from_str(&on_db_ok(&db, 0, &["report", "--format", "json"])).unwrap();
+        let s = Serve::start(&db, &[]);
+        assert_eq!(
+            get(&s, "/api/v1/me", &reader),
+            json!({"name": "reader-o", "role": "reader"})
+        );
+        assert_eq!(get(&s, "/api/v1/me", &admin)["role"], "admin");
+        let o = get(&s, "/api/v1/overview", &reader);
+        let assets = report["assets"].as_array().unwrap();
+        assert_eq!(o["assets"], assets.len());
+        for (k, n) in o["by_kind"].as_object().unwrap() {
+            assert_eq!(
+                assets.iter().filter(|a| a["kind"] == k.as_str()).count(),
+                n.as_u64().unwrap() as usize,
+                "{k}"
+            );
+        }
+        let open: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["waiver"].is_null() && f["baselined"] != true)
+            .collect();
+        assert_eq!(o["findings"]["open"], open.len());
+        let sev_sum: u64 = o["findings"]["by_severity"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(sev_sum as usize, open.len());
+        // web (30 days) and soon (10 days) expire within 90 days; later (200) does not.
+        let soon: Vec<&str> = o["expiry"]["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(soon, ["soon.example.test", "web.example.test"]);
+        assert_eq!(o["expiry"]["within"], 2);
+        assert_eq!(
+            o["pq"]["quantum-vulnerable"], 6,
+            "three EC certificates, three EC keys"
+        );
+        // A longer window takes in the 200-day certificate; windows out of bounds are 400s.
+        let year = get(&s, "/api/v1/overview?days=365", &reader);
+        assert_eq!(year["expiry"]["within"], 3);
+        for bad in ["days=0", "days=3661", "days=x", "now=yesterday", "nope=1"] {
+            let (st, v) = call(
+                "GET",
+                &s.url(&format!("/api/v1/overview?{bad}")),
+                Some(&reader),
+                None,
+            );
+            assert_eq!(st, 400, "{bad}: {v}");
+            assert_eq!(v["error"]["code"], "bad_request");
+        }
     }
 }
 
