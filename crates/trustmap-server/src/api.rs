@@ -53,6 +53,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/metrics", Need::Read),
     r("GET", "/api/v1/me", Need::Read),
     r("GET", "/api/v1/overview", Need::Read),
+    r("GET", "/api/v1/jobs", Need::Read),
+    r("GET", "/api/v1/alerts", Need::Read),
 ];
 
 /// The OpenAPI 3 document (hand-written; `openapi_lists_every_route` checks it against
@@ -82,6 +84,8 @@ fn handler(route: &Route) -> MethodRouter<AppState> {
         ("GET", "/api/v1/metrics") => get(metrics),
         ("GET", "/api/v1/me") => get(me),
         ("GET", "/api/v1/overview") => get(crate::overview::overview),
+        ("GET", "/api/v1/jobs") => get(jobs),
+        ("GET", "/api/v1/alerts") => get(alerts),
         (m, p) => panic!("route {m} {p} has no handler"),
     }
 }
@@ -559,6 +563,31 @@ async fn audit(State(st): State<AppState>, Q(p): Q<AuditParams>) -> Result<Respo
     let more = events.len() > limit;
     events.truncate(limit);
     Ok(axum::Json(json!({ "events": events, "truncated": more })).into_response())
+}
+
+/// The scheduled jobs (`serve --config`) as the replicas left them.
+async fn jobs(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let jobs = blocking(&st, |s| Ok(s.jobs()?)).await?;
+    Ok(axum::Json(json!({ "jobs": jobs })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsParams {
+    limit: Option<usize>,
+}
+
+/// The newest alerts first, with their delivery state (never a webhook's URL or the body).
+async fn alerts(State(st): State<AppState>, Q(p): Q<AlertsParams>) -> Result<Response, ApiError> {
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=trustmap_store::MAX_LISTED_ALERTS).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit {limit}: from 1 to {}",
+            trustmap_store::MAX_LISTED_ALERTS
+        )));
+    }
+    let alerts = blocking(&st, move |s| Ok(s.alerts(limit)?)).await?;
+    Ok(axum::Json(json!({ "alerts": alerts })).into_response())
 }
 
 async fn audit_verify(State(st): State<AppState>) -> Result<Response, ApiError> {

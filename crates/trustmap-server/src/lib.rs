@@ -46,6 +46,11 @@ pub struct Limits {
     /// A pushed scan once inflated.
     pub push_inflated: usize,
     pub rate: RateLimit,
+    /// Pushed scans inflated, read and recorded at once; the others wait their turn with
+    /// only their compressed body in memory. Recording is one writer at a time anyway, and
+    /// each push in progress holds its report in memory and a connection of the store's
+    /// pool, which the readers need.
+    pub pushes_at_once: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +60,7 @@ impl Default for Limits {
             push: 256 << 20,
             push_inflated: 1 << 30,
             rate: RateLimit::default(),
+            pushes_at_once: 2,
         }
     }
 }
@@ -65,6 +71,7 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub limits: Limits,
     buckets: Arc<auth::Buckets>,
+    push_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -73,6 +80,7 @@ impl AppState {
             store,
             limits,
             buckets: Arc::new(auth::Buckets::new(limits.rate)),
+            push_slots: Arc::new(tokio::sync::Semaphore::new(limits.pushes_at_once.max(1))),
         }
     }
 }

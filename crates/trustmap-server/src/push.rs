@@ -234,6 +234,13 @@ pub async fn receive(
 ) -> Result<Response, ApiError> {
     let (parts, b) = req.into_parts();
     let raw = body::read(&parts.headers, b, st.limits.push).await?;
+    // Held until the push is recorded (see `Limits::pushes_at_once`).
+    let _slot = st
+        .push_slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     let inflated = st.limits.push_inflated;
     let push: Push = tokio::task::spawn_blocking(move || {
         body::json(&body::decode(&parts.headers, raw, inflated)?)

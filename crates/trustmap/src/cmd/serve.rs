@@ -33,6 +33,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     rate: u64,
+    /// Pushed scans read and recorded at once; more wait with only their compressed body
+    /// in memory.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pushes_at_once: u64,
     /// Seconds requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -64,6 +69,7 @@ pub fn serve(a: ServeArgs) -> Result<i32> {
         limits: trustmap_server::Limits {
             push,
             push_inflated: push.saturating_mul(4),
+            pushes_at_once: a.pushes_at_once as usize,
             rate: trustmap_server::RateLimit {
                 per_second: a.rate as f64,
                 burst: (a.rate * 4) as f64,

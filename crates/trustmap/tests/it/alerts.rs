@@ -267,6 +267,40 @@ format = "json"
         let settled = scans(&db).len();
         wait_for("two more scans", || scans(&db).len() >= settled + 2);
         std::thread::sleep(Duration::from_secs(2));
+        // The API lists the job and the alerts with their state, never a webhook's URL.
+        let reader = on_db_ok(
+            &db,
+            0,
+            &["token", "create", "--role", "reader", "--name", "r"],
+        );
+        let get = |path: &str| {
+            let (status, v) =
+                crate::serve::call("GET", &server.url(path), Some(reader.trim()), None);
+            assert_eq!(status, 200, "{path}: {v}");
+            v
+        };
+        let jobs = get("/api/v1/jobs");
+        assert_eq!(jobs["jobs"][0]["name"], "estate", "{jobs}");
+        assert!(jobs["jobs"][0]["runs"].as_i64().unwrap() >= 4, "{jobs}");
+        let listed = get("/api/v1/alerts?limit=1000");
+        let listed_alerts = listed["alerts"].as_array().unwrap();
+        assert!(!listed_alerts.is_empty());
+        assert!(
+            listed_alerts
+                .iter()
+                .any(|a| a["webhook"] == "everyone-else" && a["attempts"] == 2)
+        );
+        assert!(!listed.to_string().contains(&hooks.base), "{listed}");
+        assert_eq!(
+            crate::serve::call(
+                "GET",
+                &server.url("/api/v1/alerts?limit=0"),
+                Some(reader.trim()),
+                None
+            )
+            .0,
+            400
+        );
         let code = server.stop();
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(code, Some(0), "[{}] {:#?}", db.name, server.said());
