@@ -277,7 +277,10 @@ fn table_exists(db: &mut Db) -> Result<bool, Error> {
 /// Effective owner names (role `owner`) of every asset in `within`, as one bitmap per name:
 /// the explicit ones where an asset has any, else the inferred ones (as `mark_effective`
 /// and the walk's count).
-fn owner_sets(db: &mut Db, within: &RoaringBitmap) -> Result<BTreeMap<String, RoaringBitmap>, Error> {
+fn owner_sets(
+    db: &mut Db,
+    within: &RoaringBitmap,
+) -> Result<BTreeMap<String, RoaringBitmap>, Error> {
     let mut per_asset: HashMap<u32, (bool, Vec<String>)> = HashMap::new();
     for r in db.query(
         "SELECT asset_rid, name, explicit FROM owners WHERE role = 'owner'",
@@ -345,7 +348,9 @@ impl OwnerSnapshot {
     /// Takes the snapshot; `None` when no row is kept (nothing to move).
     pub(crate) fn take(db: &mut Db, rids: &[i64]) -> Result<Option<OwnerSnapshot>, Error> {
         if schema::current_version(db)? < REACH_VERSION
-            || db.query_one("SELECT rid FROM reach LIMIT 1", &[])?.is_none()
+            || db
+                .query_one("SELECT rid FROM reach LIMIT 1", &[])?
+                .is_none()
         {
             return Ok(None);
         }
@@ -424,7 +429,11 @@ pub(crate) fn kept(db: &mut Db, rid: i64) -> Result<Option<Kept>, Error> {
     let parse = |t: String| -> Result<BTreeMap<String, usize>, Error> {
         serde_json::from_str(&t).map_err(|e| Error::corrupt(format!("corrupt reach row: {e}")))
     };
-    Ok(Some((r.int(0) as usize, parse(r.text(1))?, parse(r.text(2))?)))
+    Ok(Some((
+        r.int(0) as usize,
+        parse(r.text(1))?,
+        parse(r.text(2))?,
+    )))
 }
 
 #[cfg(test)]
@@ -457,7 +466,10 @@ mod tests {
     #[test]
     fn a_cycle_and_what_is_above_it_are_not_kept_but_what_is_below_is() {
         // 1 -> 2 -> 3 -> 2 (cycle 2,3), 3 -> 4; 5 -> 1; a self-edge 4 -> 4 means nothing.
-        let c = compute(&mut vec![(1, 2), (2, 3), (3, 2), (3, 4), (5, 1), (4, 4)], limits(1));
+        let c = compute(
+            &mut vec![(1, 2), (2, 3), (3, 2), (3, 4), (5, 1), (4, 4)],
+            limits(1),
+        );
         assert_eq!(kept_of(&c, 1), None);
         assert_eq!(kept_of(&c, 2), None);
         assert_eq!(kept_of(&c, 3), None);

@@ -195,7 +195,11 @@ fn kept_blast_radius_equals_the_walk_through_shared_keys_cycles_gone_assets_and_
 
         // Owners change without a scan: per asset, then a rule, then the rule removed.
         store
-            .set_owner(&OwnerTarget::Asset(leaves[1].id.clone()), Some("team-n"), None)
+            .set_owner(
+                &OwnerTarget::Asset(leaves[1].id.clone()),
+                Some("team-n"),
+                None,
+            )
             .unwrap();
         let owners = store.impact(&root.id, 1, false).unwrap().owners;
         assert_eq!(owners.get("team-n"), Some(&1), "[{}] {owners:?}", t.name);
@@ -211,7 +215,11 @@ fn kept_blast_radius_equals_the_walk_through_shared_keys_cycles_gone_assets_and_
         same_as_walk(&store, &ids, "owner rule");
         store.remove_owner_rule(rule.id, "test").unwrap();
         assert_eq!(
-            store.impact(&root.id, 1, false).unwrap().owners.get("team-a"),
+            store
+                .impact(&root.id, 1, false)
+                .unwrap()
+                .owners
+                .get("team-a"),
             Some(&5)
         );
         same_as_walk(&store, &ids, "rule removed");
@@ -255,7 +263,10 @@ fn migration_13_keeps_the_blast_radius_of_an_inventory_recorded_before_it() {
             .unwrap();
         assert_eq!(rows, vec![vec!["3".to_string()]], "[{}]", t.name);
         let i = store.impact(&root.id, 2, false).unwrap();
-        assert_eq!(answer(&i), answer(&store.impact_walked(&root.id, 2, false).unwrap()));
+        assert_eq!(
+            answer(&i),
+            answer(&store.impact_walked(&root.id, 2, false).unwrap())
+        );
         assert_eq!(i.owners.get("team-a"), Some(&3));
     }
 }
