@@ -98,9 +98,12 @@ pub(crate) fn compute(edges: &mut Vec<(u32, u32)>, limits: Limits) -> Computed {
         child_start[p + 1] += 1;
         parent_start[c + 1] += 1;
     }
-    for i in 0..n {
-        child_start[i + 1] += child_start[i];
-        parent_start[i + 1] += parent_start[i];
+    for starts in [&mut child_start, &mut parent_start] {
+        let mut sum = 0;
+        for s in starts.iter_mut() {
+            sum += *s;
+            *s = sum;
+        }
     }
     let children: Vec<usize> = pairs.iter().map(|&(_, c)| c).collect(); // sorted by parent
     let mut parents = vec![0usize; pairs.len()];
