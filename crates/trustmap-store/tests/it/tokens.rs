@@ -16,7 +16,11 @@ fn tokens_are_stored_hashed_authenticated_revoked_and_vouched_for() {
             assert!(s.query_raw("SELECT COUNT(*) FROM api_tokens").is_err());
         }
         let s = Store::open(&t.url).unwrap();
-        assert!(s.schema_version().unwrap() >= 12, "[{}] migration 12 applied", t.name);
+        assert!(
+            s.schema_version().unwrap() >= 12,
+            "[{}] migration 12 applied",
+            t.name
+        );
         let (row, token) = s
             .create_token("ci-scanner", TokenRole::Scanner, "cli:alice")
             .unwrap();
