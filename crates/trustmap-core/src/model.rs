@@ -278,7 +278,9 @@ pub struct Reference {
     /// (several files end the same way: none is chosen), `no-material` (the file exists
     /// and holds nothing trustmap recognises), `missing` (no such file in the scanned tree:
     /// `config-reference-missing`), `outside` (not under a scanned root: not checked),
-    /// `dynamic` (a variable: not resolvable from the file). A Kubernetes reference
+    /// `dynamic` (a variable: not resolvable from the file). A Terraform `certificate_arn`
+    /// naming a resource of another file of its module: `module` (that resource's files),
+    /// `dynamic`, `ambiguous`, `missing`, `not-in-scan`. A Kubernetes reference
     /// (`namespace/name` of a Secret): `secret` (a Secret of the scan), `ambiguous`,
     /// `certificate` (a cert-manager Certificate of the scan creates it), `no-material` (a
     /// ServiceAccount token Secret), `missing`, `not-in-scan` (no Secret of that namespace

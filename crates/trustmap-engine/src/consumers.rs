@@ -13,6 +13,15 @@
 //!
 //! Kubernetes objects name Secrets (`namespace/name`), resolved by `Secrets`: the places of
 //! material inside Secret manifests say which Secret holds them.
+//!
+//! Terraform reads every `.tf` file of a directory as one module: a `certificate_arn` naming
+//! a resource address (`aws_acm_certificate.api`) defined in another file resolves, after
+//! the files, to the Terraform consumer of that address in the same directory (`module`: the
+//! files and assets it resolved to; `dynamic` when it loads none, an ACM-issued
+//! certificate), `ambiguous` when several define it, `missing` when none does
+//! (`config-reference-missing`: `terraform plan` fails), `not-in-scan` when the scan's root is
+//! the configuration file alone. At most [`MAX_MODULE_RESOURCES`] resources are indexed per
+//! directory; references into a larger one are `not-resolved`, with one error.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -27,6 +36,18 @@ pub const MAX_REFERENCES: usize = 100_000;
 const MAX_SUFFIX_CANDIDATES: usize = 256;
 /// Files a `directory` reference may resolve to.
 const MAX_DIRECTORY_FILES: usize = 1024;
+/// Terraform resources (consumers) indexed per module directory.
+pub const MAX_MODULE_RESOURCES: usize = 4096;
+
+/// A Terraform reference to a resource address, resolved against the module after the files.
+fn is_address(software: &str, r: &trustmap_core::Reference) -> bool {
+    software == "terraform" && r.directive == "certificate_arn"
+}
+
+/// The directory of a place's path (its Terraform module).
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
 
 /// Resolves every consumer's references in place and returns the `uses` relations.
 pub fn resolve(
@@ -42,7 +63,9 @@ pub fn resolve(
     let mut relations = Vec::new();
     let mut budget = MAX_REFERENCES;
     let mut over = 0usize;
-    for a in assets.iter_mut() {
+    // (asset, reference) of the Terraform addresses, resolved after every file.
+    let mut addresses: Vec<(usize, usize)> = Vec::new();
+    for (ai, a) in assets.iter_mut().enumerate() {
         let (Some(c), Some(place)) = (a.consumer.as_mut(), a.occurrences.first()) else {
             continue;
         };
@@ -53,13 +76,17 @@ pub fn resolve(
         // A ServiceAccount's `secrets` are filled by the cluster's token controller: one that
         // is not in the scan is not missing.
         let account = c.attributes.get("kind").map(String::as_str) == Some("ServiceAccount");
-        for r in &mut c.references {
+        for (ri, r) in c.references.iter_mut().enumerate() {
             if budget == 0 {
                 over += 1;
                 r.resolution = "not-resolved".into();
                 continue;
             }
             budget -= 1;
+            if is_address(&c.software, r) {
+                addresses.push((ai, ri));
+                continue;
+            }
             let (resolution, files, ids) = if kubernetes {
                 match secrets.resolve(&r.value, &place.path, token_secret.as_deref()) {
                     ("missing", f, i) if account => ("not-in-scan", f, i),
@@ -98,9 +125,120 @@ pub fn resolve(
             ),
         });
     }
+    if !addresses.is_empty() {
+        resolve_addresses(assets, &addresses, &index, &mut relations, errors);
+    }
     relations.sort();
     relations.dedup();
     relations
+}
+
+/// Resolves Terraform resource addresses against the consumers of the same module
+/// directory (see the module's documentation), adding `uses` relations.
+fn resolve_addresses(
+    assets: &mut [Asset],
+    addresses: &[(usize, usize)],
+    index: &Index<'_>,
+    relations: &mut Vec<Relation>,
+    errors: &mut Vec<ScanError>,
+) {
+    type Module = (String, Option<String>);
+    // (directory, root) -> address -> the consumers defining it.
+    let mut modules: HashMap<Module, HashMap<String, Vec<usize>>> = HashMap::new();
+    let mut too_large: BTreeMap<Module, String> = BTreeMap::new();
+    for (i, a) in assets.iter().enumerate() {
+        let (Some(c), Some(place)) = (&a.consumer, a.occurrences.first()) else {
+            continue;
+        };
+        if c.software != "terraform" {
+            continue;
+        }
+        let key = (dir_of(&place.path).to_string(), place.root.clone());
+        let m = modules.entry(key.clone()).or_default();
+        if m.len() >= MAX_MODULE_RESOURCES && !m.contains_key(&c.name) {
+            too_large.entry(key).or_insert_with(|| place.path.clone());
+            continue;
+        }
+        m.entry(c.name.clone()).or_default().push(i);
+    }
+    for (key, path) in &too_large {
+        errors.push(ScanError {
+            path: path.clone(),
+            error: format!(
+                "Terraform module {}/ defines more than {MAX_MODULE_RESOURCES} resources: references into it are not resolved",
+                key.0
+            ),
+        });
+    }
+    let mut used: HashMap<&str, Vec<String>> = HashMap::new();
+    for r in relations.iter() {
+        used.entry(r.from.as_str()).or_default().push(r.to.clone());
+    }
+    let mut found = Vec::with_capacity(addresses.len());
+    for &(ai, ri) in addresses {
+        let a = &assets[ai];
+        let place = a.occurrences.first().expect("a consumer with a place");
+        let c = a.consumer.as_ref().expect("a consumer");
+        let value = &c.references[ri].value;
+        let key = (dir_of(&place.path).to_string(), place.root.clone());
+        let alone = index
+            .root_of(place)
+            .is_some_and(|r| index.file_roots.contains(&r.canonical));
+        let got: (&'static str, Vec<String>, Vec<String>) = if alone {
+            ("not-in-scan", Vec::new(), Vec::new())
+        } else if too_large.contains_key(&key) {
+            ("not-resolved", Vec::new(), Vec::new())
+        } else {
+            match modules
+                .get(&key)
+                .and_then(|m| m.get(value))
+                .map(Vec::as_slice)
+            {
+                None | Some([]) => ("missing", Vec::new(), Vec::new()),
+                Some([t]) => {
+                    let target = &assets[*t];
+                    let tc = target.consumer.as_ref().expect("a consumer");
+                    let files: Vec<String> = tc
+                        .references
+                        .iter()
+                        .flat_map(|r| r.files.iter().cloned())
+                        .collect();
+                    let ids = used.get(target.id.as_str()).cloned().unwrap_or_default();
+                    let how = if ids.is_empty()
+                        && tc.references.iter().all(|r| r.resolution == "dynamic")
+                    {
+                        "dynamic"
+                    } else {
+                        "module"
+                    };
+                    (how, files, ids)
+                }
+                Some(several) => (
+                    "ambiguous",
+                    several
+                        .iter()
+                        .filter_map(|t| assets[*t].occurrences.first().map(|o| o.path.clone()))
+                        .collect(),
+                    Vec::new(),
+                ),
+            }
+        };
+        found.push(got);
+    }
+    for (&(ai, ri), (resolution, files, ids)) in addresses.iter().zip(found) {
+        let a = &mut assets[ai];
+        let from = a.id.clone();
+        let r = &mut a.consumer.as_mut().expect("a consumer").references[ri];
+        r.resolution = resolution.into();
+        r.files = files;
+        for id in ids {
+            relations.push(Relation {
+                from: from.clone(),
+                to: id,
+                kind: RelationType::Uses,
+            });
+        }
+    }
 }
 
 /// The scan's material by absolute path.
@@ -577,6 +715,146 @@ mod tests {
             .map(|u| (u.from.as_str(), u.to.as_str()))
             .collect();
         assert_eq!(edges, [("ing", "crt"), ("ing", "key")]);
+    }
+
+    /// A Terraform resource in `path` with references (directive, value).
+    fn tf(id: &str, path: &str, name: &str, refs: &[(&str, &str)]) -> Asset {
+        let mut a = asset(id, AssetKind::Consumer, path, None);
+        a.consumer = Some(ConsumerInfo {
+            software: "terraform".into(),
+            name: name.into(),
+            references: refs
+                .iter()
+                .map(|(d, v)| Reference {
+                    directive: d.to_string(),
+                    value: v.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            attributes: Default::default(),
+        });
+        a
+    }
+
+    #[test]
+    fn terraform_addresses_resolve_across_the_files_of_a_module() {
+        let arn = |v: &'static str| [("certificate_arn", v)];
+        let mut assets = vec![
+            asset("cert", AssetKind::Certificate, "tf/certs/api.crt", None),
+            // certs.tf defines the certificate from its file; main.tf's listener names it.
+            tf(
+                "acm",
+                "tf/certs.tf",
+                "aws_acm_certificate.api",
+                &[("file", "certs/api.crt")],
+            ),
+            tf(
+                "lis",
+                "tf/main.tf",
+                "aws_lb_listener.https",
+                &arn("aws_acm_certificate.api"),
+            ),
+            // Issued by ACM (no file): dynamic.
+            tf(
+                "acm2",
+                "tf/certs.tf",
+                "aws_acm_certificate.web",
+                &[("issued by ACM", "")],
+            ),
+            tf(
+                "lis2",
+                "tf/main.tf",
+                "aws_lb_listener.web",
+                &arn("aws_acm_certificate.web"),
+            ),
+            // Defined nowhere: missing. Another directory is another module: missing too.
+            tf(
+                "lis3",
+                "tf/main.tf",
+                "aws_lb_listener.gone",
+                &arn("aws_acm_certificate.gone"),
+            ),
+            tf(
+                "lis4",
+                "other/main.tf",
+                "aws_lb_listener.x",
+                &arn("aws_acm_certificate.api"),
+            ),
+            // Defined twice: ambiguous, none chosen.
+            tf(
+                "d1",
+                "tf/a.tf",
+                "aws_acm_certificate.twice",
+                &[("issued by ACM", "")],
+            ),
+            tf(
+                "d2",
+                "tf/b.tf",
+                "aws_acm_certificate.twice",
+                &[("issued by ACM", "")],
+            ),
+            tf(
+                "lis5",
+                "tf/main.tf",
+                "aws_lb_listener.t",
+                &arn("aws_acm_certificate.twice"),
+            ),
+        ];
+        let mut errors = Vec::new();
+        let rels = resolve(&mut assets, &root(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let by = |id: &str| resolutions(assets.iter().find(|a| a.id == id).unwrap());
+        assert_eq!(by("acm"), [("relative".to_string(), 1)]);
+        assert_eq!(by("lis"), [("module".to_string(), 1)]);
+        assert_eq!(by("lis2"), [("dynamic".to_string(), 0)]);
+        assert_eq!(by("lis3"), [("missing".to_string(), 0)]);
+        assert_eq!(by("lis4"), [("missing".to_string(), 0)]);
+        assert_eq!(by("lis5"), [("ambiguous".to_string(), 2)]);
+        let uses: Vec<(&str, &str)> = rels
+            .iter()
+            .map(|r| (r.from.as_str(), r.to.as_str()))
+            .collect();
+        assert_eq!(uses, [("acm", "cert"), ("lis", "cert")]);
+    }
+
+    #[test]
+    fn a_module_with_more_resources_than_the_bound_is_not_resolved_into() {
+        let mut assets: Vec<Asset> = (0..=MAX_MODULE_RESOURCES)
+            .map(|i| {
+                tf(
+                    &format!("r{i}"),
+                    &format!("big/f{}.tf", i % 300),
+                    &format!("aws_acm_certificate.c{i}"),
+                    &[("issued by ACM", "")],
+                )
+            })
+            .collect();
+        assets.push(tf(
+            "lis",
+            "big/main.tf",
+            "aws_lb_listener.https",
+            &[("certificate_arn", "aws_acm_certificate.c0")],
+        ));
+        // Within the bound, across 300 files, it resolves.
+        let mut small: Vec<Asset> = assets[..300].to_vec();
+        small.push(assets.last().unwrap().clone());
+        let mut errors = Vec::new();
+        resolve(&mut small, &root(), &mut errors);
+        assert_eq!(
+            resolutions(small.last().unwrap()),
+            [("dynamic".to_string(), 0)]
+        );
+        let mut errors = Vec::new();
+        resolve(&mut assets, &root(), &mut errors);
+        assert_eq!(
+            resolutions(assets.last().unwrap()),
+            [("not-resolved".to_string(), 0)]
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].error.contains("more than 4096 resources"),
+            "{errors:?}"
+        );
     }
 
     #[test]

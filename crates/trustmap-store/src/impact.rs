@@ -7,11 +7,16 @@
 //! keys of that key (`key-of` out of X). The walk goes on from each of them, breadth first,
 //! each asset once, one query per level and direction (index `relations_to` and the primary
 //! key), bounded in depth and size.
+//!
+//! An asset with many dependants has its counts and owners kept (`crate::reach`, written
+//! when a scan is recorded): then only the first page is walked, breadth first, its parents
+//! taken in ascending order chunk by chunk so that it stops once the page is full and lists
+//! exactly what the whole walk would list first.
 
 use crate::db::{Db, Row};
 use crate::error::{Entity, Error};
 use crate::owners::{load_owners_of, mark_effective};
-use crate::{Store, sets};
+use crate::{Store, reach, sets};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -60,10 +65,21 @@ impl Store {
     /// Everything that breaks if asset `id` fails, nearest first; `limit` caps the listed
     /// nodes (counts and owners cover all). Gone assets are left out unless `include_gone`.
     pub fn impact(&self, id: &str, limit: usize, include_gone: bool) -> Result<Impact, Error> {
+        self.impact_with(id, limit, include_gone, true)
+    }
+
+    /// [`Store::impact`]; `use_kept`: read the kept counts when there are (else always walk).
+    pub(crate) fn impact_with(
+        &self,
+        id: &str,
+        limit: usize,
+        include_gone: bool,
+        use_kept: bool,
+    ) -> Result<Impact, Error> {
         let mut conn = self.conn()?;
         let db: &mut Db = &mut conn;
         if matches!(db, Db::Sqlite(_)) {
-            return walk(db, id, limit, include_gone);
+            return walk(db, id, limit, include_gone, use_kept);
         }
         // PostgreSQL's statistics say a to_rid has a few rows, so for a chunk of thousands
         // it would hash-join a scan of all relations and assets (0.3 s a chunk, a minute for
@@ -73,7 +89,7 @@ impl Store {
             "BEGIN READ ONLY; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off;
              SET LOCAL enable_mergejoin = off",
         )?;
-        let out = walk(db, id, limit, include_gone);
+        let out = walk(db, id, limit, include_gone, use_kept);
         let end = db.batch("ROLLBACK");
         let out = out?;
         end?;
@@ -82,7 +98,13 @@ impl Store {
 }
 
 /// [`Store::impact`] on one connection.
-fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impact, Error> {
+fn walk(
+    db: &mut Db,
+    id: &str,
+    limit: usize,
+    include_gone: bool,
+    use_kept: bool,
+) -> Result<Impact, Error> {
     let root = db
         .query_one(
             "SELECT rid, kind, label FROM assets WHERE id = ?",
@@ -90,6 +112,15 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
         )?
         .ok_or_else(|| Error::not_found(Entity::Asset, id))?;
     let root_rid = root.int(0);
+    // Kept counts are of the present assets (the default walk).
+    let kept = if use_kept && !include_gone {
+        reach::kept(db, root_rid)?
+    } else {
+        None
+    };
+    // With the counts kept, the walk stops once the page is full.
+    let stop_at = kept.as_ref().map(|_| limit);
+    let full = |order: &Vec<i64>| stop_at.is_some_and(|l| order.len() >= l);
     let present_set = if include_gone {
         None
     } else {
@@ -115,45 +146,66 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
     let mut frontier = vec![root_rid];
     let mut depth = 0;
     let mut cut_short = false;
-    while !frontier.is_empty() {
+    while !frontier.is_empty() && !full(&order) {
         if depth >= MAX_DEPTH {
             cut_short = true;
             break;
         }
         depth += 1;
         let mut next = Vec::new();
-        // (parent, child, relation, child's kind)
-        let mut edges: Vec<(i64, i64, String, String)> = Vec::new();
-        for r in query_ids(db, into_sql, &frontier)? {
-            edges.push((r.int(1), r.int(0), r.text(2), r.text(3)));
+        // The whole level at once; or, to stop at the page, its parents in ascending order,
+        // a growing chunk at a time: the edges are taken in (parent, child) order either
+        // way, so the nodes come in the same order.
+        if stop_at.is_some() {
+            frontier.sort_unstable();
         }
-        for r in query_ids(
-            db,
-            "SELECT r.from_rid, r.to_rid, r.type, a.kind FROM relations r
-                 JOIN assets a ON a.rid = r.to_rid
-                 WHERE r.from_rid IN ({in}) AND r.type = 'key-of'",
-            &frontier,
-        )? {
-            edges.push((r.int(0), r.int(1), r.text(2), r.text(3)));
-        }
-        edges.sort();
-        for (parent, child, rel, kind) in edges {
-            if child == root_rid || seen.contains_key(&child) {
-                continue;
+        let mut start = 0;
+        let mut chunk = 64;
+        while start < frontier.len() && !full(&order) {
+            let end = if stop_at.is_some() {
+                (start + chunk).min(frontier.len())
+            } else {
+                frontier.len()
+            };
+            let parents = &frontier[start..end];
+            start = end;
+            chunk *= 2;
+            // (parent, child, relation, child's kind)
+            let mut edges: Vec<(i64, i64, String, String)> = Vec::new();
+            for r in query_ids(db, into_sql, parents)? {
+                edges.push((r.int(1), r.int(0), r.text(2), r.text(3)));
             }
-            if let Some(p) = &present_set
-                && !p.contains(child as u32)
-            {
-                continue;
+            for r in query_ids(
+                db,
+                "SELECT r.from_rid, r.to_rid, r.type, a.kind FROM relations r
+                     JOIN assets a ON a.rid = r.to_rid
+                     WHERE r.from_rid IN ({in}) AND r.type = 'key-of'",
+                parents,
+            )? {
+                edges.push((r.int(0), r.int(1), r.text(2), r.text(3)));
             }
-            if seen.len() >= MAX_NODES {
-                cut_short = true;
-                break;
+            edges.sort();
+            for (parent, child, rel, kind) in edges {
+                if child == root_rid || seen.contains_key(&child) {
+                    continue;
+                }
+                if let Some(p) = &present_set
+                    && !p.contains(child as u32)
+                {
+                    continue;
+                }
+                if seen.len() >= MAX_NODES {
+                    cut_short = true;
+                    break;
+                }
+                seen.insert(child, (depth, parent, rel));
+                *by_kind.entry(kind).or_insert(0) += 1;
+                order.push(child);
+                next.push(child);
+                if full(&order) {
+                    break;
+                }
             }
-            seen.insert(child, (depth, parent, rel));
-            *by_kind.entry(kind).or_insert(0) += 1;
-            order.push(child);
-            next.push(child);
         }
         frontier = next;
     }
@@ -175,6 +227,7 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
     // Owners to notify: counted in SQL over every node (explicit owners win over
     // inferred ones, as `mark_effective`), one name per asset; listed nodes' in full.
     let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+    let counted: &[i64] = if kept.is_some() { &[] } else { &order };
     for r in query_ids(
         db,
         "SELECT o.name, COUNT(*) FROM owners o
@@ -182,7 +235,7 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
                AND (o.explicit = 1 OR NOT EXISTS (SELECT 1 FROM owners e
                     WHERE e.asset_rid = o.asset_rid AND e.role = 'owner' AND e.explicit = 1))
              GROUP BY o.name",
-        &order,
+        counted,
     )? {
         *owners.entry(r.text(0)).or_insert(0) += r.int(1) as usize;
     }
@@ -220,12 +273,16 @@ fn walk(db: &mut Db, id: &str, limit: usize, include_gone: bool) -> Result<Impac
             })
         })
         .collect();
+    let (total, by_kind, owners) = match kept {
+        Some((total, by_kind, owners)) => (total, by_kind, owners),
+        None => (order.len(), by_kind, owners),
+    };
     Ok(Impact {
         id: id.to_string(),
         kind: root.text(1),
         label: root.text(2),
         nodes,
-        total: order.len(),
+        total,
         by_kind,
         owners,
         cut_short,

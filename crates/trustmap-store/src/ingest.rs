@@ -639,6 +639,10 @@ pub(crate) fn write_scan(
         None
     };
     let before = update_live_counts(db, previous.as_ref(), &saw_assets, &new_rids)?;
+    timer.lap("relations, rules, sets, live counts");
+    // What depends on what, and what is present, changed: the kept blast radius follows.
+    crate::reach::rebuild(db)?;
+    timer.lap("blast radius (reach)");
     let diff = match &previous {
         Some((pid, _, _)) => {
             let d = diff_sets(

@@ -71,6 +71,9 @@ impl Store {
                 return Err(Error::not_found(Entity::Asset, id));
             };
             let ids = [(id.clone(), r.int(0))];
+            // The kept blast radius (`crate::reach`) counts owners: it follows in this
+            // transaction.
+            let snapshot = crate::reach::OwnerSnapshot::take(db, &[r.int(0)])?;
             let now = now_rfc3339();
             let mut audit = audit::AuditWriter::load(db)?;
             let mut changes = Vec::new();
@@ -114,6 +117,9 @@ impl Store {
                         });
                     }
                 }
+            }
+            if let Some(s) = snapshot {
+                s.apply(db)?;
             }
             audit.flush(db)?;
             Ok(changes)

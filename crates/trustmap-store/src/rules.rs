@@ -253,6 +253,24 @@ pub(crate) fn apply(
     Ok(changes)
 }
 
+/// [`apply`] outside a scan: the kept blast radius (`crate::reach`) follows the owner
+/// changes in the same transaction (a scan recomputes it whole instead).
+fn apply_kept(
+    db: &mut Db,
+    rules: &[Compiled],
+    targets: &[Target],
+    now: &str,
+    audit: &mut audit::AuditWriter,
+) -> Result<Vec<OwnerChange>, Error> {
+    let rids: Vec<i64> = targets.iter().map(|t| t.rid).collect();
+    let snapshot = crate::reach::OwnerSnapshot::take(db, &rids)?;
+    let changes = apply(db, rules, targets, now, audit)?;
+    if let Some(s) = snapshot {
+        s.apply(db)?;
+    }
+    Ok(changes)
+}
+
 /// The targets (with all their recorded places) among the assets these rows name (`rid`,
 /// `id`).
 fn targets_of(db: &mut Db, assets: Vec<Row>) -> Result<Vec<Target>, Error> {
@@ -452,7 +470,7 @@ impl Store {
             let assets = db.query(&sql, &params)?;
             let targets = targets_of(db, assets)?;
             let rules = load(db)?;
-            let changes = apply(db, &rules, &targets, &now, &mut audit)?;
+            let changes = apply_kept(db, &rules, &targets, &now, &mut audit)?;
             audit.flush(db)?;
             Ok((rule, changes))
         })
@@ -489,7 +507,7 @@ impl Store {
             )?;
             let targets = targets_of(db, assets)?;
             let rules = load(db)?;
-            let changes = apply(db, &rules, &targets, &now, &mut audit)?;
+            let changes = apply_kept(db, &rules, &targets, &now, &mut audit)?;
             audit.flush(db)?;
             Ok((rule, changes))
         })

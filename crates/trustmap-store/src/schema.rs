@@ -431,6 +431,25 @@ CREATE INDEX findings_asset ON findings (asset);
         after: None,
     },
     Migration {
+        version: 13,
+        name: "blast radius kept per asset with many dependants",
+        // `crate::reach`: per asset with at least `reach::MIN_KEPT` present dependants, how
+        // many there are (per kind, per owner to notify) and which (a bitmap, to move the
+        // owner counts when an owner changes). Rewritten by every scan, in its transaction;
+        // the backfill computes it for the inventory as it stands.
+        sql: r#"
+CREATE TABLE reach (
+    rid BIGINT PRIMARY KEY,
+    total BIGINT NOT NULL,
+    kinds TEXT NOT NULL,
+    owners TEXT NOT NULL,
+    members TEXT NOT NULL
+);
+"#,
+        sql_pg: None,
+        after: Some(crate::reach::rebuild),
+    },
+    Migration {
         version: 14,
         name: "the server's scheduled scans and webhook alerts",
         // `crate::jobs`. Replicas of `trustmap serve` on one database claim a job run, a

@@ -17,6 +17,24 @@ impl Store {
         self.bulk_load.store(assets, Ordering::Relaxed);
     }
 
+    /// [`Store::impact`] always walked, never read from the kept counts: what the kept
+    /// answer must equal.
+    pub fn impact_walked(
+        &self,
+        id: &str,
+        limit: usize,
+        include_gone: bool,
+    ) -> Result<crate::Impact, Error> {
+        self.impact_with(id, limit, include_gone, false)
+    }
+
+    /// Keeps the blast radius of every asset with at least `n` dependants (recorded from now
+    /// on, in this process; 0: the default, `MIN_KEPT`), so small test estates use the kept
+    /// path.
+    pub fn set_reach_min_kept(n: usize) {
+        crate::reach::set_min_kept(n);
+    }
+
     /// Names of the indexes on the inventory's tables.
     pub fn index_names(&self) -> Result<Vec<String>, Error> {
         let sql = match self.backend() {

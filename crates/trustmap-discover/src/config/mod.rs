@@ -115,6 +115,7 @@ static MARKERS: std::sync::LazyLock<crate::literal::Literals> = std::sync::LazyL
         "file(\"",
         "filebase64(",
         "certificate_arn",
+        "aws_acm_certificate",
     ]
     .map(String::from)
     .to_vec();

@@ -322,6 +322,17 @@ http {
     }
 
     #[test]
+    fn an_include_loop_is_read_once_per_file_never_followed() {
+        // Each file is parsed on its own (the scanner reads every file of the tree once), so
+        // a configuration including itself, or two including each other, cannot loop.
+        let own = "include /etc/nginx/nginx.conf;\nhttp {\n  include /etc/nginx/nginx.conf;\n  server {\n    ssl_certificate a.crt;\n  }\n}\n";
+        let p = parse(own);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.consumers.len(), 1);
+        assert_eq!(p.consumers[0].references[0].value, "a.crt");
+    }
+
+    #[test]
     fn broken_configurations_are_errors_not_guesses() {
         for (text, msg) in [
             ("http { server { ssl_certificate a.crt; }", "not closed"),

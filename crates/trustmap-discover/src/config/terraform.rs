@@ -2,7 +2,13 @@
 //! (`file("...")`, `filebase64("...")`, `templatefile`, with `${path.module}/` dropped), as
 //! an `aws_acm_certificate`'s `certificate_body` or a `kubernetes_secret`'s `data` does; and
 //! the `aws_lb_listener`s (and `aws_lb_listener_certificate`s) whose `certificate_arn` names
-//! an `aws_acm_certificate` of the same file, which use that certificate's files.
+//! an `aws_acm_certificate`, which use that certificate's files. Terraform reads every `.tf`
+//! file of a directory as one module: a certificate of the same file is followed here; one
+//! defined in another file is left as a reference to its address (directive
+//! `certificate_arn`, value `aws_acm_certificate.NAME`) that the engine resolves against the
+//! Terraform consumers of the same directory (`trustmap_engine::consumers`). An
+//! `aws_acm_certificate` loading no file (issued by ACM) is a consumer too, with one
+//! reference of no value (`dynamic`), so that a listener in another file finds it.
 //!
 //! Hand-written and line based (no maintained Rust HCL parser reads expressions and
 //! heredocs alike without evaluating them): blocks by brace depth outside strings and
@@ -103,16 +109,28 @@ pub(super) fn parse(text: &str) -> Parsed {
             .push((offset, "Terraform: a block is not closed".into()));
         return out;
     }
-    // A listener naming a certificate of this file uses that certificate's files.
+    // A listener naming a certificate of this file uses that certificate's files; one of
+    // another file of the module, its address.
     for i in 0..blocks.len() {
         let Some((at, acm)) = blocks[i].arn.clone() else {
             continue;
         };
-        let files: Vec<Ref> = blocks
+        let Some(files) = blocks
             .iter()
             .find(|b| b.address == acm)
             .map(|b| b.refs.clone())
-            .unwrap_or_default();
+        else {
+            add_ref(
+                &mut blocks[i].refs,
+                Ref {
+                    directive: "certificate_arn".into(),
+                    value: acm,
+                    offset: at,
+                },
+                &mut out.errors,
+            );
+            continue;
+        };
         for f in files {
             add_ref(
                 &mut blocks[i].refs,
@@ -125,7 +143,14 @@ pub(super) fn parse(text: &str) -> Parsed {
             );
         }
     }
-    for b in blocks {
+    for mut b in blocks {
+        if b.refs.is_empty() && b.address.starts_with("aws_acm_certificate.") {
+            b.refs.push(Ref {
+                directive: "issued by ACM (no file)".into(),
+                value: String::new(),
+                offset: b.offset,
+            });
+        }
         out.push(Consumer {
             software: "terraform",
             name: b.address,
@@ -274,6 +299,32 @@ resource "aws_instance" "web" {
                     vec![("filebase64(certs/api.crt)", "certs/api.crt")]
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_certificate_of_another_file_is_left_as_its_address_and_an_acm_issued_one_is_dynamic() {
+        let main = "resource \"aws_lb_listener\" \"https\" {\n  certificate_arn = aws_acm_certificate.api.arn\n}\n";
+        let p = parse(main);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let r = &p.consumers[0].references;
+        assert_eq!(
+            r.iter()
+                .map(|r| (r.directive.as_str(), r.value.as_str()))
+                .collect::<Vec<_>>(),
+            [("certificate_arn", "aws_acm_certificate.api")]
+        );
+        let certs = "resource \"aws_acm_certificate\" \"api\" {\n  domain_name = \"api.example.test\"\n  validation_method = \"DNS\"\n}\n";
+        let p = parse(certs);
+        assert_eq!(p.consumers.len(), 1);
+        assert_eq!(p.consumers[0].name, "aws_acm_certificate.api");
+        assert_eq!(p.consumers[0].references[0].value, "");
+        // Found by the prefilter (no `file(` in it).
+        assert_eq!(
+            super::super::consumers("certs.tf", certs.as_bytes())
+                .consumers
+                .len(),
+            1
         );
     }
 

@@ -67,6 +67,59 @@ fn uses(report: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// Checks Kubernetes manifests against the schema of their kind (`kubernetes-validate.py`,
+/// strict: unknown fields are errors) and returns the objects it has no schema for
+/// (`APIVERSION KIND NAME`: custom resources). A missing checker fails the test.
+pub(crate) fn kubernetes_schema_check(files: &[&Path]) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubernetes-validate.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(files)
+        .output()
+        .expect("python3 is installed (scripts/test installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the manifests follow the schemas of their kinds (kubernetes-validate; scripts/test installs it):\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("unchecked "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_schema_check_rejects_what_the_api_server_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: b}\ntype: kubernetes.io/tls\ndata: {tls.crt: '', tls.key: ''}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec: {gatewayClassName: x, listeners: []}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        kubernetes_schema_check(&[&good]),
+        ["gateway.networking.k8s.io/v1 Gateway gw"]
+    );
+    // A Deployment without its required selector, a field the Pod spec does not have.
+    for bad in [
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x}]\n  secretz: []\n",
+    ] {
+        let f = tmp.path().join("bad.yaml");
+        std::fs::write(&f, bad).unwrap();
+        let out = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubernetes-validate.py"))
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("invalid"));
+    }
+}
+
 fn t(a: &str, b: &str, c: &str) -> (String, String, String) {
     (a.into(), b.into(), c.into())
 }
@@ -106,7 +159,8 @@ fn kubernetes_objects_use_the_secrets_of_the_scan_by_namespace_and_name() {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
                 "metadata": {"name": "shop-api", "namespace": "shop"},
-                "spec": {"template": {"spec": {
+                "spec": {"selector": {"matchLabels": {"app": "shop-api"}},
+                         "template": {"metadata": {"labels": {"app": "shop-api"}}, "spec": {
                     "containers": [{
                         "name": "api",
                         "image": "registry.example.test/shop:1",
@@ -132,6 +186,16 @@ fn kubernetes_objects_use_the_secrets_of_the_scan_by_namespace_and_name() {
     )
     .unwrap();
 
+    // Valid for the API server: every object against the schema of its kind; cert-manager's
+    // Certificate is a custom resource whose schema is not bundled (not checked).
+    assert_eq!(
+        kubernetes_schema_check(&[
+            &k8s.join("secrets.yaml"),
+            &k8s.join("ingress.yaml"),
+            &k8s.join("workloads.json"),
+        ]),
+        ["cert-manager.io/v1 Certificate api"]
+    );
     let report = scan_json(&root, &[]);
     let shop_crt = id_at(&report, "certificate", "pki/shop.crt");
     let shop_key = id_at(&report, "private-key", "pki/shop.key");
@@ -385,4 +449,64 @@ fn applications_and_data_stores_use_the_files_they_name() {
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert_eq!(missing[0]["path"], "redis/redis.conf");
     assert_eq!(missing[0]["line"], 4);
+}
+
+#[test]
+fn terraform_listeners_use_certificates_defined_in_other_files_of_their_module() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    pki(&root);
+    let tf = root.join("infra");
+    std::fs::create_dir_all(&tf).unwrap();
+    // certs.tf defines the certificate from the PKI's files and one ACM issues itself;
+    // main.tf's listeners name them, and one names a certificate defined nowhere.
+    std::fs::write(
+        tf.join("certs.tf"),
+        "resource \"aws_acm_certificate\" \"api\" {\n  private_key      = file(\"${path.module}/../pki/api.key\")\n  certificate_body = file(\"${path.module}/../pki/api.crt\")\n}\n\nresource \"aws_acm_certificate\" \"www\" {\n  domain_name       = \"www.example.test\"\n  validation_method = \"DNS\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tf.join("main.tf"),
+        "resource \"aws_lb_listener\" \"api\" {\n  port            = 443\n  protocol        = \"HTTPS\"\n  certificate_arn = aws_acm_certificate.api.arn\n}\n\nresource \"aws_lb_listener\" \"www\" {\n  port            = 8443\n  protocol        = \"HTTPS\"\n  certificate_arn = aws_acm_certificate.www.arn\n}\n\nresource \"aws_lb_listener\" \"old\" {\n  port            = 9443\n  protocol        = \"HTTPS\"\n  certificate_arn = aws_acm_certificate.old.arn\n}\n",
+    )
+    .unwrap();
+    let report = scan_json(&root, &[]);
+    let api_crt = id_at(&report, "certificate", "pki/api.crt");
+    let api_key = id_at(&report, "private-key", "pki/api.key");
+    let acm = consumer(&report, "aws_acm_certificate.api");
+    let api = consumer(&report, "aws_lb_listener.api");
+    let www = consumer(&report, "aws_lb_listener.www");
+    let old = consumer(&report, "aws_lb_listener.old");
+    assert_eq!(
+        refs(&report, &api),
+        [t("certificate_arn", "aws_acm_certificate.api", "module")]
+    );
+    assert_eq!(
+        refs(&report, &www),
+        [t("certificate_arn", "aws_acm_certificate.www", "dynamic")]
+    );
+    assert_eq!(
+        refs(&report, &old),
+        [t("certificate_arn", "aws_acm_certificate.old", "missing")]
+    );
+    let want: BTreeSet<(String, String)> = [
+        (&acm, &api_crt),
+        (&acm, &api_key),
+        (&api, &api_crt),
+        (&api, &api_key),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(uses(&report), want);
+    // The one defined nowhere is the finding (`terraform plan` fails), at its line.
+    let missing: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "config-reference-missing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["path"], "infra/main.tf");
+    assert_eq!(missing[0]["line"], 16);
 }
