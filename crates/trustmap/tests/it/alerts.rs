@@ -82,6 +82,14 @@ impl Receiver {
             .collect()
     }
 
+    /// The `text` of each JSON body received on `path` (what a Slack channel shows).
+    fn texts(&self, path: &str) -> Vec<String> {
+        self.json(path)
+            .iter()
+            .map(|v| v["text"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     fn json(&self, path: &str) -> Vec<Value> {
         self.bodies(path)
             .iter()
@@ -204,16 +212,7 @@ format = "json"
         wait_for("the first scan's alerts", || {
             hooks.bodies("/payments").len() >= 3
         });
-        let first: Vec<String> = hooks
-            .bodies("/payments")
-            .iter()
-            .map(|b| {
-                serde_json::from_str::<Value>(b).unwrap()["text"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let first: Vec<String> = hooks.texts("/payments");
         let expiry: Vec<&String> = first
             .iter()
             .filter(|t| t.contains("Certificate api.example.test: expires at"))
@@ -323,16 +322,7 @@ format = "json"
                 .starts_with("https://tm.example/#/asset/crt_")
         );
 
-        let texts: Vec<String> = hooks
-            .bodies("/payments")
-            .iter()
-            .map(|b| {
-                serde_json::from_str::<Value>(b).unwrap()["text"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let texts: Vec<String> = hooks.texts("/payments");
         let mut unique = texts.clone();
         unique.sort();
         unique.dedup();
