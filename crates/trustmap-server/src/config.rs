@@ -28,6 +28,7 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::Spanned;
 use trustmap_core::Severity;
 
 /// At most this many scheduled jobs and webhooks (each is a row the replicas poll).
@@ -163,16 +164,16 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     url: Option<String>,
-    tick: Option<String>,
+    tick: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawJob {
-    name: String,
-    paths: Vec<String>,
-    every: String,
-    timeout: Option<String>,
+    name: Spanned<String>,
+    paths: Spanned<Vec<String>>,
+    every: Spanned<String>,
+    timeout: Option<Spanned<String>>,
     policy: Option<PathBuf>,
     #[serde(default)]
     exclude: Vec<String>,
@@ -181,21 +182,21 @@ struct RawJob {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAlerts {
-    severity: Option<String>,
-    expiry_days: Option<Vec<u32>>,
+    severity: Option<Spanned<String>>,
+    expiry_days: Option<Spanned<Vec<u32>>>,
     events: Option<Vec<Event>>,
     #[serde(default)]
     webhook: Vec<RawWebhook>,
-    retry: Option<String>,
-    max_attempts: Option<u32>,
+    retry: Option<Spanned<String>>,
+    max_attempts: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
-    name: String,
-    url: Option<String>,
-    url_env: Option<String>,
+    name: Spanned<String>,
+    url: Option<Spanned<String>>,
+    url_env: Option<Spanned<String>>,
     format: Option<Format>,
     #[serde(default)]
     owners: Vec<String>,
@@ -219,58 +220,74 @@ pub fn load(path: &Path) -> Result<ServerConfig, String> {
 /// [`load`] of text already read; `env` looks up `url_env`. Errors start with the line:
 /// `12: schedule[1].every: ...`.
 pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<ServerConfig, String> {
-    let raw: Raw = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| {
-            let before = &text.as_bytes()[..s.start.min(text.len())];
-            before.iter().filter(|b| **b == b'\n').count() + 1
-        });
-        format!("{line}: {}", e.message().trim())
-    })?;
-    // Fields are checked after parsing; their lines come from the first mention of the key.
-    let line_of = |needle: &str| -> usize {
-        text.lines()
-            .position(|l| l.trim_start().starts_with(needle))
-            .map_or(1, |i| i + 1)
+    // The line of a byte offset: every error names where its value is written.
+    let line = |at: usize| {
+        let before = &text.as_bytes()[..at.min(text.len())];
+        before.iter().filter(|b| **b == b'\n').count() + 1
     };
+    let raw: Raw = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        format!("{}: {}", line(at), e.message().trim())
+    })?;
+    let at = |span: std::ops::Range<usize>, field: &str, e: String| {
+        format!("{}: {field}: {e}", line(span.start))
+    };
+    // A count over the limit: the first table of its kind.
+    let first = |header: &str| text.find(header).map_or(1, line);
     let mut cfg = ServerConfig {
         url: raw.server.url.map(|u| u.trim_end_matches('/').to_string()),
         ..Default::default()
     };
     if let Some(t) = &raw.server.tick {
-        cfg.tick = duration(t).map_err(|e| format!("{}: server.tick: {e}", line_of("tick")))?;
+        cfg.tick = duration(t.get_ref()).map_err(|e| at(t.span(), "server.tick", e))?;
     }
     if raw.schedule.len() > MAX_JOBS {
         return Err(format!(
             "{}: schedule: {} jobs; at most {MAX_JOBS}",
-            line_of("[[schedule]]"),
+            first("[[schedule]]"),
             raw.schedule.len()
         ));
     }
     let mut names = std::collections::HashSet::new();
     for (i, j) in raw.schedule.into_iter().enumerate() {
-        let at = |field: &str, e: String| format!("{}: schedule[{i}].{field}: {e}", line_of(field));
-        if j.name.trim().is_empty() || j.name.len() > 128 {
-            return Err(at("name", "1 to 128 characters".into()));
+        let field = |f: &str| format!("schedule[{i}].{f}");
+        let name = j.name.get_ref();
+        if name.trim().is_empty() || name.len() > 128 {
+            return Err(at(
+                j.name.span(),
+                &field("name"),
+                "1 to 128 characters".into(),
+            ));
         }
-        if !names.insert(j.name.clone()) {
-            return Err(at("name", format!("{:?} is used twice", j.name)));
+        if !names.insert(name.clone()) {
+            return Err(at(
+                j.name.span(),
+                &field("name"),
+                format!("{name:?} is used twice"),
+            ));
         }
-        if j.paths.is_empty() {
-            return Err(at("paths", "nothing to scan".into()));
+        if j.paths.get_ref().is_empty() {
+            return Err(at(
+                j.paths.span(),
+                &field("paths"),
+                "nothing to scan".into(),
+            ));
         }
-        for p in &j.paths {
+        for p in j.paths.get_ref() {
             if trustmap_discover::tls::is_url(p) {
-                trustmap_discover::tls::parse_url(p).map_err(|e| at("paths", e))?;
+                trustmap_discover::tls::parse_url(p)
+                    .map_err(|e| at(j.paths.span(), &field("paths"), e))?;
             }
         }
-        let every = duration(&j.every).map_err(|e| at("every", e))?;
+        let every =
+            duration(j.every.get_ref()).map_err(|e| at(j.every.span(), &field("every"), e))?;
         let timeout = match &j.timeout {
-            Some(t) => duration(t).map_err(|e| at("timeout", e))?,
+            Some(t) => duration(t.get_ref()).map_err(|e| at(t.span(), &field("timeout"), e))?,
             None => every.max(Duration::from_secs(3600)),
         };
         cfg.schedule.push(Job {
-            name: j.name,
-            paths: j.paths,
+            name: j.name.into_inner(),
+            paths: j.paths.into_inner(),
             every,
             timeout,
             policy: j.policy,
@@ -279,79 +296,120 @@ pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<ServerC
     }
     if let Some(a) = raw.alerts {
         let severity = match &a.severity {
-            Some(s) => Severity::parse(s).ok_or_else(|| {
-                format!(
-                    "{}: alerts.severity: {s:?} is not one of info, low, medium, high, critical",
-                    line_of("severity")
+            Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
+                at(
+                    s.span(),
+                    "alerts.severity",
+                    format!(
+                        "{:?} is not one of info, low, medium, high, critical",
+                        s.get_ref()
+                    ),
                 )
             })?,
             None => Severity::High,
         };
-        let mut expiry_days = a.expiry_days.unwrap_or_else(|| vec![30, 7]);
+        let mut expiry_days = match &a.expiry_days {
+            Some(d) => {
+                if d.get_ref().len() > 16 || d.get_ref().iter().any(|d| *d > 3650) {
+                    return Err(at(
+                        d.span(),
+                        "alerts.expiry_days",
+                        "at most 16 windows of at most 3650 days".into(),
+                    ));
+                }
+                d.get_ref().clone()
+            }
+            None => vec![30, 7],
+        };
         expiry_days.sort_unstable();
         expiry_days.dedup();
-        if expiry_days.len() > 16 || expiry_days.iter().any(|d| *d > 3650) {
-            return Err(format!(
-                "{}: alerts.expiry_days: at most 16 windows of at most 3650 days",
-                line_of("expiry_days")
-            ));
-        }
         let mut events = a.events.unwrap_or_else(|| Event::ALL.to_vec());
         events.sort_unstable();
         events.dedup();
         if a.webhook.len() > MAX_WEBHOOKS {
             return Err(format!(
                 "{}: alerts.webhook: {} webhooks; at most {MAX_WEBHOOKS}",
-                line_of("[[alerts.webhook]]"),
+                first("[[alerts.webhook]]"),
                 a.webhook.len()
             ));
         }
         let mut webhooks = Vec::new();
         let mut hook_names = std::collections::HashSet::new();
         for (i, w) in a.webhook.into_iter().enumerate() {
-            let at = |field: &str, e: String| {
-                format!("{}: alerts.webhook[{i}].{field}: {e}", line_of(field))
+            let field = |f: &str| format!("alerts.webhook[{i}].{f}");
+            let name = w.name.get_ref();
+            if name.trim().is_empty() || name.len() > 128 {
+                return Err(at(
+                    w.name.span(),
+                    &field("name"),
+                    "1 to 128 characters".into(),
+                ));
+            }
+            if !hook_names.insert(name.clone()) {
+                return Err(at(
+                    w.name.span(),
+                    &field("name"),
+                    format!("{name:?} is used twice"),
+                ));
+            }
+            let url = match (&w.url, &w.url_env) {
+                (Some(u), None) => {
+                    // The URL itself is not shown: it may be a credential.
+                    if !(u.get_ref().starts_with("http://") || u.get_ref().starts_with("https://"))
+                    {
+                        return Err(at(
+                            u.span(),
+                            &field("url"),
+                            "must be an http:// or https:// URL".into(),
+                        ));
+                    }
+                    u.get_ref().clone()
+                }
+                (None, Some(var)) => {
+                    let v = env(var.get_ref())
+                        .filter(|u| !u.is_empty())
+                        .ok_or_else(|| {
+                            at(
+                                var.span(),
+                                &field("url_env"),
+                                format!("the environment variable {} is not set", var.get_ref()),
+                            )
+                        })?;
+                    if !(v.starts_with("http://") || v.starts_with("https://")) {
+                        return Err(at(
+                            var.span(),
+                            &field("url_env"),
+                            format!("{} must hold an http:// or https:// URL", var.get_ref()),
+                        ));
+                    }
+                    v
+                }
+                _ => {
+                    return Err(at(
+                        w.name.span(),
+                        &field("url"),
+                        "give url or url_env, one of them".into(),
+                    ));
+                }
             };
-            if w.name.trim().is_empty() || w.name.len() > 128 {
-                return Err(at("name", "1 to 128 characters".into()));
-            }
-            if !hook_names.insert(w.name.clone()) {
-                return Err(at("name", format!("{:?} is used twice", w.name)));
-            }
-            let url = match (w.url, &w.url_env) {
-                (Some(u), None) => u,
-                (None, Some(var)) => env(var).filter(|u| !u.is_empty()).ok_or_else(|| {
-                    at(
-                        "url_env",
-                        format!("the environment variable {var} is not set"),
-                    )
-                })?,
-                _ => return Err(at("url", "give url or url_env, not both".into())),
-            };
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                // The URL itself is not shown: it may be a credential.
-                return Err(at("url", "must be an http:// or https:// URL".into()));
-            }
             webhooks.push(Webhook {
-                name: w.name,
+                name: w.name.into_inner(),
                 url,
                 format: w.format.unwrap_or(Format::Json),
                 owners: w.owners,
             });
         }
         let retry = match &a.retry {
-            Some(r) => {
-                duration(r).map_err(|e| format!("{}: alerts.retry: {e}", line_of("retry")))?
-            }
+            Some(r) => duration(r.get_ref()).map_err(|e| at(r.span(), "alerts.retry", e))?,
             None => Duration::from_secs(30),
         };
-        let max_attempts = a.max_attempts.unwrap_or(8);
-        if !(1..=100).contains(&max_attempts) {
-            return Err(format!(
-                "{}: alerts.max_attempts: 1 to 100",
-                line_of("max_attempts")
-            ));
-        }
+        let max_attempts = match &a.max_attempts {
+            Some(m) if !(1..=100).contains(m.get_ref()) => {
+                return Err(at(m.span(), "alerts.max_attempts", "1 to 100".into()));
+            }
+            Some(m) => *m.get_ref(),
+            None => 8,
+        };
         cfg.alerts = Some(Alerts {
             severity,
             expiry_days,
@@ -480,6 +538,15 @@ url = "http://127.0.0.1:9/hook"
             assert!(e.starts_with(want), "{text:?}: {e}");
             assert!(!e.contains("secret-host"), "{e}");
         }
+        // The line is where the value is written, in whichever job.
+        let two = "[[schedule]]\nname = \"a\"\npaths = [\"/x\"]\nevery = \"1h\"\n\n[[schedule]]\nname = \"b\"\npaths = [\"/y\"]\nevery = \"soon\"\n";
+        assert!(
+            parse(two, &env)
+                .unwrap_err()
+                .starts_with("9: schedule[1].every: \"soon\""),
+            "{}",
+            parse(two, &env).unwrap_err()
+        );
         let many = "[[schedule]]\nname = \"a\"\npaths = [\"/x\"]\nevery = \"1h\"\n".repeat(2);
         assert!(
             parse(&many, &env)
