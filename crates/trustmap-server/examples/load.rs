@@ -1,6 +1,8 @@
 //! The server under load (BENCHMARKS.md, "The server under load"):
 //!
-//! `cargo run --release -p trustmap-server --example load -- BIN TARGET [SCANNERS ASSETS READERS]`
+//! `cargo run --release -p trustmap-server --example load -- BIN TARGET [SCANNERS ASSETS READERS [SERVE ARGS...]]`
+//!
+//! (SERVE ARGS go to `trustmap serve` as they are, e.g. `--pushes-at-once 64`.)
 //!
 //! BIN is a release `trustmap` binary, TARGET a SQLite path or a postgres:// URL (an empty
 //! store). Starts `BIN serve` on loopback over TARGET, then SCANNERS (50) scanners push a scan
