@@ -321,8 +321,25 @@ pub fn deliver(hook: &Webhook, body: &str, timeout: std::time::Duration) -> Resu
     {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-        Err(e) => Err(e.to_string().replace(&hook.url, "<webhook URL>")),
+        Err(e) => Err(without_urls(&e.to_string())),
     }
+}
+
+/// An error message with every URL in it replaced: a client error may name the webhook's
+/// URL, or a form of it (normalised, or only its host and path), and the message is stored
+/// and answered by `/api/v1/alerts`.
+fn without_urls(message: &str) -> String {
+    message
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            if word.contains("://") {
+                let end = &word[word.trim_end().len()..];
+                format!("<URL>{end}")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -354,6 +371,21 @@ mod tests {
             message: "subject <@U123> & <!channel>".into(),
             place: Some("h:a.crt".into()),
         }
+    }
+
+    #[test]
+    fn a_delivery_error_names_no_url() {
+        assert_eq!(
+            without_urls("io: Connection refused: http://127.0.0.1:9/T000/SECRET (os error 111)"),
+            "io: Connection refused: <URL> (os error 111)"
+        );
+        let hook = hook("h", &[], Format::Json);
+        let hook = Webhook {
+            url: "http://127.0.0.1:9/T000/SECRET".into(),
+            ..hook
+        };
+        let e = deliver(&hook, "{}", std::time::Duration::from_secs(5)).unwrap_err();
+        assert!(!e.contains("SECRET"), "{e}");
     }
 
     #[test]
