@@ -43,16 +43,26 @@ static MIN_KEPT_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
 
 /// The threshold in force: a test's (`set_min_kept`, or the `TRUSTMAP_TEST_REACH_MIN`
 /// environment variable for tests of the CLI, which keep every asset with 1), else
-/// [`MIN_KEPT`].
+/// [`MIN_KEPT`]. Both only exist in builds with `test-support` (the test builds): a release
+/// binary ignores the variable.
 fn min_kept() -> usize {
     match MIN_KEPT_OVERRIDE.load(Ordering::Relaxed) {
-        0 => std::env::var("TRUSTMAP_TEST_REACH_MIN")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|&v: &usize| v > 0)
-            .unwrap_or(MIN_KEPT),
+        0 => test_min_kept().unwrap_or(MIN_KEPT),
         n => n,
     }
+}
+
+#[cfg(feature = "test-support")]
+fn test_min_kept() -> Option<usize> {
+    std::env::var("TRUSTMAP_TEST_REACH_MIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&v: &usize| v > 0)
+}
+
+#[cfg(not(feature = "test-support"))]
+fn test_min_kept() -> Option<usize> {
+    None
 }
 
 /// Sets the threshold for this process (tests; 0 restores the default).

@@ -342,6 +342,37 @@ fn configurations_link_services_to_their_material_and_impact_walks_the_chain() {
             )),
             "{dot}"
         );
+        // Scanned again with every blast radius kept (the test hook that lowers the store's
+        // threshold from 1,000 dependants to 1): the kept answers are the walked ones.
+        let again = std::process::Command::new(env!("CARGO_BIN_EXE_trustmap"))
+            .args(["scan", root.to_str().unwrap(), "-f", "json", "-q"])
+            .env("TRUSTMAP_DB", &db.target)
+            .env("TRUSTMAP_TEST_REACH_MIN", "1")
+            .output()
+            .unwrap();
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        let kept_rows = trustmap_store::Store::open_existing(&db.target)
+            .unwrap()
+            .query_raw("SELECT COUNT(*) FROM reach")
+            .unwrap();
+        assert!(
+            kept_rows[0][0].parse::<u64>().unwrap() > 0,
+            "[{}] no blast radius kept",
+            db.name
+        );
+        for (id, walked) in [(&int_key, &impact), (&api_key, &api)] {
+            let kept: Value =
+                serde_json::from_str(&on_db_ok(&db, 0, &["impact", id, "-f", "json"])).unwrap();
+            assert_eq!(
+                &kept, walked,
+                "[{}] impact of {id}, kept and walked",
+                db.name
+            );
+        }
     }
 }
 
