@@ -451,6 +451,42 @@ mod tests {
     }
 
     #[test]
+    fn a_configuration_past_its_bounds_is_refused() {
+        let dir = std::env::temp_dir().join(format!("tm-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.toml");
+        std::fs::write(
+            &big,
+            format!("# {}\n", "x".repeat(MAX_CONFIG_BYTES as usize)),
+        )
+        .unwrap();
+        assert!(
+            load(&big)
+                .unwrap_err()
+                .ends_with(&format!("larger than {MAX_CONFIG_BYTES} bytes"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut hooks = String::from("[alerts]\n");
+        for i in 0..=MAX_WEBHOOKS {
+            hooks.push_str(&format!(
+                "[[alerts.webhook]]\nname = \"h{i}\"\nurl = \"http://127.0.0.1:9/\"\n"
+            ));
+        }
+        let e = parse(&hooks, &env).unwrap_err();
+        assert!(
+            e.starts_with("2: alerts.webhook: 257 webhooks; at most 256"),
+            "{e}"
+        );
+        let windows =
+            "[alerts]\nexpiry_days = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]\n";
+        assert!(
+            parse(windows, &env)
+                .unwrap_err()
+                .starts_with("2: alerts.expiry_days: at most 16")
+        );
+    }
+
+    #[test]
     fn a_full_configuration_parses() {
         let c = parse(
             r#"
