@@ -665,17 +665,20 @@ fn export_context(now: time::OffsetDateTime) -> trustmap_export::Context {
     }
 }
 
-/// `trustmap metrics`: the latest scans as Prometheus metrics, expiry counted from now.
+/// `trustmap metrics`: the latest scans as Prometheus metrics, expiry counted from now (none
+/// before the first scan), then the server's own push gauges.
 async fn metrics(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let text = blocking(&st, |s| {
-        let stored = s.stored_report(&Default::default())?;
-        Ok(trustmap_export::export(
+    let mut text = blocking(&st, |s| match s.stored_report(&Default::default()) {
+        Ok(stored) => Ok(trustmap_export::export(
             &stored.report,
             trustmap_export::Format::Prometheus,
             &export_context(trustmap_engine::Clock::start(None).now),
-        ))
+        )),
+        Err(trustmap_store::Error::NoScan(_)) => Ok(String::new()),
+        Err(e) => Err(e.into()),
     })
     .await?;
+    text.push_str(&st.pushes.prometheus());
     Ok((
         [(
             header::CONTENT_TYPE,

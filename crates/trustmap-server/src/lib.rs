@@ -72,6 +72,7 @@ pub struct AppState {
     pub limits: Limits,
     buckets: Arc<auth::Buckets>,
     push_slots: Arc<tokio::sync::Semaphore>,
+    pub(crate) pushes: Arc<push::Gauges>,
 }
 
 impl AppState {
@@ -81,6 +82,7 @@ impl AppState {
             limits,
             buckets: Arc::new(auth::Buckets::new(limits.rate)),
             push_slots: Arc::new(tokio::sync::Semaphore::new(limits.pushes_at_once.max(1))),
+            pushes: Arc::new(push::Gauges::default()),
         }
     }
 }

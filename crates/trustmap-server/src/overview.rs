@@ -4,6 +4,10 @@
 //! certificates expiring in the next `days` days (at most [`MAX_EXPIRING`] listed, all
 //! counted), and post-quantum readiness (classified by `trustmap_export::html::pq_class`,
 //! as the HTML report classifies). The trend across scans is `GET /api/v1/scans`' counts.
+//!
+//! The tallies come from `Store::overview`, which reads indexed columns and the scans'
+//! finding sets rather than rebuilding the merged report (seconds and gigabytes at a million
+//! assets; BENCHMARKS.md has the figures).
 
 use crate::api::{Q, blocking, instant};
 use crate::{ApiError, AppState};
@@ -12,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-use trustmap_core::Report;
+use trustmap_store::Overview;
 
 /// Most certificates the expiry list holds (the count covers all).
 pub const MAX_EXPIRING: usize = 1000;
@@ -35,112 +39,56 @@ pub(crate) async fn overview(
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ApiError::bad_request(format!("days: from 1 to {MAX_DAYS}")));
     }
-    let v = blocking(&st, move |s| {
-        let stored = s.stored_report(&Default::default())?;
-        let mut v = tally(&stored.report, now, days, MAX_EXPIRING);
-        v["scans"] = json!(stored.scans.iter().map(|x| &x.id).collect::<Vec<_>>());
-        Ok(v)
+    let end = now
+        .checked_add(time::Duration::days(days))
+        .filter(|e| e.year() <= 9999)
+        .ok_or_else(|| ApiError::bad_request("now + days is past the year 9999"))?;
+    let o = blocking(&st, move |s| {
+        s.overview(
+            trustmap_core::Timestamp::new(now),
+            trustmap_core::Timestamp::new(end),
+            MAX_EXPIRING,
+        )
+        .map_err(ApiError::from)
     })
     .await?;
-    Ok(axum::Json(v).into_response())
+    Ok(axum::Json(render(&o, now, days)).into_response())
 }
 
-fn bump(m: &mut BTreeMap<String, usize>, k: &str) {
-    *m.entry(k.to_string()).or_default() += 1;
-}
-
-/// The overview of `r` judged at `now`, listing at most `max_listed` expiring certificates.
-fn tally(r: &Report, now: time::OffsetDateTime, days: i64, max_listed: usize) -> serde_json::Value {
-    let owner_of: BTreeMap<&str, &str> = r
-        .assets
-        .iter()
-        .map(|a| {
-            let o = a.owners.first().map_or("unowned", |o| o.name.as_str());
-            (a.id.as_str(), o)
-        })
-        .collect();
-    let mut by_kind = BTreeMap::new();
-    let mut pq = BTreeMap::new();
-    for a in &r.assets {
-        bump(&mut by_kind, a.kind.as_str());
-        let key = a
-            .key
-            .as_ref()
-            .or(a.certificate.as_ref().map(|c| &c.public_key));
-        if let Some(k) = key {
-            bump(&mut pq, trustmap_export::html::pq_class(&k.algorithm));
-        }
+/// The response: the store's tallies, key algorithms classed for post-quantum readiness.
+fn render(o: &Overview, now: time::OffsetDateTime, days: i64) -> serde_json::Value {
+    let mut pq: BTreeMap<&str, u64> = BTreeMap::new();
+    for (alg, n) in &o.by_algorithm {
+        *pq.entry(trustmap_export::html::pq_class(alg)).or_default() += n;
     }
-    let (mut by_severity, mut by_rule, mut by_owner) =
-        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    let (mut open, mut waived, mut baselined) = (0, 0, 0);
-    for f in &r.findings {
-        if f.waiver.is_some() {
-            waived += 1;
-            continue;
-        }
-        if f.baselined {
-            baselined += 1;
-            continue;
-        }
-        open += 1;
-        bump(&mut by_severity, f.severity.as_str());
-        bump(&mut by_rule, &f.rule);
-        bump(
-            &mut by_owner,
-            owner_of.get(f.asset.as_str()).copied().unwrap_or("unowned"),
-        );
-    }
-    let end = now + time::Duration::days(days);
-    let mut expired = 0;
-    let mut expiring: Vec<(&str, &trustmap_core::Asset)> = Vec::new();
-    for a in &r.assets {
-        let Some(c) = &a.certificate else { continue };
-        let t = c.not_after.get();
-        if t < now {
-            expired += 1;
-        } else if t < end {
-            expiring.push((owner_of.get(a.id.as_str()).copied().unwrap_or("unowned"), a));
-        }
-    }
-    expiring.sort_by(|x, y| {
-        let t = |a: &trustmap_core::Asset| a.certificate.as_ref().map(|c| c.not_after.get());
-        t(x.1).cmp(&t(y.1)).then(x.1.id.cmp(&y.1.id))
-    });
-    let within = expiring.len();
-    let listed: Vec<_> = expiring
-        .iter()
-        .take(max_listed)
-        .map(|(owner, a)| {
-            json!({
-                "id": a.id,
-                "label": a.label(),
-                "not_after": a.certificate.as_ref().map(|c| c.not_after),
-                "owner": owner,
-            })
-        })
-        .collect();
+    let f = &o.findings;
     json!({
         "now": trustmap_core::rfc3339(now),
-        "assets": r.assets.len(),
-        "by_kind": by_kind,
+        "scans": o.scans,
+        "assets": o.assets,
+        "by_kind": o.by_kind,
         "findings": {
-            "open": open,
-            "waived": waived,
-            "baselined": baselined,
-            "by_severity": by_severity,
-            "by_rule": by_rule,
-            "by_owner": by_owner,
+            "open": f.open,
+            "waived": f.waived,
+            "baselined": f.baselined,
+            "by_severity": f.by_severity,
+            "by_rule": f.by_rule,
+            "by_owner": f.by_owner,
         },
         "expiry": {
             "days": days,
-            "expired": expired,
-            "within": within,
-            "certificates": listed,
-            "truncated": within > listed.len(),
+            "expired": o.expired,
+            "within": o.within,
+            "certificates": o.expiring.iter().map(|e| json!({
+                "id": e.id,
+                "label": e.label,
+                "not_after": e.not_after,
+                "owner": e.owner,
+            })).collect::<Vec<_>>(),
+            "truncated": o.within > o.expiring.len() as u64,
         },
         "pq": pq,
-        "errors": r.errors.len(),
+        "errors": o.errors,
     })
 }
 
@@ -149,41 +97,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_expiry_list_is_bounded_and_counts_all() {
-        let cert = |id: &str, not_after: &str| {
-            json!({"id": id, "kind": "certificate", "fingerprint": format!("sha256:{id}"),
-                "occurrences": [], "owners": [],
-                "certificate": {"subject": "CN=x", "issuer": "CN=x", "serial": "01",
-                    "not_before": "2026-01-01T00:00:00Z", "not_after": not_after, "sans": [],
-                    "is_ca": false, "self_signed": true, "signature_algorithm": "ecdsa-with-SHA256",
-                    "signature_algorithm_oid": "1.2.840.10045.4.3.2", "version": 3,
-                    "public_key": {"algorithm": "ECDSA", "bits": 256, "curve": "P-256"}}})
+    fn key_algorithms_are_classed_and_a_cut_list_says_so() {
+        let o = Overview {
+            scans: vec!["scan_1".into()],
+            assets: 4,
+            by_kind: BTreeMap::from([("certificate".into(), 3), ("private_key".into(), 1)]),
+            by_algorithm: BTreeMap::from([
+                ("RSA".into(), 2),
+                ("ECDSA".into(), 1),
+                ("ML-DSA-65".into(), 1),
+            ]),
+            findings: Default::default(),
+            expired: 0,
+            within: 3,
+            expiring: vec![trustmap_store::Expiring {
+                id: "crt_1".into(),
+                label: "CN=<b>x</b>".into(),
+                not_after: "2026-12-10T00:00:00Z".into(),
+                owner: "unowned".into(),
+            }],
+            errors: 0,
         };
-        let report: Report = serde_json::from_value(json!({
-            "tool": {"name": "trustmap", "version": "0"},
-            "scan": {"id": "scan_1", "started_at": "2026-12-01T00:00:00Z", "roots": ["/r"],
-                     "host": "h", "files_scanned": 0, "bytes_scanned": 0, "duration_ms": 0},
-            "assets": [cert("c3", "2027-01-20T00:00:00Z"), cert("c1", "2026-12-10T00:00:00Z"),
-                       cert("c2", "2026-12-20T00:00:00Z"), cert("old", "2026-11-01T00:00:00Z"),
-                       cert("far", "2028-01-01T00:00:00Z")],
-            "relations": [], "findings": [], "errors": []
-        }))
-        .unwrap();
         let now = trustmap_core::Timestamp::parse("2026-12-03T00:00:00Z")
             .unwrap()
             .get();
-        let v = tally(&report, now, 90, 2);
-        assert_eq!(v["expiry"]["expired"], 1);
-        assert_eq!(v["expiry"]["within"], 3);
+        let v = render(&o, now, 90);
+        assert_eq!(v["pq"]["quantum-vulnerable"], 3);
+        assert_eq!(v["pq"]["post-quantum"], 1);
         assert_eq!(v["expiry"]["truncated"], true);
-        let ids: Vec<&str> = v["expiry"]["certificates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap())
-            .collect();
-        assert_eq!(ids, ["c1", "c2"], "soonest first, at most two");
-        assert_eq!(v["by_kind"]["certificate"], 5);
-        assert_eq!(v["pq"]["quantum-vulnerable"], 5);
+        assert_eq!(v["expiry"]["certificates"][0]["label"], "CN=<b>x</b>");
+        assert_eq!(v["now"], "2026-12-03T00:00:00Z");
     }
 }

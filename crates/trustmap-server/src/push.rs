@@ -32,6 +32,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use trustmap_core::{AssetKind, Report};
 use trustmap_store::{ScanMeta, Store};
 
@@ -218,6 +219,68 @@ fn replace_ids(s: &str, ids: &HashMap<String, String>, hexes: &HashMap<String, S
     }
 }
 
+/// Pushes being inflated and recorded, and pushes waiting for one of the
+/// `Limits::pushes_at_once` slots, each with its high-water mark since the server started:
+/// `/api/v1/metrics` reports them, so an operator sees pushes queue before raising the limit.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    pub in_progress: AtomicUsize,
+    pub in_progress_max: AtomicUsize,
+    pub waiting: AtomicUsize,
+    pub waiting_max: AtomicUsize,
+}
+
+/// One count in a gauge, taken back when dropped (a push that fails or whose client goes
+/// away included).
+pub(crate) struct Entered<'a>(&'a AtomicUsize);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Gauges {
+    pub(crate) fn enter<'a>(gauge: &'a AtomicUsize, max: &AtomicUsize) -> Entered<'a> {
+        let now = gauge.fetch_add(1, Ordering::SeqCst) + 1;
+        max.fetch_max(now, Ordering::SeqCst);
+        Entered(gauge)
+    }
+
+    /// The gauges in Prometheus's text format.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        for (name, help, v) in [
+            (
+                "trustmap_server_pushes_in_progress",
+                "Pushed scans being inflated and recorded now.",
+                &self.in_progress,
+            ),
+            (
+                "trustmap_server_pushes_in_progress_max",
+                "The most pushed scans inflated and recorded at once since the server started (at most --pushes-at-once).",
+                &self.in_progress_max,
+            ),
+            (
+                "trustmap_server_pushes_waiting",
+                "Pushed scans received and waiting for a slot (--pushes-at-once).",
+                &self.waiting,
+            ),
+            (
+                "trustmap_server_pushes_waiting_max",
+                "The most pushed scans waiting at once since the server started.",
+                &self.waiting_max,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}\n",
+                v.load(Ordering::SeqCst)
+            ));
+        }
+        out
+    }
+}
+
 /// What a push answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pushed {
@@ -235,12 +298,15 @@ pub async fn receive(
     let (parts, b) = req.into_parts();
     let raw = body::read(&parts.headers, b, st.limits.push).await?;
     // Held until the push is recorded (see `Limits::pushes_at_once`).
+    let waiting = Gauges::enter(&st.pushes.waiting, &st.pushes.waiting_max);
     let _slot = st
         .push_slots
         .clone()
         .acquire_owned()
         .await
         .map_err(ApiError::internal)?;
+    drop(waiting);
+    let _busy = Gauges::enter(&st.pushes.in_progress, &st.pushes.in_progress_max);
     let inflated = st.limits.push_inflated;
     let push: Push = tokio::task::spawn_blocking(move || {
         body::json(&body::decode(&parts.headers, raw, inflated)?)

@@ -83,13 +83,14 @@ pub(crate) fn write(
             Val::OptText(f.path.clone()),
             Val::OptInt(f.line.map(|l| l as i64)),
             body.as_str().into(),
+            crate::overview::status_of(f).into(),
         ]);
         next += 1;
     }
     db.insert_rows(
         "findings",
         &[
-            "rid", "hash", "rule", "severity", "asset", "path", "line", "body",
+            "rid", "hash", "rule", "severity", "asset", "path", "line", "body", "status",
         ],
         &rows,
     )?;

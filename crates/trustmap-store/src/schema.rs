@@ -498,6 +498,18 @@ CREATE INDEX alerts_due ON alerts (state, next_at);
         sql_pg: None,
         after: None,
     },
+    Migration {
+        version: 15,
+        name: "a finding's standing (open, waived, baselined) as a column",
+        // `crate::overview` tallies the current findings by standing without reading their
+        // JSON; rows are immutable (a finding whose marks change is a new row), so the column
+        // is written once. The backfill reads only rows whose JSON can hold a mark.
+        sql: r#"
+ALTER TABLE findings ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+"#,
+        sql_pg: None,
+        after: Some(crate::overview::backfill_status),
+    },
 ];
 
 /// Secondary indexes added after migration 5, which builds the others (the columns of

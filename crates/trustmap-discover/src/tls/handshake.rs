@@ -240,9 +240,7 @@ fn shake(
     let alpn = conn
         .alpn_protocol()
         .map(|p| String::from_utf8_lossy(p).into_owned());
-    conn.send_close_notify();
-    let _ = conn.write_tls(&mut io);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
+    close_politely(&mut conn, &mut io, stream);
     Ok(Handshake {
         address,
         chain,
@@ -253,6 +251,39 @@ fn shake(
         ocsp_stapled: recorder.ocsp.load(Ordering::Relaxed),
         bytes: io.read,
     })
+}
+
+/// Most time and bytes spent on closing after a completed handshake.
+const CLOSE_WAIT: Duration = Duration::from_millis(250);
+const CLOSE_BYTES: usize = 64 << 10;
+
+/// Ends the connection the way a client that is done does: the last handshake flight (the
+/// client's Finished may still be queued when rustls reports the handshake over) and a
+/// close_notify written, the write side shut, then what the server still sends (session
+/// tickets, its own close_notify) read and dropped until it closes, within [`CLOSE_WAIT`] and
+/// [`CLOSE_BYTES`]. Closing a socket with unread data makes the kernel send a reset, which
+/// the server then logs as a failed handshake.
+fn close_politely(conn: &mut ClientConnection, io: &mut Bounded<'_>, stream: &TcpStream) {
+    conn.send_close_notify();
+    while conn.wants_write() {
+        if conn.write_tls(io).is_err() {
+            return;
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let until = Instant::now() + CLOSE_WAIT;
+    let mut buf = [0u8; 4096];
+    let mut left = CLOSE_BYTES;
+    while left > 0 {
+        let wait = until.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
+        match (&mut &*stream).read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 fn connect(t: &Target, timeout: Duration, rate: &RateLimit) -> Result<TcpStream, String> {

@@ -1,5 +1,5 @@
 //! TLS endpoints as a source: for each target (host, port, SNI name) one handshake with
-//! rustls (ring provider) whose verifier records rather than rejects ([`handshake`]), the
+//! rustls (ring provider, plus the hybrid post-quantum group X25519MLKEM768 from [`pq`]) whose verifier records rather than rejects ([`handshake`]), the
 //! served chain judged separately against the scan's trust anchors and the name
 //! ([`verify`]), and what was learned yielded as an `endpoint` asset whose children are the
 //! served certificates (the leaf linked by `serves`). A certificate is identified by the
@@ -15,8 +15,9 @@
 //! After the handshake, raw ClientHello probes: the legacy versions ([`probe`]), the
 //! TLS 1.3 groups the server accepts, post-quantum ones included, and with
 //! [`TlsOptions::enumerate`] the cipher suites per version and server preference
-//! ([`enumerate`]). The handshake itself cannot negotiate a post-quantum group (the ring
-//! provider offers X25519, P-256 and P-384), which is why the groups are probed.
+//! ([`enumerate`]). The handshake offers X25519MLKEM768 first (with an X25519 share beside
+//! it), then X25519, P-256 and P-384, so `key_exchange_group` is what a modern client gets;
+//! the probes say what else the server accepts, pure ML-KEM and the other hybrids included.
 //!
 //! A target may speak a plaintext protocol first ([`starttls`]: SMTP, IMAP, POP3, LDAP,
 //! PostgreSQL); every connection to it, handshake and probes, speaks that preamble first.
@@ -32,6 +33,7 @@
 pub mod dial;
 pub mod enumerate;
 pub mod handshake;
+pub mod pq;
 pub mod probe;
 pub mod starttls;
 pub mod target;
@@ -164,7 +166,7 @@ impl Source for TlsSource {
     }
 
     fn run(&self, scanner: &Scanner, progress: &Progress, sink: &mut dyn Sink) {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(pq::provider());
         let anchors = verify::Anchors::new(scanner.trust_anchors());
         let rate = dial::RateLimit::new(self.options.rate_per_host);
         let next = AtomicUsize::new(0);
@@ -341,6 +343,16 @@ impl TlsSource {
             server_preference = p.server_preference;
             groups_offered = p.groups;
             groups_tls12 = p.groups_tls12;
+        }
+        // The handshake's own group is proof the probes may lack (one went unanswered).
+        if let Some(g) = h.key_exchange_group.as_deref() {
+            match enumerate::group_kind(g) {
+                enumerate::Kind::Hybrid => pq_key_exchange = Some("hybrid".to_string()),
+                enumerate::Kind::Pure if pq_key_exchange.as_deref() != Some("hybrid") => {
+                    pq_key_exchange = Some("pure".to_string())
+                }
+                _ => {}
+            }
         }
         let sni = match (&t.sni, t.host.parse::<std::net::IpAddr>()) {
             (Some(n), _) => Some(n.clone()),

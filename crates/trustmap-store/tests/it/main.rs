@@ -8,6 +8,7 @@ mod backends;
 mod common;
 mod impact;
 mod jobs;
+mod overview;
 mod owner_rules;
 mod pg_tls;
 mod places;

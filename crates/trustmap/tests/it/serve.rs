@@ -784,3 +784,93 @@ fn serve_speaks_tls_and_stops_cleanly_on_sigterm() {
     let said: Vec<String> = s.rest.try_iter().collect();
     assert!(said.iter().any(|l| l.contains("stopping")), "{said:?}");
 }
+
+/// A push of `n` generated certificates from scanner `s` (host `fleet-S`), as JSON.
+fn generated_push(s: usize, n: usize) -> Vec<u8> {
+    let assets: Vec<Value> = (0..n)
+        .map(|i| {
+            let fp = trustmap_core::fingerprint(format!("fleet {s} cert {i}").as_bytes());
+            json!({
+                "id": trustmap_core::asset_id(trustmap_core::AssetKind::Certificate, &fp),
+                "kind": "certificate",
+                "fingerprint": fp,
+                "occurrences": [{"path": format!("tls/cert{i}.pem"), "line": 1}],
+                "certificate": {
+                    "subject": format!("CN=svc{i}.fleet{s}.example"), "issuer": "CN=Fleet CA",
+                    "serial": format!("{i:x}"), "not_before": "2026-01-01T00:00:00Z",
+                    "not_after": "2027-06-01T00:00:00Z", "sans": [], "is_ca": false,
+                    "self_signed": false, "signature_algorithm": "sha256WithRSAEncryption",
+                    "signature_algorithm_oid": "1.2.840.113549.1.1.11", "version": 3,
+                    "public_key": {"algorithm": "RSA", "bits": 2048}
+                },
+                "owners": []
+            })
+        })
+        .collect();
+    let report = json!({
+        "tool": {"name": "trustmap", "version": "test"},
+        "scan": {"id": format!("scan_{:016x}", 0xf1ee7_0000u64 + s as u64),
+                 "started_at": "2026-12-03T00:00:00Z", "roots": ["/etc"],
+                 "host": format!("fleet-{s}"), "files_scanned": n, "bytes_scanned": 0,
+                 "duration_ms": 1},
+        "assets": assets, "relations": [], "findings": [], "errors": []
+    });
+    json!({"version": 1, "report": report,
+           "roots": [{"given": "/etc", "canonical": "/etc"}],
+           "finished_at": "2026-12-03T00:01:00Z", "secrets": "sha256-digest"})
+    .to_string()
+    .into_bytes()
+}
+
+/// A gauge's value in `/api/v1/metrics`.
+fn gauge(s: &Serve, token: &str, name: &str) -> u64 {
+    let (status, v) = call("GET", &s.url("/api/v1/metrics"), Some(token), None);
+    assert_eq!(status, 200, "{v}");
+    let text = v["text"].as_str().unwrap().to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} "))?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[test]
+fn pushes_beyond_pushes_at_once_wait_their_turn_and_all_are_recorded() {
+    let db = backends("serve", "slots").remove(0);
+    let s = Serve::start(&db, &["--pushes-at-once", "1"]);
+    let scanner = token(&db, "scanner", "fleet");
+    let reader = token(&db, "reader", "watch");
+    assert_eq!(
+        gauge(&s, &reader, "trustmap_server_pushes_in_progress_max"),
+        0
+    );
+    // Six scanners push 3,000 certificates each at the same instant.
+    let bodies: Vec<Vec<u8>> = (0..6).map(|i| generated_push(i, 3000)).collect();
+    let url = s.url("/api/v1/scans");
+    let barrier = std::sync::Barrier::new(bodies.len());
+    let statuses: Vec<u16> = std::thread::scope(|sc| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|b| {
+                let (url, scanner, barrier) = (&url, &scanner, &barrier);
+                sc.spawn(move || {
+                    barrier.wait();
+                    call("POST", url, Some(scanner), Some((b, &[]))).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![201; 6]);
+    // One at a time was inflated and recorded; the others waited.
+    assert_eq!(
+        gauge(&s, &reader, "trustmap_server_pushes_in_progress_max"),
+        1
+    );
+    assert!(gauge(&s, &reader, "trustmap_server_pushes_waiting_max") >= 1);
+    assert_eq!(gauge(&s, &reader, "trustmap_server_pushes_in_progress"), 0);
+    assert_eq!(gauge(&s, &reader, "trustmap_server_pushes_waiting"), 0);
+    let scans = get(&s, "/api/v1/scans", &reader);
+    assert_eq!(scans["scans"].as_array().unwrap().len(), 6);
+    let overview = get(&s, "/api/v1/overview", &reader);
+    assert_eq!(overview["assets"], 18_000);
+    assert_eq!(get(&s, "/api/v1/audit/verify", &reader)["intact"], true);
+}

@@ -727,3 +727,120 @@ fn an_nginx_server_is_scanned_with_its_suite_order_alpn_and_chain() {
         vec!["endpoint-no-pq-key-exchange", "endpoint-weak-cipher"]
     );
 }
+
+/// `tests/pq-server.py PORT chain.pem leaf.key` in `dir`: OpenSSL 3.5 or later (bundled by
+/// pyOpenSSL's `cryptography`), killed when dropped; its stdout lines (the OpenSSL version,
+/// then `group NAME` per handshake) collected as they come.
+struct PqServer {
+    child: std::process::Child,
+    port: u16,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl PqServer {
+    fn start(dir: &Path) -> PqServer {
+        let mut pem = std::fs::read_to_string(dir.join("leaf.pem")).unwrap();
+        pem.push_str(&std::fs::read_to_string(dir.join("inter.pem")).unwrap());
+        std::fs::write(dir.join("chain.pem"), pem).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pq-server.py");
+        let port = free_port();
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([&port.to_string(), "chain.pem", "leaf.key"])
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is installed (scripts/test)");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let out = child.stdout.take().unwrap();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(l);
+            }
+        });
+        let start = std::time::Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "pq-server.py did not listen (is pyOpenSSL installed? scripts/test installs it)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        PqServer { child, port, lines }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+impl Drop for PqServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_hybrid_post_quantum_group_is_negotiated_with_a_server_that_offers_it() {
+    let lab = Lab::valid();
+    let s = PqServer::start(lab.path());
+    let place = format!("127.0.0.1:{}", s.port);
+    let r = lab.scan(&[&format!("tls://{place}?sni={NAME}")]);
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    // The server is OpenSSL 3.5 or later (4.x from the cryptography wheel), which has ML-KEM.
+    let version = s.lines().first().cloned().unwrap_or_default();
+    let numbers: Vec<u32> = version
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() >= 2 && (numbers[0], numbers[1]) >= (3, 5),
+        "the test server's OpenSSL has no ML-KEM: {version:?}"
+    );
+    let e = endpoint(&r, &place);
+    let facts = &e["endpoint"];
+    // trustmap's own handshake negotiated the hybrid group...
+    assert_eq!(facts["protocol"], "TLSv1.3");
+    assert_eq!(facts["key_exchange_group"], "X25519MLKEM768", "{facts:#}");
+    assert_eq!(facts["verification"]["trusted"], true);
+    // ...and the server agrees: its first completed handshake (trustmap's) used it. The
+    // probes never complete one.
+    let groups: Vec<String> = s
+        .lines()
+        .iter()
+        .filter_map(|l| l.strip_prefix("group ").map(str::to_string))
+        .collect();
+    assert_eq!(
+        groups,
+        vec!["X25519MLKEM768".to_string()],
+        "{:?}",
+        s.lines()
+    );
+    // The probes find the post-quantum groups OpenSSL accepts, the hybrids first.
+    let offered: Vec<&str> = facts["groups_offered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    for g in ["X25519MLKEM768", "SecP256r1MLKEM768", "X25519"] {
+        assert!(offered.contains(&g), "{g} not in {offered:?}");
+    }
+    assert_eq!(facts["pq_key_exchange"], "hybrid");
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "endpoint-no-pq-key-exchange"),
+        "{:#}",
+        r["findings"]
+    );
+}
