@@ -44,7 +44,11 @@ pub(crate) fn write(
     seq: i64,
     report: &Report,
     roots: Vec<(String, String)>,
+    asset_rids: &HashMap<&str, i64>,
 ) -> Result<String, Error> {
+    // An inventory opened at an older schema (tests of migrations) lacks migration 15's
+    // columns; the migration fills them in.
+    let marks = crate::schema::current_version(db)? >= 15;
     let mut bodies: Vec<(String, String, &Finding)> = Vec::with_capacity(report.findings.len());
     let mut seen = std::collections::HashSet::with_capacity(report.findings.len());
     for f in &report.findings {
@@ -83,17 +87,28 @@ pub(crate) fn write(
             Val::OptText(f.path.clone()),
             Val::OptInt(f.line.map(|l| l as i64)),
             body.as_str().into(),
-            crate::overview::status_of(f).into(),
         ]);
+        if marks {
+            rows.last_mut().expect("pushed").extend([
+                crate::overview::status_of(f).into(),
+                Val::OptInt(asset_rids.get(f.asset.as_str()).copied()),
+            ]);
+        }
         next += 1;
     }
-    db.insert_rows(
-        "findings",
-        &[
-            "rid", "hash", "rule", "severity", "asset", "path", "line", "body", "status",
-        ],
-        &rows,
-    )?;
+    const COLUMNS: [&str; 10] = [
+        "rid",
+        "hash",
+        "rule",
+        "severity",
+        "asset",
+        "path",
+        "line",
+        "body",
+        "status",
+        "asset_rid",
+    ];
+    db.insert_rows("findings", &COLUMNS[..if marks { 10 } else { 8 }], &rows)?;
     let mut set = RoaringBitmap::new();
     for h in &hashes {
         set.insert(sets::member(rid_of[h])?);

@@ -634,6 +634,7 @@ pub(crate) fn write_scan(
                 .iter()
                 .map(|r| (r.given.clone(), r.canonical.clone()))
                 .collect(),
+            &rid_of,
         )?)
     } else {
         None

@@ -100,6 +100,8 @@ pub struct Store {
     /// First scans with at least this many assets are bulk loads (query indexes rebuilt once
     /// at the end).
     bulk_load: AtomicUsize,
+    /// The overview's tallies as of an audit log head (`overview.rs`).
+    overview_memo: overview::Memo,
 }
 
 impl Store {
@@ -158,6 +160,7 @@ impl Store {
             pool,
             backend,
             bulk_load: AtomicUsize::new(ingest::BULK_LOAD),
+            overview_memo: Default::default(),
         })
     }
 

@@ -500,12 +500,14 @@ CREATE INDEX alerts_due ON alerts (state, next_at);
     },
     Migration {
         version: 15,
-        name: "a finding's standing (open, waived, baselined) as a column",
-        // `crate::overview` tallies the current findings by standing without reading their
-        // JSON; rows are immutable (a finding whose marks change is a new row), so the column
-        // is written once. The backfill reads only rows whose JSON can hold a mark.
+        name: "a finding's standing (open, waived, baselined) and asset key as columns",
+        // `crate::overview` tallies the current findings by standing and owner without
+        // reading their JSON or joining on asset ids; rows are immutable (a finding whose
+        // marks change is a new row), so the columns are written once. The backfill reads
+        // only rows whose JSON can hold a mark.
         sql: r#"
 ALTER TABLE findings ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+ALTER TABLE findings ADD COLUMN asset_rid BIGINT;
 "#,
         sql_pg: None,
         after: Some(crate::overview::backfill_status),

@@ -50,7 +50,7 @@ fn from_report(r: &Report, now: &str, end: &str, max: usize) -> serde_json::Valu
         r.assets
             .iter()
             .find(|a| a.id == id)
-            .and_then(|a| a.owners.first())
+            .and_then(|a| a.owners.iter().find(|o| o.role == "owner"))
             .map_or(UNOWNED.to_string(), |o| o.name.clone())
     };
     let mut by_kind = BTreeMap::<String, u64>::new();
@@ -151,11 +151,19 @@ fn the_overview_from_columns_equals_the_tallies_of_the_merged_report() {
         );
         let soon = cert("soon", "soon.crt", "2026-12-10T00:00:00Z", "RSA");
         let mut later = cert("later", "later.crt", "2027-01-20T00:00:00Z", "RSA");
-        later.owners = vec![Owner {
-            name: "@acme/edge".into(),
-            role: "owner".into(),
-            source: "CODEOWNERS:3".into(),
-        }];
+        // A backup (which sorts first) is not the owner counted.
+        later.owners = vec![
+            Owner {
+                name: "@acme/edge".into(),
+                role: "owner".into(),
+                source: "CODEOWNERS:3".into(),
+            },
+            Owner {
+                name: "@acme/aaa-backup".into(),
+                role: "backup".into(),
+                source: "CODEOWNERS:3".into(),
+            },
+        ];
         let expired = cert("old", "old.crt", "2026-11-01T00:00:00Z", "RSA");
         let far = cert("far", "far.crt", "2028-01-01T00:00:00Z", "ML-DSA-65");
         let same_day = cert("same-day", "same.crt", "2026-12-10T00:00:00Z", "ECDSA");
@@ -253,7 +261,8 @@ fn the_overview_from_columns_equals_the_tallies_of_the_merged_report() {
         let got = check(&s, 2);
         assert_eq!(got["expiring"].as_array().unwrap().len(), 2);
 
-        // An explicit owner wins over the inferred one; host A's rescan drops `far`.
+        // An explicit owner wins over the inferred one, at once (the kept tallies are
+        // those of an older audit head); then host A's rescan drops `far`.
         s.set_owner(
             &OwnerTarget::Asset(later.id.clone()),
             Some("@acme/payments"),
@@ -266,6 +275,11 @@ fn the_overview_from_columns_equals_the_tallies_of_the_merged_report() {
             None,
         )
         .unwrap();
+        let got = check(&s, 10);
+        assert_eq!(got["by_owner"]["@acme/payments"], 1);
+        assert_eq!(got["by_owner"]["@acme/pki"], 2);
+        assert_eq!(got["by_owner"].get("@acme/edge"), None);
+        assert_eq!(got["by_algorithm"]["ML-DSA-65"], 1);
         let mut a2 = a.clone();
         a2.scan.id = "scan_a2".into();
         a2.assets.retain(|x| x.id != far.id);
@@ -332,15 +346,26 @@ fn migration_15_marks_the_findings_already_stored() {
             vec!["cert-weak-key".into(), "baselined".into()],
         ];
         assert_eq!(status(&s), want, "{}: written with the row", t.name);
-        // As an inventory of version 14 has them: every row open; migration 15 again.
-        s.execute_raw("UPDATE findings SET status = 'open'")
-            .unwrap();
-        s.execute_raw("DELETE FROM schema_migrations WHERE version = 15")
-            .unwrap();
-        s.execute_raw("ALTER TABLE findings DROP COLUMN status")
-            .unwrap();
         drop(s);
-        let s = Store::open(&t.url).unwrap();
+        // The same scan recorded by the previous schema (no marks, no asset keys), then
+        // migration 15.
+        let t14 = targets("ovw", "migrate14").remove(if t.name == "sqlite" { 0 } else { 1 });
+        {
+            let old = Store::open_at_version(&t14.url, 14).unwrap();
+            old.record_scan(&r, &meta("h", &[("/srv", "/srv")], "2026-12-02T00:00:01Z"))
+                .unwrap();
+            assert!(
+                old.query_raw("SELECT status FROM findings").is_err(),
+                "no column yet"
+            );
+        }
+        let s = Store::open(&t14.url).unwrap();
+        let joined = s
+            .query_raw(
+                "SELECT COUNT(*) FROM findings f JOIN assets a ON a.rid = f.asset_rid AND a.id = f.asset",
+            )
+            .unwrap();
+        assert_eq!(joined[0][0], "3", "{}: asset keys backfilled", t.name);
         assert_eq!(status(&s), want, "{}: backfilled", t.name);
     }
 }
