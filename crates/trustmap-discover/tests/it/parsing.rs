@@ -418,6 +418,18 @@ mod walking {
             Some("sysfs")
         );
         assert_eq!(trustmap_discover::walk::pseudo_filesystem(&root), None);
+        // devtmpfs has tmpfs's magic: /dev is told by its path, a tmpfs elsewhere is not
+        // pseudo.
+        assert_eq!(
+            trustmap_discover::walk::pseudo_filesystem(std::path::Path::new("/dev")),
+            Some("devtmpfs")
+        );
+        if std::path::Path::new("/dev/shm").is_dir() {
+            assert_eq!(
+                trustmap_discover::walk::pseudo_filesystem(std::path::Path::new("/dev/shm")),
+                None
+            );
+        }
     }
 
     #[test]
