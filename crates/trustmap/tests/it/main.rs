@@ -9,6 +9,7 @@ mod common;
 mod consumers;
 mod consumers_more;
 mod crash;
+mod deploy;
 mod estate;
 mod export;
 mod formats;
