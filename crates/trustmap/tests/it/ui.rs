@@ -59,7 +59,13 @@ fn run_browser(plan: &Value) -> Value {
 
 #[test]
 fn the_web_ui_shows_what_the_api_says_edits_as_admin_only_and_runs_nothing_scanned() {
-    let db = backends("ui", "browser").remove(0);
+    // SQLite, and PostgreSQL when the tests have one.
+    for db in backends("ui", "browser") {
+        ui_on(&db);
+    }
+}
+
+fn ui_on(db: &crate::common::Db) {
     let fx = tempfile::tempdir().unwrap();
     fixtures(fx.path(), false);
     let estate = Path::new(env!("CARGO_MANIFEST_DIR"))
