@@ -11,8 +11,7 @@
 //! answer compared with the whole walk. `TRUSTMAP_STORE_TIMINGS=1` prints the recording's
 //! phases (the kept blast radius is `blast radius (reach)`).
 
-// The binary's allocator; the shared filters are not used here.
-#[allow(dead_code)]
+// The binary's allocator; the shared filters and estate are not used here.
 mod common;
 
 use std::time::Instant;

@@ -266,10 +266,7 @@ fn first_owners(db: &mut Db, rids: &[i64], names: &mut Names) -> Result<HashMap<
     // Ordered so that each asset's first row is its answer.
     let take = |r: &crate::db::Row, names: &mut Names, out: &mut HashMap<i64, u32>| {
         let rid = r.int(0);
-        if !out.contains_key(&rid) {
-            let i = names.intern(r.text(1));
-            out.insert(rid, i);
-        }
+        out.entry(rid).or_insert_with(|| names.intern(r.text(1)));
     };
     if rids.len() > SCAN_ALL_OWNERS {
         let wanted: HashSet<i64> = rids.iter().copied().collect();

@@ -809,7 +809,7 @@ fn generated_push(s: usize, n: usize) -> Vec<u8> {
         .collect();
     let report = json!({
         "tool": {"name": "trustmap", "version": "test"},
-        "scan": {"id": format!("scan_{:016x}", 0xf1ee7_0000u64 + s as u64),
+        "scan": {"id": format!("scan_{:016x}", 0x000f_1ee7_0000_u64 + s as u64),
                  "started_at": "2026-12-03T00:00:00Z", "roots": ["/etc"],
                  "host": format!("fleet-{s}"), "files_scanned": n, "bytes_scanned": 0,
                  "duration_ms": 1},

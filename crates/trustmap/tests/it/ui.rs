@@ -73,13 +73,13 @@ fn ui_on(db: &crate::common::Db) {
         .canonicalize()
         .unwrap();
     let roots = [estate.to_str().unwrap(), fx.path().to_str().unwrap()];
-    on_db_ok(&db, 0, &["scan", roots[0], roots[1], "-q"]);
+    on_db_ok(db, 0, &["scan", roots[0], roots[1], "-q"]);
     fixtures(fx.path(), true);
-    on_db_ok(&db, 0, &["scan", roots[0], roots[1], "-q"]);
-    let reader = token(&db, "reader", "reader-ui");
-    let admin = token(&db, "admin", "admin-ui");
-    let scanner = token(&db, "scanner", "scanner-ui");
-    let s = Serve::start(&db, &[]);
+    on_db_ok(db, 0, &["scan", roots[0], roots[1], "-q"]);
+    let reader = token(db, "reader", "reader-ui");
+    let admin = token(db, "admin", "admin-ui");
+    let scanner = token(db, "scanner", "scanner-ui");
+    let s = Serve::start(db, &[]);
 
     // The page and its files: served without a token, under a strict policy.
     let (st, page) = call("GET", &s.url("/"), None, None);
@@ -109,7 +109,7 @@ fn ui_on(db: &crate::common::Db) {
     // What the API and the CLI say, to compare the pages with.
     let overview = get(&s, "/api/v1/overview", &reader);
     let cli_assets: Value =
-        serde_json::from_str(&on_db_ok(&db, 0, &["assets", "--format", "json"])).unwrap();
+        serde_json::from_str(&on_db_ok(db, 0, &["assets", "--format", "json"])).unwrap();
     let certs_api = {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
