@@ -126,7 +126,7 @@ pub fn select_findings(
     let before: Option<HashSet<String>> = match &f.new_since {
         Some(id) => {
             let earlier = store
-                .stored_report(&ScanSelection {
+                .stored_findings(&ScanSelection {
                     scan: Some(id.clone()),
                     ..Default::default()
                 })

@@ -418,7 +418,12 @@ struct FindingsParams {
     path: Option<String>,
     new_since: Option<String>,
     waived: Option<String>,
+    /// At most this many listed (1 to [`MAX_FINDINGS_LISTED`]); `matched` counts all.
+    limit: Option<usize>,
 }
+
+/// The most findings one `/findings` answer lists.
+pub const MAX_FINDINGS_LISTED: usize = 100_000;
 
 async fn findings(
     State(st): State<AppState>,
@@ -458,13 +463,21 @@ async fn findings(
             Some(w) => return Err(ApiError::bad_request(format!("waived {w:?}: yes or no"))),
         },
     };
+    let limit = p.limit.unwrap_or(MAX_FINDINGS_LISTED);
+    if !(1..=MAX_FINDINGS_LISTED).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit: from 1 to {MAX_FINDINGS_LISTED}"
+        )));
+    }
     let v = blocking(&st, move |s| {
-        let stored = s.stored_report(&sel)?;
+        // Findings and owners only: no facts, places or relations are read.
+        let stored = s.stored_findings(&sel)?;
         let listed = query::select_findings(s, &stored, &filter)?;
         Ok(json!({
             "scans": stored.scans.iter().map(|x| &x.id).collect::<Vec<_>>(),
             "total": stored.report.findings.len(),
-            "findings": listed.iter().map(|l| l.to_json()).collect::<Vec<Value>>(),
+            "matched": listed.len(),
+            "findings": listed.iter().take(limit).map(|l| l.to_json()).collect::<Vec<Value>>(),
         }))
     })
     .await?;

@@ -403,7 +403,8 @@ function waiverList(mine) {
 
 async function findings(params) {
   const f = {}; for (const k of ["severity", "rule", "owner", "unowned", "host", "path", "waived"]) if (params.get(k)) f[k] = params.get(k);
-  const [o, list] = await Promise.all([api("/overview"), api("/findings" + qs(f))]);
+  const SHOWN = 500;
+  const [o, list] = await Promise.all([api("/overview"), api("/findings" + qs(Object.assign({ limit: String(SHOWN) }, f)))]);
   const byOwner = section("Open findings by owner", "by-owner"); byOwner.appendChild(el("table")).appendChild(el("tbody"));
   tally("#by-owner", entries(o.findings.by_owner), k => { const a = el("a", k); a.href = "#/findings" + qs(k === "unowned" ? { unowned: "true" } : { owner: k }); return a; });
   const byRule = section("Open findings by rule", "by-rule"); byRule.appendChild(el("table")).appendChild(el("tbody"));
@@ -426,11 +427,10 @@ async function findings(params) {
     location.hash = "#/findings" + (p.toString() ? "?" + p : "");
   });
   s.appendChild(form);
-  const SHOWN = 500;
-  const info = el("p", list.findings.length + " of " + list.total + " findings match" + (list.findings.length > SHOWN ? "; the first " + SHOWN + " shown" : "") + ".", "muted");
+  const info = el("p", list.matched + " of " + list.total + " findings match" + (list.matched > list.findings.length ? "; the first " + list.findings.length + " shown" : "") + ".", "muted");
   info.id = "findings-count"; s.appendChild(info);
   const tb = table(s, ["severity", "rule", "asset", "place", "owner", "message", "waiver"], "findings-table");
-  for (const x of list.findings.slice(0, SHOWN)) {
+  for (const x of list.findings) {
     const tr = row(tb, [sev(x.severity), code(x.rule), assetLink(x.asset), x.path ? x.path + (x.line ? ":" + x.line : "") : "",
       (x.owners || []).join(", ") || "unowned", x.message, x.waiver ? "until " + x.waiver.until : ""]);
     tr.dataset.rule = x.rule;

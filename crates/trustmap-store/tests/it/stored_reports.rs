@@ -297,3 +297,59 @@ fn audit_verify_vouches_for_the_stored_findings() {
         );
     }
 }
+
+#[test]
+fn the_light_report_holds_the_same_findings_errors_and_owners() {
+    for t in targets("rep", "light") {
+        let s = Store::open(&t.url).unwrap();
+        let mut a = first("scan_la");
+        a.scan.host = "hostA".into();
+        a.assets[0].owners = vec![trustmap_core::Owner {
+            name: "@acme/edge".into(),
+            role: "owner".into(),
+            source: "CODEOWNERS:1".into(),
+        }];
+        s.record_scan(
+            &a,
+            &meta("hostA", &[("/srv", "/srv")], "2026-01-01T00:00:05Z"),
+        )
+        .unwrap();
+        let mut b = first("scan_lb");
+        b.scan.host = "hostB".into();
+        s.record_scan(
+            &b,
+            &meta("hostB", &[("/srv", "/srv")], "2026-01-01T00:00:06Z"),
+        )
+        .unwrap();
+        for sel in [ScanSelection::default(), by_scan("scan_la")] {
+            let full = s.stored_report(&sel).unwrap();
+            let light = s.stored_findings(&sel).unwrap();
+            assert!(!full.report.findings.is_empty());
+            assert_eq!(light.report.findings, full.report.findings, "{}", t.name);
+            assert_eq!(light.report.errors, full.report.errors);
+            assert_eq!(light.report.scan, full.report.scan);
+            assert_eq!(light.baselined, full.baselined);
+            let ids_owners = |r: &Report| -> Vec<(String, Vec<String>)> {
+                r.assets
+                    .iter()
+                    .map(|x| {
+                        (
+                            x.id.clone(),
+                            x.owners.iter().map(|o| o.name.clone()).collect(),
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(ids_owners(&light.report), ids_owners(&full.report));
+            // Nothing else is read.
+            assert!(light.report.relations.is_empty() && !full.report.relations.is_empty());
+            assert!(
+                light
+                    .report
+                    .assets
+                    .iter()
+                    .all(|x| x.occurrences.is_empty() && x.certificate.is_none())
+            );
+        }
+    }
+}

@@ -485,6 +485,24 @@ fn admin_writes_are_audited_under_the_token_name_and_verify() {
             serde_json::from_str(&on_db_ok(&db, 0, &["findings", "--format", "json"])).unwrap();
         let api = get(&s, "/api/v1/findings", &admin);
         assert_eq!(api["findings"], cli);
+        // A limit lists the first ones, in the same order, and counts them all.
+        let n = cli.as_array().unwrap().len();
+        assert!(n >= 2, "{cli}");
+        let first = get(&s, "/api/v1/findings?limit=1", &admin);
+        assert_eq!(first["findings"], json!([cli[0]]));
+        assert_eq!(
+            (first["matched"].as_u64(), api["matched"].as_u64()),
+            (Some(n as u64), Some(n as u64))
+        );
+        for bad in ["0", "100001", "x"] {
+            let (st, v) = call(
+                "GET",
+                &s.url(&format!("/api/v1/findings?limit={bad}")),
+                Some(&admin),
+                None,
+            );
+            assert_eq!(st, 400, "limit={bad}: {v}");
+        }
         let audit = get(&s, "/api/v1/audit", &admin);
         let events = audit["events"].as_array().unwrap();
         let by: Vec<(&str, &str)> = events
