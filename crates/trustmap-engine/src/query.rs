@@ -112,17 +112,7 @@ pub fn select_findings(
     stored: &StoredReport,
     f: &FindingFilter,
 ) -> Result<Vec<Listed>, Error> {
-    let glob = f
-        .path
-        .as_deref()
-        .map(|g| {
-            globset::GlobBuilder::new(g)
-                .literal_separator(false)
-                .build()
-                .map(|g| g.compile_matcher())
-                .map_err(|e| Error::Request(format!("path {g:?}: {e}")))
-        })
-        .transpose()?;
+    let glob = path_glob(f)?;
     let before: Option<HashSet<String>> = match &f.new_since {
         Some(id) => {
             let earlier = store
@@ -141,16 +131,7 @@ pub fn select_findings(
     let report = &stored.report;
     for r in &f.rules {
         if !crate::waivers::known_rule(r) && !report.findings.iter().any(|x| &x.rule == r) {
-            let near = crate::waivers::near(r, crate::waivers::builtin_ids());
-            if near.is_empty() {
-                return Err(Error::UnknownRule(format!(
-                    "unknown rule {r:?} (see `trustmap rules`)"
-                )));
-            }
-            return Err(Error::UnknownRule(format!(
-                "unknown rule {r:?}; did you mean {}?",
-                near.join(" or ")
-            )));
+            return Err(unknown_rule(r));
         }
     }
     let owner_map: HashMap<&str, Vec<String>> = report
@@ -196,6 +177,143 @@ pub fn select_findings(
             (None, false) => true,
         })
         .collect())
+}
+
+/// A page of the current findings (the latest scan of each host and roots) that pass `f`:
+/// what [`select_findings`] lists of the merged report, in the same order, with the same
+/// owners, read from the store's columns so that only the `limit` findings returned have their
+/// JSON parsed. `new_since` and `baseline` are not read here (the caller uses
+/// [`select_findings`] for them). Returns (scans, findings in all, findings matching, the
+/// first `limit` of those).
+pub fn select_current_findings(
+    store: &Store,
+    f: &FindingFilter,
+    limit: usize,
+) -> Result<(Vec<String>, usize, usize, Vec<Listed>), Error> {
+    let glob = path_glob(f)?;
+    let current = store.current_findings().map_err(|source| Error::Store {
+        context: "reading the current findings",
+        source,
+    })?;
+    for r in &f.rules {
+        if !crate::waivers::known_rule(r) && !current.findings.iter().any(|x| &x.rule == r) {
+            return Err(unknown_rule(r));
+        }
+    }
+    let total = current.findings.len();
+    // Owners are read for every asset only when a filter needs them; else for the page.
+    let by_owner = f.owner.is_some() || f.unowned;
+    let owners = if by_owner {
+        let mut rids: Vec<i64> = current
+            .findings
+            .iter()
+            .filter_map(|x| x.asset_rid)
+            .collect();
+        rids.sort_unstable();
+        rids.dedup();
+        store.owner_names(&rids).map_err(|source| Error::Store {
+            context: "reading owners",
+            source,
+        })?
+    } else {
+        HashMap::new()
+    };
+    let none: Vec<String> = Vec::new();
+    let owners_of = |x: &trustmap_store::CurrentFinding| -> &Vec<String> {
+        x.asset_rid.and_then(|r| owners.get(&r)).unwrap_or(&none)
+    };
+    let mut matched: Vec<(Severity, &trustmap_store::CurrentFinding)> = current
+        .findings
+        .iter()
+        .filter_map(|x| Some((Severity::parse(&x.severity)?, x)))
+        .filter(|(s, _)| f.severity.is_none_or(|min| *s >= min))
+        .filter(|(_, x)| f.rules.is_empty() || f.rules.contains(&x.rule))
+        .filter(|(_, x)| {
+            glob.as_ref()
+                .is_none_or(|g| x.path.as_deref().is_some_and(|p| g.is_match(p)))
+        })
+        .filter(|(_, x)| match f.waived {
+            None => true,
+            Some(Waived::Yes) => x.status == "waived",
+            Some(Waived::No) => x.status != "waived",
+        })
+        .filter(|(_, x)| match (&f.owner, f.unowned) {
+            (Some(team), _) => owners_of(x).iter().any(|o| owner_matches(team, o)),
+            (None, true) => owners_of(x).is_empty(),
+            (None, false) => true,
+        })
+        .collect();
+    // `trustmap_core::policy::sort_findings`'s order.
+    matched.sort_by(|(sa, a), (sb, b)| {
+        sb.cmp(sa)
+            .then(trustmap_core::policy::rank(&a.rule).cmp(&trustmap_core::policy::rank(&b.rule)))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.path.cmp(&b.path))
+            .then(a.line.cmp(&b.line))
+            .then(a.asset.cmp(&b.asset))
+            // The order they were stored in, as a rebuilt report has ties.
+            .then(a.rid.cmp(&b.rid))
+    });
+    let count = matched.len();
+    let page: Vec<&trustmap_store::CurrentFinding> =
+        matched.iter().take(limit).map(|(_, x)| *x).collect();
+    let rids: Vec<i64> = page.iter().map(|x| x.rid).collect();
+    let mut bodies = store.finding_bodies(&rids).map_err(|source| Error::Store {
+        context: "reading findings",
+        source,
+    })?;
+    let page_owners = if by_owner {
+        owners
+    } else {
+        let mut a: Vec<i64> = page.iter().filter_map(|x| x.asset_rid).collect();
+        a.sort_unstable();
+        a.dedup();
+        store.owner_names(&a).map_err(|source| Error::Store {
+            context: "reading owners",
+            source,
+        })?
+    };
+    let mut listed = Vec::with_capacity(page.len());
+    for x in page {
+        let Some(body) = bodies.get(&x.rid) else {
+            continue;
+        };
+        let mut finding = body.clone();
+        finding.path = x.path.clone();
+        let owners = x
+            .asset_rid
+            .and_then(|r| page_owners.get(&r))
+            .cloned()
+            .unwrap_or_default();
+        listed.push(Listed { finding, owners });
+    }
+    bodies.clear();
+    Ok((current.scans, total, count, listed))
+}
+
+fn path_glob(f: &FindingFilter) -> Result<Option<globset::GlobMatcher>, Error> {
+    f.path
+        .as_deref()
+        .map(|g| {
+            globset::GlobBuilder::new(g)
+                .literal_separator(false)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| Error::Request(format!("path {g:?}: {e}")))
+        })
+        .transpose()
+}
+
+fn unknown_rule(r: &str) -> Error {
+    let near = crate::waivers::near(r, crate::waivers::builtin_ids());
+    if near.is_empty() {
+        Error::UnknownRule(format!("unknown rule {r:?} (see `trustmap rules`)"))
+    } else {
+        Error::UnknownRule(format!(
+            "unknown rule {r:?}; did you mean {}?",
+            near.join(" or ")
+        ))
+    }
 }
 
 /// The findings of one asset in a report (the server's asset page).

@@ -4,7 +4,8 @@
 //! (the `ingest` example's estate) with their findings: every expired or expiring
 //! certificate, every quantum-vulnerable key and certificate, 1% of them waived and 1%
 //! baselined. Then times `Store::overview` RUNS times (the first computes the tallies, the
-//! others find them kept under the same audit head), and once the way the server answered
+//! others find them kept under the same audit head), the light report `/api/v1/findings`
+//! reads (`Store::stored_findings`), and once the way the server answered
 //! before it (the merged report rebuilt with `stored_report`, then tallied), printing the
 //! peak RSS after each (SQLite's counts the database pages read through its memory map).
 
@@ -136,6 +137,18 @@ fn main() {
         );
     }
     println!("peak RSS after Store::overview: {} MiB", vm_hwm_mib());
+    let t = Instant::now();
+    let light = store
+        .stored_findings(&Default::default())
+        .expect("stored findings");
+    println!(
+        "Store::stored_findings (what /api/v1/findings reads): {} findings, {} assets' owners in {:.0} ms",
+        light.report.findings.len(),
+        light.report.assets.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    drop(light);
+    println!("peak RSS after stored_findings: {} MiB", vm_hwm_mib());
     let t = Instant::now();
     let stored = store
         .stored_report(&Default::default())

@@ -26,6 +26,7 @@
 
 mod assets;
 mod audit;
+mod current;
 mod db;
 mod error;
 mod facts;
@@ -59,6 +60,7 @@ pub use assets::{
     MAX_NAMES_LOOKED_UP, NamedCertificate, OccurrenceRow, PlaceRef, RelationRow,
 };
 pub use audit::{AuditEvent, AuditVerdict, BrokenEvent};
+pub use current::{CurrentFinding, CurrentFindings};
 pub use db::Backend;
 pub use error::{BackendError, Entity, Error, ErrorKind};
 pub use impact::{Impact, ImpactNode};

@@ -892,3 +892,109 @@ fn pushes_beyond_pushes_at_once_wait_their_turn_and_all_are_recorded() {
     assert_eq!(overview["assets"], 18_000);
     assert_eq!(get(&s, "/api/v1/audit/verify", &reader)["intact"], true);
 }
+
+#[test]
+fn the_findings_api_reads_columns_and_answers_as_the_cli_does_across_hosts() {
+    for db in backends("serve", "currentf") {
+        let estate = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/estate")
+            .canonicalize()
+            .unwrap();
+        let root = estate.to_str().unwrap();
+        // The same tree from two hosts: findings at places once per host (`host:path`).
+        on_db_ok(&db, 0, &["scan", root, "--host", "alpha", "-q"]);
+        on_db_ok(&db, 0, &["scan", root, "--host", "beta", "-q"]);
+        // A waiver, which beta's next scan marks on its finding and alpha's does not.
+        let listed: Value =
+            serde_json::from_str(&on_db_ok(&db, 0, &["findings", "--format", "json"])).unwrap();
+        let f0 = &listed[0];
+        on_db_ok(
+            &db,
+            0,
+            &[
+                "waive",
+                f0["rule"].as_str().unwrap(),
+                f0["asset"].as_str().unwrap(),
+                "--reason",
+                "test",
+                "--until",
+                "2099-12-31",
+                "--by",
+                "tester",
+            ],
+        );
+        on_db_ok(&db, 0, &["scan", root, "--host", "beta", "-q"]);
+        let reader = token(&db, "reader", "watch");
+        let s = Serve::start(&db, &[]);
+        let all = get(&s, "/api/v1/findings", &reader);
+        let n = all["findings"].as_array().unwrap().len();
+        assert!(n > 20, "{all}");
+        assert!(
+            all["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["waiver"].is_object()),
+            "beta's rescan marks the waived finding"
+        );
+        assert_eq!(
+            (all["total"].as_u64(), all["matched"].as_u64()),
+            (Some(n as u64), Some(n as u64))
+        );
+        let owner = all["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|f| f["owners"][0].as_str())
+            .expect("an owned finding")
+            .to_string();
+        let rule = all["findings"][n / 2]["rule"].as_str().unwrap().to_string();
+        let team = owner.rsplit('/').next().unwrap().to_string();
+        for (api, cli) in [
+            ("", vec![]),
+            ("severity=high", vec!["--severity", "high"]),
+            (&format!("rule={rule}") as &str, vec!["--rule", &rule]),
+            (&format!("owner={team}"), vec!["--owner", &team]),
+            ("unowned=true", vec!["--unowned"]),
+            ("path=beta:*", vec!["--path", "beta:*"]),
+            ("waived=no", vec!["--waived", "no"]),
+            ("waived=yes", vec!["--waived", "yes"]),
+        ] {
+            let mut args = vec!["findings", "--format", "json"];
+            args.extend(cli.iter().copied());
+            let want: Value = serde_json::from_str(&on_db_ok(&db, 0, &args)).unwrap();
+            let got = get(&s, &format!("/api/v1/findings?{api}"), &reader);
+            assert_eq!(got["findings"], want, "{} {api}", db.name);
+            assert_eq!(
+                got["matched"].as_u64(),
+                Some(want.as_array().unwrap().len() as u64)
+            );
+            // A page is the first of the same list.
+            let page = get(&s, &format!("/api/v1/findings?{api}&limit=3"), &reader);
+            let first: Vec<Value> = want.as_array().unwrap().iter().take(3).cloned().collect();
+            assert_eq!(page["findings"], json!(first), "{api} limit=3");
+        }
+        // The filters that read a scan other than the latest ones still work (the merged
+        // report's way).
+        let scans = get(&s, "/api/v1/scans", &reader);
+        let alpha = scans["scans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["host"] == "alpha")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let want: Value = serde_json::from_str(&on_db_ok(
+            &db,
+            0,
+            &["findings", "--format", "json", "--as-of", &alpha],
+        ))
+        .unwrap();
+        assert_eq!(
+            get(&s, &format!("/api/v1/findings?as_of={alpha}"), &reader)["findings"],
+            want
+        );
+    }
+}
