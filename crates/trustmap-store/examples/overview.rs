@@ -149,6 +149,32 @@ fn main() {
     );
     drop(light);
     println!("peak RSS after stored_findings: {} MiB", vm_hwm_mib());
+    // What `/api/v1/findings` now reads for the latest scans: the columns of every current
+    // finding, then the JSON and owners of one page of 500.
+    for run in 1..=2 {
+        let t = Instant::now();
+        let current = store.current_findings().expect("current findings");
+        let read = t.elapsed().as_secs_f64();
+        let page: Vec<i64> = current.findings.iter().take(500).map(|f| f.rid).collect();
+        let assets: Vec<i64> = current
+            .findings
+            .iter()
+            .take(500)
+            .filter_map(|f| f.asset_rid)
+            .collect();
+        let bodies = store.finding_bodies(&page).expect("bodies");
+        let owners = store.owner_names(&assets).expect("owners");
+        println!(
+            "run {run}: Store::current_findings: {} findings' columns in {:.0} ms; a page of {} \
+             with {} owners in {:.0} ms more",
+            current.findings.len(),
+            read * 1e3,
+            bodies.len(),
+            owners.len(),
+            (t.elapsed().as_secs_f64() - read) * 1e3
+        );
+    }
+    println!("peak RSS after current_findings: {} MiB", vm_hwm_mib());
     let t = Instant::now();
     let stored = store
         .stored_report(&Default::default())
