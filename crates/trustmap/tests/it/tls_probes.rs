@@ -739,6 +739,10 @@ struct PqServer {
 
 impl PqServer {
     fn start(dir: &Path) -> PqServer {
+        PqServer::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> PqServer {
         let mut pem = std::fs::read_to_string(dir.join("leaf.pem")).unwrap();
         pem.push_str(&std::fs::read_to_string(dir.join("inter.pem")).unwrap());
         std::fs::write(dir.join("chain.pem"), pem).unwrap();
@@ -747,6 +751,7 @@ impl PqServer {
         let mut child = Command::new("python3")
             .arg(script)
             .args([&port.to_string(), "chain.pem", "leaf.key"])
+            .args(extra)
             .current_dir(dir)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -843,4 +848,55 @@ fn the_hybrid_post_quantum_group_is_negotiated_with_a_server_that_offers_it() {
         "{:#}",
         r["findings"]
     );
+}
+
+#[test]
+fn a_server_that_floods_after_the_handshake_is_left_within_the_close_bounds() {
+    // After a completed handshake trustmap reads what the server still sends for at most
+    // 250 ms and 64 KiB (`handshake.rs`, `close_politely`); this server never stops sending.
+    let lab = Lab::valid();
+    let s = PqServer::start_with(lab.path(), &["--flood"]);
+    let place = format!("127.0.0.1:{}", s.port);
+    let policy = lab.path().join("trustmap.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustmap"))
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--no-store",
+            "--now",
+            NOW,
+            "--policy",
+        ])
+        .arg(&policy)
+        .arg(format!("tls://{place}?sni={NAME}"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read as it comes, so a full pipe never holds the scan up.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).map(|_| out)
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the scan did not end within 60 s of a flooding server");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.code().is_some());
+    let out = reader.join().unwrap().unwrap();
+    let r: Value = serde_json::from_str(&out).unwrap();
+    // The handshake completed: the endpoint is reported, with no error.
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    let e = endpoint(&r, &place);
+    assert_eq!(e["endpoint"]["key_exchange_group"], "X25519MLKEM768");
+    assert_eq!(e["endpoint"].get("handshake_error"), None);
 }
