@@ -555,6 +555,20 @@ pub struct Finding {
     pub baselined: bool,
 }
 
+impl Finding {
+    /// `waived` (a waiver applies), `baselined` (in the baseline) or `open`: how exports,
+    /// the CLI and the inventory's `findings.status` column name a finding's standing.
+    pub fn status(&self) -> &'static str {
+        if self.waiver.is_some() {
+            "waived"
+        } else if self.baselined {
+            "baselined"
+        } else {
+            "open"
+        }
+    }
+}
+
 /// An exception recorded with `trustmap waive`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Waiver {

@@ -47,13 +47,7 @@ pub fn render(report: &Report, _ctx: &Context) -> String {
     }
     for f in &report.findings {
         let asset = report.asset(&f.asset);
-        let status = if f.waiver.is_some() {
-            "waived"
-        } else if f.baselined {
-            "baselined"
-        } else {
-            "open"
-        };
+        let status = f.status();
         let mut cells = match asset {
             Some(a) => asset_cells(a, Some(f.path.as_deref().unwrap_or(""))),
             None => {

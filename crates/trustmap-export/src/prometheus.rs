@@ -171,13 +171,7 @@ pub fn render(report: &Report, ctx: &Context) -> String {
             .and_then(|a| a.owners.first())
             .map(|o| o.name.clone())
             .unwrap_or_default();
-        let status = if f.waiver.is_some() {
-            "waived"
-        } else if f.baselined {
-            "baselined"
-        } else {
-            "open"
-        };
+        let status = f.status();
         *findings
             .entry((
                 f.rule.clone(),

@@ -90,7 +90,7 @@ pub(crate) fn write(
         ]);
         if marks {
             rows.last_mut().expect("pushed").extend([
-                crate::overview::status_of(f).into(),
+                f.status().into(),
                 Val::OptInt(asset_rids.get(f.asset.as_str()).copied()),
             ]);
         }

@@ -19,17 +19,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use trustmap_core::Timestamp;
 
-/// A finding's standing, kept as a column (`findings.status`, migration 15).
-pub(crate) fn status_of(f: &trustmap_core::Finding) -> &'static str {
-    if f.waiver.is_some() {
-        "waived"
-    } else if f.baselined {
-        "baselined"
-    } else {
-        "open"
-    }
-}
-
 /// The owner shown for an asset with none.
 pub const UNOWNED: &str = "unowned";
 
@@ -394,7 +383,7 @@ pub(crate) fn backfill_status(db: &mut Db) -> Result<(), Error> {
             .map_err(|e| Error::corrupt(format!("finding {}: {e}", r.int(0))))?;
         db.exec(
             "UPDATE findings SET status = ? WHERE rid = ?",
-            &[status_of(&f).into(), Val::Int(r.int(0))],
+            &[f.status().into(), Val::Int(r.int(0))],
         )?;
     }
     Ok(())

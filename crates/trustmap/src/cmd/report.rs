@@ -290,7 +290,7 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
                     f.path.clone().unwrap_or_default(),
                     f.line.map(|n| n.to_string()).unwrap_or_default(),
                     l.owners.join(";"),
-                    status(f).to_string(),
+                    f.status().to_string(),
                     f.message.clone(),
                     f.waiver.as_ref().map(|w| w.by.clone()).unwrap_or_default(),
                     f.waiver
@@ -334,7 +334,7 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
                         } else {
                             terminal_safe(&l.owners.join(", ")).into_owned()
                         },
-                        status(f).to_string(),
+                        f.status().to_string(),
                         terminal_safe(&f.message).into_owned(),
                     ]
                 })
@@ -358,14 +358,4 @@ pub fn findings(a: FindingsArgs) -> Result<i32> {
     }
     let shown: Vec<Finding> = listed.into_iter().map(|l| l.finding).collect();
     Ok(gate(&shown, a.fail_on))
-}
-
-fn status(f: &Finding) -> &'static str {
-    if f.waiver.is_some() {
-        "waived"
-    } else if f.baselined {
-        "baselined"
-    } else {
-        "open"
-    }
 }
