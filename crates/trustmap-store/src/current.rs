@@ -3,10 +3,11 @@
 //! million of them and parse the JSON of only the page it returns (`trustmap_engine::query::
 //! select_current_findings`, the server's `/api/v1/findings`).
 
-use crate::Store;
+use crate::db::Db;
 use crate::error::Error;
 use crate::owners::{load_owners_of, mark_effective};
 use crate::sets;
+use crate::{SelectedScan, Store};
 use std::collections::{HashMap, HashSet};
 use trustmap_core::Finding;
 
@@ -39,77 +40,10 @@ impl Store {
     /// raised by several hosts' scans once per host with the host in its path, as
     /// [`crate::merge`] reports it. [`Error::NoScan`] when nothing is recorded.
     pub fn current_findings(&self) -> Result<CurrentFindings, Error> {
-        let mut db = self.conn()?;
-        let scans = db.query(
-            "SELECT id, seq, host FROM scans
-             WHERE seq IN (SELECT MAX(seq) FROM scans GROUP BY roots_key) ORDER BY seq",
-            &[],
-        )?;
-        if scans.is_empty() {
-            return Err(Error::NoScan(" is recorded".into()));
-        }
-        let mut hosts: Vec<String> = scans.iter().map(|s| s.text(2)).collect();
-        hosts.sort();
-        hosts.dedup();
-        let several_hosts = hosts.len() > 1;
-        let mut union = roaring::RoaringBitmap::new();
-        // With several hosts: each row's raising hosts, in name order.
-        let mut raised: HashMap<u32, Vec<usize>> = HashMap::new();
-        for s in &scans {
-            let set = sets::load(&mut db, s.int(1), sets::FINDINGS)?;
-            if several_hosts {
-                let host = hosts.binary_search(&s.text(2)).unwrap_or(0);
-                for rid in &set {
-                    let v = raised.entry(rid).or_default();
-                    if !v.contains(&host) {
-                        v.push(host);
-                    }
-                }
-            }
-            union |= set;
-        }
-        const COLS: &str = "rid, severity, rule, path, line, asset, asset_rid, status";
-        let total = db
-            .query_one("SELECT COUNT(*) FROM findings", &[])?
-            .and_then(|r| r.opt_int(0))
-            .unwrap_or(0) as u64;
-        let rows = if union.len() * 4 > total {
-            let mut rows = db.query(&format!("SELECT {COLS} FROM findings"), &[])?;
-            rows.retain(|r| u32::try_from(r.int(0)).is_ok_and(|rid| union.contains(rid)));
-            rows
-        } else {
-            let rids: Vec<i64> = union.iter().map(i64::from).collect();
-            db.query_in_ints(
-                &format!("SELECT {COLS} FROM findings WHERE rid IN ({{in}})"),
-                &rids,
-            )?
-        };
-        let mut findings = Vec::with_capacity(rows.len());
-        for r in rows {
-            let f = CurrentFinding {
-                rid: r.int(0),
-                severity: r.text(1),
-                rule: r.text(2),
-                path: r.opt_text(3),
-                line: r.opt_int(4).map(|l| l as u64),
-                asset: r.text(5),
-                asset_rid: r.opt_int(6),
-                status: r.text(7),
-            };
-            match (&f.path, several_hosts) {
-                (Some(p), true) => {
-                    let by = raised.get(&(f.rid as u32)).cloned().unwrap_or_default();
-                    for h in by {
-                        let mut g = f.clone();
-                        g.path = Some(format!("{}:{p}", hosts[h]));
-                        findings.push(g);
-                    }
-                }
-                _ => findings.push(f),
-            }
-        }
+        let scans = self.select_scans(&Default::default())?;
+        let findings = rows(&mut *self.conn()?, &scans)?;
         Ok(CurrentFindings {
-            scans: scans.iter().map(|s| s.text(0)).collect(),
+            scans: scans.into_iter().map(|s| s.id).collect(),
             findings,
         })
     }
@@ -126,40 +60,113 @@ impl Store {
         Ok(out)
     }
 
-    /// The effective owners of role `owner` of each of assets `rids` that has one, by name
-    /// order as a report lists them (explicit ones win).
+    /// The effective owners of role `owner` of each of assets `rids` that has one, in the
+    /// order a report lists them (explicit ones win; by name).
     pub fn owner_names(&self, rids: &[i64]) -> Result<HashMap<i64, Vec<String>>, Error> {
-        let mut db = self.conn()?;
-        let wanted: HashSet<i64> = rids.iter().copied().collect();
-        let rows = if rids.len() > 20_000 {
-            // One pass over the table rather than lists of keys.
-            let mut all: HashMap<i64, Vec<crate::OwnerRow>> = HashMap::new();
-            for r in db.query(
-                "SELECT asset_rid, role, name, source, explicit FROM owners
-                 ORDER BY asset_rid, role, explicit DESC, name",
-                &[],
-            )? {
-                if wanted.contains(&r.int(0)) {
-                    all.entry(r.int(0))
-                        .or_default()
-                        .push(crate::owners::owner_row(&r, 1));
+        owner_names(&mut *self.conn()?, rids)
+    }
+}
+
+/// The current findings of `scans` (the latest of each set of roots), as
+/// [`Store::current_findings`] lists them.
+pub(crate) fn rows(db: &mut Db, scans: &[SelectedScan]) -> Result<Vec<CurrentFinding>, Error> {
+    let mut hosts: Vec<&str> = scans.iter().map(|s| s.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let several_hosts = hosts.len() > 1;
+    let mut union = roaring::RoaringBitmap::new();
+    // With several hosts: each row's raising hosts (indexes into `hosts`).
+    let mut raised: HashMap<u32, Vec<usize>> = HashMap::new();
+    for s in scans {
+        let set = sets::load(db, s.seq, sets::FINDINGS)?;
+        if several_hosts {
+            let host = hosts.binary_search(&s.host.as_str()).unwrap_or(0);
+            for rid in &set {
+                let v = raised.entry(rid).or_default();
+                if !v.contains(&host) {
+                    v.push(host);
                 }
             }
-            all
-        } else {
-            load_owners_of(&mut db, rids)?
-        };
-        Ok(rows
-            .into_iter()
-            .filter_map(|(rid, mut owners)| {
-                mark_effective(&mut owners);
-                let names: Vec<String> = owners
-                    .into_iter()
-                    .filter(|o| o.effective && o.role == "owner")
-                    .map(|o| o.name)
-                    .collect();
-                (!names.is_empty()).then_some((rid, names))
-            })
-            .collect())
+        }
+        union |= set;
     }
+    const COLS: &str = "rid, severity, rule, path, line, asset, asset_rid, status";
+    let total = db
+        .query_one("SELECT COUNT(*) FROM findings", &[])?
+        .and_then(|r| r.opt_int(0))
+        .unwrap_or(0) as u64;
+    // Above a quarter of the table, one pass over it beats lists of keys.
+    let rows = if union.len() * 4 > total {
+        let mut rows = db.query(&format!("SELECT {COLS} FROM findings"), &[])?;
+        rows.retain(|r| u32::try_from(r.int(0)).is_ok_and(|rid| union.contains(rid)));
+        rows
+    } else {
+        let rids: Vec<i64> = union.iter().map(i64::from).collect();
+        db.query_in_ints(
+            &format!("SELECT {COLS} FROM findings WHERE rid IN ({{in}})"),
+            &rids,
+        )?
+    };
+    let mut findings = Vec::with_capacity(rows.len());
+    for r in rows {
+        let f = CurrentFinding {
+            rid: r.int(0),
+            severity: r.text(1),
+            rule: r.text(2),
+            path: r.opt_text(3),
+            line: r.opt_int(4).map(|l| l as u64),
+            asset: r.text(5),
+            asset_rid: r.opt_int(6),
+            status: r.text(7),
+        };
+        match (&f.path, several_hosts) {
+            (Some(p), true) => {
+                for &h in raised.get(&(f.rid as u32)).into_iter().flatten() {
+                    let mut g = f.clone();
+                    g.path = Some(format!("{}:{p}", hosts[h]));
+                    findings.push(g);
+                }
+            }
+            _ => findings.push(f),
+        }
+    }
+    Ok(findings)
+}
+
+/// Above this many assets, owners are read by one pass over the owners table rather than
+/// by lists of keys.
+const SCAN_ALL_OWNERS: usize = 20_000;
+
+/// [`Store::owner_names`] on a connection.
+pub(crate) fn owner_names(db: &mut Db, rids: &[i64]) -> Result<HashMap<i64, Vec<String>>, Error> {
+    let rows = if rids.len() > SCAN_ALL_OWNERS {
+        let wanted: HashSet<i64> = rids.iter().copied().collect();
+        let mut all: HashMap<i64, Vec<crate::OwnerRow>> = HashMap::new();
+        for r in db.query(
+            "SELECT asset_rid, role, name, source, explicit FROM owners
+             ORDER BY asset_rid, role, explicit DESC, name",
+            &[],
+        )? {
+            if wanted.contains(&r.int(0)) {
+                all.entry(r.int(0))
+                    .or_default()
+                    .push(crate::owners::owner_row(&r, 1));
+            }
+        }
+        all
+    } else {
+        load_owners_of(db, rids)?
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(rid, mut owners)| {
+            mark_effective(&mut owners);
+            let names: Vec<String> = owners
+                .into_iter()
+                .filter(|o| o.effective && o.role == "owner")
+                .map(|o| o.name)
+                .collect();
+            (!names.is_empty()).then_some((rid, names))
+        })
+        .collect())
 }

@@ -11,11 +11,11 @@
 //! otherwise. At a million assets the report's rebuild reads every asset's facts, places and
 //! relations (seconds and gigabytes); this reads three narrow columns.
 
-use crate::Store;
+use crate::current;
 use crate::db::{Db, Val};
 use crate::error::Error;
-use crate::sets;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::{SelectedScan, Store};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use trustmap_core::Timestamp;
 
@@ -104,7 +104,8 @@ impl Store {
         let t = match kept {
             Some((_, t)) => t,
             None => {
-                let t = Arc::new(tallies(&mut db)?);
+                let scans = self.select_scans(&Default::default())?;
+                let t = Arc::new(tallies(&mut db, &scans)?);
                 if let Some(h) = head {
                     *lock() = Some((h, t.clone()));
                 }
@@ -126,22 +127,11 @@ impl Store {
     }
 }
 
-fn tallies(db: &mut Db) -> Result<Tallies, Error> {
-    let scans = db.query(
-        "SELECT s.id, s.seq, s.host, r.errors FROM scans s
-         LEFT JOIN scan_reports r ON r.scan_seq = s.seq
-         WHERE s.seq IN (SELECT MAX(seq) FROM scans GROUP BY roots_key) ORDER BY s.seq",
-        &[],
-    )?;
-    if scans.is_empty() {
-        return Err(Error::NoScan(" is recorded".into()));
-    }
+fn tallies(db: &mut Db, scans: &[SelectedScan]) -> Result<Tallies, Error> {
     let mut errors = 0u64;
-    for s in &scans {
-        if let Some(text) = s.opt_text(3) {
-            let list: Vec<serde_json::Value> = serde_json::from_str(&text)
-                .map_err(|e| Error::corrupt(format!("errors of scan {}: {e}", s.text(0))))?;
-            errors += list.len() as u64;
+    for s in scans {
+        if let Some((_, e)) = crate::findings::extras(db, s.seq)? {
+            errors += e.len() as u64;
         }
     }
 
@@ -159,9 +149,9 @@ fn tallies(db: &mut Db) -> Result<Tallies, Error> {
         }
     }
 
-    let findings = tally_findings(db, &scans)?;
+    let findings = tally_findings(db, scans)?;
     Ok(Tallies {
-        scans: scans.iter().map(|s| s.text(0)).collect(),
+        scans: scans.iter().map(|s| s.id.clone()).collect(),
         assets,
         by_kind,
         by_algorithm,
@@ -208,160 +198,50 @@ fn expiry(
         &params,
     )?;
     let rids: Vec<i64> = listed.iter().map(|r| r.int(0)).collect();
-    let mut names = Names::default();
-    let owner = first_owners(db, &rids, &mut names)?;
+    let owners = current::owner_names(db, &rids)?;
     let expiring = listed
         .iter()
         .map(|r| Expiring {
             id: r.text(1),
             label: r.text(2),
             not_after: r.text(3),
-            owner: owner
-                .get(&r.int(0))
-                .map_or(UNOWNED, |&i| names.names[i as usize].as_str())
-                .to_string(),
+            owner: first(&owners, Some(r.int(0))),
         })
         .collect();
     Ok((expired, within, expiring))
 }
 
-/// Owner names, each kept once (an estate has a million assets and a few hundred teams).
-#[derive(Default)]
-struct Names {
-    names: Vec<String>,
-    index: HashMap<String, u32>,
+/// The first effective owner of asset `rid` in `owners` ([`current::owner_names`]), or
+/// [`UNOWNED`].
+fn first(owners: &HashMap<i64, Vec<String>>, rid: Option<i64>) -> String {
+    rid.and_then(|r| owners.get(&r))
+        .and_then(|n| n.first())
+        .map_or(UNOWNED, String::as_str)
+        .to_string()
 }
 
-impl Names {
-    fn intern(&mut self, name: String) -> u32 {
-        if let Some(&i) = self.index.get(&name) {
-            return i;
-        }
-        let i = self.names.len() as u32;
-        self.names.push(name.clone());
-        self.index.insert(name, i);
-        i
-    }
-}
-
-/// Above this many assets, their owners are read by one pass over the owners table rather
-/// than by lists of keys.
-const SCAN_ALL_OWNERS: usize = 20_000;
-
-/// The first effective owner (role `owner`: an explicit one when there is one, else the
-/// first inferred, by name) of each of `rids` that has one, as indexes into `names`.
-fn first_owners(db: &mut Db, rids: &[i64], names: &mut Names) -> Result<HashMap<i64, u32>, Error> {
-    let mut out = HashMap::with_capacity(rids.len());
-    // Ordered so that each asset's first row is its answer.
-    let take = |r: &crate::db::Row, names: &mut Names, out: &mut HashMap<i64, u32>| {
-        let rid = r.int(0);
-        out.entry(rid).or_insert_with(|| names.intern(r.text(1)));
-    };
-    if rids.len() > SCAN_ALL_OWNERS {
-        let wanted: HashSet<i64> = rids.iter().copied().collect();
-        for r in db.query(
-            "SELECT asset_rid, name FROM owners WHERE role = 'owner'
-             ORDER BY asset_rid, explicit DESC, name",
-            &[],
-        )? {
-            if wanted.contains(&r.int(0)) {
-                take(&r, names, &mut out);
-            }
-        }
-    } else {
-        let mut rows = db.query_in_ints(
-            "SELECT asset_rid, name, explicit FROM owners
-             WHERE role = 'owner' AND asset_rid IN ({in})",
-            rids,
-        )?;
-        rows.sort_by(|a, b| {
-            (a.int(0), std::cmp::Reverse(a.int(2)), a.text(1)).cmp(&(
-                b.int(0),
-                std::cmp::Reverse(b.int(2)),
-                b.text(1),
-            ))
-        });
-        for r in &rows {
-            take(r, names, &mut out);
-        }
-    }
-    Ok(out)
-}
-
-/// Above this share of the findings table (in quarters), the current findings are read by
-/// one pass over the table and filtered by their set, rather than by lists of keys.
-const SCAN_ALL_FINDINGS_QUARTERS: u64 = 1;
-
-/// The findings of the latest scans `scans` (id, seq, host, ...), as [`crate::merge`] counts
-/// them: a finding at a place once per host that raised it when several hosts are current,
-/// else once.
-fn tally_findings(db: &mut Db, scans: &[crate::db::Row]) -> Result<FindingTally, Error> {
-    let hosts: Vec<String> = scans.iter().map(|s| s.text(2)).collect();
-    let several_hosts = hosts.iter().collect::<HashSet<_>>().len() > 1;
-    let mut union = roaring::RoaringBitmap::new();
-    // With several hosts: each finding row's raising hosts (first index of the host's name).
-    let mut raised: HashMap<u32, Vec<u16>> = HashMap::new();
-    for (i, s) in scans.iter().enumerate() {
-        let set = sets::load(db, s.int(1), sets::FINDINGS)?;
-        if several_hosts {
-            let host = hosts.iter().position(|h| *h == hosts[i]).unwrap_or(i) as u16;
-            for rid in &set {
-                let v = raised.entry(rid).or_default();
-                if !v.contains(&host) {
-                    v.push(host);
-                }
-            }
-        }
-        union |= set;
-    }
-    const COLS: &str = "rid, severity, rule, status, path IS NOT NULL, asset_rid";
-    let total = db
-        .query_one("SELECT COUNT(*) FROM findings", &[])?
-        .and_then(|r| r.opt_int(0))
-        .unwrap_or(0) as u64;
-    let rows = if union.len() * 4 > total * SCAN_ALL_FINDINGS_QUARTERS {
-        let mut rows = db.query(&format!("SELECT {COLS} FROM findings"), &[])?;
-        rows.retain(|r| u32::try_from(r.int(0)).is_ok_and(|rid| union.contains(rid)));
-        rows
-    } else {
-        let rids: Vec<i64> = union.iter().map(i64::from).collect();
-        db.query_in_ints(
-            &format!("SELECT {COLS} FROM findings WHERE rid IN ({{in}})"),
-            &rids,
-        )?
-    };
+/// The findings of the latest scans `scans`, as [`crate::merge`] counts them (from
+/// [`current::rows`]: a finding at a place once per host that raised it when several hosts
+/// are current, else once).
+fn tally_findings(db: &mut Db, scans: &[SelectedScan]) -> Result<FindingTally, Error> {
     let mut t = FindingTally::default();
-    // (severity, rule) of the open ones, counted; then by owner.
-    let mut open: HashMap<(String, String), u64> = HashMap::new();
     let mut open_by_asset: HashMap<Option<i64>, u64> = HashMap::new();
-    for r in rows {
-        let times = if several_hosts && r.int(4) != 0 {
-            raised.get(&(r.int(0) as u32)).map_or(1, |h| h.len() as u64)
-        } else {
-            1
-        };
-        match r.text(3).as_str() {
-            "waived" => t.waived += times,
-            "baselined" => t.baselined += times,
+    for f in current::rows(db, scans)? {
+        match f.status.as_str() {
+            "waived" => t.waived += 1,
+            "baselined" => t.baselined += 1,
             _ => {
-                *open.entry((r.text(1), r.text(2))).or_insert(0) += times;
-                *open_by_asset.entry(r.opt_int(5)).or_insert(0) += times;
+                t.open += 1;
+                *t.by_severity.entry(f.severity).or_insert(0) += 1;
+                *t.by_rule.entry(f.rule).or_insert(0) += 1;
+                *open_by_asset.entry(f.asset_rid).or_insert(0) += 1;
             }
         }
     }
-    for ((severity, rule), n) in open {
-        t.open += n;
-        *t.by_severity.entry(severity).or_insert(0) += n;
-        *t.by_rule.entry(rule).or_insert(0) += n;
-    }
-    let asset_rids: Vec<i64> = open_by_asset.keys().filter_map(|a| *a).collect();
-    let mut names = Names::default();
-    let owner = first_owners(db, &asset_rids, &mut names)?;
+    let rids: Vec<i64> = open_by_asset.keys().filter_map(|a| *a).collect();
+    let owners = current::owner_names(db, &rids)?;
     for (asset, n) in open_by_asset {
-        let o = asset
-            .and_then(|a| owner.get(&a))
-            .map_or(UNOWNED, |&i| names.names[i as usize].as_str());
-        *t.by_owner.entry(o.to_string()).or_insert(0) += n;
+        *t.by_owner.entry(first(&owners, asset)).or_insert(0) += n;
     }
     Ok(t)
 }
