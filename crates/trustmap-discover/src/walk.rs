@@ -362,8 +362,8 @@ pub fn pseudo_filesystem(path: &Path) -> Option<&'static str> {
             return kind;
         }
         // devtmpfs reports tmpfs's magic: only then is the path asked. (Resolving every
-        // directory's canonical path cost a readlink per path component: 187,000 failing
-        // calls on a tree of 23,000 directories, about 4% of a scan.)
+        // directory's canonical path cost a readlink per path component: 187,284 failing
+        // calls on a tree of 23,161 directories; BENCHMARKS.md, issue 13, session 14.)
         const TMPFS_MAGIC: u64 = 0x0102_1994;
         return (magic == TMPFS_MAGIC && path.canonicalize().ok()?.as_path() == Path::new("/dev"))
             .then_some("devtmpfs");

@@ -258,7 +258,7 @@ pub fn select_current_findings(
     let page: Vec<&trustmap_store::CurrentFinding> =
         matched.iter().take(limit).map(|(_, x)| *x).collect();
     let rids: Vec<i64> = page.iter().map(|x| x.rid).collect();
-    let mut bodies = store.finding_bodies(&rids).map_err(|source| Error::Store {
+    let bodies = store.finding_bodies(&rids).map_err(|source| Error::Store {
         context: "reading findings",
         source,
     })?;
@@ -287,7 +287,6 @@ pub fn select_current_findings(
             .unwrap_or_default();
         listed.push(Listed { finding, owners });
     }
-    bodies.clear();
     Ok((current.scans, total, count, listed))
 }
 

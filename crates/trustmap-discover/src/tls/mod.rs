@@ -1,8 +1,9 @@
 //! TLS endpoints as a source: for each target (host, port, SNI name) one handshake with
-//! rustls (ring provider, plus the hybrid post-quantum group X25519MLKEM768 from [`pq`]) whose verifier records rather than rejects ([`handshake`]), the
-//! served chain judged separately against the scan's trust anchors and the name
-//! ([`verify`]), and what was learned yielded as an `endpoint` asset whose children are the
-//! served certificates (the leaf linked by `serves`). A certificate is identified by the
+//! rustls (ring provider, plus the hybrid post-quantum group X25519MLKEM768 from [`pq`])
+//! whose verifier records rather than rejects ([`handshake`]), the served chain judged
+//! separately against the scan's trust anchors and the name ([`verify`]), and what was
+//! learned yielded as an `endpoint` asset whose children are the served certificates (the
+//! leaf linked by `serves`). A certificate is identified by the
 //! SHA-256 of its DER, as the file scanner does, so a certificate on disk and served is one
 //! asset with both places.
 //!
