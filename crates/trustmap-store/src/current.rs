@@ -5,7 +5,6 @@
 
 use crate::db::Db;
 use crate::error::Error;
-use crate::owners::{load_owners_of, mark_effective};
 use crate::sets;
 use crate::{SelectedScan, Store};
 use std::collections::{HashMap, HashSet};
@@ -137,36 +136,40 @@ pub(crate) fn rows(db: &mut Db, scans: &[SelectedScan]) -> Result<Vec<CurrentFin
 /// by lists of keys.
 const SCAN_ALL_OWNERS: usize = 20_000;
 
-/// [`Store::owner_names`] on a connection.
+/// [`Store::owner_names`] on a connection. Only role `owner` rows are read, each asset's
+/// ordered explicit first then by name: an asset's effective owners are its explicit ones
+/// when it has any, else all its inferred ones (`owners::mark_effective`'s rule, for one
+/// role).
 pub(crate) fn owner_names(db: &mut Db, rids: &[i64]) -> Result<HashMap<i64, Vec<String>>, Error> {
-    let rows = if rids.len() > SCAN_ALL_OWNERS {
+    let mut rows = if rids.len() > SCAN_ALL_OWNERS {
         let wanted: HashSet<i64> = rids.iter().copied().collect();
-        let mut all: HashMap<i64, Vec<crate::OwnerRow>> = HashMap::new();
-        for r in db.query(
-            "SELECT asset_rid, role, name, source, explicit FROM owners
-             ORDER BY asset_rid, role, explicit DESC, name",
+        let mut rows = db.query(
+            "SELECT asset_rid, name, explicit FROM owners WHERE role = 'owner'",
             &[],
-        )? {
-            if wanted.contains(&r.int(0)) {
-                all.entry(r.int(0))
-                    .or_default()
-                    .push(crate::owners::owner_row(&r, 1));
-            }
-        }
-        all
+        )?;
+        rows.retain(|r| wanted.contains(&r.int(0)));
+        rows
     } else {
-        load_owners_of(db, rids)?
+        db.query_in_ints(
+            "SELECT asset_rid, name, explicit FROM owners
+             WHERE role = 'owner' AND asset_rid IN ({in})",
+            rids,
+        )?
     };
-    Ok(rows
-        .into_iter()
-        .filter_map(|(rid, mut owners)| {
-            mark_effective(&mut owners);
-            let names: Vec<String> = owners
-                .into_iter()
-                .filter(|o| o.effective && o.role == "owner")
-                .map(|o| o.name)
-                .collect();
-            (!names.is_empty()).then_some((rid, names))
-        })
-        .collect())
+    // (asset, not explicit, name): each asset's explicit owners first, then by name.
+    let mut owners: Vec<(i64, bool, String)> = rows
+        .drain(..)
+        .map(|r| (r.int(0), r.int(2) != 1, r.into_text(1)))
+        .collect();
+    owners.sort_unstable();
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut explicit_of: HashMap<i64, bool> = HashMap::new();
+    for (rid, inferred, name) in owners {
+        // The first row of an asset says whether it has an explicit owner.
+        let has_explicit = *explicit_of.entry(rid).or_insert(!inferred);
+        if !inferred || !has_explicit {
+            out.entry(rid).or_default().push(name);
+        }
+    }
+    Ok(out)
 }
