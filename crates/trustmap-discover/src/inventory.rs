@@ -299,7 +299,7 @@ impl Inventory {
     fn link_issuers(&mut self) {
         struct Cert<'a> {
             id: &'a str,
-            issuer: Vec<u8>,
+            chain: x509::ChainCert<'a>,
             spki: Option<&'a str>,
             ski: Option<&'a str>,
             aki: Option<&'a str>,
@@ -307,18 +307,48 @@ impl Inventory {
         }
         let mut ids: Vec<&String> = self.cert_der.keys().collect();
         ids.sort();
+        // Each certificate is parsed once (a normalised copy, when its times need one, is
+        // kept in its slot), on all cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(ids.len() / 256)
+            .max(1);
+        let per = ids.len().div_ceil(threads).max(1);
+        let mut slots: Vec<Option<Vec<u8>>> = vec![None; ids.len()];
+        let cert_der = &self.cert_der;
+        let parsed: Vec<Option<x509::ChainCert<'_>>> = std::thread::scope(|s| {
+            let parts: Vec<_> = ids
+                .chunks(per)
+                .zip(slots.chunks_mut(per))
+                .map(|(ids, slots)| {
+                    s.spawn(move || {
+                        ids.iter()
+                            .zip(slots.iter_mut())
+                            .map(|(id, slot)| x509::ChainCert::parse(&cert_der[*id], slot))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().expect("certificate parsing does not panic"))
+                .collect()
+        });
         let mut certs: Vec<Cert<'_>> = Vec::with_capacity(ids.len());
         let mut by_subject: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
-        for id in ids {
-            let Some((subject, issuer)) = x509::names(&self.cert_der[id]) else {
+        for (id, chain) in ids.into_iter().zip(parsed) {
+            let Some(chain) = chain else {
                 continue;
             };
             let asset = &self.assets[id];
             let info = asset.certificate.as_ref();
-            by_subject.entry(subject).or_default().push(certs.len());
+            by_subject
+                .entry(chain.subject_raw().to_vec())
+                .or_default()
+                .push(certs.len());
             certs.push(Cert {
                 id,
-                issuer,
+                chain,
                 spki: info.and_then(|c| c.public_key.spki_sha256.as_deref()),
                 ski: info.and_then(|c| c.ski.as_deref()),
                 aki: info.and_then(|c| c.aki.as_deref()),
@@ -333,10 +363,9 @@ impl Inventory {
         // Each certificate's issuers are found independently of the others' (signature
         // checks are most of the time: thousands in a large tree), so the certificates are
         // split across the cores and the results joined in id order.
-        let cert_der = &self.cert_der;
         let link_one = |child: &Cert<'_>| -> (Vec<Relation>, usize, usize) {
             let mut relations = Vec::new();
-            let Some(candidates) = by_subject.get(&child.issuer) else {
+            let Some(candidates) = by_subject.get(child.chain.issuer_raw()) else {
                 return (relations, 0, 0);
             };
             // Key-identifier matches first, then the others; both in id order.
@@ -366,7 +395,7 @@ impl Inventory {
                     }
                     None => {
                         tried += 1;
-                        let v = x509::verify_issued_by(&cert_der[child.id], &cert_der[cand.id]);
+                        let v = child.chain.issued_by(&cand.chain);
                         if let Some(k) = cand.spki {
                             verdicts.insert(k, v);
                         }

@@ -420,51 +420,81 @@ fn general_name(n: &GeneralName<'_>) -> String {
     }
 }
 
-/// The bytes x509-parser can read for `der_bytes`: themselves, or a copy with its validity
-/// times normalised ([`parse_certificate`]).
-fn readable(der_bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if X509Certificate::from_der(der_bytes).is_ok() {
-        return der_bytes.into();
+/// A certificate parsed once for chain building: its names, and what a signature check
+/// needs. Issuer linking checks thousands of (certificate, candidate) pairs; parsing both
+/// certificates for each check (and once more each to see whether they needed normalising)
+/// cost 10-20% of linking on the real-repository tree (BENCHMARKS.md).
+pub struct ChainCert<'a> {
+    cert: X509Certificate<'a>,
+    /// The tbsCertificate as found: the signature covers these bytes, not a normalised copy.
+    tbs_raw: &'a [u8],
+}
+
+impl<'a> ChainCert<'a> {
+    /// Parses `der` (the bytes as found). A certificate whose validity times need
+    /// normalising (see [`parse_certificate`]) is read from a normalised copy kept in `slot`.
+    pub fn parse(der: &'a [u8], slot: &'a mut Option<Vec<u8>>) -> Option<ChainCert<'a>> {
+        let tbs_raw = der::read(der).and_then(|(c, _)| der::children(c.content).next())?;
+        let cert = match X509Certificate::from_der(der) {
+            Ok((_, c)) => c,
+            Err(_) => {
+                let fixed: &'a [u8] = slot.insert(normalise_validity(der)?);
+                X509Certificate::from_der(fixed).ok()?.1
+            }
+        };
+        Some(ChainCert {
+            cert,
+            tbs_raw: tbs_raw.raw,
+        })
     }
-    normalise_validity(der_bytes).map_or(der_bytes.into(), Into::into)
+
+    /// The subject name's DER.
+    pub fn subject_raw(&self) -> &[u8] {
+        self.cert.subject().as_raw()
+    }
+
+    /// The issuer name's DER.
+    pub fn issuer_raw(&self) -> &[u8] {
+        self.cert.issuer().as_raw()
+    }
+
+    /// True when `issuer`'s key verifies this certificate's signature (and the names chain).
+    pub fn issued_by(&self, issuer: &ChainCert<'_>) -> bool {
+        self.issuer_raw() == issuer.subject_raw()
+            && x509_parser::verify::verify_signature(
+                issuer.cert.public_key(),
+                &self.cert.signature_algorithm,
+                &self.cert.signature_value,
+                self.tbs_raw,
+            )
+            .is_ok()
+    }
 }
 
 /// True when `issuer_der`'s key verifies `child_der`'s signature (and the names chain).
 pub fn verify_issued_by(child_der: &[u8], issuer_der: &[u8]) -> bool {
-    let (child_bytes, issuer_bytes) = (readable(child_der), readable(issuer_der));
-    let (Ok((_, child)), Ok((_, issuer))) = (
-        X509Certificate::from_der(&child_bytes),
-        X509Certificate::from_der(&issuer_bytes),
-    ) else {
-        return false;
-    };
-    // The signature covers the tbsCertificate as found, not a normalised copy.
-    let Some(tbs_raw) = der::read(child_der).and_then(|(c, _)| der::children(c.content).next())
-    else {
-        return false;
-    };
-    child.issuer().as_raw() == issuer.subject().as_raw()
-        && x509_parser::verify::verify_signature(
-            issuer.public_key(),
-            &child.signature_algorithm,
-            &child.signature_value,
-            tbs_raw.raw,
-        )
-        .is_ok()
+    let (mut a, mut b) = (None, None);
+    match (
+        ChainCert::parse(child_der, &mut a),
+        ChainCert::parse(issuer_der, &mut b),
+    ) {
+        (Some(child), Some(issuer)) => child.issued_by(&issuer),
+        _ => false,
+    }
 }
 
 /// The SubjectPublicKeyInfo DER of a certificate.
 pub fn spki_der(der_bytes: &[u8]) -> Option<Vec<u8>> {
-    let bytes = readable(der_bytes);
-    let (_, c) = X509Certificate::from_der(&bytes).ok()?;
-    Some(c.public_key().raw.to_vec())
+    let mut slot = None;
+    let c = ChainCert::parse(der_bytes, &mut slot)?;
+    Some(c.cert.public_key().raw.to_vec())
 }
 
 /// Raw subject and issuer name DER of a certificate, for chain building.
 pub fn names(der_bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let bytes = readable(der_bytes);
-    let (_, c) = X509Certificate::from_der(&bytes).ok()?;
-    Some((c.subject().as_raw().to_vec(), c.issuer().as_raw().to_vec()))
+    let mut slot = None;
+    let c = ChainCert::parse(der_bytes, &mut slot)?;
+    Some((c.subject_raw().to_vec(), c.issuer_raw().to_vec()))
 }
 
 /// A certificate [`Found`] from DER.
