@@ -418,9 +418,6 @@ impl Scanner {
         if whole && time(Phase::Parse, || self.whole_file(ctx, data, base, route)) {
             return;
         }
-        if in_file && !partial && depth == 0 && !ctx.binary && ctx.member.is_none() {
-            time(Phase::Configs, || self.consumers(ctx, data));
-        }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.
         let objects = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
@@ -542,6 +539,12 @@ impl Scanner {
         let scope = ctx.member.clone().unwrap_or_else(|| ctx.path.to_string());
         let mut refs: Option<Vec<String>> = None;
         let secrets = time(Phase::Secrets, || self.secrets.scan_bounded(data, &scope));
+        // Configurations: the secrets pass also saw whether a configuration's words occur.
+        if in_file && !partial && depth == 0 && !ctx.binary && ctx.member.is_none() {
+            time(Phase::Configs, || {
+                self.consumers(ctx, data, secrets.config_markers)
+            });
+        }
         if let Some(at) = secrets.cut_short {
             ctx.error(
                 base + at,
@@ -1291,8 +1294,8 @@ impl<'a> LineIndex<'a> {
 impl Scanner {
     /// The consumers a configuration file defines (`config`), as found items whose
     /// references are not resolved yet (the engine resolves them after the walk).
-    fn consumers(&self, ctx: &mut Ctx<'_, '_>, data: &[u8]) {
-        emit_consumers(ctx, crate::config::consumers(ctx.path, data));
+    fn consumers(&self, ctx: &mut Ctx<'_, '_>, data: &[u8], marked: bool) {
+        emit_consumers(ctx, crate::config::consumers_marked(ctx.path, data, marked));
     }
 }
 

@@ -88,6 +88,10 @@ pub struct SecretScan {
     pub matches: Vec<SecretMatch>,
     /// The byte offset where the search stopped because [`MAX_MATCHES`] was reached.
     pub cut_short: Option<usize>,
+    /// Whether one of the configuration markers ([`crate::config::marker_words`]) occurs,
+    /// exact case (looked for in the same pass as the keywords, to the end of the content
+    /// even when the search was cut short; false for binary content).
+    pub config_markers: bool,
 }
 
 /// One detection rule, validated and compiled.
@@ -414,7 +418,11 @@ pub struct RuleSet {
 }
 
 /// A rule owning a keyword: its index, and the keyword's exact bytes when case matters.
+/// [`MARKER`] in place of a rule index: a configuration marker word, exact bytes given.
 type Owner = (usize, Option<Box<[u8]>>);
+
+/// The owner of a configuration marker word (see [`SecretScan::config_markers`]).
+const MARKER: usize = usize::MAX;
 
 /// The rule files compiled into the binary.
 const BUILTIN: &[(&str, &str)] = &[
@@ -560,9 +568,27 @@ impl RuleSet {
                 owners[p].push((i, exact));
             }
         }
+        // The configuration markers ride on the same pass (case-insensitive there; their
+        // case is checked at each hit).
+        for word in crate::config::marker_words() {
+            let kw = word.to_ascii_lowercase();
+            let p = match patterns.iter().position(|p| *p == kw) {
+                Some(p) => p,
+                None => {
+                    patterns.push(kw);
+                    owners.push(Vec::new());
+                    patterns.len() - 1
+                }
+            };
+            owners[p].push((MARKER, Some(word.into_bytes().into_boxed_slice())));
+        }
         let prefilter = (!patterns.is_empty()).then(|| Prefilter::new(&patterns));
         let unscoped_ids: Vec<usize> = (0..patterns.len())
-            .filter(|&p| owners[p].iter().any(|(r, _)| rules[*r].path.is_none()))
+            .filter(|&p| {
+                owners[p]
+                    .iter()
+                    .any(|(r, _)| *r == MARKER || rules[*r].path.is_none())
+            })
             .collect();
         let unscoped = (!scoped.is_empty() && !unscoped_ids.is_empty()).then(|| {
             let kws: Vec<String> = unscoped_ids.iter().map(|&p| patterns[p].clone()).collect();
@@ -598,8 +624,15 @@ impl RuleSet {
             (_, Some((pf, ids))) if !any_scoped => (Some(pf), Some(ids.as_slice())),
             (pf, _) => (pf.as_ref(), None),
         };
+        let mut config_markers = false;
         if let Some(prefilter) = prefilter {
             prefilter.for_each(data, |k, hs, he| {
+                let k = ids.map_or(k, |ids| ids[k]);
+                if !config_markers {
+                    config_markers = self.owners[k].iter().any(|(ri, exact)| {
+                        *ri == MARKER && exact.as_deref() == Some(&data[hs..he])
+                    });
+                }
                 if cut_short.is_some() {
                     return;
                 }
@@ -607,8 +640,10 @@ impl RuleSet {
                     cut_short = Some(hs);
                     return;
                 }
-                let k = ids.map_or(k, |ids| ids[k]);
                 for (ri, exact) in &self.owners[k] {
+                    if *ri == MARKER {
+                        continue;
+                    }
                     if let Some(exact) = exact
                         && data[hs..he] != **exact
                     {
@@ -672,6 +707,7 @@ impl RuleSet {
         SecretScan {
             matches: self.finish(found, data),
             cut_short,
+            config_markers,
         }
     }
 
@@ -794,6 +830,36 @@ fn line_of(data: &[u8], s: usize, e: usize) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_words_are_seen_in_their_case_with_or_without_scoped_rules() {
+        let set = RuleSet::builtin();
+        assert!(
+            !set.scoped.is_empty(),
+            "the builtin set has path-scoped rules"
+        );
+        let seen = |text: &str, path: &str| set.scan_bounded(text.as_bytes(), path).config_markers;
+        for path in ["conf/nginx.conf", ".github/workflows/ci.yml", "a/.env"] {
+            assert!(seen("  ssl_certificate /etc/ssl/a.crt;\n", path), "{path}");
+            assert!(seen(
+                "<VirtualHost *:443>\nSSLCertificateFile a.crt\n",
+                path
+            ));
+            assert!(seen("sslcertificatefile a.crt\n", path));
+            assert!(seen("x = filebase64(\"k.pem\")\n", path));
+            // Same letters, another case: not a word the parsers read.
+            assert!(!seen("  SSL_CERTIFICATE /etc/ssl/a.crt;\n", path), "{path}");
+            assert!(!seen("SslCertificateFile a.crt\n", path));
+            assert!(!seen("server {\n  listen 443;\n  root /srv;\n}\n", path));
+        }
+        // Binary content is not a configuration.
+        assert!(!seen("\0\0 ssl_certificate a.crt;", "x.bin"));
+        // Every word of the list is found, at either parity of its start.
+        for word in crate::config::marker_words() {
+            assert!(seen(&format!("{word} "), "x"), "{word}");
+            assert!(seen(&format!(" {word}"), "x"), "{word}");
+        }
+    }
 
     #[test]
     fn debug_is_redacted() {

@@ -442,6 +442,22 @@ fn keyword_dense_lines_are_searched_once_per_rule_and_matches_are_bounded() {
     assert!(s.cut_short.is_some());
     assert!(s.matches.len() <= MAX_MATCHES, "{}", s.matches.len());
     assert!(s.matches.len() > MAX_MATCHES / 2, "{}", s.matches.len());
+    // The configuration words ride on the same pass: one after the cut is still seen, and
+    // the configuration after the flood is still read.
+    assert!(!s.config_markers);
+    // (The flood as comment lines: nginx reads one directive of 15,000 words as an error.)
+    let flood: String = text.split(' ').map(|v| format!("# {v}\n")).collect();
+    let conf =
+        format!("{flood}server {{\n  listen 443 ssl;\n  ssl_certificate /etc/ssl/a.crt;\n}}\n");
+    let s = set.scan_bounded(conf.as_bytes(), "nginx.conf");
+    assert!(s.cut_short.is_some() && s.config_markers);
+    let r = Scanner::new(RuleSet::builtin()).scan_file("nginx.conf", conf.as_bytes());
+    let consumers: Vec<_> = r
+        .found
+        .iter()
+        .filter(|f| f.kind == trustmap_core::model::AssetKind::Consumer)
+        .collect();
+    assert_eq!(consumers.len(), 1, "{:?}", r.errors);
 }
 
 #[test]
