@@ -99,6 +99,12 @@ const COMMON_TRIGRAMS: &[&str] = &[
     "ch ", "non", "one", "ull", "nul", "tru", "rue", "fal", "als", "lse", "sig", "ign", "gna",
     "nat", "tur", "hea", "ade", "der", "aut", "uth", "tho", "use", "ser", "sso", "sio", "ssi",
     "ion", "sti", "ris", "isk", "tas", "ask", "sk-",
+    // The vocabulary of TLS configuration and of code that handles certificates: anchors
+    // on these made the most false candidates on the real-repository tree (the
+    // configuration words ride on this pass too); 10.8 -> 9.1 million verifications.
+    "cer", "ert", "rti", "tif", "ifi", "fic", "ica", "cat", "fil", "ile", "sto", "tor", "ore",
+    "tru", "rus", "ust", "sts", "erv", "rve", "ey-", "rox", "oxy", "ssl", "tls", "hos", "ost",
+    "edi", "dis", "ntr", "try", "aul", "ult", "ig=", "sou", "urc", "rce",
 ];
 
 fn rarity(tri: &[u8]) -> f64 {
