@@ -13,7 +13,9 @@ use trustmap_discover::keystore::{self, MAX_KDF_WORK};
 use trustmap_discover::scan::{MAX_ERRORS_PER_FILE, MAX_PLACES_PER_FILE, Scanner};
 use trustmap_discover::secrets::{MAX_MATCHES, RuleSet};
 use trustmap_discover::source::{Progress, Sink, Source};
-use trustmap_discover::walk::{CHUNK, FileTree, WalkOptions};
+use trustmap_discover::walk::{
+    BATCH_ITEMS, BATCH_MESSAGES, BATCHES_IN_FLIGHT, CHUNK, FileTree, WalkOptions,
+};
 use trustmap_discover::{Found, archive};
 
 // --- helpers ----------------------------------------------------------------------------
@@ -725,4 +727,57 @@ fn kubernetes_consumers_of_one_file_are_bounded() {
         .filter(|e| e.contains("consumers in one file"))
         .collect();
     assert_eq!(over.len(), 1, "{:?}", r.errors);
+}
+
+/// The walker threads send their results in batches (bounded in messages, in items, and in
+/// batches waiting): through a collector that stalls until the channel is full, every
+/// error of every file arrives, once, whether a batch closed on its message count, on its
+/// item count, or when its walker thread ended.
+#[test]
+fn batched_results_arrive_whole_through_a_full_channel() {
+    let dir = TempDir::new("batches");
+    let block = "-----BEGIN CERTIFICATE-----\n!!!! not base64 !!!!\n-----END CERTIFICATE-----\n";
+    let (small, large) = (2_500usize, 60usize);
+    for i in 0..small {
+        std::fs::write(dir.path(&format!("s{i:05}.pem")), block.repeat(3)).unwrap();
+    }
+    for i in 0..large {
+        std::fs::write(dir.path(&format!("l{i:03}.pem")), block.repeat(90)).unwrap();
+    }
+    let scanner = Scanner::new(RuleSet::builtin());
+    let per = |n: usize| {
+        scanner
+            .scan_file("x.pem", block.repeat(n).as_bytes())
+            .errors
+            .len()
+    };
+    let (per_small, per_large) = (per(3), per(90));
+    assert_eq!((per_small, per_large), (3, 90));
+    let expected = small * per_small + large * per_large;
+    // The shapes reach every bound: more messages than the channel holds in batches, and
+    // batches of large files over the item count.
+    assert!(small > 2 * BATCH_MESSAGES * BATCHES_IN_FLIGHT);
+    assert!(BATCH_MESSAGES * per_large > BATCH_ITEMS);
+
+    struct Slow(usize, std::collections::HashSet<String>);
+    impl Sink for Slow {
+        fn found(&mut self, _: Found) {}
+        fn error(&mut self, e: ScanError) {
+            if self.0 == 0 {
+                // The walkers fill the channel meanwhile and wait.
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            self.0 += 1;
+            self.1.insert(e.path);
+        }
+    }
+    let root = dir.path("");
+    let sink = within(300, move || {
+        let mut sink = Slow(0, Default::default());
+        let tree = FileTree::new(root, &WalkOptions::new(vec![]));
+        tree.run(&scanner, &Progress::default(), &mut sink);
+        sink
+    });
+    assert_eq!(sink.0, expected);
+    assert_eq!(sink.1.len(), small + large);
 }
