@@ -29,7 +29,7 @@ pub struct Inventory {
     /// first place in (path, line) order, so adding a place is O(1) however many there are.
     places: HashMap<String, Places>,
     /// Certificate DER by asset id, for signature checks.
-    cert_der: HashMap<String, Vec<u8>>,
+    cert_der: HashMap<String, std::sync::Arc<[u8]>>,
     relations: BTreeSet<Relation>,
     /// Work the inventory cut short (issuer candidates, relations), as report errors.
     errors: Vec<ScanError>,
@@ -93,7 +93,7 @@ impl Inventory {
         match detail {
             Detail::Certificate(info, der) => {
                 if asset.certificate.is_none() {
-                    asset.certificate = Some(*info);
+                    asset.certificate = Some(std::sync::Arc::unwrap_or_clone(info));
                     self.cert_der.insert(id.clone(), der);
                 }
             }

@@ -92,8 +92,11 @@ impl Found {
 /// The parsed facts of a [`Found`].
 #[derive(Debug, Clone)]
 pub enum Detail {
-    /// A certificate and its DER (kept to verify `issued-by` signatures).
-    Certificate(Box<CertificateInfo>, Vec<u8>),
+    /// A certificate and its DER (kept to verify `issued-by` signatures). Shared: a
+    /// certificate seen in many places (the same CA in every bundle) is parsed once and
+    /// each place's found item points at that parse (deep copies and their frees were 3-4%
+    /// of a scan of the real-repository tree, BENCHMARKS.md).
+    Certificate(std::sync::Arc<CertificateInfo>, std::sync::Arc<[u8]>),
     /// A private or public key (the kind says which).
     Key(KeyInfo),
     Secret(SecretInfo),

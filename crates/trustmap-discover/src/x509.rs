@@ -503,7 +503,7 @@ pub fn found(der_bytes: &[u8], occurrence: Occurrence) -> Result<Found, ParseErr
     Ok(Found::new(
         AssetKind::Certificate,
         fingerprint(der_bytes),
-        Detail::Certificate(Box::new(info), der_bytes.to_vec()),
+        Detail::Certificate(std::sync::Arc::new(info), der_bytes.into()),
         occurrence,
     ))
 }

@@ -31,7 +31,7 @@ impl Source for Served {
         sink.found(Found::new(
             AssetKind::Certificate,
             trustmap_core::fingerprint(&self.der),
-            Detail::Certificate(Box::new(info), self.der.clone()),
+            Detail::Certificate(std::sync::Arc::new(info), self.der.clone().into()),
             place,
         ));
         sink.error(ScanError {
