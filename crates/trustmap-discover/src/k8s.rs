@@ -63,17 +63,40 @@ pub fn objects(data: &[u8]) -> Vec<Object> {
 /// [`objects`], and the documents the bounds kept from the parser ([`MAX_DOCUMENT`],
 /// [`MAX_NESTING`]) as (byte offset, reason).
 pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
-    let mut skipped = Vec::new();
+    let m = manifest(data, false);
+    (m.objects, m.skipped)
+}
+
+/// A manifest file's objects, with its plain ConfigMaps left for later ([`manifest`]).
+#[derive(Default)]
+pub struct Manifest {
+    /// Parsed objects, in file order.
+    pub objects: Vec<Object>,
+    /// Documents the bounds kept from the parser, as (byte offset, reason).
+    pub skipped: Vec<(usize, String)>,
+    /// Documents not parsed yet: ConfigMaps without `binaryData` (within the bounds). Such
+    /// an object only labels what is found inside it (its entry's route, its owners): its
+    /// values are scanned in place, it uses no Secret, it decodes nothing. So it is parsed
+    /// ([`objects_of`]) only when the file's scan finds something in its range. On the
+    /// generated 1 GiB tree (BENCHMARKS.md) ConfigMaps with `data:` were most of 60,000
+    /// documents parsed, a third of the scan.
+    pub deferred: Vec<std::ops::Range<usize>>,
+}
+
+/// Parses the documents of a (multi-document) YAML manifest worth parsing; `defer`: leave
+/// plain ConfigMaps in [`Manifest::deferred`] instead. Documents that are not valid YAML
+/// (Helm templates, say) are skipped: the generic scan still reads their text.
+pub fn manifest(data: &[u8], defer: bool) -> Manifest {
+    let mut out = Manifest::default();
     // Most manifests have nothing to yield: say so before anything else reads the file.
     let wanted = relevant_offsets(data);
     if wanted.is_empty() {
-        return (Vec::new(), skipped);
+        return out;
     }
     let Ok(text) = std::str::from_utf8(data) else {
-        return (Vec::new(), skipped);
+        return out;
     };
     let mut lines = crate::scan::LineIndex::new(data);
-    let mut out = Vec::new();
     for range in documents(text) {
         // Only documents that can yield something are parsed (most manifests hold no
         // data field and no owner label: parsing them all was a third of a scan's time).
@@ -82,7 +105,7 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
         }
         let doc = &text[range.clone()];
         if doc.len() > MAX_DOCUMENT {
-            skipped.push((
+            out.skipped.push((
                 range.start,
                 format!(
                     "YAML document of {} bytes, over the {MAX_DOCUMENT}-byte limit: not parsed as a Kubernetes manifest",
@@ -92,7 +115,7 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
             continue;
         }
         if nesting(doc) > MAX_NESTING {
-            skipped.push((
+            out.skipped.push((
                 range.start,
                 format!(
                     "YAML document nested more than {MAX_NESTING} levels deep: not parsed as a Kubernetes manifest"
@@ -100,30 +123,71 @@ pub fn objects_bounded(data: &[u8]) -> (Vec<Object>, Vec<(usize, String)>) {
             ));
             continue;
         }
-        let Ok(value) = serde_yaml_ng::from_str::<Value>(doc) else {
+        if defer && plain_config_map(doc) {
+            out.deferred.push(range);
             continue;
-        };
-        if let Some(items) = value.get("items").and_then(Value::as_sequence) {
-            // A List: each item is located in its own `- ` block of `items:`, so its entries
-            // get their own lines; when the blocks cannot be told apart, the document's.
-            let blocks = list_items(doc);
-            for (i, item) in items.iter().enumerate() {
-                match blocks.get(i).filter(|_| blocks.len() == items.len()) {
-                    Some((r, base)) => out.push(object(
-                        item,
-                        text,
-                        range.start + r.start..range.start + r.end,
-                        *base,
-                        &mut lines,
-                    )),
-                    None => out.push(object(item, text, range.clone(), 0, &mut lines)),
-                }
-            }
-        } else if value.get("kind").is_some() {
-            out.push(object(&value, text, range, 0, &mut lines));
         }
+        parse_document(text, range, &mut lines, &mut out.objects);
     }
-    (out, skipped)
+    out
+}
+
+/// The objects of the documents at `ranges` of `data` (ranges from [`Manifest::deferred`]:
+/// within the bounds already).
+pub fn objects_of(data: &[u8], ranges: &[std::ops::Range<usize>]) -> Vec<Object> {
+    let mut out = Vec::new();
+    if ranges.is_empty() {
+        return out;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return out;
+    };
+    let mut lines = crate::scan::LineIndex::new(data);
+    for range in ranges {
+        parse_document(text, range.clone(), &mut lines, &mut out);
+    }
+    out
+}
+
+/// A ConfigMap document (block style, `kind: ConfigMap` on a line of its own at the top
+/// level) without `binaryData` and without a List's `items`: see [`Manifest::deferred`].
+/// Anything else, JSON included, is parsed at once.
+fn plain_config_map(doc: &str) -> bool {
+    doc.lines().any(|l| l.trim_end() == "kind: ConfigMap")
+        && !doc.contains("binaryData")
+        && !doc.contains("items")
+}
+
+/// Parses one document within the bounds and adds its objects to `out`.
+fn parse_document(
+    text: &str,
+    range: std::ops::Range<usize>,
+    lines: &mut crate::scan::LineIndex<'_>,
+    out: &mut Vec<Object>,
+) {
+    let doc = &text[range.clone()];
+    let Ok(value) = serde_yaml_ng::from_str::<Value>(doc) else {
+        return;
+    };
+    if let Some(items) = value.get("items").and_then(Value::as_sequence) {
+        // A List: each item is located in its own `- ` block of `items:`, so its entries
+        // get their own lines; when the blocks cannot be told apart, the document's.
+        let blocks = list_items(doc);
+        for (i, item) in items.iter().enumerate() {
+            match blocks.get(i).filter(|_| blocks.len() == items.len()) {
+                Some((r, base)) => out.push(object(
+                    item,
+                    text,
+                    range.start + r.start..range.start + r.end,
+                    *base,
+                    lines,
+                )),
+                None => out.push(object(item, text, range.clone(), 0, lines)),
+            }
+        }
+    } else if value.get("kind").is_some() {
+        out.push(object(&value, text, range, 0, lines));
+    }
 }
 
 /// What makes a document worth parsing, alone:
@@ -691,6 +755,38 @@ mod tests {
         );
         assert_eq!(objs[0].kind, "ConfigMap");
         assert_eq!(objs[0].entries[0].line, Some(13));
+    }
+
+    #[test]
+    fn plain_config_maps_are_left_for_later_and_parse_the_same_then() {
+        let m = manifest(MANIFEST.as_bytes(), true);
+        assert_eq!(m.objects.len(), 1, "the Secret is parsed at once");
+        assert_eq!(m.objects[0].kind, "Secret");
+        assert_eq!(m.deferred.len(), 1, "the ConfigMap is left for later");
+        let later = objects_of(MANIFEST.as_bytes(), &m.deferred);
+        let now = objects(MANIFEST.as_bytes());
+        assert_eq!(later.len(), 1);
+        assert_eq!(format!("{:?}", later[0]), format!("{:?}", now[0]));
+        // Parsed at once: binaryData (decoded here), Lists, JSON, and everything else.
+        for doc in [
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\nbinaryData:\n  a: eA==\n",
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    a: b\n",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"j\"}, \"data\": {\"a\": \"b\"}}\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: eA==\n",
+        ] {
+            let m = manifest(doc.as_bytes(), true);
+            assert!(m.deferred.is_empty(), "{doc}");
+            assert_eq!(m.objects.len(), 1, "{doc}");
+        }
+        // The bounds apply before: a ConfigMap over them is an error, not left for later.
+        let deep = format!(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: {}x{}\n",
+            "[".repeat(MAX_NESTING + 1),
+            "]".repeat(MAX_NESTING + 1)
+        );
+        let m = manifest(deep.as_bytes(), true);
+        assert!(m.deferred.is_empty() && m.objects.is_empty());
+        assert_eq!(m.skipped.len(), 1);
     }
 
     #[test]

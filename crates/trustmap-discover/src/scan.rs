@@ -420,16 +420,17 @@ impl Scanner {
         }
         // Kubernetes objects: their base64 entries are decoded by the manifest pass with a
         // precise route, so the generic base64 detection skips them.
-        let objects = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
+        let manifest = if in_file && !partial && depth == 0 && crate::k8s::looks_like_manifest(data)
         {
-            let (objects, skipped) = time(Phase::Manifests, || crate::k8s::objects_bounded(data));
-            for (at, why) in skipped {
-                ctx.error(base + at, &why);
+            let m = time(Phase::Manifests, || crate::k8s::manifest(data, true));
+            for (at, why) in &m.skipped {
+                ctx.error(base + at, why);
             }
-            objects
+            m
         } else {
-            Vec::new()
+            crate::k8s::Manifest::default()
         };
+        let mut objects = manifest.objects;
         let decoded_ranges: Vec<Range<usize>> = objects
             .iter()
             .flat_map(|o| {
@@ -532,6 +533,24 @@ impl Scanner {
                 }
                 _ => {}
             }
+        }
+        // The ConfigMaps left unparsed matter only where something was found in them.
+        let wanted: Vec<Range<usize>> = manifest
+            .deferred
+            .into_iter()
+            .filter(|r| {
+                ctx.out.found.iter().any(|f| {
+                    f.occurrence
+                        .offset
+                        .is_some_and(|o| r.contains(&(o as usize)))
+                })
+            })
+            .collect();
+        if !wanted.is_empty() {
+            time(Phase::Manifests, || {
+                objects.extend(crate::k8s::objects_of(data, &wanted));
+                objects.sort_by_key(|o| o.range.start);
+            });
         }
         if !objects.is_empty() {
             time(Phase::Manifests, || self.kubernetes(ctx, &objects, depth));
@@ -1468,5 +1487,27 @@ mod tests {
             (a.found[0].occurrence.line, b.found[0].occurrence.line),
             (Some(1), Some(3))
         );
+    }
+
+    /// A ConfigMap is parsed only when something is found in it (`k8s::Manifest::deferred`);
+    /// then what is found there carries the object's route and owners as before.
+    #[test]
+    fn material_in_a_config_map_is_labelled_by_it() {
+        let cert = rcgen::generate_simple_self_signed(vec!["cm.example".into()]).unwrap();
+        let body = cert.cert.pem().trim_end().replace('\n', "\n    ");
+        let text = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels:\n    team: idle\ndata:\n  a: b\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ca\n  namespace: shop\n  labels:\n    team: payments\ndata:\n  other: x\n  ca.crt: |\n    {body}\n"
+        );
+        let r = Scanner::new(RuleSet::builtin()).scan_file("k8s/cm.yaml", text.as_bytes());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.found.len(), 1);
+        let f = &r.found[0];
+        assert_eq!(
+            f.occurrence.container.as_deref(),
+            Some("ConfigMap shop/ca data.ca.crt")
+        );
+        assert_eq!(f.occurrence.line, Some(20), "the BEGIN line");
+        let owners: Vec<&str> = f.owners.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(owners, ["payments"]);
     }
 }
