@@ -309,30 +309,10 @@ impl Inventory {
         ids.sort();
         // Each certificate is parsed once (a normalised copy, when its times need one, is
         // kept in its slot), on all cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(ids.len() / 256)
-            .max(1);
-        let per = ids.len().div_ceil(threads).max(1);
         let mut slots: Vec<Option<Vec<u8>>> = vec![None; ids.len()];
         let cert_der = &self.cert_der;
-        let parsed: Vec<Option<x509::ChainCert<'_>>> = std::thread::scope(|s| {
-            let parts: Vec<_> = ids
-                .chunks(per)
-                .zip(slots.chunks_mut(per))
-                .map(|(ids, slots)| {
-                    s.spawn(move || {
-                        ids.iter()
-                            .zip(slots.iter_mut())
-                            .map(|(id, slot)| x509::ChainCert::parse(&cert_der[*id], slot))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().expect("certificate parsing does not panic"))
-                .collect()
+        let parsed = on_cores(ids.iter().zip(slots.iter_mut()).collect(), |(id, slot)| {
+            x509::ChainCert::parse(&cert_der[*id], slot)
         });
         let mut certs: Vec<Cert<'_>> = Vec::with_capacity(ids.len());
         let mut by_subject: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
@@ -395,6 +375,7 @@ impl Inventory {
                     }
                     None => {
                         tried += 1;
+                        crate::timing::count(crate::timing::Count::SignatureChecks, 1);
                         let v = child.chain.issued_by(&cand.chain);
                         if let Some(k) = cand.spki {
                             verdicts.insert(k, v);
@@ -418,25 +399,7 @@ impl Inventory {
             }
             (relations, untried, unlinked)
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(certs.len() / 256)
-            .max(1);
-        let per = certs.len().div_ceil(threads).max(1);
-        let linked: Vec<(Vec<Relation>, usize, usize)> = if threads == 1 {
-            certs.iter().map(link_one).collect()
-        } else {
-            std::thread::scope(|s| {
-                let parts: Vec<_> = certs
-                    .chunks(per)
-                    .map(|part| s.spawn(|| part.iter().map(link_one).collect::<Vec<_>>()))
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("issuer linking does not panic"))
-                    .collect()
-            })
-        };
+        let linked = on_cores(certs.iter().collect(), link_one);
         let mut relations = Vec::new();
         let mut errors = Vec::new();
         // Per file: certificates cut short, candidates not tried, verified issuers not linked.
@@ -478,6 +441,39 @@ impl Inventory {
         self.relations.extend(relations);
         self.errors.extend(errors);
     }
+}
+
+/// `f` of each of `items`, in order, the items split across the cores (one thread below 512
+/// items: not worth the threads).
+fn on_cores<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / 256)
+        .max(1);
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut parts: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let part: Vec<T> = items.by_ref().take(per).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| s.spawn(move || part.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("work on the cores does not panic"))
+            .collect()
+    })
 }
 
 /// The one public half of `halves` when there is exactly one and it does not contradict

@@ -166,6 +166,7 @@ fn parse_document(
     out: &mut Vec<Object>,
 ) {
     let doc = &text[range.clone()];
+    crate::timing::count(crate::timing::Count::YamlDocuments, 1);
     let Ok(value) = serde_yaml_ng::from_str::<Value>(doc) else {
         return;
     };

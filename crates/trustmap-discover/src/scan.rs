@@ -534,18 +534,23 @@ impl Scanner {
                 _ => {}
             }
         }
-        // The ConfigMaps left unparsed matter only where something was found in them.
-        let wanted: Vec<Range<usize>> = manifest
-            .deferred
-            .into_iter()
-            .filter(|r| {
-                ctx.out.found.iter().any(|f| {
-                    f.occurrence
-                        .offset
-                        .is_some_and(|o| r.contains(&(o as usize)))
+        // The ConfigMaps left unparsed matter only where something was found in them: one
+        // sort of the finds' offsets, then a binary search per document (a file may hold
+        // thousands of each).
+        let wanted: Vec<Range<usize>> = if manifest.deferred.is_empty() {
+            Vec::new()
+        } else {
+            let mut at: Vec<usize> = (ctx.out.found.iter())
+                .filter_map(|f| f.occurrence.offset.map(|o| o as usize))
+                .collect();
+            at.sort_unstable();
+            (manifest.deferred.into_iter())
+                .filter(|r| {
+                    at.get(at.partition_point(|&o| o < r.start))
+                        .is_some_and(|&o| o < r.end)
                 })
-            })
-            .collect();
+                .collect()
+        };
         if !wanted.is_empty() {
             time(Phase::Manifests, || {
                 objects.extend(crate::k8s::objects_of(data, &wanted));
@@ -1495,19 +1500,54 @@ mod tests {
     fn material_in_a_config_map_is_labelled_by_it() {
         let cert = rcgen::generate_simple_self_signed(vec!["cm.example".into()]).unwrap();
         let body = cert.cert.pem().trim_end().replace('\n', "\n    ");
-        let text = format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: empty\n  labels:\n    team: idle\ndata:\n  a: b\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ca\n  namespace: shop\n  labels:\n    team: payments\ndata:\n  other: x\n  ca.crt: |\n    {body}\n"
-        );
+        let map = |name: &str, team: &str, data: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: shop\n  labels:\n    team: {team}\ndata:\n{data}"
+            )
+        };
+        let with_cert = format!("  other: x\n  ca.crt: |\n    {body}\n");
+        // Empty, with the certificate, empty, with it again: only the second and the fourth
+        // are parsed, and each place is labelled by its own.
+        let text = [
+            map("empty", "idle", "  a: b\n"),
+            map("ca", "payments", &with_cert),
+            map("empty2", "idle", "  a: b\n"),
+            map("ca2", "ops", &with_cert),
+        ]
+        .join("---\n");
         let r = Scanner::new(RuleSet::builtin()).scan_file("k8s/cm.yaml", text.as_bytes());
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.found.len(), 1);
-        let f = &r.found[0];
+        let got: Vec<(Option<&str>, Option<u64>, Vec<&str>)> = r
+            .found
+            .iter()
+            .map(|f| {
+                (
+                    f.occurrence.container.as_deref(),
+                    f.occurrence.line,
+                    f.owners.iter().map(|o| o.name.as_str()).collect(),
+                )
+            })
+            .collect();
+        // The BEGIN lines, counted in the text.
+        let begins: Vec<u64> = text
+            .match_indices("-----BEGIN")
+            .map(|(at, _)| text[..at].matches('\n').count() as u64 + 1)
+            .collect();
+        let (second, fourth) = (begins[0], begins[1]);
         assert_eq!(
-            f.occurrence.container.as_deref(),
-            Some("ConfigMap shop/ca data.ca.crt")
+            got,
+            [
+                (
+                    Some("ConfigMap shop/ca data.ca.crt"),
+                    Some(second),
+                    vec!["payments"]
+                ),
+                (
+                    Some("ConfigMap shop/ca2 data.ca.crt"),
+                    Some(fourth),
+                    vec!["ops"]
+                ),
+            ]
         );
-        assert_eq!(f.occurrence.line, Some(20), "the BEGIN line");
-        let owners: Vec<&str> = f.owners.iter().map(|o| o.name.as_str()).collect();
-        assert_eq!(owners, ["payments"]);
     }
 }

@@ -107,6 +107,33 @@ pub fn time<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Work counted (not timed) for BENCHMARKS.md, with the phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// YAML documents handed to the parser by the manifest pass.
+    YamlDocuments,
+    /// Signature checks of issuer linking.
+    SignatureChecks,
+    /// Trigram hits of the secret keywords' prefilter checked against their keywords.
+    PrefilterChecks,
+}
+
+const COUNTS: [(Count, &str); 3] = [
+    (Count::YamlDocuments, "YAML documents parsed (manifests)"),
+    (Count::SignatureChecks, "signature checks (issuer linking)"),
+    (Count::PrefilterChecks, "keyword prefilter checks (secrets)"),
+];
+
+static COUNTED: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+
+/// Adds `n` to `what` when timing is on.
+#[inline]
+pub fn count(what: Count, n: u64) {
+    if enabled() {
+        COUNTED[what as usize].fetch_add(n, Ordering::Relaxed);
+    }
+}
+
 /// The phases' totals as a table (empty when timing is off).
 pub fn report(elapsed: std::time::Duration) -> String {
     if !enabled() {
@@ -128,6 +155,12 @@ pub fn report(elapsed: std::time::Duration) -> String {
             p.name(),
             n as f64 / 1e9,
             c
+        ));
+    }
+    for (what, name) in COUNTS {
+        s.push_str(&format!(
+            "  {name:<36} {:>11}\n",
+            COUNTED[what as usize].load(Ordering::Relaxed)
         ));
     }
     s

@@ -230,12 +230,15 @@ impl Prefilter {
         let tri = &self.tri[..SLOTS / 64];
         let n = data.len();
         let mut i = 0;
+        // Hits checked (`TRUSTMAP_SCAN_TIMINGS`), counted in a register, added once.
+        let mut checks = 0u64;
         // Trigrams at offsets 0, 2 and 4 of each unaligned 8-byte load.
         while i + 8 <= n {
             let w = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes"));
             for j in [0, 2, 4] {
                 let s = slot((w >> (8 * j)) as u32);
                 if tri[s / 64] & (1 << (s % 64)) != 0 {
+                    checks += 1;
                     self.verify(data, i + j, s, &mut hit);
                 }
             }
@@ -244,10 +247,12 @@ impl Prefilter {
         while i + 3 <= n {
             let s = slot(pack(data[i], data[i + 1], data[i + 2]));
             if tri[s / 64] & (1 << (s % 64)) != 0 {
+                checks += 1;
                 self.verify(data, i, s, &mut hit);
             }
             i += 2;
         }
+        crate::timing::count(crate::timing::Count::PrefilterChecks, checks);
         // Short keywords near the end may have no trigram looked at: check them directly
         // (a duplicate report is harmless).
         for &k in &self.short {
