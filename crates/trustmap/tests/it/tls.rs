@@ -114,11 +114,11 @@ impl Lab {
     }
 }
 
-/// `trustmap scan ARGS --format json --no-store --now NOW --policy DIR/trustmap.toml`: the
-/// report.
-pub(crate) fn scan(dir: &Path, args: &[&str]) -> Value {
-    let policy = dir.join("trustmap.toml");
-    let mut all = vec![
+/// `trustmap scan --format json --no-store --now NOW --policy DIR/trustmap.toml ARGS`, not
+/// started yet.
+pub(crate) fn scan_command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustmap"));
+    cmd.args([
         "scan",
         "--format",
         "json",
@@ -126,12 +126,18 @@ pub(crate) fn scan(dir: &Path, args: &[&str]) -> Value {
         "--now",
         NOW,
         "--policy",
-    ];
-    all.push(policy.to_str().unwrap());
-    all.extend_from_slice(args);
-    let (code, stdout, stderr) = trustmap(&all);
-    assert_eq!(code, 0, "{all:?}: {stderr}");
-    serde_json::from_str(&stdout).expect("valid JSON")
+    ])
+    .arg(dir.join("trustmap.toml"))
+    .args(args);
+    cmd
+}
+
+/// [`scan_command`], which must exit 0: the report.
+pub(crate) fn scan(dir: &Path, args: &[&str]) -> Value {
+    let out = scan_command(dir, args).output().expect("run trustmap");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
 pub(crate) fn endpoint<'a>(r: &'a Value, place: &str) -> &'a Value {

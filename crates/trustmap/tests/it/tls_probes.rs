@@ -5,7 +5,7 @@
 //! inventory (`show`, `diff`). Only loopback is ever reached.
 
 use crate::common::{Server, backends, free_port, on_db_ok};
-use crate::tls::{Lab, NAME, NOW, endpoint, finding, served_leaf};
+use crate::tls::{Lab, NAME, NOW, endpoint, finding, scan_command, served_leaf};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -857,19 +857,8 @@ fn a_server_that_floods_after_the_handshake_is_left_within_the_close_bounds() {
     let lab = Lab::valid();
     let s = PqServer::start_with(lab.path(), &["--flood"]);
     let place = format!("127.0.0.1:{}", s.port);
-    let policy = lab.path().join("trustmap.toml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trustmap"))
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--no-store",
-            "--now",
-            NOW,
-            "--policy",
-        ])
-        .arg(&policy)
-        .arg(format!("tls://{place}?sni={NAME}"))
+    let target = format!("tls://{place}?sni={NAME}");
+    let mut child = scan_command(lab.path(), &[&target])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
